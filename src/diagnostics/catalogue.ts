@@ -1,0 +1,422 @@
+/**
+ * Every diagnostic smi-compile can report, as data. Codes are stable: never reuse or
+ * renumber one; retire a code by marking it `retired: true` instead of deleting it.
+ *
+ * Ranges: SMI1xxx input and schema, SMI2xxx references, SMI3xxx semantics,
+ * SMI5xxx xDS server, SMI9xxx internal errors (compiler bugs).
+ */
+export type Level = 'error' | 'warning' | 'info';
+
+export interface CatalogueEntry {
+  code: string;
+  name: string;
+  level: Level;
+  /** Message template; `{placeholders}` are filled by the reporter. */
+  message: string;
+  /** What went wrong and how to fix it, one paragraph. */
+  explanation: string;
+  retired?: boolean;
+}
+
+export const CATALOGUE: readonly CatalogueEntry[] = [
+  // ── SMI1xxx: reading input ──────────────────────────────────────────────
+  {
+    code: 'SMI1001',
+    name: 'yaml-syntax',
+    level: 'error',
+    message: 'YAML syntax error: {detail}',
+    explanation:
+      'The file is not valid YAML (or JSON), so none of the documents at or after the error can be read. Fix the syntax at the reported position; `yamllint` or an editor with YAML support shows the same problem.',
+  },
+  {
+    code: 'SMI1002',
+    name: 'schema-type',
+    level: 'error',
+    message: '{kind} field {path} must be {expected}, not {actual}',
+    explanation:
+      'A field has the wrong type, for example `methods: GET` where the schema wants a list (`methods: [GET]`). The API server would reject the object; change the value to the type the CRD declares.',
+  },
+  {
+    code: 'SMI1003',
+    name: 'schema-unknown-field',
+    level: 'error',
+    message: '{kind} has no field {path}{hint}',
+    explanation:
+      'The field is not part of the schema of this kind and version. It is usually a typo or a field placed at the wrong level (for example `matches` beside `spec` instead of inside it). The API server would prune or reject it, so the policy you meant would silently not apply.',
+  },
+  {
+    code: 'SMI1004',
+    name: 'schema-required',
+    level: 'error',
+    message: '{kind} {path} is missing required field {field}',
+    explanation:
+      'A field that the kind requires is missing. Add it; without it the object cannot be interpreted (a TrafficTarget without `destination`, a Service port without `port`).',
+  },
+  {
+    code: 'SMI1005',
+    name: 'schema-value',
+    level: 'error',
+    message: '{kind} field {path} {detail}',
+    explanation:
+      'A field has a value the schema does not allow: outside an enumeration, out of range, or not matching the required pattern. Use one of the values the CRD documents.',
+  },
+  {
+    code: 'SMI1006',
+    name: 'unknown-kind',
+    level: 'info',
+    message: 'skipping {apiVersion} {kind}: not a kind smi-compile reads',
+    explanation:
+      'The document is a valid Kubernetes object of a kind that does not influence mesh configuration (a ConfigMap, an Ingress, a CRD definition). It is skipped. Nothing to fix; suppress the code if the notice is noise.',
+  },
+  {
+    code: 'SMI1007',
+    name: 'unsupported-api-version',
+    level: 'error',
+    message: '{kind} apiVersion {apiVersion} is not supported; use one of {supported}',
+    explanation:
+      'The kind is one smi-compile reads, but not at this API version. SMI publishes TrafficTarget as access.smi-spec.io/v1alpha1..v1alpha3, HTTPRouteGroup and TCPRoute as specs.smi-spec.io/v1alpha1..v1alpha4, TrafficSplit as split.smi-spec.io/v1alpha1..v1alpha4. Change the apiVersion to a published one.',
+  },
+  {
+    code: 'SMI1008',
+    name: 'missing-type-meta',
+    level: 'error',
+    message: 'document has no {field}; every Kubernetes object needs apiVersion and kind',
+    explanation:
+      'Without `apiVersion` and `kind` the document cannot be interpreted. Add both, as `kubectl apply` requires.',
+  },
+  {
+    code: 'SMI1009',
+    name: 'unreadable-input',
+    level: 'error',
+    message: 'cannot read {path}: {detail}',
+    explanation:
+      'A path given on the command line does not exist or cannot be read. Check the path and the permissions.',
+  },
+  {
+    code: 'SMI1010',
+    name: 'document-not-object',
+    level: 'error',
+    message: 'document is a {actual}, not a Kubernetes object',
+    explanation:
+      'A YAML document must be a mapping with `apiVersion`, `kind` and `metadata`. A bare list or scalar is not an object; wrap lists in `kind: List` with `items:`.',
+  },
+  {
+    code: 'SMI1011',
+    name: 'duplicate-key',
+    level: 'error',
+    message: 'duplicate key {key}',
+    explanation:
+      'The same key appears twice in one mapping. YAML forbids it and tools disagree on which value wins; keep one.',
+  },
+  {
+    code: 'SMI1012',
+    name: 'no-input',
+    level: 'warning',
+    message: 'no manifests found in {path}',
+    explanation:
+      'The path holds no `.yaml`, `.yml` or `.json` files, so there is nothing to compile. Check the path.',
+  },
+  {
+    code: 'SMI1013',
+    name: 'binary-input',
+    level: 'error',
+    message: 'file is not UTF-8 text ({detail})',
+    explanation:
+      'The file contains bytes that are not valid UTF-8 or a NUL byte; it is probably binary or in another encoding. Convert it to UTF-8 or remove it from the input.',
+  },
+  {
+    code: 'SMI1014',
+    name: 'input-too-large',
+    level: 'error',
+    message: 'file is {size} bytes, over the limit of {limit} bytes',
+    explanation:
+      'Manifests this large are almost certainly not hand-written policy. The limit protects CI and the control plane from exhausting memory; raise it with `--max-file-size` if the file is genuine.',
+  },
+  {
+    code: 'SMI1015',
+    name: 'alias-limit',
+    level: 'error',
+    message: 'YAML aliases expand past the limit of {limit} nodes',
+    explanation:
+      'The document uses aliases that expand exponentially (a "billion laughs" document). Expand the aliases by hand or remove them.',
+  },
+  {
+    code: 'SMI1016',
+    name: 'depth-limit',
+    level: 'error',
+    message: 'document nests deeper than {limit} levels',
+    explanation:
+      'No Kubernetes or SMI object nests this deeply; the document is malformed or hostile. Flatten it.',
+  },
+  {
+    code: 'SMI1017',
+    name: 'yaml-feature',
+    level: 'warning',
+    message: '{detail}',
+    explanation:
+      'The document uses a YAML feature (custom tags, merge keys) that Kubernetes tooling handles inconsistently. Write the plain value instead.',
+  },
+  {
+    code: 'SMI1018',
+    name: 'empty-document',
+    level: 'info',
+    message: 'empty document skipped',
+    explanation: 'A YAML document holds nothing (for example two `---` in a row). It is skipped.',
+  },
+  // ── SMI2xxx: references ─────────────────────────────────────────────────
+  {
+    code: 'SMI2001',
+    name: 'missing-route-group',
+    level: 'error',
+    message: 'TrafficTarget {target} refers to {ruleKind} {namespace}/{name}, which does not exist',
+    explanation:
+      'A rule of a TrafficTarget names an HTTPRouteGroup or TCPRoute that is not in the input. SMI route groups are looked up in the TrafficTarget\'s namespace. Until it exists the rule admits nothing. Create the route group or fix the name.',
+  },
+  {
+    code: 'SMI2002',
+    name: 'unknown-match-name',
+    level: 'error',
+    message: '{ruleKind} {namespace}/{group} has no match named {match}',
+    explanation:
+      'A TrafficTarget rule lists a match name that its HTTPRouteGroup does not define, so that part of the rule admits nothing. Fix the name or add the match to the route group.',
+  },
+  {
+    code: 'SMI2003',
+    name: 'missing-split-apex',
+    level: 'error',
+    message: 'TrafficSplit {split} apex service {service} does not exist',
+    explanation:
+      'The root (apex) service of a TrafficSplit must be a Service in the TrafficSplit\'s namespace; clients address it and the split re-routes their traffic. Create the Service or fix `spec.service`.',
+  },
+  {
+    code: 'SMI2004',
+    name: 'missing-split-backend',
+    level: 'error',
+    message: 'TrafficSplit {split} backend service {service} does not exist',
+    explanation:
+      'Every backend of a TrafficSplit must be a Service in the TrafficSplit\'s namespace. Traffic weighted to a missing backend would fail. Create the Service or remove the backend.',
+  },
+  {
+    code: 'SMI2005',
+    name: 'identity-kind',
+    level: 'error',
+    message: 'TrafficTarget {target} {role} has kind {kind}; only ServiceAccount is supported',
+    explanation:
+      'SMI identifies sources and destinations by Kubernetes ServiceAccount. Other kinds are not identities a mesh can authenticate, so the entry admits nothing. Use `kind: ServiceAccount`.',
+  },
+  {
+    code: 'SMI2006',
+    name: 'service-account-without-workload',
+    level: 'warning',
+    message: 'TrafficTarget {target} destination ServiceAccount {namespace}/{name} is used by no workload',
+    explanation:
+      'No Deployment, StatefulSet, DaemonSet, ReplicaSet or Pod runs as the destination ServiceAccount, so the TrafficTarget protects nothing. Check the name, or the `serviceAccountName` of the workload you meant.',
+  },
+  {
+    code: 'SMI2007',
+    name: 'selector-matches-nothing',
+    level: 'warning',
+    message: 'Service {namespace}/{name} selects no workload',
+    explanation:
+      'The Service\'s selector matches the pod labels of no workload in the input, so no proxy serves it and callers get no endpoints. Check the labels.',
+  },
+  {
+    code: 'SMI2008',
+    name: 'missing-service-account',
+    level: 'warning',
+    message: '{kind} {namespace}/{name} runs as ServiceAccount {serviceAccount}, which is not in the input',
+    explanation:
+      'The workload names a ServiceAccount that no manifest declares. Kubernetes refuses to create its pods until the ServiceAccount exists. Add the ServiceAccount (the default account `default` is always assumed to exist).',
+  },
+  {
+    code: 'SMI2009',
+    name: 'unresolved-target-port',
+    level: 'error',
+    message: 'Service {namespace}/{name} port {port} targets container port {targetPort}, which no selected workload declares',
+    explanation:
+      'A named `targetPort` must match a `containerPort` name of the selected pods. Without it Kubernetes has no endpoint port and the mesh cannot name the inbound cluster. Name the container port or use a number.',
+  },
+  {
+    code: 'SMI2010',
+    name: 'unknown-rule-kind',
+    level: 'error',
+    message: 'TrafficTarget {target} rule has kind {kind}; expected HTTPRouteGroup, TCPRoute or UDPRoute',
+    explanation: 'A TrafficTarget rule must name a route group kind. Fix the `kind` of the rule.',
+  },
+  {
+    code: 'SMI2011',
+    name: 'split-apex-is-backend',
+    level: 'error',
+    message: 'TrafficSplit {split} lists its apex service {service} as a backend',
+    explanation:
+      'A split whose backend is its own apex would route to itself. OSM does not resolve this; list the versioned services as backends.',
+  },
+  // ── SMI3xxx: semantics ──────────────────────────────────────────────────
+  {
+    code: 'SMI3001',
+    name: 'target-namespace-mismatch',
+    level: 'warning',
+    message: 'TrafficTarget {target} is in namespace {namespace} but its destination is in {destinationNamespace}; OSM ignores it',
+    explanation:
+      'SMI access policies apply only in the namespace of their destination. A TrafficTarget elsewhere is ignored, so the access you meant to grant is not granted. Move it to the destination\'s namespace.',
+  },
+  {
+    code: 'SMI3002',
+    name: 'split-zero-weight',
+    level: 'error',
+    message: 'TrafficSplit {split} backend weights sum to 0',
+    explanation:
+      'With every weight 0 no backend can receive traffic and Envoy rejects the weighted cluster. Give at least one backend a positive weight.',
+  },
+  {
+    code: 'SMI3003',
+    name: 'split-duplicate-apex',
+    level: 'warning',
+    message: 'TrafficSplit {split} has the same apex {service} as {other}; only {other} applies',
+    explanation:
+      'Several TrafficSplits for one apex service conflict. OSM silently uses the first one it sees; smi-compile uses the first by namespace/name. Merge them into one.',
+  },
+  {
+    code: 'SMI3004',
+    name: 'split-backend-port-mismatch',
+    level: 'error',
+    message: 'TrafficSplit {split} backend {service} has no port {port} matching the apex',
+    explanation:
+      'A backend of a split receives the apex\'s traffic on the same port, so it must expose every port of the apex service. Add the port to the backend Service.',
+  },
+  {
+    code: 'SMI3005',
+    name: 'route-group-without-matches',
+    level: 'warning',
+    message: '{kind} {namespace}/{name} has no matches',
+    explanation:
+      'A route group with no matches admits nothing when a TrafficTarget refers to it. Add matches, or remove the route group.',
+  },
+  {
+    code: 'SMI3006',
+    name: 'duplicate-resource',
+    level: 'error',
+    message: '{kind} {ref} is defined more than once (first at {first})',
+    explanation:
+      'The same kind, namespace and name appears twice in the input. `kubectl apply` keeps the last one; which one you meant is ambiguous. Remove one of them.',
+  },
+  {
+    code: 'SMI3007',
+    name: 'protocol-not-inferable',
+    level: 'warning',
+    message: 'Service {namespace}/{name} port {port} has no appProtocol and no protocol name prefix; assuming http',
+    explanation:
+      'The mesh needs each port\'s protocol. It takes `appProtocol`, else a name prefix (`http-`, `tcp-`, `grpc-`, `tcp-server-first-`), else assumes HTTP as OSM does. A TCP service assumed to be HTTP breaks; set `appProtocol` explicitly.',
+  },
+  {
+    code: 'SMI3008',
+    name: 'filter-chain-overlap',
+    level: 'error',
+    message: 'Services {first} and {second} both claim {address}:{port}',
+    explanation:
+      'Two services resolve to the same IP and port, so the outbound listener would carry two filter chains with the same match and Envoy rejects the whole listener. Give them different ClusterIPs or ports.',
+  },
+  {
+    code: 'SMI3009',
+    name: 'invalid-regex',
+    level: 'error',
+    message: 'invalid RE2 regular expression {regex}: {detail}',
+    explanation:
+      'Envoy evaluates path and header regexes with Google RE2, which has no lookaround or backreferences. A regex that RE2 rejects makes Envoy reject the whole route configuration. Rewrite it in RE2 syntax.',
+  },
+  {
+    code: 'SMI3010',
+    name: 'route-shadowed',
+    level: 'warning',
+    message: 'match {match} of {group} can never be reached: {earlier} matches first',
+    explanation:
+      'Envoy evaluates routes in order and stops at the first match. A route whose requests are all taken by an earlier route never applies. Reorder or narrow the earlier match.',
+  },
+  {
+    code: 'SMI3011',
+    name: 'empty-method-list',
+    level: 'warning',
+    message: 'match {match} of {group} has an empty method list and matches no request',
+    explanation:
+      'An HTTPRouteGroup match with `methods: []` admits no method, so the match can never apply. Remove `methods` to allow all, or list the methods (`["*"]` for any).',
+  },
+  {
+    code: 'SMI3012',
+    name: 'udp-route-unsupported',
+    level: 'warning',
+    message: 'UDPRoute {namespace}/{name} is accepted but has no effect: the mesh proxies TCP and HTTP only',
+    explanation:
+      'Envoy sidecars in this mesh do not proxy UDP, as in OSM. TrafficTargets naming a UDPRoute admit nothing.',
+  },
+  {
+    code: 'SMI3013',
+    name: 'permissive-mode-ignores-targets',
+    level: 'info',
+    message: 'permissive traffic policy mode is on: {count} TrafficTarget(s) are not enforced',
+    explanation:
+      'With `enablePermissiveTrafficPolicyMode: true` every workload may reach every service and TrafficTargets are not enforced. Turn permissive mode off to enforce them.',
+  },
+  {
+    code: 'SMI3014',
+    name: 'multiple-mesh-configs',
+    level: 'warning',
+    message: 'MeshConfig {name} ignored; {first} applies',
+    explanation: 'Only one MeshConfig configures the mesh. Remove the extra ones.',
+  },
+  {
+    code: 'SMI3015',
+    name: 'split-backend-unknown-protocol',
+    level: 'warning',
+    message: 'TrafficSplit {split} apex port {port} is TCP but backend {service} speaks {protocol}',
+    explanation:
+      'The apex and its backends should use the same protocol on a port; otherwise the split applies the apex\'s protocol handling to all backends.',
+  },
+  {
+    code: 'SMI3016',
+    name: 'headless-without-endpoints',
+    level: 'info',
+    message: 'headless Service {namespace}/{name} has no known pod IPs; its outbound filter chain matches no address',
+    explanation:
+      'A headless Service has no ClusterIP, so callers reach pod IPs directly. Without Endpoints or EndpointSlices in the input the outbound filter chain cannot match any address. Add the EndpointSlice or accept that this compile cannot route it.',
+  },
+  {
+    code: 'SMI3017',
+    name: 'split-negative-weight',
+    level: 'error',
+    message: 'TrafficSplit {split} backend {service} has negative weight {weight}',
+    explanation: 'Weights are relative shares and must be 0 or more.',
+  },
+  // ── SMI5xxx: xDS server ─────────────────────────────────────────────────
+  {
+    code: 'SMI5001',
+    name: 'serve-keeps-last-good',
+    level: 'error',
+    message: 'new input has {count} error(s); still serving the snapshot compiled at {version}',
+    explanation:
+      'The xDS server recompiled after a change and found errors. It keeps serving the last configuration that compiled cleanly, so proxies are unaffected. Fix the reported errors.',
+  },
+  {
+    code: 'SMI5002',
+    name: 'proxy-nack',
+    level: 'warning',
+    message: 'proxy {node} rejected {typeUrl} version {version}: {detail}',
+    explanation:
+      'A proxy refused a configuration (NACK). It keeps the last configuration it accepted, and the server does not resend the same version. This points at a compiler bug or an Envoy version mismatch; report it with the message.',
+  },
+  // ── SMI9xxx: internal errors ────────────────────────────────────────────
+  {
+    code: 'SMI9001',
+    name: 'proto-encode',
+    level: 'error',
+    message: 'internal error: {typeName} {name} does not encode under the Envoy protos: {detail}',
+    explanation:
+      'The compiler produced a resource that the real Envoy protos reject. This is a bug in smi-compile, not in your input; nothing was written. Please report it with the input that triggered it.',
+  },
+  {
+    code: 'SMI9002',
+    name: 'internal-error',
+    level: 'error',
+    message: 'internal error: {detail}; please report it',
+    explanation: 'An unexpected failure inside smi-compile. Please report it with the input and `--debug` output.',
+  },
+];

@@ -1,0 +1,102 @@
+import { CATALOGUE, type CatalogueEntry, type Level } from './catalogue.ts';
+
+export type { Level } from './catalogue.ts';
+
+/** A 1-based position of the offending node in a source file. */
+export interface SourcePosition {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export interface ResourceRef {
+  kind: string;
+  namespace?: string;
+  name: string;
+}
+
+/** One diagnostic type for parser, passes, lint, compile and serve. */
+export interface Diagnostic {
+  code: string;
+  level: Level;
+  message: string;
+  source?: SourcePosition;
+  resource?: ResourceRef;
+}
+
+export type MessageArgs = Record<string, string | number>;
+
+/** Accumulates diagnostics; passes report here instead of throwing. */
+export interface Reporter {
+  report(d: Diagnostic): void;
+}
+
+export class DiagnosticBag implements Reporter {
+  readonly items: Diagnostic[] = [];
+  report(d: Diagnostic): void {
+    this.items.push(d);
+  }
+  hasErrors(): boolean {
+    return this.items.some((d) => d.level === 'error');
+  }
+}
+
+const BY_CODE = new Map<string, CatalogueEntry>(CATALOGUE.map((e) => [e.code, e]));
+const BY_NAME = new Map<string, CatalogueEntry>(CATALOGUE.map((e) => [e.name, e]));
+
+export function catalogueEntry(codeOrName: string): CatalogueEntry {
+  const entry = BY_CODE.get(codeOrName) ?? BY_NAME.get(codeOrName);
+  if (!entry) throw new Error(`diagnostic ${codeOrName} is not in the catalogue`);
+  return entry;
+}
+
+/** Fills `{placeholders}` of a catalogue template; a missing argument stays visible as `{name}`. */
+export function renderTemplate(template: string, args: MessageArgs): string {
+  return template.replace(/\{(\w+)\}/g, (whole, key: string) =>
+    Object.prototype.hasOwnProperty.call(args, key) ? String(args[key]) : whole,
+  );
+}
+
+/**
+ * Builds a diagnostic from the catalogue, by code (`SMI1001`) or name (`yaml-syntax`).
+ * The level is the catalogue's default; callers never pick levels ad hoc.
+ */
+export function diagnostic(
+  codeOrName: string,
+  args: MessageArgs,
+  source?: SourcePosition,
+  resource?: ResourceRef,
+): Diagnostic {
+  const entry = catalogueEntry(codeOrName);
+  const d: Diagnostic = { code: entry.code, level: entry.level, message: renderTemplate(entry.message, args) };
+  if (source) d.source = source;
+  if (resource) d.resource = resource;
+  return d;
+}
+
+const LEVEL_RANK: Record<Level, number> = { info: 0, warning: 1, error: 2 };
+
+export function atLeast(level: Level, threshold: Level): boolean {
+  return LEVEL_RANK[level] >= LEVEL_RANK[threshold];
+}
+
+/** Stable order: file, line, column, code, message; diagnostics without a source last. */
+export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
+  const fa = a.source?.file ?? '\uffff';
+  const fb = b.source?.file ?? '\uffff';
+  if (fa !== fb) return fa < fb ? -1 : 1;
+  const la = a.source?.line ?? 0;
+  const lb = b.source?.line ?? 0;
+  if (la !== lb) return la - lb;
+  const ca = a.source?.column ?? 0;
+  const cb = b.source?.column ?? 0;
+  if (ca !== cb) return ca - cb;
+  if (a.code !== b.code) return a.code < b.code ? -1 : 1;
+  return a.message < b.message ? -1 : a.message > b.message ? 1 : 0;
+}
+
+/** `file:line:col: level CODE message`, the format compilers and editors understand. */
+export function formatDiagnostic(d: Diagnostic): string {
+  const where = d.source ? `${d.source.file}:${d.source.line}:${d.source.column}: ` : '';
+  return `${where}${d.level} ${d.code} ${d.message}`;
+}

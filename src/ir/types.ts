@@ -1,0 +1,218 @@
+/**
+ * The mesh as plain, immutable data. Every SMI version accepted on input is normalised
+ * into these shapes; no Envoy type appears here.
+ */
+import type { SourcePosition } from '../diagnostics/diagnostic.ts';
+
+/** A field path inside one document, from its root: ['spec', 'rules', 0, 'name']. */
+export type FieldPath = readonly (string | number)[];
+
+/**
+ * Where a resource came from. `locate` maps a field path (from the document root) to the
+ * position of that node; it falls back to the nearest existing ancestor.
+ */
+export interface Origin {
+  readonly file: string;
+  /** Position of the document's root node. */
+  readonly position: SourcePosition;
+  readonly locate: (path: FieldPath) => SourcePosition;
+}
+
+export interface ObjectMeta {
+  readonly name: string;
+  /** Defaults to `default` for namespaced kinds, `''` for cluster-scoped ones. */
+  readonly namespace: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+}
+
+interface ResourceBase<K extends string> {
+  readonly kind: K;
+  readonly apiVersion: string;
+  readonly meta: ObjectMeta;
+  readonly origin: Origin;
+}
+
+// ── Kubernetes ──────────────────────────────────────────────────────────────
+
+export type AppProtocol = 'http' | 'tcp' | 'grpc' | 'tcp-server-first';
+
+export interface ServicePort {
+  readonly name?: string;
+  readonly port: number;
+  /** Number, or the name of a container port; defaults to `port`. */
+  readonly targetPort: number | string;
+  readonly protocol: AppProtocol;
+  /** How `protocol` was decided: `appProtocol`, the port name prefix, or OSM's http default. */
+  readonly protocolSource: 'appProtocol' | 'name' | 'default';
+  /** L4 transport (`spec.ports[].protocol`), TCP unless stated. */
+  readonly transport: 'TCP' | 'UDP' | 'SCTP';
+  /** Path of this port in the source document, for diagnostics. */
+  readonly path: FieldPath;
+}
+
+export interface Service extends ResourceBase<'Service'> {
+  /** Undefined when the Service has no selector (its endpoints are managed by hand). */
+  readonly selector?: Readonly<Record<string, string>>;
+  /** ClusterIPs known from the manifest (`clusterIP`/`clusterIPs`); empty when not yet assigned. */
+  readonly clusterIPs: readonly string[];
+  readonly headless: boolean;
+  readonly ports: readonly ServicePort[];
+}
+
+export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'ReplicaSet' | 'Pod';
+
+export interface ContainerPort {
+  readonly name?: string;
+  readonly containerPort: number;
+  readonly protocol: 'TCP' | 'UDP' | 'SCTP';
+}
+
+export interface Workload extends ResourceBase<WorkloadKind> {
+  /** Labels of the pods it runs (template labels, or the Pod's own labels). */
+  readonly podLabels: Readonly<Record<string, string>>;
+  /** `serviceAccountName`, `default` when unset. */
+  readonly serviceAccount: string;
+  readonly containerPorts: readonly ContainerPort[];
+  /** `status.podIP(s)` of a Pod, when present. */
+  readonly podIPs: readonly string[];
+}
+
+export interface ServiceAccount extends ResourceBase<'ServiceAccount'> {}
+
+export interface Namespace extends ResourceBase<'Namespace'> {}
+
+/** Endpoints and EndpointSlices, normalised: the ready addresses of one service. */
+export interface EndpointSet extends ResourceBase<'Endpoints' | 'EndpointSlice'> {
+  /** Namespace/name of the Service these endpoints belong to. */
+  readonly service: string;
+  readonly ports: readonly { readonly name?: string; readonly port: number; readonly protocol: string }[];
+  readonly addresses: readonly EndpointAddress[];
+}
+
+export interface EndpointAddress {
+  readonly ip: string;
+  readonly ready: boolean;
+  readonly hostname?: string;
+  readonly podName?: string;
+}
+
+// ── SMI ─────────────────────────────────────────────────────────────────────
+
+export interface IdentityRef {
+  readonly kind: string;
+  readonly name: string;
+  /** Defaults to the TrafficTarget's namespace. */
+  readonly namespace: string;
+  readonly path: FieldPath;
+}
+
+export type RouteKind = 'HTTPRouteGroup' | 'TCPRoute' | 'UDPRoute';
+
+export interface TrafficTargetRule {
+  readonly kind: string;
+  readonly name: string;
+  /** Match names; undefined means every match of the group. */
+  readonly matches?: readonly { readonly name: string; readonly path: FieldPath }[];
+  readonly path: FieldPath;
+}
+
+export interface TrafficTarget extends ResourceBase<'TrafficTarget'> {
+  readonly destination: IdentityRef & { readonly port?: number };
+  readonly sources: readonly IdentityRef[];
+  /** `spec.rules` (v1alpha2+) or `specs` (v1alpha1). */
+  readonly rules: readonly TrafficTargetRule[];
+}
+
+export interface HeaderMatch {
+  readonly name: string;
+  /** A regex (RE2) the value must match, as SMI specifies. */
+  readonly value: string;
+  readonly path: FieldPath;
+}
+
+export interface HttpMatch {
+  readonly name: string;
+  readonly pathRegex?: string;
+  /** Undefined or containing '*' means any method; [] means none (a lint warning). */
+  readonly methods?: readonly string[];
+  readonly headers: readonly HeaderMatch[];
+  readonly path: FieldPath;
+}
+
+export interface HttpRouteGroup extends ResourceBase<'HTTPRouteGroup'> {
+  readonly matches: readonly HttpMatch[];
+}
+
+export interface TcpRoute extends ResourceBase<'TCPRoute'> {
+  /** Ports the route admits; empty means every port. */
+  readonly ports: readonly number[];
+}
+
+export interface UdpRoute extends ResourceBase<'UDPRoute'> {
+  readonly ports: readonly number[];
+}
+
+export interface SplitBackend {
+  readonly service: string;
+  readonly weight: number;
+  readonly path: FieldPath;
+}
+
+export interface TrafficSplit extends ResourceBase<'TrafficSplit'> {
+  /** The apex as written: `svc`, `svc.ns` or `svc.ns.svc.cluster.local`. */
+  readonly service: string;
+  readonly backends: readonly SplitBackend[];
+  /** v1alpha3+ `matches`: route groups restricting which requests are split. */
+  readonly matches: readonly { readonly kind: string; readonly name: string; readonly path: FieldPath }[];
+}
+
+export interface MeshConfig extends ResourceBase<'MeshConfig'> {
+  readonly permissive?: boolean;
+  readonly trustDomain?: string;
+}
+
+export interface MeshSettings {
+  readonly trustDomain: string;
+  readonly permissive: boolean;
+  /** The MeshConfig that set these, if any. */
+  readonly from?: MeshConfig;
+}
+
+export type Resource =
+  | Namespace
+  | ServiceAccount
+  | Service
+  | Workload
+  | EndpointSet
+  | TrafficTarget
+  | HttpRouteGroup
+  | TcpRoute
+  | UdpRoute
+  | TrafficSplit
+  | MeshConfig;
+
+/** The input, normalised. Passes add the derived sections below. */
+export interface Mesh {
+  readonly settings: MeshSettings;
+  readonly namespaces: readonly Namespace[];
+  readonly serviceAccounts: readonly ServiceAccount[];
+  readonly services: readonly Service[];
+  readonly workloads: readonly Workload[];
+  readonly endpointSets: readonly EndpointSet[];
+  readonly trafficTargets: readonly TrafficTarget[];
+  readonly httpRouteGroups: readonly HttpRouteGroup[];
+  readonly tcpRoutes: readonly TcpRoute[];
+  readonly udpRoutes: readonly UdpRoute[];
+  readonly trafficSplits: readonly TrafficSplit[];
+  readonly meshConfigs: readonly MeshConfig[];
+}
+
+/** `ns/name`, the key every lookup table uses. */
+export function keyOf(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}
+
+export function resourceKey(r: { meta: ObjectMeta }): string {
+  return keyOf(r.meta.namespace, r.meta.name);
+}
