@@ -1,0 +1,92 @@
+/**
+ * `smi-compile [compile] <paths...>`: compile to an output tree, or check one against goldens.
+ * A compile with any error writes nothing.
+ */
+import { existsSync } from 'node:fs';
+import { compilePaths } from '../compiler/compile.ts';
+import { diffTrees, foreignFiles, readTree, renderTree, writeTree, type OutputFormat } from '../compiler/output-tree.ts';
+import { atLeast, formatDiagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
+import { readFileSync } from 'node:fs';
+import { EXIT_FAILURE, EXIT_OK, UsageError, type CliIO } from './io.ts';
+
+export interface CompileCommandOptions {
+  output?: string;
+  format: OutputFormat;
+  check?: string;
+  update?: boolean;
+  trustDomain?: string;
+  xdsAddress?: string;
+  xdsPort?: number;
+  verbose?: boolean;
+}
+
+export function printDiagnostics(diagnostics: readonly Diagnostic[], io: CliIO, verbose = false): void {
+  for (const d of diagnostics) {
+    if (!verbose && !atLeast(d.level, 'warning')) continue;
+    io.stderr(`${formatDiagnostic(d)}\n`);
+  }
+}
+
+function countBy(diagnostics: readonly Diagnostic[], level: Diagnostic['level']): number {
+  return diagnostics.filter((d) => d.level === level).length;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+export function runCompile(paths: string[], opts: CompileCommandOptions, io: CliIO): number {
+  if (opts.update && !opts.check) throw new UsageError('--update needs --check GOLDEN_DIR (the tree to update)');
+  if (opts.output && opts.check) throw new UsageError('use either -o DIR or --check GOLDEN_DIR, not both');
+  if (opts.output && existsSync(opts.output)) {
+    const foreign = foreignFiles(opts.output);
+    if (foreign.length > 0) {
+      throw new UsageError(
+        `refusing to replace ${opts.output}: it holds files smi-compile did not write (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''})`,
+      );
+    }
+  }
+
+  const t0 = performance.now();
+  const result = compilePaths(paths, { trustDomain: opts.trustDomain, xdsAddress: opts.xdsAddress, xdsPort: opts.xdsPort }, () =>
+    readFileSync(0, 'utf8'),
+  );
+  printDiagnostics(result.diagnostics, io, opts.verbose);
+  const errors = countBy(result.diagnostics, 'error');
+  const warnings = countBy(result.diagnostics, 'warning');
+  if (!result.ok) {
+    io.stderr(`${plural(errors, 'error')}, ${plural(warnings, 'warning')}; nothing written\n`);
+    return EXIT_FAILURE;
+  }
+  const tree = renderTree(result.proxies, opts.format);
+  const ms = Math.round(performance.now() - t0);
+
+  if (opts.check) {
+    const differences = diffTrees(readTree(opts.check), tree);
+    if (differences.length === 0) {
+      io.stderr(`${opts.check}: up to date (${plural(tree.size, 'file')}, ${plural(result.proxies.length, 'proxy')}${warnings ? `, ${plural(warnings, 'warning')}` : ''})\n`);
+      return EXIT_OK;
+    }
+    if (opts.update) {
+      writeTree(tree, opts.check);
+      io.stderr(`${opts.check}: updated ${plural(differences.length, 'file')}\n`);
+      for (const d of differences) io.stderr(`  ${d.kind.padEnd(10)} ${d.file}\n`);
+      return EXIT_OK;
+    }
+    for (const d of differences) io.stdout(d.patch);
+    io.stderr(
+      `${opts.check}: ${plural(differences.length, 'file')} differ (${differences.map((d) => d.kind).filter((k, i, a) => a.indexOf(k) === i).join(', ')}); review the diff, then rerun with --update to accept it\n`,
+    );
+    return EXIT_FAILURE;
+  }
+
+  if (!opts.output) {
+    io.stderr(`compiled ${plural(result.proxies.length, 'proxy')} in ${ms} ms${warnings ? ` with ${plural(warnings, 'warning')}` : ''}; pass -o DIR to write them\n`);
+    return EXIT_OK;
+  }
+  const written = writeTree(tree, opts.output);
+  io.stderr(
+    `wrote ${plural(result.proxies.length, 'proxy')} (${plural(written.files, 'file')}, ${(written.bytes / 1024).toFixed(1)} KiB) to ${opts.output} in ${ms} ms${warnings ? ` with ${plural(warnings, 'warning')}` : ''}\n`,
+  );
+  return EXIT_OK;
+}

@@ -1,0 +1,88 @@
+/**
+ * The `smi-compile` command line. Exit codes: 0 success, 1 diagnostics at or above the failure
+ * level (or a golden mismatch), 2 usage error. Nothing else, whatever happens inside.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { runCompile } from './compile-command.ts';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIO } from './io.ts';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
+  return n;
+}
+
+export function defaultIO(): CliIO {
+  return {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    stdin: () => readFileSync(0, 'utf8'),
+    cwd: process.cwd(),
+    isTTY: Boolean(process.stdout.isTTY),
+    env: process.env,
+  };
+}
+
+/** Builds the program; `setExit` receives each command's exit code. */
+function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
+  const program = new Command('smi-compile')
+    .description('Compile SMI policies and Kubernetes manifests into Envoy v3 configuration, lint them, and serve them over xDS.')
+    .version(VERSION)
+    .option('--debug', 'print stack traces of internal errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .exitOverride();
+
+  program
+    .command('compile', { isDefault: true })
+    .description('compile manifests into one Envoy config tree per workload: OUT/<namespace>/<workload>/*.yaml')
+    .argument('<paths...>', 'files, directories (recursive) or - for stdin')
+    .option('-o, --output <dir>', 'write the tree here (replaced atomically)')
+    .addOption(new Option('--format <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
+    .option('--check <golden-dir>', 'compare with a golden tree; print a unified diff and exit 1 on any difference')
+    .option('--update', 'with --check: rewrite the golden tree to match')
+    .option('--trust-domain <domain>', 'trust domain of identities (default: MeshConfig, else cluster.local)')
+    .option('--xds-address <address>', 'xDS server address written into bootstrap.yaml', '127.0.0.1')
+    .option('--xds-port <port>', 'xDS server port written into bootstrap.yaml', port, 15128)
+    .option('-v, --verbose', 'also print info-level diagnostics')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ smi-compile fixtures/bookstore -o out
+  $ smi-compile ./manifests --check golden/        # CI: fail on any config change
+  $ smi-compile ./manifests --check golden/ --update
+  $ kubectl get svc,deploy,sa,trafficsplits -A -o yaml | smi-compile - -o out`,
+    )
+    .action((paths: string[], opts) => setExit(runCompile(paths, opts, io)));
+
+  return program;
+}
+
+export async function main(argv: string[], io: CliIO = defaultIO()): Promise<number> {
+  let code = EXIT_OK;
+  const debug = argv.includes('--debug');
+  try {
+    const program = buildProgram(io, (c) => {
+      code = c;
+    });
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit through here with code 0.
+      return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    if (err instanceof UsageError) {
+      io.stderr(`smi-compile: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    const detail = err instanceof Error ? err.message : String(err);
+    io.stderr(`smi-compile: internal error: ${detail}. This is a bug; please report it${debug ? '' : ' (rerun with --debug for the stack)'}.\n`);
+    if (debug && err instanceof Error && err.stack) io.stderr(`${err.stack}\n`);
+    return EXIT_FAILURE;
+  }
+}

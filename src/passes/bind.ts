@@ -1,0 +1,206 @@
+/**
+ * Binds services to the workloads their selectors match, workloads to service accounts and
+ * identities, and services to their endpoints. Everything later passes look up goes through
+ * the tables built here, so each relation is computed once.
+ */
+import { diagnostic } from '../diagnostics/diagnostic.ts';
+import { keyOf, resourceKey, type EndpointSet, type Mesh, type Service, type ServicePort, type Workload } from '../ir/types.ts';
+import { at, refOf, type PassContext } from './context.ts';
+
+/** `<sa>.<ns>.<trustDomain>`, OSM's principal name. */
+export function identityOf(serviceAccount: string, namespace: string, trustDomain: string): string {
+  return `${serviceAccount}.${namespace}.${trustDomain}`;
+}
+
+export interface ResolvedPort {
+  readonly port: ServicePort;
+  /** The numeric target port (named target ports resolved against the selected workloads). */
+  readonly targetPort: number;
+}
+
+export interface ServiceBinding {
+  readonly service: Service;
+  readonly key: string;
+  readonly workloads: readonly Workload[];
+  /** `ns/sa` of the selected workloads, sorted. */
+  readonly serviceAccounts: readonly string[];
+  /** Ports whose target port could be resolved, in declaration order. */
+  readonly ports: readonly ResolvedPort[];
+  /** Ready endpoint IPs from Endpoints/EndpointSlices, sorted and unique. */
+  readonly endpoints: readonly string[];
+}
+
+export interface Bindings {
+  /** By `ns/name`. Each service appears once (the first definition wins; duplicates are reported). */
+  readonly services: ReadonlyMap<string, ServiceBinding>;
+  /** Workloads that get a proxy (one per `ns/name`), sorted by namespace then name. */
+  readonly workloads: readonly Workload[];
+  /** Services that select a workload, by workload key `ns/kind/name`. */
+  readonly servicesOfWorkload: ReadonlyMap<Workload, readonly ServiceBinding[]>;
+  /** Services backed by a service account, by `ns/sa`. */
+  readonly servicesOfServiceAccount: ReadonlyMap<string, readonly ServiceBinding[]>;
+  /** Workloads running as a service account, by `ns/sa`. */
+  readonly workloadsOfServiceAccount: ReadonlyMap<string, readonly Workload[]>;
+}
+
+export interface BoundMesh extends Mesh {
+  readonly bindings: Bindings;
+}
+
+export function selects(selector: Readonly<Record<string, string>> | undefined, labels: Readonly<Record<string, string>>): boolean {
+  if (!selector) return false;
+  const entries = Object.entries(selector);
+  if (entries.length === 0) return false; // an empty selector selects nothing for a Service
+  return entries.every(([k, v]) => labels[k] === v);
+}
+
+function byNamespaceAndName(a: { meta: { namespace: string; name: string } }, b: { meta: { namespace: string; name: string } }): number {
+  return a.meta.namespace === b.meta.namespace
+    ? (a.meta.name < b.meta.name ? -1 : a.meta.name > b.meta.name ? 1 : 0)
+    : a.meta.namespace < b.meta.namespace ? -1 : 1;
+}
+
+function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** The first resource per key wins; later ones are dropped here (the duplicates pass reports them). */
+function firstByKey<T extends { meta: { namespace: string; name: string } }>(items: readonly T[], keyFn: (t: T) => string): T[] {
+  const seen = new Set<string>();
+  const out: T[] = [];
+  for (const item of items) {
+    const k = keyFn(item);
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(item);
+  }
+  return out;
+}
+
+function resolveTargetPort(
+  service: Service,
+  port: ServicePort,
+  workloads: readonly Workload[],
+  ctx: PassContext,
+): number | undefined {
+  if (typeof port.targetPort === 'number') return port.targetPort;
+  const numeric = Number(port.targetPort);
+  if (Number.isInteger(numeric) && numeric > 0) return numeric;
+  for (const w of workloads) {
+    const found = w.containerPorts.find((cp) => cp.name === port.targetPort);
+    if (found) return found.containerPort;
+  }
+  // Without selected workloads there is nothing to resolve against; the selector diagnostic says why.
+  if (workloads.length > 0) {
+    ctx.report(
+      diagnostic(
+        'unresolved-target-port',
+        { namespace: service.meta.namespace, name: service.meta.name, port: port.port, targetPort: port.targetPort },
+        at(service, [...port.path, 'targetPort']),
+        refOf(service),
+      ),
+    );
+  }
+  return undefined;
+}
+
+function endpointIPs(sets: readonly EndpointSet[] | undefined): string[] {
+  if (!sets) return [];
+  const ips = new Set<string>();
+  for (const set of sets) for (const a of set.addresses) if (a.ready) ips.add(a.ip);
+  return [...ips].sort(compareIPs);
+}
+
+/** Numeric order for IPv4 (10.0.0.9 before 10.0.0.10), string order otherwise. */
+export function compareIPs(a: string, b: string): number {
+  const pa = a.split('.');
+  const pb = b.split('.');
+  if (pa.length === 4 && pb.length === 4) {
+    for (let i = 0; i < 4; i++) {
+      const d = Number(pa[i]) - Number(pb[i]);
+      if (d !== 0) return d;
+    }
+    return 0;
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function bind(mesh: Mesh, ctx: PassContext): BoundMesh {
+  const workloads = firstByKey(mesh.workloads, (w) => `${w.meta.namespace}/${w.kind}/${w.meta.name}`).sort(byNamespaceAndName);
+  const services = firstByKey(mesh.services, resourceKey).sort(byNamespaceAndName);
+  const declaredAccounts = new Set(mesh.serviceAccounts.map(resourceKey));
+
+  const workloadsByNamespace = new Map<string, Workload[]>();
+  const workloadsOfServiceAccount = new Map<string, Workload[]>();
+  for (const w of workloads) {
+    pushTo(workloadsByNamespace, w.meta.namespace, w);
+    const saKey = keyOf(w.meta.namespace, w.serviceAccount);
+    pushTo(workloadsOfServiceAccount, saKey, w);
+    if (w.serviceAccount !== 'default' && !declaredAccounts.has(saKey)) {
+      ctx.report(
+        diagnostic(
+          'missing-service-account',
+          { kind: w.kind, namespace: w.meta.namespace, name: w.meta.name, serviceAccount: w.serviceAccount },
+          at(w, w.kind === 'Pod' ? ['spec', 'serviceAccountName'] : ['spec', 'template', 'spec', 'serviceAccountName']),
+          refOf(w),
+        ),
+      );
+    }
+  }
+
+  const endpointsByService = new Map<string, EndpointSet[]>();
+  for (const set of mesh.endpointSets) pushTo(endpointsByService, set.service, set);
+
+  const bindingsByKey = new Map<string, ServiceBinding>();
+  const servicesOfWorkload = new Map<Workload, ServiceBinding[]>();
+  const servicesOfServiceAccount = new Map<string, ServiceBinding[]>();
+  for (const service of services) {
+    const key = resourceKey(service);
+    const selected = service.selector
+      ? (workloadsByNamespace.get(service.meta.namespace) ?? []).filter((w) => selects(service.selector, w.podLabels))
+      : [];
+    if (service.selector && Object.keys(service.selector).length > 0 && selected.length === 0) {
+      ctx.report(
+        diagnostic('selector-matches-nothing', { namespace: service.meta.namespace, name: service.meta.name }, at(service, ['spec', 'selector']), refOf(service)),
+      );
+    }
+    const ports: ResolvedPort[] = [];
+    for (const port of service.ports) {
+      if (port.transport !== 'TCP') continue; // the mesh proxies TCP-based protocols only, as OSM
+      if (port.protocolSource === 'default') {
+        ctx.report(
+          diagnostic(
+            'protocol-not-inferable',
+            { namespace: service.meta.namespace, name: service.meta.name, port: port.port },
+            at(service, port.name !== undefined ? [...port.path, 'name'] : [...port.path, 'port']),
+            refOf(service),
+          ),
+        );
+      }
+      const targetPort = resolveTargetPort(service, port, selected, ctx);
+      if (targetPort !== undefined) ports.push({ port, targetPort });
+    }
+    const serviceAccounts = [...new Set(selected.map((w) => keyOf(w.meta.namespace, w.serviceAccount)))].sort();
+    const endpoints = endpointIPs(endpointsByService.get(key));
+    if (service.headless && endpoints.length === 0) {
+      ctx.report(diagnostic('headless-without-endpoints', { namespace: service.meta.namespace, name: service.meta.name }, service.origin.position, refOf(service)));
+    }
+    const binding: ServiceBinding = { service, key, workloads: selected, serviceAccounts, ports, endpoints };
+    bindingsByKey.set(key, binding);
+    for (const w of selected) pushTo(servicesOfWorkload, w, binding);
+    for (const sa of serviceAccounts) pushTo(servicesOfServiceAccount, sa, binding);
+  }
+
+  return {
+    ...mesh,
+    bindings: {
+      services: bindingsByKey,
+      workloads,
+      servicesOfWorkload,
+      servicesOfServiceAccount,
+      workloadsOfServiceAccount,
+    },
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * Resolves TrafficSplits: the apex service and its weighted backends. A caller that may reach
+ * the apex sends its traffic to the backends instead, each on its own target port.
+ */
+import { diagnostic } from '../diagnostics/diagnostic.ts';
+import { keyOf, type TrafficSplit } from '../ir/types.ts';
+import type { AccessMesh } from './access.ts';
+import type { ServiceBinding } from './bind.ts';
+import { at, refOf, type PassContext } from './context.ts';
+
+export interface ResolvedBackend {
+  readonly binding: ServiceBinding;
+  readonly weight: number;
+}
+
+export interface ResolvedSplit {
+  readonly split: TrafficSplit;
+  readonly apex: ServiceBinding;
+  readonly backends: readonly ResolvedBackend[];
+}
+
+export interface SplitMesh extends AccessMesh {
+  /** By apex `ns/name`. */
+  readonly splits: ReadonlyMap<string, ResolvedSplit>;
+}
+
+/**
+ * `svc`, `svc.ns`, `svc.ns.svc` or `svc.ns.svc.<cluster domain>` → `ns/svc`. SMI names the
+ * apex by short name or FQDN; OSM's docs also write `<svc>.<ns>`.
+ */
+export function serviceKeyFromName(name: string, defaultNamespace: string): string {
+  const parts = name.split('.');
+  if (parts.length === 1) return keyOf(defaultNamespace, name);
+  return keyOf(parts[1], parts[0]);
+}
+
+function byName(a: TrafficSplit, b: TrafficSplit): number {
+  const ka = keyOf(a.meta.namespace, a.meta.name);
+  const kb = keyOf(b.meta.namespace, b.meta.name);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+export function resolveSplits(mesh: AccessMesh, ctx: PassContext): SplitMesh {
+  const services = mesh.bindings.services;
+  const splits = new Map<string, ResolvedSplit>();
+  const seen = new Set<string>();
+  for (const split of [...mesh.trafficSplits].sort(byName)) {
+    const splitKey = keyOf(split.meta.namespace, split.meta.name);
+    if (seen.has(splitKey)) continue; // duplicate, reported by the duplicates pass
+    seen.add(splitKey);
+    const ns = split.meta.namespace;
+    const apexKey = serviceKeyFromName(split.service, ns);
+    const apex = services.get(apexKey);
+    if (!apex) {
+      ctx.report(diagnostic('missing-split-apex', { split: split.meta.name, service: split.service }, at(split, ['spec', 'service']), refOf(split)));
+      continue;
+    }
+    const earlier = splits.get(apexKey);
+    if (earlier) {
+      ctx.report(
+        diagnostic(
+          'split-duplicate-apex',
+          { split: split.meta.name, service: split.service, other: `${earlier.split.meta.namespace}/${earlier.split.meta.name}` },
+          at(split, ['spec', 'service']),
+          refOf(split),
+        ),
+      );
+      continue;
+    }
+    const backends: ResolvedBackend[] = [];
+    let total = 0;
+    let broken = false;
+    for (const backend of split.backends) {
+      const backendKey = serviceKeyFromName(backend.service, ns);
+      if (backend.weight < 0) {
+        ctx.report(
+          diagnostic('split-negative-weight', { split: split.meta.name, service: backend.service, weight: backend.weight }, at(split, [...backend.path, 'weight']), refOf(split)),
+        );
+        broken = true;
+        continue;
+      }
+      if (backendKey === apexKey) {
+        ctx.report(diagnostic('split-apex-is-backend', { split: split.meta.name, service: backend.service }, at(split, [...backend.path, 'service']), refOf(split)));
+        broken = true;
+        continue;
+      }
+      const binding = services.get(backendKey);
+      if (!binding) {
+        ctx.report(diagnostic('missing-split-backend', { split: split.meta.name, service: backend.service }, at(split, [...backend.path, 'service']), refOf(split)));
+        broken = true;
+        continue;
+      }
+      for (const apexPort of apex.ports) {
+        if (!binding.ports.some((p) => p.port.port === apexPort.port.port)) {
+          ctx.report(
+            diagnostic(
+              'split-backend-port-mismatch',
+              { split: split.meta.name, service: backend.service, port: apexPort.port.port },
+              at(split, [...backend.path, 'service']),
+              refOf(split),
+            ),
+          );
+        }
+      }
+      total += backend.weight;
+      backends.push({ binding, weight: backend.weight });
+    }
+    if (!broken && backends.length > 0 && total === 0) {
+      ctx.report(diagnostic('split-zero-weight', { split: split.meta.name }, at(split, ['spec', 'backends']), refOf(split)));
+      continue;
+    }
+    if (backends.length === 0 || total === 0) continue;
+    splits.set(apexKey, { split, apex, backends });
+  }
+  return { ...mesh, splits };
+}
