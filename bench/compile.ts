@@ -1,0 +1,399 @@
+/**
+ * Compile benchmark: the compiler at several mesh sizes, restrictive and permissive, each
+ * run in a fresh child process so that peak RSS belongs to that run alone.
+ *
+ *   npx tsx bench/compile.ts [SIZES...] [--modes restrictive,permissive] [--repeat 3]
+ *       [--format yaml|json] [--json] [--max-output-gb 20] [--heap-mb 8192] [--keep]
+ *
+ * SIZES default to 250 1000 5000. For each size and mode the parent generates the mesh
+ * (bench/generate-mesh.ts) into a temp directory, then starts `--repeat` children. Each child:
+ *   1. reads the input files (fs), compiles them (the compiler's own per-phase timings), and
+ *      writes the output tree the way `smi-compile -o` does; records peak RSS right then;
+ *   2. measures the FLOOR on the same input and output: the same files read again, parsed
+ *      with the same `yaml` library (`parseAllDocuments`, the AST with positions that the
+ *      parser needs), and the same resource objects serialised by the same writer
+ *      (`yaml` stringify with the compiler's options) and written with plain fs writes.
+ * The floor runs after the compile in the same process, so its libraries are warm: a
+ * conservative (low) floor. Times are the best of the repeats; RSS is the median.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseAllDocuments, stringify } from 'yaml';
+import { generateMesh, writeMesh } from './generate-mesh.ts';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const SRC = join(HERE, '..', 'src');
+
+type Mode = 'restrictive' | 'permissive';
+type Format = 'yaml' | 'json';
+
+/** What one child reports (one JSON line on stdout). */
+export interface RunResult {
+  readonly services: number;
+  readonly mode: Mode;
+  readonly inputFiles: number;
+  readonly inputBytes: number;
+  readonly proxies: number;
+  readonly resources: number;
+  readonly diagnostics: { readonly error: number; readonly warning: number; readonly info: number };
+  readonly firstErrors: readonly string[];
+  readonly outputFiles: number;
+  readonly outputBytes: number;
+  /** Importing the compiler's modules (tsx transpile included), not part of `wall`. */
+  readonly loadMs: number;
+  /** read + compile + write, in the child. */
+  readonly wallMs: number;
+  /** read (ours), the compiler's own phases, write (ours). */
+  readonly phases: Readonly<Record<string, number>>;
+  /** KiB, from process.resourceUsage().maxRSS right after the write. */
+  readonly maxRssKiB: number;
+  readonly heapUsedMiB: number;
+  readonly floor: { readonly readMs: number; readonly parseMs: number; readonly writeMs: number; readonly totalMs: number; readonly bytes: number };
+  /** Child process wall time as seen by the parent, including Node and module start-up. */
+  processMs?: number;
+}
+
+// ── the compiler, loaded lazily so this file type-checks and runs its floor-only parts even
+//    while the compiler's modules are moving ──────────────────────────────────────────────
+
+interface CompilerApi {
+  compile(inputs: { path: string; text: string }[], options: Record<string, unknown>): {
+    proxies: readonly Proxy[];
+    diagnostics: readonly { code: string; level: string; message: string; source?: { file: string; line: number; column: number } }[];
+    timings?: Record<string, number>;
+  };
+  write(proxies: readonly Proxy[], outDir: string, format: Format): { files: number; bytes: number };
+  serialise(value: unknown, format: Format): string;
+}
+interface Proxy {
+  readonly namespace: string;
+  readonly workload: string;
+  readonly resources: Readonly<Record<string, readonly unknown[]>>;
+  readonly bootstrap: unknown;
+}
+
+const XDS_KINDS = ['listeners', 'routes', 'clusters', 'endpoints', 'secrets'] as const;
+
+async function tryImport(rel: string): Promise<Record<string, any> | undefined> {
+  const file = join(SRC, rel);
+  if (!existsSync(file)) return undefined;
+  return (await import(pathToFileURL(file).href)) as Record<string, any>;
+}
+
+/** Serialise exactly as the compiler's writer does (its function when it exports one). */
+function fallbackSerialise(value: unknown, format: Format): string {
+  if (format === 'json') return `${JSON.stringify(value, null, 2)}\n`;
+  return stringify(value, { lineWidth: 0, minContentWidth: 0, aliasDuplicateObjects: false });
+}
+
+export async function loadCompiler(): Promise<CompilerApi> {
+  const c = await tryImport('compiler/compile.ts');
+  if (!c?.compile) throw new Error('src/compiler/compile.ts has no compile() yet');
+  const w = await tryImport('compiler/write-output.ts');
+  const t = await tryImport('compiler/output-tree.ts');
+  let write: CompilerApi['write'];
+  if (w?.writeOutput) write = w.writeOutput;
+  else if (t?.renderTree && t?.writeTree) write = (proxies, outDir, format) => t.writeTree(t.renderTree(proxies, format), outDir);
+  else throw new Error('no writer: neither write-output.ts writeOutput() nor output-tree.ts renderTree()/writeTree()');
+  const serialise = (t?.serialise as CompilerApi['serialise'] | undefined) ?? fallbackSerialise;
+  return { compile: c.compile, write, serialise };
+}
+
+// ── child ────────────────────────────────────────────────────────────────────
+
+function readInputs(dir: string): { path: string; text: string }[] {
+  return readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => ({ path: join(dir, f), text: readFileSync(join(dir, f), 'utf8') }));
+}
+
+async function child(args: { input: string; out: string; services: number; mode: Mode; format: Format }): Promise<RunResult> {
+  const tLoad = performance.now();
+  const api = await loadCompiler();
+  const loadMs = performance.now() - tLoad;
+
+  // ── the compiler ──
+  const t0 = performance.now();
+  const inputs = readInputs(args.input);
+  const t1 = performance.now();
+  const result = api.compile(inputs, {});
+  const t2 = performance.now();
+  const hasErrors = result.diagnostics.some((d) => d.level === 'error');
+  const written = hasErrors ? { files: 0, bytes: 0 } : api.write(result.proxies, join(args.out, 'compiled'), args.format);
+  const t3 = performance.now();
+  const maxRssKiB = process.resourceUsage().maxRSS;
+  const heapUsedMiB = process.memoryUsage().heapUsed / 2 ** 20;
+
+  const phases: Record<string, number> = { read: t1 - t0 };
+  const timings = result.timings ?? {};
+  for (const [k, v] of Object.entries(timings)) if (typeof v === 'number') phases[k] = v;
+  const inCompile = Object.values(timings).reduce((a, b) => a + (typeof b === 'number' ? b : 0), 0);
+  if (t2 - t1 - inCompile > 1) phases.other = t2 - t1 - inCompile; // compile() time no phase claimed
+  phases.write = t3 - t2;
+
+  // ── the floor: same bytes in, same bytes out, nothing in between ──
+  const f0 = performance.now();
+  const again = readInputs(args.input);
+  const f1 = performance.now();
+  let docs = 0;
+  for (const f of again) docs += parseAllDocuments(f.text).length;
+  const f2 = performance.now();
+  let floorBytes = 0;
+  const floorDir = join(args.out, 'floor');
+  for (const p of result.proxies) {
+    const dir = join(floorDir, p.namespace, p.workload);
+    mkdirSync(dir, { recursive: true });
+    for (const kind of XDS_KINDS) {
+      const text = api.serialise(p.resources[kind] ?? [], args.format);
+      writeFileSync(join(dir, `${kind}.${args.format}`), text);
+      floorBytes += Buffer.byteLength(text);
+    }
+    const text = api.serialise(p.bootstrap, args.format);
+    writeFileSync(join(dir, `bootstrap.${args.format}`), text);
+    floorBytes += Buffer.byteLength(text);
+  }
+  const f3 = performance.now();
+  void docs;
+
+  const count = (level: string) => result.diagnostics.filter((d) => d.level === level).length;
+  return {
+    services: args.services,
+    mode: args.mode,
+    inputFiles: inputs.length,
+    inputBytes: inputs.reduce((n, f) => n + Buffer.byteLength(f.text), 0),
+    proxies: result.proxies.length,
+    resources: result.proxies.reduce((n, p) => n + XDS_KINDS.reduce((m, k) => m + (p.resources[k]?.length ?? 0), 0), 0),
+    diagnostics: { error: count('error'), warning: count('warning'), info: count('info') },
+    firstErrors: result.diagnostics
+      .filter((d) => d.level === 'error')
+      .slice(0, 5)
+      .map((d) => `${d.code} ${d.message}${d.source ? ` (${d.source.file}:${d.source.line})` : ''}`),
+    outputFiles: written.files,
+    outputBytes: written.bytes,
+    loadMs,
+    wallMs: t3 - t0,
+    phases,
+    maxRssKiB,
+    heapUsedMiB,
+    floor: { readMs: f1 - f0, parseMs: f2 - f1, writeMs: f3 - f2, totalMs: f3 - f0, bytes: floorBytes },
+  };
+}
+
+// ── parent ───────────────────────────────────────────────────────────────────
+
+interface Summary {
+  readonly services: number;
+  readonly mode: Mode;
+  readonly runs: RunResult[];
+  readonly skipped?: string;
+  readonly failed?: string;
+}
+
+function runChild(args: string[], heapMb: number, timeoutMs: number): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    const t0 = performance.now();
+    const cp = spawn(process.execPath, [`--max-old-space-size=${heapMb}`, '--import', 'tsx', fileURLToPath(import.meta.url), '--child', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    cp.stdout.on('data', (d) => (out += d));
+    cp.stderr.on('data', (d) => (err += d));
+    const timer = setTimeout(() => cp.kill('SIGKILL'), timeoutMs);
+    cp.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const line = out.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !line.startsWith('{')) {
+        reject(new Error(`child ${signal ? `killed (${signal})` : `exited ${code}`}: ${err.trim().split('\n').slice(-8).join('\n')}`));
+        return;
+      }
+      const r = JSON.parse(line) as RunResult;
+      r.processMs = performance.now() - t0;
+      resolvePromise(r);
+    });
+  });
+}
+
+const min = (xs: number[]) => Math.min(...xs);
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** Best (minimum) of each figure over the repeats; RSS as the median. */
+function best(runs: RunResult[]) {
+  const phaseKeys = [...new Set(runs.flatMap((r) => Object.keys(r.phases)))];
+  const phases: Record<string, number> = {};
+  for (const k of phaseKeys) phases[k] = min(runs.map((r) => r.phases[k] ?? 0));
+  return {
+    wallMs: min(runs.map((r) => r.wallMs)),
+    floorMs: min(runs.map((r) => r.floor.totalMs)),
+    floorParseMs: min(runs.map((r) => r.floor.parseMs)),
+    floorWriteMs: min(runs.map((r) => r.floor.writeMs)),
+    loadMs: min(runs.map((r) => r.loadMs)),
+    processMs: min(runs.map((r) => r.processMs ?? 0)),
+    maxRssMiB: median(runs.map((r) => r.maxRssKiB / 1024)),
+    rssRangeMiB: [min(runs.map((r) => r.maxRssKiB / 1024)), Math.max(...runs.map((r) => r.maxRssKiB / 1024))],
+    phases,
+  };
+}
+
+function fmtMs(ms: number): string {
+  return ms >= 10_000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.round(ms)}`;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows.map((r) => r.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')).join('\n');
+}
+
+function printTable(summaries: Summary[], repeat: number): void {
+  const phaseOrder = ['read', 'parse', 'build', 'passes', 'emit', 'protoCheck', 'other', 'write'];
+  const seen = new Set(summaries.flatMap((s) => s.runs.flatMap((r) => Object.keys(r.phases))));
+  const phases = [...phaseOrder.filter((p) => seen.has(p)), ...[...seen].filter((p) => !phaseOrder.includes(p)).sort()];
+  const head = ['services', 'mode', 'proxies', 'resources', 'out MB', 'wall ms', 'floor ms', 'wall/floor', 'ms/out MB', 'RSS MiB', ...phases.map((p) => `${p}`), 'fl.parse', 'fl.write'];
+  const rows = [head];
+  const notes: string[] = [];
+  for (const s of summaries) {
+    if (!s.runs.length) {
+      rows.push([String(s.services), s.mode, s.skipped ? 'skipped' : 'FAILED', ...head.slice(3).map(() => '')]);
+      notes.push(`${s.services} ${s.mode}: ${s.skipped ?? s.failed}`);
+      continue;
+    }
+    const b = best(s.runs);
+    const r = s.runs[0];
+    const outMB = r.outputBytes / 1e6;
+    rows.push([
+      String(s.services),
+      s.mode,
+      String(r.proxies),
+      String(r.resources),
+      outMB.toFixed(1),
+      fmtMs(b.wallMs),
+      fmtMs(b.floorMs),
+      `${(b.wallMs / b.floorMs).toFixed(2)}×`,
+      outMB > 0 ? (b.wallMs / outMB).toFixed(1) : '',
+      `${Math.round(b.maxRssMiB)}`,
+      ...phases.map((p) => (b.phases[p] === undefined ? '' : fmtMs(b.phases[p]))),
+      fmtMs(b.floorParseMs),
+      fmtMs(b.floorWriteMs),
+    ]);
+    if (r.diagnostics.error) notes.push(`${s.services} ${s.mode}: ${r.diagnostics.error} errors, output not written: ${r.firstErrors.join('; ')}`);
+    if (r.floor.bytes !== r.outputBytes && r.outputBytes) notes.push(`${s.services} ${s.mode}: floor wrote ${r.floor.bytes} bytes, compiler ${r.outputBytes}`);
+    if (s.failed) notes.push(`${s.services} ${s.mode}: ${s.failed}`);
+  }
+  console.log(table(rows));
+  console.log(
+    `\nbest of ${repeat} fresh processes per row (times), RSS = median peak RSS of the child; wall = read + compile + write in the child,` +
+      ` floor = read + yaml parse + serialise/write of the same bytes. Node ${process.version}.`,
+  );
+  for (const n of notes) console.log(`note: ${n}`);
+}
+
+async function parent(argv: string[]): Promise<void> {
+  const sizes: number[] = [];
+  let modes: Mode[] = ['restrictive', 'permissive'];
+  let repeat = 3;
+  let json = false;
+  let format: Format = 'yaml';
+  let maxOutputBytes = 20e9;
+  let heapMb = 8192;
+  let timeoutMs = 20 * 60_000;
+  let keep = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (/^\d+$/.test(a)) sizes.push(Number(a));
+    else if (a === '--sizes') sizes.push(...argv[++i].split(',').map(Number));
+    else if (a === '--modes') modes = argv[++i].split(',') as Mode[];
+    else if (a === '--repeat') repeat = Math.max(1, Number(argv[++i]));
+    else if (a === '--json') json = true;
+    else if (a === '--format') format = argv[++i] as Format;
+    else if (a === '--max-output-gb') maxOutputBytes = Number(argv[++i]) * 1e9;
+    else if (a === '--heap-mb') heapMb = Number(argv[++i]);
+    else if (a === '--timeout-s') timeoutMs = Number(argv[++i]) * 1000;
+    else if (a === '--keep') keep = true;
+    else {
+      console.error('usage: npx tsx bench/compile.ts [SIZES...] [--modes restrictive,permissive] [--repeat 3] [--format yaml|json] [--json] [--max-output-gb 20] [--heap-mb 8192] [--timeout-s 1200] [--keep]');
+      process.exit(2);
+    }
+  }
+  if (!sizes.length) sizes.push(250, 1000, 5000);
+  sizes.sort((a, b) => a - b);
+
+  const root = mkdtempSync(join(tmpdir(), 'smi-bench-compile-'));
+  const summaries: Summary[] = [];
+  try {
+    for (const mode of modes) {
+      const done: { services: number; bytes: number }[] = [];
+      for (const services of sizes) {
+        // Output grows with proxies × what each may reach: estimate from the smaller sizes
+        // already run and skip a size whose output would not fit.
+        if (done.length) {
+          const last = done[done.length - 1];
+          const prev = done.length > 1 ? done[done.length - 2] : undefined;
+          const k = prev && prev.bytes > 0 && last.bytes > 0 ? Math.log(last.bytes / prev.bytes) / Math.log(last.services / prev.services) : mode === 'permissive' ? 2 : 1;
+          const estimate = last.bytes * (services / last.services) ** Math.max(1, k);
+          if (estimate > maxOutputBytes) {
+            summaries.push({ services, mode, runs: [], skipped: `estimated output ${(estimate / 1e9).toFixed(1)} GB (growth exponent ${k.toFixed(2)}) > --max-output-gb ${maxOutputBytes / 1e9}` });
+            if (!json) console.error(`skip ${services} ${mode}: estimated output ${(estimate / 1e9).toFixed(1)} GB`);
+            continue;
+          }
+        }
+        const input = join(root, `in-${services}-${mode}`);
+        const tg = performance.now();
+        writeMesh(generateMesh({ services, permissive: mode === 'permissive' }), input);
+        if (!json) console.error(`${services} ${mode}: generated in ${Math.round(performance.now() - tg)} ms; ${repeat} run(s)…`);
+        const runs: RunResult[] = [];
+        let failed: string | undefined;
+        for (let k = 0; k < repeat; k++) {
+          const out = join(root, `out-${services}-${mode}`);
+          rmSync(out, { recursive: true, force: true });
+          try {
+            const r = await runChild(['--input', input, '--out', out, '--services', String(services), '--mode', mode, '--format', format], heapMb, timeoutMs);
+            runs.push(r);
+            if (!json) console.error(`  run ${k + 1}: wall ${fmtMs(r.wallMs)} ms, floor ${fmtMs(r.floor.totalMs)} ms, RSS ${Math.round(r.maxRssKiB / 1024)} MiB, ${r.proxies} proxies, ${(r.outputBytes / 1e6).toFixed(1)} MB`);
+          } catch (err) {
+            failed = (err as Error).message;
+            if (!json) console.error(`  run ${k + 1} failed: ${failed}`);
+            break;
+          }
+          if (!keep) rmSync(out, { recursive: true, force: true });
+        }
+        if (!keep) rmSync(input, { recursive: true, force: true });
+        summaries.push({ services, mode, runs, failed });
+        if (runs.length) done.push({ services, bytes: Math.max(runs[0].outputBytes, runs[0].floor.bytes) });
+      }
+    }
+  } finally {
+    if (!keep) rmSync(root, { recursive: true, force: true });
+    else console.error(`kept ${root}`);
+  }
+  const order = (s: Summary) => sizes.indexOf(s.services) * 2 + modes.indexOf(s.mode);
+  summaries.sort((a, b) => order(a) - order(b));
+  if (json) {
+    console.log(JSON.stringify({ node: process.version, repeat, format, results: summaries.map((s) => ({ ...s, best: s.runs.length ? best(s.runs) : undefined })) }, null, 2));
+  } else {
+    printTable(summaries, repeat);
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  if (argv[0] === '--child') {
+    const get = (name: string) => argv[argv.indexOf(name) + 1];
+    const r = await child({ input: get('--input'), out: get('--out'), services: Number(get('--services')), mode: get('--mode') as Mode, format: get('--format') as Format });
+    process.stdout.write(`${JSON.stringify(r)}\n`);
+    return;
+  }
+  await parent(argv);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main(process.argv.slice(2)).catch((err) => {
+    console.error(err instanceof Error ? err.stack : err);
+    process.exit(1);
+  });
+}
