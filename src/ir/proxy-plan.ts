@@ -75,6 +75,13 @@ export interface InboundPort {
   readonly policies?: readonly InboundPolicy[];
   /** HTTP routes in evaluation order (HTTP and gRPC ports only). */
   readonly routes: readonly InboundHttpRoute[];
+  /**
+   * TrafficSplit apexes this port serves as a split backend, each with the apex port callers
+   * dial. Callers send the apex's Host header (`bookstore`, not `bookstore-v1`), so the inbound
+   * route configuration needs a virtual host for each apex too (OSM:
+   * getUpstreamServicesIncludeApex). HTTP and gRPC ports only; undefined = none.
+   */
+  readonly apexes?: readonly { readonly service: ServiceName; readonly port: number }[];
 }
 
 export interface ProxyPlan {

@@ -1,0 +1,31 @@
+/**
+ * ClusterLoadAssignments (osm eds/builder.go): one per upstream cluster, the service's ready
+ * endpoints as `ip:targetPort` in a single locality `local` at priority 0. A service with no
+ * known endpoints still gets its (empty) assignment, as OSM does: an EDS cluster stays
+ * "warming" until it receives one, and a split apex with no pods of its own is common.
+ */
+import type { ProxyPlan, UpstreamCluster } from '../ir/proxy-plan.ts';
+import { compareByName, socketAddress } from './common.ts';
+import { TYPE } from './names.ts';
+import { shared } from './shared.ts';
+import type { EnvoyResource } from './types.ts';
+
+const LOCAL_ZONE = 'local';
+
+/** Independent of the caller: every proxy calling the service shares one object. */
+export function clusterLoadAssignment(upstream: UpstreamCluster): EnvoyResource {
+  return shared('cla', `${upstream.name}|${upstream.targetPort}|${upstream.endpoints.join(',')}`, () => ({
+    '@type': TYPE.clusterLoadAssignment,
+    cluster_name: upstream.name,
+    endpoints: [
+      {
+        locality: { zone: LOCAL_ZONE },
+        lb_endpoints: upstream.endpoints.map((ip) => ({ endpoint: { address: socketAddress(ip, upstream.targetPort) } })),
+      },
+    ],
+  }));
+}
+
+export function endpoints(plan: ProxyPlan): EnvoyResource[] {
+  return plan.upstreams.map(clusterLoadAssignment).sort(compareByName);
+}

@@ -1,0 +1,60 @@
+/**
+ * The SDS secrets a proxy's TLS contexts refer to, without key material: certificates come
+ * from a later stage (issue: certificates), which fills in `tls_certificate` and `trusted_ca`
+ * under these same names. What smi-compile already knows is policy, and it is emitted now
+ * so that it shows in reviews and goldens:
+ *
+ * - `service-cert:<ns>/<sa>`: the proxy's own certificate (name only, for now);
+ * - `root-cert-for-mtls-inbound:<ns>/<sa>`: validation of callers, with no SAN pinning;
+ *   who may call is enforced by RBAC instead (osm sds/builder.go explains why: the same
+ *   trust anchor serves all callers, and RBAC already checks each principal);
+ * - `root-cert-for-mtls-outbound:<ns>/<svc>` per upstream service: the identities the
+ *   upstream's certificate must carry (DNS SAN `<sa>.<ns>.<trustDomain>`, as OSM without
+ *   SPIFFE), so a proxy refuses an impostor even before RBAC on the other side runs.
+ */
+import type { ProxyPlan, ServiceName } from '../ir/proxy-plan.ts';
+import { compareByName } from './common.ts';
+import { inboundRootCertSecretName, outboundRootCertSecretName, serviceCertSecretName, serviceKey, TYPE } from './names.ts';
+import { shared } from './shared.ts';
+import type { EnvoyResource } from './types.ts';
+
+function outboundRootCertSecret(service: ServiceName, identities: readonly string[]): EnvoyResource {
+  return shared('outbound-root-secret', `${serviceKey(service)}|${identities.join(',')}`, () => ({
+    '@type': TYPE.secret,
+    name: outboundRootCertSecretName(service),
+    validation_context: {
+      match_typed_subject_alt_names: identities.map((id) => ({ san_type: 'DNS', matcher: { exact: id } })),
+    },
+  }));
+}
+
+/**
+ * Exactly the secrets the proxy's other resources name: its own certificate when it has any
+ * TLS context, the inbound trust anchor when it has an inbound listener, and one outbound
+ * trust anchor per upstream service.
+ */
+export function secrets(plan: ProxyPlan, hasInboundListener: boolean): EnvoyResource[] {
+  const out: EnvoyResource[] = [];
+  if (hasInboundListener || plan.upstreams.length > 0) {
+    out.push({ '@type': TYPE.secret, name: serviceCertSecretName(plan.namespace, plan.serviceAccount) });
+  }
+  if (hasInboundListener) {
+    out.push({
+      '@type': TYPE.secret,
+      name: inboundRootCertSecretName(plan.namespace, plan.serviceAccount),
+      validation_context: {},
+    });
+  }
+  // A service reached on several ports has one trust anchor: merge the identities of its clusters.
+  const identitiesByService = new Map<string, { service: ServiceName; identities: Set<string> }>();
+  for (const upstream of plan.upstreams) {
+    const key = serviceKey(upstream.service);
+    const entry = identitiesByService.get(key) ?? { service: upstream.service, identities: new Set<string>() };
+    for (const id of upstream.identities) entry.identities.add(id);
+    identitiesByService.set(key, entry);
+  }
+  for (const { service, identities } of identitiesByService.values()) {
+    out.push(outboundRootCertSecret(service, [...identities].sort()));
+  }
+  return out.sort(compareByName);
+}
