@@ -163,6 +163,14 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     message: 'empty document skipped',
     explanation: 'A YAML document holds nothing (for example two `---` in a row). It is skipped.',
   },
+  {
+    code: 'SMI1019',
+    name: 'endpointslice-without-service',
+    level: 'warning',
+    message: 'EndpointSlice {namespace}/{name} has no kubernetes.io/service-name label; it belongs to no Service and is ignored',
+    explanation:
+      'Kubernetes ties an EndpointSlice to its Service only through the `kubernetes.io/service-name` label. Without it the addresses cannot be routed to. Add the label with the Service name.',
+  },
   // ── SMI2xxx: references ─────────────────────────────────────────────────
   {
     code: 'SMI2001',
