@@ -1,0 +1,78 @@
+/**
+ * Origins: where each resource came from, and a `locate` that maps any field path to its
+ * file:line:column.
+ *
+ * Keeping a `yaml` AST for every document would cost many times the size of the input
+ * (benchmarks parse 5,000-service meshes), and almost every document is never asked for a
+ * position. So an origin keeps only the file (whose text is in memory anyway) and the span
+ * of its document; the first `locate` re-parses that one document and a small LRU cache
+ * keeps the most recent ASTs for the diagnostics that tend to cluster on one resource.
+ */
+import { LineCounter, parseDocument, type Document } from 'yaml';
+import type { SourcePosition } from '../diagnostics/diagnostic.ts';
+import type { FieldPath, Origin } from '../ir/types.ts';
+import { findOffsets } from './locate.ts';
+import type { SourceFile } from './source.ts';
+
+/** Where one YAML document sits in its file. */
+export interface DocumentSpan {
+  /** Offset of the start of the line the document starts on (so columns are unchanged). */
+  readonly start: number;
+  /** Offset just past the document's last node. */
+  readonly end: number;
+  /** 1-based line of `start`. */
+  readonly startLine: number;
+}
+
+interface ParsedSpan {
+  readonly file: SourceFile;
+  readonly doc: Document;
+  readonly lines: LineCounter;
+}
+
+const CACHE_SIZE = 32;
+const cache = new Map<string, ParsedSpan>();
+
+function parsedSpan(file: SourceFile, span: DocumentSpan): ParsedSpan {
+  const key = `${file.path}\0${span.start}`;
+  const hit = cache.get(key);
+  if (hit && hit.file === file) {
+    // Re-insert to mark it most recently used.
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit;
+  }
+  const lines = new LineCounter();
+  // Same options as the first parse, so the tree (and thus every path) is the same.
+  const doc = parseDocument(file.text.slice(span.start, span.end), { lineCounter: lines, prettyErrors: false });
+  const entry = { file, doc, lines };
+  cache.set(key, entry);
+  if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+  return entry;
+}
+
+function positionIn(parsed: ParsedSpan, span: DocumentSpan, offset: number): SourcePosition {
+  const { line, col } = parsed.lines.linePos(offset);
+  return { file: parsed.file.path, line: span.startLine + line - 1, column: col };
+}
+
+/**
+ * The origin of a resource in `file`: the document at `span`, at `prefix` inside it
+ * (`['items', 3]` for the fourth item of a `kind: List`).
+ */
+export function createOrigin(file: SourceFile, span: DocumentSpan, prefix: FieldPath, position: SourcePosition): Origin {
+  return {
+    file: file.path,
+    position,
+    locate(path: FieldPath): SourcePosition {
+      const parsed = parsedSpan(file, span);
+      const offsets = findOffsets(parsed.doc, parsed.doc.contents, [...prefix, ...path], 0);
+      return positionIn(parsed, span, offsets.value);
+    },
+  };
+}
+
+/** An origin for resources built in code (tests, synthetic input): every path maps to `position`. */
+export function fixedOrigin(position: SourcePosition): Origin {
+  return { file: position.file, position, locate: () => position };
+}

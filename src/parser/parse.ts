@@ -1,0 +1,216 @@
+/**
+ * YAML/JSON text → schema-checked Kubernetes objects, each with its origin.
+ *
+ * Every problem is a diagnostic and parsing keeps going: a syntax error ends its file (the
+ * documents after it cannot be trusted) but not the others, and a document with schema
+ * errors is reported and dropped while its neighbours go on.
+ */
+import { LineCounter, parseAllDocuments, type Document, type YAMLError } from 'yaml';
+import { diagnostic, type Reporter, type ResourceRef, type SourcePosition } from '../diagnostics/diagnostic.ts';
+import type { FieldPath, Origin } from '../ir/types.ts';
+import { lookupKind, type KnownKind } from './kinds.ts';
+import { findOffsets } from './locate.ts';
+import { createOrigin, type DocumentSpan } from './origin.ts';
+import { typeName, validateAgainstSchema, type FieldLocator } from './schema.ts';
+import type { SourceFile } from './source.ts';
+
+export interface ManifestDocument {
+  /** Path of the file, as in SourceFile.path. */
+  file: string;
+  /** Index of the YAML document in its file (items of a `kind: List` share their list's). */
+  index: number;
+  apiVersion: string;
+  kind: string;
+  value: Record<string, unknown>;
+  origin: Origin;
+}
+
+/** Aliases a document may expand before we call it a "billion laughs" attack. */
+export const MAX_ALIAS_COUNT = 100;
+/** No Kubernetes object nests this deep; a deeper document is malformed or hostile. */
+export const MAX_DEPTH = 100;
+
+export function parseSources(files: SourceFile[], reporter: Reporter): ManifestDocument[] {
+  const out: ManifestDocument[] = [];
+  for (const file of files) parseFile(file, reporter, out);
+  return out;
+}
+
+/** What parsing one YAML document needs to know about where it is. */
+interface DocContext {
+  readonly file: SourceFile;
+  readonly index: number;
+  readonly doc: Document.Parsed;
+  readonly lines: LineCounter;
+  readonly span: DocumentSpan;
+  readonly reporter: Reporter;
+  readonly out: ManifestDocument[];
+}
+
+function parseFile(file: SourceFile, reporter: Reporter, out: ManifestDocument[]): void {
+  const lines = new LineCounter();
+  const at = (offset: number): SourcePosition => {
+    const { line, col } = lines.linePos(offset);
+    return { file: file.path, line, column: col };
+  };
+  let docs: Document.Parsed[];
+  try {
+    docs = parseAllDocuments(file.text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true }) as Document.Parsed[];
+  } catch (e) {
+    // The composer recurses per nesting level: absurdly deep input overflows the stack.
+    if (e instanceof RangeError) reporter.report(diagnostic('SMI1016', { limit: MAX_DEPTH }, at(0)));
+    else reporter.report(diagnostic('SMI1001', { detail: String((e as Error).message ?? e) }, at(0)));
+    return;
+  }
+  for (let index = 0; index < docs.length; index++) {
+    const doc = docs[index];
+    const syntax = doc.errors.filter((e) => e.code !== 'DUPLICATE_KEY');
+    if (syntax.length > 0) {
+      // Later errors in a broken document are mostly echoes of the first; report that one.
+      reporter.report(diagnostic('SMI1001', { detail: errorDetail(syntax[0]) }, at(syntax[0].pos[0])));
+      return;
+    }
+    const duplicates = doc.errors.filter((e) => e.code === 'DUPLICATE_KEY');
+    for (const e of duplicates) {
+      reporter.report(diagnostic('SMI1011', { key: file.text.slice(e.pos[0], e.pos[1]).trim() || '?' }, at(e.pos[0])));
+    }
+    for (const w of doc.warnings) reporter.report(diagnostic('SMI1017', { detail: errorDetail(w) }, at(w.pos[0])));
+    if (duplicates.length > 0) continue; // which value wins is ambiguous: do not guess
+    if (doc.contents === null || doc.contents === undefined) {
+      reporter.report(diagnostic('SMI1018', {}, at(doc.range[0])));
+      continue;
+    }
+    const start = lineStart(file.text, doc.range[0]);
+    const span: DocumentSpan = { start, end: doc.range[2], startLine: lines.linePos(start).line };
+    parseDocument({ file, index, doc, lines, span, reporter, out });
+  }
+}
+
+function parseDocument(ctx: DocContext): void {
+  const rootPos = locatorFor(ctx, []).value([]);
+  let value: unknown;
+  try {
+    value = ctx.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    if (e instanceof RangeError) ctx.reporter.report(diagnostic('SMI1016', { limit: MAX_DEPTH }, rootPos));
+    else if (e instanceof ReferenceError) ctx.reporter.report(diagnostic('SMI1015', { limit: MAX_ALIAS_COUNT }, rootPos));
+    else ctx.reporter.report(diagnostic('SMI1001', { detail: String((e as Error).message ?? e) }, rootPos));
+    return;
+  }
+  if (exceedsDepth(value, MAX_DEPTH)) {
+    ctx.reporter.report(diagnostic('SMI1016', { limit: MAX_DEPTH }, rootPos));
+    return;
+  }
+  parseObject(ctx, value, []);
+}
+
+/**
+ * One Kubernetes object at `prefix` in the document (`[]`, or `['items', i]` in a List):
+ * check its type meta, unwrap lists, skip kinds we do not read, validate the rest.
+ */
+function parseObject(ctx: DocContext, value: unknown, prefix: FieldPath, inherited?: { apiVersion: string; kind: string }): void {
+  const at = locatorFor(ctx, prefix);
+  if (!isPlainObject(value)) {
+    ctx.reporter.report(diagnostic('SMI1010', { actual: typeName(value) }, at.value([])));
+    return;
+  }
+  // Items of a typed list (`kind: ServiceList`, as the API returns them) may omit their type meta.
+  const apiVersion = value.apiVersion ?? inherited?.apiVersion;
+  const kind = value.kind ?? inherited?.kind;
+  const missing = [typeof apiVersion === 'string' && apiVersion ? '' : 'apiVersion', typeof kind === 'string' && kind ? '' : 'kind'].filter(Boolean);
+  if (missing.length > 0) {
+    ctx.reporter.report(diagnostic('SMI1008', { field: missing.join(' or ') }, at.value(missing.length === 1 && missing[0] in value ? [missing[0]] : [])));
+    return;
+  }
+  const av = apiVersion as string;
+  const k = kind as string;
+  if (isList(k, value)) {
+    const itemKind = k === 'List' ? undefined : { apiVersion: av, kind: k.slice(0, -'List'.length) };
+    const items = value.items as unknown[];
+    for (let i = 0; i < items.length; i++) parseObject(ctx, items[i], [...prefix, 'items', i], itemKind);
+    return;
+  }
+  const resource = resourceRef(k, value);
+  const lookup = lookupKind(av, k);
+  if (lookup.status === 'unknown') {
+    ctx.reporter.report(diagnostic('SMI1006', { apiVersion: av, kind: k }, at.value(['kind']), resource));
+    return;
+  }
+  if (lookup.status === 'unsupported-version') {
+    ctx.reporter.report(
+      diagnostic('SMI1007', { kind: k, apiVersion: av, supported: lookup.supported.join(', ') }, at.value(['apiVersion']), resource),
+    );
+    return;
+  }
+  const object = inherited && (value.apiVersion === undefined || value.kind === undefined) ? { ...value, apiVersion: av, kind: k } : value;
+  if (!validate(ctx, lookup.known, object, at, resource)) return;
+  ctx.out.push({
+    file: ctx.file.path,
+    index: ctx.index,
+    apiVersion: av,
+    kind: k,
+    value: object,
+    origin: createOrigin(ctx.file, ctx.span, prefix, at.value([])),
+  });
+}
+
+function validate(ctx: DocContext, known: KnownKind, value: Record<string, unknown>, at: FieldLocator, resource: ResourceRef): boolean {
+  const problems = validateAgainstSchema(known, value, at, resource);
+  for (const d of problems) ctx.reporter.report(d);
+  return problems.length === 0;
+}
+
+function isList(kind: string, value: Record<string, unknown>): boolean {
+  return kind === 'List' || (kind.endsWith('List') && Array.isArray(value.items));
+}
+
+function resourceRef(kind: string, value: Record<string, unknown>): ResourceRef {
+  const meta = isPlainObject(value.metadata) ? value.metadata : {};
+  const ref: ResourceRef = { kind, name: typeof meta.name === 'string' ? meta.name : '' };
+  if (typeof meta.namespace === 'string') ref.namespace = meta.namespace;
+  return ref;
+}
+
+/** Positions inside the live AST of the document being parsed, relative to `prefix`. */
+function locatorFor(ctx: DocContext, prefix: FieldPath): FieldLocator {
+  const pos = (offset: number): SourcePosition => {
+    const { line, col } = ctx.lines.linePos(offset);
+    return { file: ctx.file.path, line, column: col };
+  };
+  const find = (path: FieldPath) => findOffsets(ctx.doc, ctx.doc.contents, [...prefix, ...path], ctx.doc.range[0]);
+  return {
+    value: (path) => pos(find(path).value),
+    key: (path) => {
+      const o = find(path);
+      return pos(o.key ?? o.value);
+    },
+  };
+}
+
+function errorDetail(e: YAMLError): string {
+  // yaml's messages sometimes end with "at line N, column M:" and a code frame; the
+  // diagnostic carries the position already.
+  return e.message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '').trim();
+}
+
+function lineStart(text: string, offset: number): number {
+  return text.lastIndexOf('\n', offset - 1) + 1;
+}
+
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Iterative, so that the check itself cannot overflow the stack. */
+function exceedsDepth(root: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > limit) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}

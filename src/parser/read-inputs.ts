@@ -1,0 +1,193 @@
+/**
+ * Command-line paths → source files: directories recursively (`*.yaml`, `*.yml`, `*.json`,
+ * in sorted order so every run sees the same input), plain files, and `-` for stdin.
+ *
+ * Anything wrong with a path is a diagnostic; the other paths are still read.
+ */
+import { closeSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { join } from 'node:path';
+import { diagnostic, type Reporter, type SourcePosition } from '../diagnostics/diagnostic.ts';
+import { STDIN_PATH, type SourceFile } from './source.ts';
+
+export interface ReadInputsOptions {
+  /** Reads standard input; the default reads file descriptor 0. */
+  stdin?: () => string;
+  /** Largest file accepted, in bytes (default 16 MiB). */
+  maxFileSize?: number;
+}
+
+export const DEFAULT_MAX_FILE_SIZE = 16 * 1024 * 1024;
+
+const MANIFEST_EXTENSION = /\.(ya?ml|json)$/i;
+
+export function readInputs(paths: string[], reporter: Reporter, opts: ReadInputsOptions = {}): SourceFile[] {
+  const limit = opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
+  const files: SourceFile[] = [];
+  // A file reached twice (named, and inside a named directory) is read once.
+  const seen = new Set<string>();
+  for (const path of paths) {
+    if (path === '-') {
+      const text = opts.stdin ? opts.stdin() : decode(STDIN_PATH, readFileSync(0), reporter);
+      if (text !== undefined && checkText(STDIN_PATH, text, reporter)) files.push({ path: STDIN_PATH, text: stripBom(text) });
+      continue;
+    }
+    let stats: Stats;
+    try {
+      stats = statSync(path);
+    } catch (e) {
+      reporter.report(unreadable(path, e));
+      continue;
+    }
+    if (stats.isDirectory()) {
+      const found = manifestsUnder(path, reporter);
+      if (found.length === 0) reporter.report(diagnostic('SMI1012', { path }));
+      for (const file of found) readOne(file, limit, reporter, seen, files);
+    } else {
+      readOne(path, limit, reporter, seen, files);
+    }
+  }
+  return files;
+}
+
+/**
+ * Manifest files under `dir`, depth first, entries in byte order. Hidden entries
+ * (`.git`, `.github`, editor backups) and `node_modules` are skipped; symlinked
+ * directories are followed once each, so a link cycle ends.
+ */
+function manifestsUnder(dir: string, reporter: Reporter): string[] {
+  const out: string[] = [];
+  const visited = new Set<string>();
+  const walk = (current: string): void => {
+    let real: string;
+    let names: string[];
+    try {
+      real = realpathSync(current);
+      names = readdirSync(current);
+    } catch (e) {
+      reporter.report(unreadable(current, e));
+      return;
+    }
+    if (visited.has(real)) return;
+    visited.add(real);
+    for (const name of names.sort()) {
+      if (name.startsWith('.') || name === 'node_modules') continue;
+      const path = join(current, name);
+      let stats: Stats;
+      try {
+        stats = statSync(path);
+      } catch {
+        continue; // a dangling symlink inside a tree is not worth an error
+      }
+      if (stats.isDirectory()) walk(path);
+      else if (stats.isFile() && MANIFEST_EXTENSION.test(name)) out.push(path);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+function readOne(path: string, limit: number, reporter: Reporter, seen: Set<string>, files: SourceFile[]): void {
+  let buffer: Buffer;
+  try {
+    const real = realpathSync(path);
+    if (seen.has(real)) return;
+    seen.add(real);
+    const size = statSync(path).size;
+    if (size > limit) {
+      reporter.report(diagnostic('SMI1014', { size, limit }, { file: path, line: 1, column: 1 }));
+      return;
+    }
+    buffer = readBounded(path, limit);
+  } catch (e) {
+    reporter.report(unreadable(path, e));
+    return;
+  }
+  if (buffer.length > limit) {
+    // The file grew between stat and read (or is a device that reports size 0).
+    reporter.report(diagnostic('SMI1014', { size: buffer.length, limit }, { file: path, line: 1, column: 1 }));
+    return;
+  }
+  const text = decode(path, buffer, reporter);
+  if (text !== undefined && checkText(path, text, reporter)) files.push({ path, text: stripBom(text) });
+}
+
+/** Reads at most limit + 1 bytes, so a huge or endless file cannot exhaust memory. */
+function readBounded(path: string, limit: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const chunk = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      chunks.push(Buffer.from(chunk.subarray(0, n)));
+      total += n;
+      if (total > limit) break;
+    }
+    return Buffer.concat(chunks, total);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+function decode(path: string, buffer: Buffer, reporter: Reporter): string | undefined {
+  try {
+    return UTF8.decode(buffer);
+  } catch {
+    const offset = firstInvalidUtf8(buffer);
+    const prefix = buffer.subarray(0, offset).toString('utf8');
+    reporter.report(diagnostic('SMI1013', { detail: `invalid UTF-8 at byte ${offset}` }, positionOf(path, prefix, prefix.length)));
+    return undefined;
+  }
+}
+
+/** A NUL byte is valid UTF-8 but no YAML or JSON manifest contains one: it is binary. */
+function checkText(path: string, text: string, reporter: Reporter): boolean {
+  const nul = text.indexOf('\0');
+  if (nul < 0) return true;
+  reporter.report(diagnostic('SMI1013', { detail: `NUL byte at offset ${nul}` }, positionOf(path, text, nul)));
+  return false;
+}
+
+function firstInvalidUtf8(buffer: Buffer): number {
+  // Binary search on the longest prefix that decodes; cheap, and only on the error path.
+  let lo = 0;
+  let hi = buffer.length;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(buffer.subarray(0, mid), { stream: true });
+      lo = mid;
+    } catch {
+      hi = mid - 1;
+    }
+  }
+  return lo;
+}
+
+function positionOf(file: string, text: string, offset: number): SourcePosition {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { file, line, column: offset - lineStart + 1 };
+}
+
+function stripBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+function unreadable(path: string, e: unknown): ReturnType<typeof diagnostic> {
+  const err = e as NodeJS.ErrnoException;
+  const detail =
+    err.code === 'ENOENT' ? 'no such file or directory'
+    : err.code === 'EACCES' ? 'permission denied'
+    : err.code === 'EISDIR' ? 'is a directory'
+    : err.message;
+  return diagnostic('SMI1009', { path, detail });
+}
