@@ -56,6 +56,9 @@ const NO_CIRCUIT_BREAKING: Json = Object.freeze({
   ]),
 });
 
+/** Endpoints arrive as ClusterLoadAssignments named like the cluster, over the ADS stream. */
+const EDS_OVER_ADS: Json = Object.freeze({ eds_config: ADS_CONFIG_SOURCE });
+
 /** HTTP protocol options for HTTP and gRPC clusters; TCP clusters carry none. */
 function protocolOptions(protocol: AppProtocol): Json | undefined {
   if (protocol === 'grpc') return { [HTTP_PROTOCOL_OPTIONS_KEY]: HTTP_PROTOCOL_OPTIONS_HTTP2 };
@@ -93,7 +96,7 @@ export function upstreamCluster(upstream: UpstreamCluster, plan: ProxyPlan): Env
       '@type': TYPE.cluster,
       name: upstream.name,
       type: 'EDS',
-      eds_cluster_config: { eds_config: ADS_CONFIG_SOURCE },
+      eds_cluster_config: EDS_OVER_ADS,
       circuit_breakers: NO_CIRCUIT_BREAKING,
     };
     const options = protocolOptions(upstream.protocol);

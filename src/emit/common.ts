@@ -3,6 +3,7 @@
  * frozen singletons: thousands of resources point at the same object.
  */
 import { TYPE } from './names.ts';
+import { shared } from './shared.ts';
 
 type Json = Record<string, unknown>;
 
@@ -29,9 +30,9 @@ export const TLS_PARAMS: Json = Object.freeze({
   tls_maximum_protocol_version: 'TLSv1_3',
 });
 
-/** A reference to an SDS secret served over ADS. */
+/** A reference to an SDS secret served over ADS; one object per secret name, however many TLS contexts name it. */
 export function sdsSecret(name: string): Json {
-  return { name, sds_config: ADS_CONFIG_SOURCE };
+  return shared('sds-secret', name, () => ({ name, sds_config: ADS_CONFIG_SOURCE }));
 }
 
 /**

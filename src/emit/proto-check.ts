@@ -1,21 +1,168 @@
 /**
- * Every emitted resource must be a valid Envoy message: encoded with the real Envoy protos
- * (unknown fields, wrong types, unknown enum values and unknown `@type`s in Anys all fail),
- * decoded, and re-encoded to the same bytes. A failure is a compiler bug, reported as
- * SMI9001 `proto-encode`, never thrown.
+ * Every emitted resource must be a valid Envoy message: read with the real Envoy protos
+ * (protobufjs protojson: unknown fields, wrong types, out-of-range numbers, unknown enum
+ * values and unknown `@type`s in Anys all fail), encoded, decoded, and re-encoded to the same
+ * bytes. A failure is a compiler bug, reported as SMI9001 `proto-encode`, never thrown.
  *
- * Proxies share most of their resources (see shared.ts), so verdicts are cached per object:
- * a 5,000-proxy mesh encodes each distinct filter chain or load assignment once, not 5,000 times.
+ * Doing that naively costs ~100 µs a resource, and a large mesh has millions (every proxy
+ * gets a cluster per service it may call). Three caches make it proportional to what is
+ * actually new, without trusting anything that was not encoded:
+ *
+ * 1. per object: proxies share most resources (shared.ts), and a resource object that was
+ *    checked is not checked again;
+ * 2. per sub-object: pieces already proven valid as a message type (a shared TLS context, a
+ *    filter, a virtual host) are replaced by `{}`, the empty message, valid for every type;
+ * 3. per skeleton: whether a message is valid does not depend on the text of its string
+ *    fields (any well-formed string is a valid `string`), so those are replaced by a
+ *    placeholder and each distinct skeleton is encoded once. The clusters `a|80` and `b|80`
+ *    have one skeleton; so do the same cluster for two different callers.
+ *
+ * Well-formedness of every replaced string (no lone UTF-16 surrogate, which protojson would
+ * reject) is still checked, on the real value.
  */
 import { diagnostic, type Reporter } from '../diagnostics/diagnostic.ts';
-import { encodeProtoJson, envoyType } from '../envoy/protos.ts';
+import { envoyType, protobuf, protojson } from '../envoy/protos.ts';
 import { TYPE } from './names.ts';
 import { resourceName, TYPE_URL, XDS_KINDS, type ProxyConfig } from './types.ts';
 
-/** Verdict per checked object: undefined = fine, a string = why it does not encode. */
+type Json = Record<string, unknown>;
+
+/** Verdict per checked resource object: undefined = fine, a string = why it does not encode. */
 const verdicts = new WeakMap<object, string | undefined>();
+/** Sub-objects proven valid, with the full names of the message types they are valid as. */
+const validAs = new WeakMap<object, Set<string>>();
+/** Verdict per skeleton (type name + skeleton JSON). Bounded: starts afresh when full. */
+let skeletons = new Map<string, string | undefined>();
+const MAX_SKELETONS = 100_000;
 /** Objects already reported to a reporter, so a shared broken resource is reported once, not once per proxy. */
 const reported = new WeakMap<Reporter, WeakSet<object>>();
+
+/** Stands in for every non-empty string field; '' stays '' (it is the field's default). */
+const STRING_PLACEHOLDER = 's';
+
+// ── Reflection helpers (protobufjs recomputes names and lookups on every call) ──
+
+const fullNames = new WeakMap<protobuf.ReflectionObject, string>();
+
+function fullNameOf(type: protobuf.ReflectionObject): string {
+  let name = fullNames.get(type);
+  if (name === undefined) fullNames.set(type, (name = type.fullName));
+  return name;
+}
+
+const fieldIndexes = new WeakMap<protobuf.Type, Map<string, protobuf.Field>>();
+
+/** A message's fields by every name proto3 JSON accepts (snake_case as in Envoy's docs, lowerCamel). */
+function fieldIndex(type: protobuf.Type): Map<string, protobuf.Field> {
+  let index = fieldIndexes.get(type);
+  if (!index) {
+    index = new Map();
+    for (const field of type.fieldsArray) {
+      field.resolve();
+      for (const name of [field.name, field.jsonName, (field as { protoName?: string }).protoName]) {
+        if (name) index.set(name, field);
+      }
+    }
+    fieldIndexes.set(type, index);
+  }
+  return index;
+}
+
+const typesByUrl = new Map<string, protobuf.Type | null>();
+
+/** The message type named by a type URL, or null when the protos have no such type (protojson then says so). */
+function typeByUrl(typeUrl: string): protobuf.Type | null {
+  let type = typesByUrl.get(typeUrl);
+  if (type === undefined) {
+    try {
+      type = envoyType(typeUrl);
+    } catch {
+      type = null;
+    }
+    typesByUrl.set(typeUrl, type);
+  }
+  return type;
+}
+
+// ── Skeletons ───────────────────────────────────────────────────────────────
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** An unpaired UTF-16 surrogate: the one thing that makes a JS string an invalid proto `string` (protojson validateUtf16). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function isWellFormed(text: string): boolean {
+  return !LONE_SURROGATE.test(text);
+}
+
+/** A string protojson accepts for a `string` field gets the placeholder; anything else is left for protojson to judge. */
+function stringSkeleton(value: unknown): unknown {
+  if (typeof value !== 'string' || !isWellFormed(value)) return value;
+  return value === '' ? '' : STRING_PLACEHOLDER;
+}
+
+interface Walk {
+  /** Objects visited (not pruned), to be marked valid if the resource is. */
+  readonly visited: [object, string][];
+}
+
+/**
+ * The skeleton of `value` read as `type`: sub-objects already valid as their type become
+ * `{}`, string fields become the placeholder, map keys become `k0, k1, ...`. Anything the
+ * walk does not understand (unknown fields, wrong JSON types, well-known types with their own
+ * JSON forms) is passed through untouched, so protojson judges it exactly as written.
+ */
+function skeleton(type: protobuf.Type, value: unknown, walk: Walk): unknown {
+  if (!isObject(value)) return value;
+  const typeName = fullNameOf(type);
+  if (typeName === '.google.protobuf.Any') {
+    const typeUrl = value['@type'];
+    const inner = typeof typeUrl === 'string' ? typeByUrl(typeUrl) : null;
+    if (!inner) return value;
+    if (validAs.get(value)?.has(typeName)) return {};
+    walk.visited.push([value, typeName]);
+    const { '@type': _url, ...body } = value;
+    return { '@type': typeUrl, ...(skeletonOfMessage(inner, body, walk, false) as Json) };
+  }
+  if (typeName.startsWith('.google.protobuf.')) return value;
+  if (validAs.get(value)?.has(typeName)) return {};
+  return skeletonOfMessage(type, value, walk, true);
+}
+
+function skeletonOfMessage(type: protobuf.Type, value: Json, walk: Walk, record: boolean): unknown {
+  if (record) walk.visited.push([value, fullNameOf(type)]);
+  const index = fieldIndex(type);
+  const out: Json = {};
+  for (const key of Object.keys(value)) {
+    const field = index.get(key);
+    const fieldValue = value[key];
+    if (!field) {
+      out[key] = fieldValue;
+    } else if (field.map && isObject(fieldValue)) {
+      const stringKeys = field instanceof protobuf.MapField && field.keyType === 'string';
+      const entries: Json = {};
+      Object.keys(fieldValue).forEach((k, i) => {
+        entries[stringKeys && isWellFormed(k) ? `k${i}` : k] = skeletonOfValue(field, fieldValue[k], walk);
+      });
+      out[key] = entries;
+    } else if (field.repeated && Array.isArray(fieldValue)) {
+      out[key] = fieldValue.map((v) => skeletonOfValue(field, v, walk));
+    } else {
+      out[key] = skeletonOfValue(field, fieldValue, walk);
+    }
+  }
+  return out;
+}
+
+function skeletonOfValue(field: protobuf.Field, value: unknown, walk: Walk): unknown {
+  if (field.resolvedType instanceof protobuf.Type) return skeleton(field.resolvedType, value, walk);
+  if (field.type === 'string' && !field.resolvedType) return stringSkeleton(value);
+  return value; // numbers, bools, enums, bytes: their values decide validity
+}
+
+// ── Encoding ────────────────────────────────────────────────────────────────
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -23,21 +170,52 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** Why `json` is not a valid `typeUrl` message, or undefined when it is. Cached per object. */
+/** Read with protojson, encode, decode, re-encode: undefined when all of it works and agrees. */
+function encodeProblem(type: protobuf.Type, json: unknown): string | undefined {
+  try {
+    const bytes = type.encode(protojson.fromJson(type, json as object) as protobuf.Message).finish();
+    const again = type.encode(type.decode(bytes)).finish();
+    return sameBytes(bytes, again) ? undefined : 'decoding and re-encoding changes the bytes';
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+/** Why `json` is not a valid message of `typeUrl`, or undefined when it is. Cached per object. */
 export function protoProblem(typeUrl: string, json: object): string | undefined {
   if (verdicts.has(json)) return verdicts.get(json);
+  const type = typeByUrl(typeUrl);
   let problem: string | undefined;
-  try {
-    const bytes = encodeProtoJson(typeUrl, json);
-    const type = envoyType(typeUrl);
-    const again = type.encode(type.decode(bytes)).finish();
-    if (!sameBytes(bytes, again)) problem = 'decoding and re-encoding changes the bytes';
-  } catch (err) {
-    problem = err instanceof Error ? err.message : String(err);
+  if (!type) {
+    problem = `no such type: ${typeUrl}`;
+  } else {
+    const { '@type': _url, ...body } = json as Json;
+    const walk: Walk = { visited: [] };
+    const shape = skeleton(type, body, walk);
+    const key = `${fullNameOf(type)}\u0000${JSON.stringify(shape)}`;
+    if (skeletons.has(key)) {
+      problem = skeletons.get(key);
+    } else {
+      problem = encodeProblem(type, shape);
+      if (skeletons.size >= MAX_SKELETONS) skeletons = new Map();
+      skeletons.set(key, problem);
+    }
+    if (problem === undefined) {
+      for (const [obj, typeName] of walk.visited) {
+        const types = validAs.get(obj);
+        if (types) types.add(typeName);
+        else validAs.set(obj, new Set([typeName]));
+      }
+    } else {
+      // Say what is wrong in terms of the real resource, not its skeleton.
+      problem = encodeProblem(type, body) ?? problem;
+    }
   }
   verdicts.set(json, problem);
   return problem;
 }
+
+// ── Reporting ───────────────────────────────────────────────────────────────
 
 function report(reporter: Reporter, subject: object, typeName: string, name: string, detail: string): void {
   let seen = reported.get(reporter);
@@ -51,14 +229,15 @@ function report(reporter: Reporter, subject: object, typeName: string, name: str
 export function checkProtos(proxy: ProxyConfig, reporter: Reporter): void {
   for (const kind of XDS_KINDS) {
     const expected = TYPE_URL[kind];
+    const typeName = expected.replace(/^type\.googleapis\.com\//, '');
     for (const resource of proxy.resources[kind]) {
-      const typeName = expected.replace(/^type\.googleapis\.com\//, '');
-      const name = `${resourceName(resource)} (proxy ${proxy.nodeId})`;
       const problem =
         resource['@type'] !== expected
           ? `@type is ${String(resource['@type'])}, but ${kind} must be ${expected}`
           : protoProblem(expected, resource);
-      if (problem !== undefined) report(reporter, resource, typeName, name, problem);
+      if (problem !== undefined) {
+        report(reporter, resource, typeName, `${resourceName(resource)} (proxy ${proxy.nodeId})`, problem);
+      }
     }
   }
   const problem = protoProblem(TYPE.bootstrap, proxy.bootstrap);
