@@ -5,7 +5,7 @@
  * documents after it cannot be trusted) but not the others, and a document with schema
  * errors is reported and dropped while its neighbours go on.
  */
-import { LineCounter, parseAllDocuments, type Document, type YAMLError } from 'yaml';
+import { isScalar, LineCounter, parseAllDocuments, type Document, type YAMLError } from 'yaml';
 import { diagnostic, type Reporter, type ResourceRef, type SourcePosition } from '../diagnostics/diagnostic.ts';
 import type { FieldPath, Origin } from '../ir/types.ts';
 import { lookupKind, type KnownKind } from './kinds.ts';
@@ -72,11 +72,11 @@ function parseFile(file: SourceFile, reporter: Reporter, out: ManifestDocument[]
     }
     const duplicates = doc.errors.filter((e) => e.code === 'DUPLICATE_KEY');
     for (const e of duplicates) {
-      reporter.report(diagnostic('SMI1011', { key: file.text.slice(e.pos[0], e.pos[1]).trim() || '?' }, at(e.pos[0])));
+      reporter.report(diagnostic('SMI1011', { key: keyAt(file.text, e.pos[0]) }, at(e.pos[0])));
     }
     for (const w of doc.warnings) reporter.report(diagnostic('SMI1017', { detail: errorDetail(w) }, at(w.pos[0])));
     if (duplicates.length > 0) continue; // which value wins is ambiguous: do not guess
-    if (doc.contents === null || doc.contents === undefined) {
+    if (isEmpty(doc)) {
       reporter.report(diagnostic('SMI1018', {}, at(doc.range[0])));
       continue;
     }
@@ -191,6 +191,19 @@ function errorDetail(e: YAMLError): string {
   // yaml's messages sometimes end with "at line N, column M:" and a code frame; the
   // diagnostic carries the position already.
   return e.message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '').trim();
+}
+
+/** Nothing but comments, or a bare `---` (which yaml reads as a null scalar). */
+function isEmpty(doc: Document.Parsed): boolean {
+  const contents = doc.contents as { value?: unknown; tag?: string } | null;
+  return contents === null || (isScalar(contents) && contents.value === null && !contents.tag && contents.range?.[0] === contents.range?.[1]);
+}
+
+/** The key a duplicate-key error points at: up to its `:`, without quotes. */
+function keyAt(text: string, offset: number): string {
+  const end = text.slice(offset, offset + 256).search(/:(\s|$)|\n/);
+  const raw = text.slice(offset, end < 0 ? offset + 256 : offset + end).trim();
+  return raw.replace(/^(["'])(.*)\1$/, '$2') || '?';
 }
 
 function lineStart(text: string, offset: number): number {

@@ -152,20 +152,28 @@ function checkText(path: string, text: string, reporter: Reporter): boolean {
   return false;
 }
 
+/** Offset of the first byte that does not start or continue a well-formed UTF-8 sequence. */
 function firstInvalidUtf8(buffer: Buffer): number {
-  // Binary search on the longest prefix that decodes; cheap, and only on the error path.
-  let lo = 0;
-  let hi = buffer.length;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    try {
-      new TextDecoder('utf-8', { fatal: true }).decode(buffer.subarray(0, mid), { stream: true });
-      lo = mid;
-    } catch {
-      hi = mid - 1;
+  let i = 0;
+  while (i < buffer.length) {
+    const b = buffer[i];
+    // Sequence length from the lead byte, and the allowed range of the second byte
+    // (which rules out overlong forms, surrogates and code points past U+10FFFF).
+    let n = 0;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (b < 0x80) n = 1;
+    else if (b >= 0xc2 && b <= 0xdf) n = 2;
+    else if (b >= 0xe0 && b <= 0xef) [n, lo, hi] = [3, b === 0xe0 ? 0xa0 : 0x80, b === 0xed ? 0x9f : 0xbf];
+    else if (b >= 0xf0 && b <= 0xf4) [n, lo, hi] = [4, b === 0xf0 ? 0x90 : 0x80, b === 0xf4 ? 0x8f : 0xbf];
+    else return i;
+    for (let k = 1; k < n; k++) {
+      const c = buffer[i + k];
+      if (c === undefined || c < (k === 1 ? lo : 0x80) || c > (k === 1 ? hi : 0xbf)) return i;
     }
+    i += n;
   }
-  return lo;
+  return i;
 }
 
 function positionOf(file: string, text: string, offset: number): SourcePosition {

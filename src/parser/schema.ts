@@ -56,7 +56,8 @@ export function validateAgainstSchema(
       out.push(d);
     }
   }
-  return out;
+  // ajv reports in schema order; users read top to bottom.
+  return out.sort((a, b) => a.source!.line - b.source!.line || a.source!.column - b.source!.column);
 }
 
 function toDiagnostic(kind: string, error: ErrorObject, root: unknown, at: FieldLocator, resource: ResourceRef): Diagnostic {
