@@ -1,0 +1,133 @@
+/**
+ * The admin HTTP port, apart from the xDS port so that probes and scrapes never compete with
+ * proxies and can be firewalled differently:
+ *
+ * - `/healthz`: the process is alive (liveness probe);
+ * - `/readyz`: a snapshot is being served and the server is not shutting down (readiness:
+ *   a replica that has never compiled cleanly gets no proxies);
+ * - `/metrics`: Prometheus text format;
+ * - `/debug/snapshot`, `/debug/streams`, `/debug/config?node=<ns>/<workload>`: what is
+ *   served, who is connected and what they acknowledged (OSM's debug server, in JSON).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from './logger.ts';
+import type { XdsMetrics } from './metrics.ts';
+import type { Snapshot } from './snapshot.ts';
+import type { AnyStream } from './stream-core.ts';
+import { shortType } from './type-urls.ts';
+
+export interface AdminState {
+  snapshot(): Snapshot | undefined;
+  streams(): Iterable<AnyStream>;
+  /** undefined when ready, else why not. */
+  notReady(): string | undefined;
+  readonly metrics: XdsMetrics;
+  readonly logger: Logger;
+}
+
+export interface AdminServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+function send(res: ServerResponse, code: number, body: string, type = 'text/plain; charset=utf-8'): void {
+  res.writeHead(code, { 'content-type': type, 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+function json(res: ServerResponse, code: number, value: unknown): void {
+  send(res, code, `${JSON.stringify(value, null, 2)}\n`, 'application/json');
+}
+
+function snapshotSummary(s: Snapshot | undefined): unknown {
+  if (!s) return { version: null };
+  return {
+    version: s.version,
+    stats: s.stats,
+    proxies: [...s.proxies.values()].map((p) => ({
+      node: p.nodeId,
+      version: p.version,
+      resources: Object.fromEntries([...p.resources].map(([t, m]) => [shortType(t), m.size])),
+    })),
+  };
+}
+
+function streamSummary(stream: AnyStream): unknown {
+  return {
+    id: stream.id,
+    node: stream.nodeId,
+    protocol: stream.protocol,
+    flavour: stream.flavour ?? 'sidecar',
+    openedAt: stream.openedAt.toISOString(),
+    types: Object.fromEntries(
+      [...stream.types.values()].map((t) => [
+        shortType(t.typeUrl),
+        {
+          wildcard: t.wildcard,
+          names: t.names.size,
+          sent: t.sentVersion,
+          acked: t.ackedVersion,
+          inFlight: t.inFlight,
+          nacked: t.nacked,
+          acks: t.acks,
+          nacks: t.nacks,
+          ...(t.lastError ? { lastError: t.lastError } : {}),
+        },
+      ]),
+    ),
+  };
+}
+
+async function route(state: AdminState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://admin');
+  switch (url.pathname) {
+    case '/healthz':
+      return send(res, 200, 'ok\n');
+    case '/readyz': {
+      const why = state.notReady();
+      return why ? send(res, 503, `not ready: ${why}\n`) : send(res, 200, 'ready\n');
+    }
+    case '/metrics':
+      return send(res, 200, await state.metrics.registry.metrics(), state.metrics.registry.contentType);
+    case '/debug/snapshot':
+      return json(res, 200, snapshotSummary(state.snapshot()));
+    case '/debug/streams':
+      return json(res, 200, [...state.streams()].map(streamSummary));
+    case '/debug/config': {
+      const node = url.searchParams.get('node') ?? '';
+      const proxy = state.snapshot()?.proxies.get(node);
+      if (!proxy) return json(res, 404, { error: `no proxy ${node || '(give ?node=<namespace>/<workload>)'}` });
+      return json(res, 200, {
+        node,
+        version: proxy.version,
+        resources: Object.fromEntries([...proxy.resources].map(([t, m]) => [shortType(t), [...m.values()].map((r) => ({ version: r.version, ...r.json }))])),
+      });
+    }
+    default:
+      return send(res, 404, 'not found\n');
+  }
+}
+
+export function startAdmin(state: AdminState, address: string, port: number): Promise<AdminServer> {
+  const server: Server = createServer((req, res) => {
+    route(state, req, res).catch((err) => {
+      state.logger.error('admin request failed', { path: req.url, error: String(err) });
+      if (!res.headersSent) send(res, 500, 'internal error\n');
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, address, () => {
+      server.off('error', reject);
+      resolve({
+        port: (server.address() as AddressInfo).port,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}

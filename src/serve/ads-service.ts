@@ -1,0 +1,195 @@
+/**
+ * The `envoy.service.discovery.v3.AggregatedDiscoveryService` gRPC service, built from the
+ * protobufjs root that src/envoy/protos.ts loads once per process (no second proto load through
+ * @grpc/proto-loader).
+ *
+ * Requests are decoded with protobufjs. Responses are written by hand from bytes that were
+ * encoded once per resource (see snapshot.ts): a `DiscoveryResponse` is a few strings plus the
+ * already-encoded `Any`s, so serving 10,000 streams costs a memcpy per resource and response,
+ * not a protobuf encode. The field numbers below are those of
+ * envoy/service/discovery/v3/discovery.proto; a test checks the output against protobufjs.
+ */
+import type { ServiceDefinition } from '@grpc/grpc-js';
+import { envoyType, protobuf } from '../envoy/protos.ts';
+
+const SERVICE = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
+export const SOTW_METHOD_PATH = `/${SERVICE}/StreamAggregatedResources`;
+export const DELTA_METHOD_PATH = `/${SERVICE}/DeltaAggregatedResources`;
+
+// ── Decoded request shapes (protobufjs messages; field names camelCased by protobufjs) ──
+
+export interface NodeMessage {
+  readonly id: string;
+  readonly cluster: string;
+  readonly userAgentName: string;
+  readonly clientFeatures: readonly string[];
+}
+
+export interface StatusMessage {
+  readonly code: number;
+  readonly message: string;
+}
+
+export interface DiscoveryRequest {
+  readonly versionInfo: string;
+  readonly node?: NodeMessage | null;
+  readonly resourceNames: readonly string[];
+  readonly typeUrl: string;
+  readonly responseNonce: string;
+  readonly errorDetail?: StatusMessage | null;
+}
+
+export interface DeltaDiscoveryRequest {
+  readonly node?: NodeMessage | null;
+  readonly typeUrl: string;
+  readonly resourceNamesSubscribe: readonly string[];
+  readonly resourceNamesUnsubscribe: readonly string[];
+  readonly initialResourceVersions: Readonly<Record<string, string>>;
+  readonly responseNonce: string;
+  readonly errorDetail?: StatusMessage | null;
+}
+
+// ── Outgoing responses, from pre-encoded parts ────────────────────────────
+
+export interface SotwResponse {
+  readonly versionInfo: string;
+  /** Each an encoded `google.protobuf.Any`. */
+  readonly resources: readonly Uint8Array[];
+  readonly typeUrl: string;
+  readonly nonce: string;
+  readonly controlPlane?: string;
+}
+
+export interface DeltaResponse {
+  readonly systemVersionInfo: string;
+  /** Each an encoded `envoy.service.discovery.v3.Resource`. */
+  readonly resources: readonly Uint8Array[];
+  readonly typeUrl: string;
+  readonly removedResources: readonly string[];
+  readonly nonce: string;
+  readonly controlPlane?: string;
+}
+
+/** Wire tag of a length-delimited field. */
+const ld = (field: number): number => (field << 3) | 2;
+
+function writeControlPlane(w: protobuf.Writer, field: number, identifier: string | undefined): void {
+  if (!identifier) return;
+  // envoy.config.core.v3.ControlPlane { string identifier = 1; }
+  w.uint32(ld(field)).fork().uint32(ld(1)).string(identifier).ldelim();
+}
+
+export function encodeSotwResponse(r: SotwResponse): Buffer {
+  const w = protobuf.Writer.create();
+  if (r.versionInfo) w.uint32(ld(1)).string(r.versionInfo);
+  for (const any of r.resources) w.uint32(ld(2)).bytes(any);
+  if (r.typeUrl) w.uint32(ld(4)).string(r.typeUrl);
+  if (r.nonce) w.uint32(ld(5)).string(r.nonce);
+  writeControlPlane(w, 6, r.controlPlane);
+  return Buffer.from(w.finish());
+}
+
+export function encodeDeltaResponse(r: DeltaResponse): Buffer {
+  const w = protobuf.Writer.create();
+  if (r.systemVersionInfo) w.uint32(ld(1)).string(r.systemVersionInfo);
+  for (const res of r.resources) w.uint32(ld(2)).bytes(res);
+  if (r.typeUrl) w.uint32(ld(4)).string(r.typeUrl);
+  if (r.nonce) w.uint32(ld(5)).string(r.nonce);
+  for (const name of r.removedResources) w.uint32(ld(6)).string(name);
+  writeControlPlane(w, 7, r.controlPlane);
+  return Buffer.from(w.finish());
+}
+
+/** `google.protobuf.Any { string type_url = 1; bytes value = 2; }` */
+export function encodeAny(typeUrl: string, value: Uint8Array): Uint8Array {
+  return protobuf.Writer.create().uint32(ld(1)).string(typeUrl).uint32(ld(2)).bytes(value).finish();
+}
+
+/** `envoy.service.discovery.v3.Resource { version = 1; resource = 2 (Any); name = 3; }` */
+export function encodeDeltaResource(name: string, version: string, any: Uint8Array): Uint8Array {
+  return protobuf.Writer.create().uint32(ld(1)).string(version).uint32(ld(2)).bytes(any).uint32(ld(3)).string(name).finish();
+}
+
+// ── Service definitions ───────────────────────────────────────────────────
+
+const types = {
+  request: envoyType('envoy.service.discovery.v3.DiscoveryRequest'),
+  response: envoyType('envoy.service.discovery.v3.DiscoveryResponse'),
+  deltaRequest: envoyType('envoy.service.discovery.v3.DeltaDiscoveryRequest'),
+  deltaResponse: envoyType('envoy.service.discovery.v3.DeltaDiscoveryResponse'),
+};
+
+function decoder<T>(type: protobuf.Type): (bytes: Buffer) => T {
+  return (bytes) => type.decode(bytes) as unknown as T;
+}
+
+function encoder(type: protobuf.Type): (value: object) => Buffer {
+  return (value) => Buffer.from(type.encode(type.fromObject(value as Record<string, unknown>)).finish());
+}
+
+/** What the server registers: requests decoded, responses written from pre-encoded parts. */
+export const adsServerDefinition = {
+  StreamAggregatedResources: {
+    path: SOTW_METHOD_PATH,
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: encoder(types.request),
+    requestDeserialize: decoder<DiscoveryRequest>(types.request),
+    responseSerialize: encodeSotwResponse,
+    responseDeserialize: decoder<SotwResponse>(types.response),
+  },
+  DeltaAggregatedResources: {
+    path: DELTA_METHOD_PATH,
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: encoder(types.deltaRequest),
+    requestDeserialize: decoder<DeltaDiscoveryRequest>(types.deltaRequest),
+    responseSerialize: encodeDeltaResponse,
+    responseDeserialize: decoder<DeltaResponse>(types.deltaResponse),
+  },
+} as unknown as ServiceDefinition;
+
+// ── Decoded responses, for raw clients (tests, debugging tools) ───────────
+
+/** protobufjs predefines google.protobuf.Any with its proto field names, so `type_url` stays snake_case. */
+export interface AnyMessage {
+  readonly type_url: string;
+  readonly value: Uint8Array;
+}
+
+export interface DecodedSotwResponse {
+  readonly versionInfo: string;
+  readonly resources: readonly AnyMessage[];
+  readonly typeUrl: string;
+  readonly nonce: string;
+}
+
+export interface DecodedDeltaResponse {
+  readonly systemVersionInfo: string;
+  readonly resources: readonly { readonly name: string; readonly version: string; readonly resource?: AnyMessage | null }[];
+  readonly typeUrl: string;
+  readonly removedResources: readonly string[];
+  readonly nonce: string;
+}
+
+/** What a raw client uses: requests encoded from plain objects, responses decoded. */
+export const adsClientDefinition = {
+  StreamAggregatedResources: {
+    path: SOTW_METHOD_PATH,
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: encoder(types.request),
+    requestDeserialize: decoder<DiscoveryRequest>(types.request),
+    responseSerialize: encoder(types.response),
+    responseDeserialize: decoder<DecodedSotwResponse>(types.response),
+  },
+  DeltaAggregatedResources: {
+    path: DELTA_METHOD_PATH,
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: encoder(types.deltaRequest),
+    requestDeserialize: decoder<DeltaDiscoveryRequest>(types.deltaRequest),
+    responseSerialize: encoder(types.deltaResponse),
+    responseDeserialize: decoder<DecodedDeltaResponse>(types.deltaResponse),
+  },
+} as unknown as ServiceDefinition;

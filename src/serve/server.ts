@@ -1,0 +1,310 @@
+/**
+ * `smi-compile serve`: the compiler behind an ADS server.
+ *
+ * It holds the last snapshot that compiled without errors and serves it to Envoy sidecars
+ * (`StreamAggregatedResources`, `DeltaAggregatedResources`) and proxyless gRPC clients. With
+ * `watch`, a change to the manifests recompiles; only proxies whose resources changed are
+ * looked at, and they are sent only the types that changed. A compile with error-level
+ * diagnostics is logged and changes nothing: proxies keep running on the last good snapshot.
+ */
+import { hostname } from 'node:os';
+import { Server, ServerCredentials, status } from '@grpc/grpc-js';
+import { compilePaths } from '../compiler/compile.ts';
+import type { CompileOptions } from '../compiler/options.ts';
+import { diagnostic, formatDiagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
+import type { ProxyConfig } from '../emit/types.ts';
+import { startAdmin, type AdminServer } from './admin.ts';
+import { adsServerDefinition } from './ads-service.ts';
+import { DeltaStream } from './delta-stream.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { XdsMetrics } from './metrics.ts';
+import { buildSnapshot, diffSnapshots, ResourceInterner, type Snapshot } from './snapshot.ts';
+import { SotwStream } from './sotw-stream.ts';
+import { StreamClosed, type AnyStream, type StreamHost } from './stream-core.ts';
+import { watchPaths, type Watcher } from './watch.ts';
+
+export const DEFAULT_ADDRESS = '127.0.0.1';
+export const DEFAULT_PORT = 15128;
+/** The admin port defaults to the xDS port + 1 (15129). */
+export const DEFAULT_ADMIN_OFFSET = 1;
+
+/** The compiler as the server uses it; tests may substitute one. */
+export type Compiler = (
+  paths: readonly string[],
+  options: CompileOptions,
+) => { readonly proxies: readonly ProxyConfig[]; readonly diagnostics: readonly Diagnostic[] };
+
+export interface ServeOptions {
+  /** Manifest files and directories, as for `compile`. */
+  paths: string[];
+  /** Address for both ports (default 127.0.0.1; `0.0.0.0` in a cluster). */
+  address?: string;
+  /** xDS port (default 15128; 0 picks a free port). */
+  port?: number;
+  /** Admin port for /healthz, /readyz, /metrics (default xDS port + 1; 0 picks a free port). */
+  adminPort?: number;
+  /** Recompile and push when the manifests change. */
+  watch?: boolean;
+  /** Quiet period after a change before recompiling (default 100 ms). */
+  debounceMs?: number;
+  compileOptions?: CompileOptions;
+  logger?: Logger;
+  compiler?: Compiler;
+  /** How long shutdown waits for streams to close before cutting them (default 5 s). */
+  shutdownGraceMs?: number;
+  /** Node's process metrics on /metrics (default true). */
+  processMetrics?: boolean;
+}
+
+export interface RecompileOutcome {
+  readonly ok: boolean;
+  readonly version?: string;
+  /** Node ids whose resources changed (added and removed ones included). */
+  readonly changed: readonly string[];
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+export interface ServerHandle {
+  readonly address: string;
+  readonly port: number;
+  readonly adminPort: number;
+  readonly metrics: XdsMetrics;
+  snapshot(): Snapshot | undefined;
+  /** Recompiles now (what the watcher calls after its debounce). */
+  recompile(): RecompileOutcome;
+  close(): Promise<void>;
+}
+
+function hostPort(address: string, port: number): string {
+  return address.includes(':') && !address.startsWith('[') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** Logs each diagnostic at its own level, with file:line:column in the message and as fields. */
+function logDiagnostics(logger: Logger, diagnostics: readonly Diagnostic[]): void {
+  for (const d of diagnostics) {
+    const fields = { code: d.code, ...(d.source ? { file: d.source.file, line: d.source.line, column: d.source.column } : {}) };
+    const msg = formatDiagnostic(d);
+    if (d.level === 'error') logger.error(msg, fields);
+    else if (d.level === 'warning') logger.warn(msg, fields);
+    else logger.debug(msg, fields);
+  }
+}
+
+export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
+  const address = opts.address ?? DEFAULT_ADDRESS;
+  const logger = opts.logger ?? createLogger();
+  const metrics = new XdsMetrics({ processMetrics: opts.processMetrics });
+  const interner = new ResourceInterner();
+  const compiler: Compiler = opts.compiler ?? compilePaths;
+  const streams = new Set<AnyStream>();
+  const perNode = new Map<string, number>();
+  let current: Snapshot | undefined;
+  let shuttingDown = false;
+  let bound = false;
+
+  const requestedPort = opts.port ?? DEFAULT_PORT;
+  // The bootstrap the compiler writes points Envoy at this server unless told otherwise.
+  // The server encodes every resource itself (an encode failure is SMI9001 there too), so
+  // the compiler's own proto check would only do the same work twice.
+  const compileOptions: CompileOptions = {
+    xdsAddress: address,
+    xdsPort: requestedPort || DEFAULT_PORT,
+    protoCheck: false,
+    ...opts.compileOptions,
+  };
+
+  const host: StreamHost = {
+    current: () => current,
+    interner,
+    logger,
+    metrics,
+    controlPlane: `smi-compile@${hostname()}`,
+    attach(stream) {
+      streams.add(stream);
+      const n = (perNode.get(stream.nodeId!) ?? 0) + 1;
+      perNode.set(stream.nodeId!, n);
+      metrics.proxies.set(perNode.size);
+      metrics.streams.inc({ protocol: stream.protocol, flavour: stream.flavour ?? 'sidecar' });
+    },
+    detach(stream) {
+      if (!streams.delete(stream)) return;
+      const n = (perNode.get(stream.nodeId!) ?? 1) - 1;
+      if (n <= 0) perNode.delete(stream.nodeId!);
+      else perNode.set(stream.nodeId!, n);
+      metrics.proxies.set(perNode.size);
+      metrics.streams.dec({ protocol: stream.protocol, flavour: stream.flavour ?? 'sidecar' });
+    },
+  };
+
+  function recompile(): RecompileOutcome {
+    const t0 = performance.now();
+    let result: ReturnType<Compiler>;
+    try {
+      result = compiler(opts.paths, compileOptions);
+    } catch (err) {
+      // The compiler reports bad input as diagnostics; an exception is a bug, not a reason to stop serving.
+      result = { proxies: [], diagnostics: [diagnostic('internal-error', { detail: err instanceof Error ? err.message : String(err) })] };
+    }
+    let diagnostics = result.diagnostics;
+    let next: Snapshot | undefined;
+    if (!diagnostics.some((d) => d.level === 'error')) {
+      const built = buildSnapshot(result.proxies, interner);
+      diagnostics = [...diagnostics, ...built.diagnostics];
+      next = built.snapshot;
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    logDiagnostics(logger, diagnostics);
+    if (!next) {
+      metrics.compileSeconds.observe({ result: 'error' }, seconds);
+      const errors = diagnostics.filter((d) => d.level === 'error').length;
+      if (current) {
+        const d = diagnostic('serve-keeps-last-good', { count: errors, version: current.version });
+        logger.error(formatDiagnostic(d), { code: d.code, errors });
+      } else {
+        logger.error(`compile failed with ${errors} error(s); nothing to serve yet`, { errors });
+      }
+      return { ok: false, changed: [], diagnostics };
+    }
+    metrics.compileSeconds.observe({ result: 'ok' }, seconds);
+    const diff = diffSnapshots(current, next);
+    const changed = [...diff.added, ...diff.changed, ...diff.removed];
+    const previous = current;
+    current = next;
+    metrics.snapshotServed(next);
+    logger.info(previous?.version === next.version ? 'recompiled: no change' : 'serving snapshot', {
+      version: next.version,
+      proxies: next.stats.proxies,
+      changed: changed.length,
+      resources: next.stats.resources,
+      distinct: next.stats.uniqueResources,
+      bytes: next.stats.encodedBytes,
+      ms: Math.round(seconds * 1000),
+    });
+    // Only proxies whose resources changed are re-evaluated. Proxyless streams always are:
+    // their routes carry their destinations' inbound policy, which lives in other proxies.
+    const affected = new Set(changed);
+    for (const s of [...streams]) if (s.flavour === 'proxyless' || affected.has(s.nodeId!)) s.onSnapshot();
+    return { ok: true, version: next.version, changed, diagnostics };
+  }
+
+  const first = recompile();
+  if (!first.ok && !opts.watch) {
+    throw new Error(`the manifests do not compile (${first.diagnostics.filter((d) => d.level === 'error').length} error(s)); nothing to serve`);
+  }
+
+  const server = new Server({
+    // Find dead proxies (a node that vanished without closing its stream) within a minute.
+    'grpc.keepalive_time_ms': 30_000,
+    'grpc.keepalive_timeout_ms': 10_000,
+    'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+    // A snapshot can be large (a cluster per service): the default 4 MB cap applies to requests only.
+    'grpc.max_receive_message_length': 16 * 1024 * 1024,
+  });
+  server.addService(adsServerDefinition, {
+    StreamAggregatedResources: (call: ConstructorParameters<typeof SotwStream>[1]) => {
+      if (shuttingDown) return call.emit('error', { code: status.UNAVAILABLE, details: 'server shutting down' });
+      new SotwStream(host, call);
+    },
+    DeltaAggregatedResources: (call: ConstructorParameters<typeof DeltaStream>[1]) => {
+      if (shuttingDown) return call.emit('error', { code: status.UNAVAILABLE, details: 'server shutting down' });
+      new DeltaStream(host, call);
+    },
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(hostPort(address, requestedPort), ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  bound = true;
+
+  const adminPort = opts.adminPort ?? (requestedPort === 0 ? 0 : requestedPort + DEFAULT_ADMIN_OFFSET);
+  let admin: AdminServer;
+  try {
+    admin = await startAdmin(
+      {
+        snapshot: () => current,
+        streams: () => streams,
+        notReady: () => (shuttingDown ? 'shutting down' : !bound ? 'xDS port not bound' : !current ? 'no snapshot compiled yet' : undefined),
+        metrics,
+        logger,
+      },
+      address,
+      adminPort,
+    );
+  } catch (err) {
+    server.forceShutdown();
+    throw err;
+  }
+
+  let watcher: Watcher | undefined;
+  if (opts.watch) {
+    watcher = await watchPaths(opts.paths, {
+      debounceMs: opts.debounceMs,
+      logger,
+      onChange: (changedFiles) => {
+        if (shuttingDown) return;
+        logger.info('manifests changed; recompiling', { files: changedFiles.length, first: changedFiles[0] });
+        recompile();
+      },
+    });
+  }
+
+  logger.info('xDS server listening', { address, port, adminPort: admin.port, watch: Boolean(opts.watch), paths: opts.paths });
+
+  let closing: Promise<void> | undefined;
+  async function close(): Promise<void> {
+    shuttingDown = true;
+    await watcher?.close();
+    // ADS streams never end by themselves, so graceful means: tell every proxy to go elsewhere
+    // (UNAVAILABLE makes Envoy and gRPC reconnect, to another replica behind the Service), then
+    // wait for the connections to drain.
+    for (const s of [...streams]) s.close(new StreamClosed(status.UNAVAILABLE, 'xDS server shutting down', 'shutdown'));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, opts.shutdownGraceMs ?? 5_000);
+      timer.unref();
+      server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    await admin.close();
+    logger.info('xDS server stopped');
+  }
+
+  return {
+    address,
+    port,
+    adminPort: admin.port,
+    metrics,
+    snapshot: () => current,
+    recompile,
+    close: () => (closing ??= close()),
+  };
+}
+
+/**
+ * What the CLI runs: start, then stop gracefully on SIGTERM (Kubernetes) or SIGINT (Ctrl-C).
+ * Resolves with the process exit code.
+ */
+export async function runServe(opts: ServeOptions): Promise<number> {
+  const logger = opts.logger ?? createLogger();
+  let handle: ServerHandle;
+  try {
+    handle = await startServer({ ...opts, logger });
+  } catch (err) {
+    logger.error(err instanceof Error ? err.message : String(err));
+    return 1;
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals): void => {
+      logger.info('shutting down', { signal });
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      void handle.close().then(resolve);
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+  return 0;
+}

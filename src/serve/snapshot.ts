@@ -1,0 +1,228 @@
+/**
+ * Snapshots: what every proxy should have, encoded once.
+ *
+ * A snapshot maps each node id to its resources per type. Each resource is encoded to a
+ * `google.protobuf.Any` exactly once and interned by content hash, so the 10,000 proxies of a
+ * mesh that all carry the same `ClusterLoadAssignment` share one buffer, and a recompile that
+ * leaves a resource unchanged reuses the buffer of the previous snapshot instead of encoding it
+ * again. The content hash is also the resource's version (delta xDS) and, combined per set, the
+ * version of a state-of-the-world response.
+ */
+import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
+import { encodeProtoJson } from '../envoy/protos.ts';
+import { resourceName, TYPE_URL, XDS_KINDS, type EnvoyResource, type ProxyConfig } from '../emit/types.ts';
+import { encodeAny, encodeDeltaResource } from './ads-service.ts';
+import { contentHash, setVersion } from './versions.ts';
+
+export interface EncodedResource {
+  readonly name: string;
+  readonly typeUrl: string;
+  /** Content hash of the resource: its delta xDS version. */
+  readonly version: string;
+  /** The encoded `Any`, shared by every proxy and every response that carries this resource. */
+  readonly any: Uint8Array;
+  /** The resource as emitted (proto3 JSON), for derived resources and debugging. */
+  readonly json: EnvoyResource;
+}
+
+/**
+ * Encodes resources once and hands out the same object for the same content.
+ *
+ * Two caches: by object identity (emit shares frozen objects between proxies and across
+ * recompiles, so most lookups never even stringify) and by content hash. `rotate()` after each
+ * snapshot drops what the new snapshot no longer uses, so the cache never outgrows the live
+ * snapshot plus the one being built.
+ */
+export class ResourceInterner {
+  private live = new Map<string, EncodedResource>();
+  private building = new Map<string, EncodedResource>();
+  private readonly byObject = new WeakMap<object, EncodedResource>();
+  private readonly deltaCache = new WeakMap<EncodedResource, Uint8Array>();
+  /** Resources encoded (cache misses) since the server started: a test and a metric read it. */
+  encodeCount = 0;
+
+  /** Interns a resource of the snapshot being built. Throws when the JSON does not fit the proto. */
+  intern(typeUrl: string, json: EnvoyResource): EncodedResource {
+    const r = this.lookupOrEncode(typeUrl, json);
+    this.building.set(r.version, r);
+    return r;
+  }
+
+  /**
+   * Interns a resource derived from the live snapshot (the proxyless flavour): it lives as long
+   * as that snapshot does.
+   */
+  internDerived(typeUrl: string, json: EnvoyResource): EncodedResource {
+    const r = this.lookupOrEncode(typeUrl, json);
+    this.live.set(r.version, r);
+    return r;
+  }
+
+  private lookupOrEncode(typeUrl: string, json: EnvoyResource): EncodedResource {
+    // Identity is only proof of equal content for objects nobody can mutate.
+    const frozen = Object.isFrozen(json);
+    if (frozen) {
+      const hit = this.byObject.get(json);
+      if (hit && hit.typeUrl === typeUrl) return hit;
+    }
+    const key = contentHash(`${typeUrl}\n${JSON.stringify(json)}`);
+    let r = this.building.get(key) ?? this.live.get(key);
+    if (!r) {
+      r = { name: resourceName(json), typeUrl, version: key, any: encodeAny(typeUrl, encodeProtoJson(typeUrl, json)), json };
+      this.encodeCount += 1;
+    }
+    if (frozen) this.byObject.set(json, r);
+    return r;
+  }
+
+  /** The encoded delta `Resource` (name, version, Any), also built once per resource. */
+  deltaBytes(r: EncodedResource): Uint8Array {
+    let bytes = this.deltaCache.get(r);
+    if (!bytes) {
+      bytes = encodeDeltaResource(r.name, r.version, r.any);
+      this.deltaCache.set(r, bytes);
+    }
+    return bytes;
+  }
+
+  /** Makes what was interned for the snapshot just built the live set. */
+  rotate(): void {
+    this.live = this.building;
+    this.building = new Map();
+  }
+
+  /** Abandons what was interned for a snapshot that failed to build. */
+  discard(): void {
+    this.building = new Map();
+  }
+
+  get size(): number {
+    return this.live.size;
+  }
+}
+
+export type ResourcesByType = ReadonlyMap<string, ReadonlyMap<string, EncodedResource>>;
+
+export interface ProxySnapshot {
+  readonly nodeId: string;
+  readonly namespace: string;
+  readonly workload: string;
+  /** typeUrl → name → resource. */
+  readonly resources: ResourcesByType;
+  /** Hash over every resource of the proxy: equal versions, nothing to push. */
+  readonly version: string;
+}
+
+export interface SnapshotStats {
+  readonly proxies: number;
+  /** Resource references summed over proxies. */
+  readonly resources: number;
+  /** Distinct encoded resources actually held in memory. */
+  readonly uniqueResources: number;
+  /** Bytes of the distinct encoded resources. */
+  readonly encodedBytes: number;
+}
+
+export interface Snapshot {
+  /** Hash over every proxy's version: identical input, identical version on every replica. */
+  readonly version: string;
+  readonly proxies: ReadonlyMap<string, ProxySnapshot>;
+  readonly stats: SnapshotStats;
+  /**
+   * Values derived from this snapshot on demand (the proxyless flavour and its indexes),
+   * memoised for its lifetime: they are pure functions of the snapshot, so streams share them.
+   */
+  readonly memo: Map<string, unknown>;
+}
+
+export interface SnapshotResult {
+  readonly snapshot?: Snapshot;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** Encodes every proxy's resources. Resources that do not encode make the whole snapshot fail. */
+export function buildSnapshot(configs: readonly ProxyConfig[], interner: ResourceInterner): SnapshotResult {
+  const diagnostics: Diagnostic[] = [];
+  const proxies = new Map<string, ProxySnapshot>();
+  const unique = new Set<EncodedResource>();
+  let refs = 0;
+  for (const config of configs) {
+    const byType = new Map<string, Map<string, EncodedResource>>();
+    const all: EncodedResource[] = [];
+    for (const kind of XDS_KINDS) {
+      const typeUrl = TYPE_URL[kind];
+      const named = new Map<string, EncodedResource>();
+      for (const json of config.resources[kind] ?? []) {
+        try {
+          const r = interner.intern(typeUrl, json);
+          named.set(r.name, r);
+          all.push(r);
+          unique.add(r);
+        } catch (err) {
+          diagnostics.push(
+            diagnostic('proto-encode', {
+              typeName: typeUrl.replace(/^.*\//, ''),
+              name: resourceName(json),
+              detail: err instanceof Error ? err.message : String(err),
+            }),
+          );
+        }
+      }
+      refs += named.size;
+      byType.set(typeUrl, named);
+    }
+    proxies.set(config.nodeId, {
+      nodeId: config.nodeId,
+      namespace: config.namespace,
+      workload: config.workload,
+      resources: byType,
+      version: setVersion(all.map((r) => ({ name: `${r.typeUrl}/${r.name}`, version: r.version }))),
+    });
+  }
+  if (diagnostics.length > 0) {
+    interner.discard();
+    return { diagnostics };
+  }
+  interner.rotate();
+  let encodedBytes = 0;
+  for (const r of unique) encodedBytes += r.any.byteLength;
+  const version = setVersion([...proxies.values()].map((p) => ({ name: p.nodeId, version: p.version })));
+  return {
+    snapshot: {
+      version,
+      proxies,
+      stats: { proxies: proxies.size, resources: refs, uniqueResources: unique.size, encodedBytes },
+      memo: new Map(),
+    },
+    diagnostics,
+  };
+}
+
+export interface SnapshotDiff {
+  /** Node ids whose resources differ between the two snapshots. */
+  readonly changed: readonly string[];
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+}
+
+/** Which proxies a new snapshot affects; the rest are not even looked at when pushing. */
+export function diffSnapshots(prev: Snapshot | undefined, next: Snapshot): SnapshotDiff {
+  const changed: string[] = [];
+  const added: string[] = [];
+  const removed: string[] = [];
+  for (const [id, p] of next.proxies) {
+    const old = prev?.proxies.get(id);
+    if (!old) added.push(id);
+    else if (old.version !== p.version) changed.push(id);
+  }
+  if (prev) for (const id of prev.proxies.keys()) if (!next.proxies.has(id)) removed.push(id);
+  return { changed, added, removed };
+}
+
+/** `fn()` computed once per snapshot and key. */
+export function memoize<T>(snapshot: Snapshot, key: string, fn: () => T): T {
+  if (snapshot.memo.has(key)) return snapshot.memo.get(key) as T;
+  const value = fn();
+  snapshot.memo.set(key, value);
+  return value;
+}

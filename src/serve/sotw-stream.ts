@@ -1,0 +1,57 @@
+/**
+ * `StreamAggregatedResources`: state-of-the-world ADS.
+ *
+ * Every response for a type carries the full set the client should hold (for named EDS/RDS:
+ * every subscribed resource), with `version_info` = the content hash of that set. A request
+ * whose nonce is stale is ignored whole, subscription included: the client sends its current
+ * subscription again with the latest nonce (xDS protocol, "ACK/NACK and versioning").
+ */
+import type { DiscoveryRequest, SotwResponse } from './ads-service.ts';
+import type { Protocol } from './metrics.ts';
+import type { ProxySnapshot } from './snapshot.ts';
+import { AdsStream, type Desired, type TypeState } from './stream-core.ts';
+import { shortType } from './type-urls.ts';
+import { setVersion } from './versions.ts';
+
+export class SotwStream extends AdsStream<DiscoveryRequest, SotwResponse> {
+  readonly protocol: Protocol = 'sotw';
+
+  protected handle(req: DiscoveryRequest, state: TypeState, firstOfType: boolean): void {
+    if (this.settle(req, state, req.versionInfo) === 'stale') return;
+    const names = req.resourceNames;
+    const star = names.includes('*');
+    if (firstOfType) state.legacyWildcard = names.length === 0;
+    else if (names.length > 0) state.legacyWildcard = false;
+    state.subscribed = true;
+    state.wildcard = star || (names.length === 0 && state.legacyWildcard);
+    state.names.clear();
+    for (const n of names) if (n !== '*') state.names.add(n);
+    this.noteNames(state.typeUrl, state.names);
+  }
+
+  private version(desired: Desired): string {
+    return setVersion([...desired.resources.values()]);
+  }
+
+  protected hasChange(state: TypeState, desired: Desired): boolean {
+    if (!state.wildcard && state.names.size === 0) return false; // subscribed to nothing: nothing to say
+    if (desired.missing.length > 0 && this.waitsForAll(state.typeUrl)) return false;
+    return this.version(desired) !== state.sentVersion || state.sentVersion === '';
+  }
+
+  protected send(state: TypeState, desired: Desired, _proxy: ProxySnapshot): void {
+    const resources = [...desired.resources.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const versionInfo = this.version(desired);
+    const nonce = this.nonces.next();
+    state.sent = new Map(resources.map((r) => [r.name, { version: r.version, resource: r }]));
+    state.sentVersion = versionInfo;
+    state.nonce = nonce;
+    state.inFlight = true;
+    this.log.debug('push', { type: shortType(state.typeUrl), version: versionInfo, resources: resources.length, nonce });
+    this.write(
+      { versionInfo, resources: resources.map((r) => r.any), typeUrl: state.typeUrl, nonce, controlPlane: this.host.controlPlane },
+      state,
+      resources.length,
+    );
+  }
+}

@@ -1,0 +1,351 @@
+/**
+ * What state-of-the-world and delta ADS streams share: who the proxy is, what it subscribed
+ * to, what it was sent and what it accepted, and the push loop that keeps it in step with the
+ * snapshot in make-before-break order.
+ *
+ * The rules, and why:
+ *
+ * - One response in flight per type (as go-control-plane): a newer state waits for the ACK or
+ *   NACK of the previous response and then goes out as one coalesced response.
+ * - A type that has a change waiting behind an in-flight response blocks the types after it
+ *   in PUSH_ORDER, so a listener never arrives before the cluster it routes to.
+ * - Removals are the "break" of make-before-break: a cluster (and its endpoints) that left the
+ *   snapshot stays in the proxy's state until the proxy has accepted listeners and routes that
+ *   no longer point at it (wildcard), or for as long as the proxy still asks for it by name.
+ * - A NACK is recorded and counted, and the rejected state is *not* sent again: "changed" is
+ *   judged against what was sent, never against the version the proxy reports having. That is
+ *   the difference from go-control-plane's resend loop (its issue #962).
+ */
+import { status, type ServerDuplexStream } from '@grpc/grpc-js';
+import { diagnostic, formatDiagnostic } from '../diagnostics/diagnostic.ts';
+import type { NodeMessage, StatusMessage } from './ads-service.ts';
+import type { Logger } from './logger.ts';
+import type { Protocol, XdsMetrics } from './metrics.ts';
+import type { EncodedResource, ProxySnapshot, ResourceInterner, Snapshot } from './snapshot.ts';
+import { CDS, EDS, PUSH_ORDER, RDS, ROUTING_TYPES, shortType } from './type-urls.ts';
+import { NonceSource } from './versions.ts';
+import { flavourOfNode, looksProxyless, viewFor, type Flavour, type View } from './views.ts';
+
+/** What a stream needs from the server it runs in. */
+export interface StreamHost {
+  current(): Snapshot | undefined;
+  readonly interner: ResourceInterner;
+  readonly logger: Logger;
+  readonly metrics: XdsMetrics;
+  /** `control_plane.identifier` of every response. */
+  readonly controlPlane: string;
+  /** Called once the stream's node is known (and valid), and when it closes. */
+  attach(stream: AnyStream): void;
+  detach(stream: AnyStream): void;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyStream = AdsStream<any, any>;
+
+export interface SentEntry {
+  readonly version: string;
+  /** Absent for entries the client declared (delta initial_resource_versions) but we never sent. */
+  readonly resource?: EncodedResource;
+}
+
+/** Per-type state of one stream. */
+export class TypeState {
+  /** The client asked for the type at least once on this stream. */
+  subscribed = false;
+  wildcard = false;
+  /** SotW legacy wildcard: the first request named nothing, so later empty lists stay wildcard. */
+  legacyWildcard = false;
+  readonly names = new Set<string>();
+  /** What the client was sent, by name (SotW: the last response; delta: the running state). */
+  sent = new Map<string, SentEntry>();
+  /** SotW `version_info` / delta `system_version_info` of the last response. */
+  sentVersion = '';
+  /** Delta: names the client subscribed to and was told do not exist. */
+  readonly absent = new Set<string>();
+  /** Nonce of the last response: a request answering any other nonce is stale. */
+  nonce = '';
+  inFlight = false;
+  /** The last response was rejected: the proxy still runs on an older state of this type. */
+  nacked = false;
+  ackedVersion = '';
+  acks = 0;
+  nacks = 0;
+  lastError = '';
+  constructor(readonly typeUrl: string) {}
+}
+
+export interface Desired {
+  readonly resources: Map<string, EncodedResource>;
+  /** Subscribed names that exist neither in the snapshot nor in what the client holds. */
+  readonly missing: string[];
+}
+
+export class StreamClosed extends Error {
+  constructor(readonly code: status, message: string, readonly reason: string) {
+    super(message);
+  }
+}
+
+const NODE_ID = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)\/([a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/;
+
+let streamCounter = 0;
+
+export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl: string; responseNonce: string; errorDetail?: StatusMessage | null }, Res> {
+  abstract readonly protocol: Protocol;
+  readonly id: string;
+  nodeId: string | undefined;
+  flavour: Flavour | undefined;
+  readonly types = new Map<string, TypeState>();
+  readonly openedAt = new Date();
+  protected log: Logger;
+  protected readonly nonces: NonceSource;
+  protected closed = false;
+
+  constructor(
+    protected readonly host: StreamHost,
+    protected readonly call: ServerDuplexStream<Req, Res>,
+  ) {
+    streamCounter += 1;
+    this.id = `s${streamCounter.toString(36)}`;
+    this.nonces = new NonceSource(this.id);
+    this.log = host.logger.child({ stream: this.id, peer: call.getPeer() });
+    call.on('data', (req: Req) => this.safely(() => this.receive(req)));
+    call.on('end', () => this.close(undefined));
+    call.on('error', () => this.close(undefined));
+    call.on('cancelled', () => this.close(undefined));
+  }
+
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
+  /** Protocol specifics: apply one request (after node and nonce checks common to both). */
+  protected abstract handle(req: Req, state: TypeState, firstOfType: boolean): void;
+  /** Is there anything to send for this type? */
+  protected abstract hasChange(state: TypeState, desired: Desired): boolean;
+  /** Send it (and mark the state in flight). */
+  protected abstract send(state: TypeState, desired: Desired, proxy: ProxySnapshot): void;
+
+  private safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      if (err instanceof StreamClosed) this.fail(err);
+      else {
+        this.log.error('internal error on stream', { error: err instanceof Error ? err.stack : String(err) });
+        this.fail(new StreamClosed(status.INTERNAL, `internal error: ${err instanceof Error ? err.message : String(err)}`, 'internal'));
+      }
+    }
+  }
+
+  private receive(req: Req): void {
+    if (this.closed) return;
+    if (!this.nodeId) this.identify(req.node);
+    else if (req.node?.id && req.node.id !== this.nodeId) {
+      this.log.warn('request names another node.id than the stream\'s first request; ignoring it', { got: req.node.id });
+    }
+    if (!req.typeUrl) throw new StreamClosed(status.INVALID_ARGUMENT, 'every ADS request must carry type_url', 'no-type-url');
+    let state = this.types.get(req.typeUrl);
+    const firstOfType = !state;
+    if (!state) {
+      state = new TypeState(req.typeUrl);
+      this.types.set(req.typeUrl, state);
+    }
+    this.handle(req, state, firstOfType);
+    this.evaluate();
+  }
+
+  /**
+   * Applies the nonce of a request: true when it answers the response in flight, which is then
+   * recorded as ACK or NACK; a nonce that is neither empty nor the latest is stale.
+   */
+  protected settle(req: Req, state: TypeState, versionInfo: string): 'current' | 'stale' | 'none' {
+    if (!req.responseNonce) return 'none';
+    if (req.responseNonce !== state.nonce) {
+      this.host.metrics.staleRequests.inc({ protocol: this.protocol, type: shortType(state.typeUrl) });
+      this.log.debug('stale nonce', { type: shortType(state.typeUrl), nonce: req.responseNonce, latest: state.nonce });
+      return 'stale';
+    }
+    if (!state.inFlight) return 'current'; // a repeated ACK: only its subscription part matters
+    state.inFlight = false;
+    const labels = { protocol: this.protocol, type: shortType(state.typeUrl) };
+    if (req.errorDetail && (req.errorDetail.code !== 0 || req.errorDetail.message)) {
+      state.nacked = true;
+      state.nacks += 1;
+      state.lastError = req.errorDetail.message;
+      this.host.metrics.nacks.inc(labels);
+      const d = diagnostic('proxy-nack', {
+        node: this.nodeId ?? '?',
+        typeUrl: state.typeUrl,
+        version: state.sentVersion,
+        detail: req.errorDetail.message || `code ${req.errorDetail.code}`,
+      });
+      this.log.warn(formatDiagnostic(d), { code: d.code, type: shortType(state.typeUrl), version: state.sentVersion, keeps: versionInfo || '(none)' });
+    } else {
+      state.nacked = false;
+      state.ackedVersion = versionInfo;
+      state.acks += 1;
+      this.host.metrics.acks.inc(labels);
+      this.log.debug('ACK', { type: shortType(state.typeUrl), version: versionInfo });
+    }
+    return 'current';
+  }
+
+  /** The first request: the node must be `<namespace>/<workload>` of a workload in the snapshot. */
+  private identify(node: NodeMessage | null | undefined): void {
+    const id = node?.id ?? '';
+    if (!id) {
+      throw new StreamClosed(
+        status.INVALID_ARGUMENT,
+        'the first request of a stream must carry node.id = "<namespace>/<workload>"',
+        'no-node',
+      );
+    }
+    if (!NODE_ID.test(id)) {
+      throw new StreamClosed(status.INVALID_ARGUMENT, `node.id "${id}" is not "<namespace>/<workload>"`, 'bad-node-id');
+    }
+    const snapshot = this.host.current();
+    if (!snapshot) {
+      throw new StreamClosed(status.UNAVAILABLE, 'no configuration has compiled yet; retry later', 'no-snapshot');
+    }
+    if (!snapshot.proxies.has(id)) throw new StreamClosed(status.NOT_FOUND, unknownWorkload(id, snapshot), 'unknown-workload');
+    this.nodeId = id;
+    this.flavour = flavourOfNode(node);
+    this.log = this.log.child({ node: id });
+    this.host.attach(this);
+    this.log.info('stream opened', { protocol: this.protocol, agent: node?.userAgentName || undefined, flavour: this.flavour });
+  }
+
+  /** A request for `<host>:<port>` listeners makes a stream of unknown agent proxyless. */
+  protected noteNames(typeUrl: string, names: Iterable<string>): void {
+    if (this.flavour === undefined && looksProxyless(typeUrl, names)) {
+      this.flavour = 'proxyless';
+      this.log.info('stream is a proxyless gRPC client', { flavour: this.flavour });
+    }
+  }
+
+  /** A new snapshot was published and may concern this stream. */
+  onSnapshot(): void {
+    this.safely(() => this.evaluate());
+  }
+
+  /** Sends, in PUSH_ORDER, every type whose desired state differs from what the client holds. */
+  protected evaluate(): void {
+    if (this.closed || !this.nodeId) return;
+    const snapshot = this.host.current();
+    const proxy = snapshot?.proxies.get(this.nodeId);
+    if (!snapshot || !proxy) {
+      throw new StreamClosed(status.NOT_FOUND, `workload ${this.nodeId} is no longer in the compiled manifests`, 'workload-removed');
+    }
+    const view = viewFor(this.flavour ?? 'sidecar', snapshot, proxy, this.host.interner);
+    const cache = new Map<TypeState, Desired>();
+    let blocked = false;
+    for (const state of this.ordered()) {
+      if (!state.subscribed) continue;
+      const desired = this.desired(state, view, cache);
+      if (!this.hasChange(state, desired)) continue;
+      if (state.inFlight || blocked) {
+        blocked = true;
+        continue;
+      }
+      this.send(state, desired, proxy);
+      if (this.closed) return;
+    }
+  }
+
+  private *ordered(): Iterable<TypeState> {
+    for (const t of PUSH_ORDER) {
+      const s = this.types.get(t);
+      if (s) yield s;
+    }
+    for (const [t, s] of this.types) if (!PUSH_ORDER.includes(t)) yield s;
+  }
+
+  /** What the client should hold for a type, make-before-break retention included. */
+  protected desired(state: TypeState, view: View, cache: Map<TypeState, Desired>): Desired {
+    const hit = cache.get(state);
+    if (hit) return hit;
+    const resources = new Map<string, EncodedResource>();
+    const missing: string[] = [];
+    if (state.wildcard) for (const r of view.all(state.typeUrl)) resources.set(r.name, r);
+    for (const name of state.names) {
+      if (resources.has(name)) continue;
+      const r = view.get(state.typeUrl, name);
+      if (r) resources.set(name, r);
+      else missing.push(name);
+    }
+    if (state.typeUrl === CDS || state.typeUrl === EDS) {
+      let synced: boolean | undefined;
+      for (const [name, sent] of state.sent) {
+        if (resources.has(name) || !sent.resource) continue;
+        const stillNamed = state.names.has(name);
+        if (!stillNamed) {
+          if (!state.wildcard) continue;
+          synced ??= this.routingSynced(view, cache);
+          if (synced) continue;
+        }
+        resources.set(name, sent.resource);
+        const i = stillNamed ? missing.indexOf(name) : -1;
+        if (i >= 0) missing.splice(i, 1);
+      }
+    }
+    const desired = { resources, missing };
+    cache.set(state, desired);
+    return desired;
+  }
+
+  /** The proxy has accepted the current listeners and routes (or does not ask for them). */
+  private routingSynced(view: View, cache: Map<TypeState, Desired>): boolean {
+    for (const t of ROUTING_TYPES) {
+      const s = this.types.get(t);
+      if (!s?.subscribed) continue;
+      if (s.inFlight || s.nacked) return false;
+      if (this.hasChange(s, this.desired(s, view, cache))) return false;
+    }
+    return true;
+  }
+
+  /** SotW EDS and RDS requests are answered only once everything they name exists. */
+  protected waitsForAll(typeUrl: string): boolean {
+    return typeUrl === EDS || typeUrl === RDS;
+  }
+
+  protected write(res: Res, state: TypeState, count: number): void {
+    this.host.metrics.responses.inc({ protocol: this.protocol, type: shortType(state.typeUrl) });
+    this.host.metrics.resourcesSent.inc({ protocol: this.protocol, type: shortType(state.typeUrl) }, count);
+    this.call.write(res);
+  }
+
+  /** Ends the stream with a gRPC status the client can read. */
+  fail(err: StreamClosed): void {
+    if (this.closed) return;
+    this.host.metrics.rejectedStreams.inc({ reason: err.reason });
+    this.log.warn('stream refused', { code: status[err.code], reason: err.reason, message: err.message });
+    this.close(err);
+  }
+
+  /** Closes the stream: with a status (an error or, for shutdown, UNAVAILABLE) or because the client went away. */
+  close(err: StreamClosed | undefined): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.nodeId) {
+      this.host.detach(this);
+      this.log.info('stream closed', err ? { code: status[err.code] } : {});
+    }
+    if (err) {
+      try {
+        this.call.emit('error', Object.assign(new Error(err.message), { code: err.code, details: err.message }));
+      } catch {
+        // the call is already gone
+      }
+    }
+  }
+}
+
+/** "no workload ns/x in the compiled manifests; workloads in ns: a, b, c". */
+function unknownWorkload(id: string, snapshot: Snapshot): string {
+  const ns = id.split('/')[0];
+  const same = [...snapshot.proxies.keys()].filter((k) => k.startsWith(`${ns}/`)).sort();
+  const hint = same.length > 0 ? `workloads in namespace ${ns}: ${same.slice(0, 10).join(', ')}${same.length > 10 ? ', ...' : ''}` : `no workload in namespace ${ns}`;
+  return `no workload ${id} in the compiled manifests (${hint}); node.id must be "<namespace>/<workload>" of a Deployment, StatefulSet, DaemonSet, ReplicaSet or Pod`;
+}
