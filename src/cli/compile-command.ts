@@ -32,7 +32,8 @@ function countBy(diagnostics: readonly Diagnostic[], level: Diagnostic['level'])
 }
 
 function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
+  if (n === 1) return `1 ${word}`;
+  return `${n} ${word.endsWith('y') ? `${word.slice(0, -1)}ies` : `${word}s`}`;
 }
 
 export function runCompile(paths: string[], opts: CompileCommandOptions, io: CliIO): number {

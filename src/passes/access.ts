@@ -9,6 +9,7 @@ import {
   resourceKey,
   type HttpMatch,
   type HttpRouteGroup,
+  type ObjectMeta,
   type TcpRoute,
   type TrafficTarget,
   type UdpRoute,
@@ -44,7 +45,7 @@ export interface AccessMesh extends BoundMesh {
   readonly access: AccessTable;
 }
 
-function indexByKey<T extends { meta: { namespace: string; name: string } }>(items: readonly T[]): Map<string, T> {
+function indexByKey<T extends { meta: ObjectMeta }>(items: readonly T[]): Map<string, T> {
   const map = new Map<string, T>();
   for (const item of items) if (!map.has(resourceKey(item))) map.set(resourceKey(item), item);
   return map;
@@ -59,7 +60,7 @@ interface RouteIndex {
 function resolveRules(target: TrafficTarget, routes: RouteIndex, ctx: PassContext): Pick<AccessRule, 'http' | 'tcp'> {
   const ns = target.meta.namespace;
   const http: AdmittedHttpMatch[] = [];
-  const tcp: { route: TcpRoute; ports: number[] }[] = [];
+  const tcp: { route: TcpRoute; ports: readonly number[] }[] = [];
   for (const rule of target.rules) {
     const missing = () =>
       ctx.report(
