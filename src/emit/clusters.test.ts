@@ -1,0 +1,57 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { clusters } from './clusters.ts';
+import { bookbuyerPlan, bookstoreV1Plan, tcpAndGrpcPlan } from './test-plans.ts';
+
+type J = Record<string, any>;
+const byName = (list: J[], name: string) => list.find((r) => r.name === name || r.cluster_name === name);
+
+test('upstream cluster: EDS over ADS, mTLS with the caller certificate, SNI and root of the upstream', () => {
+  const list = clusters(bookbuyerPlan()) as J[];
+  assert.equal(list.map((c) => c.name), ['bookstore/bookstore-v1|14001', 'bookstore/bookstore-v2|14001']);
+  const v1 = list[0];
+  assert.is(v1['@type'], 'type.googleapis.com/envoy.config.cluster.v3.Cluster');
+  assert.is(v1.type, 'EDS');
+  assert.equal(v1.eds_cluster_config, { eds_config: { ads: {}, resource_api_version: 'V3' } });
+  const tls = v1.transport_socket.typed_config;
+  assert.is(tls['@type'], 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext');
+  assert.is(tls.sni, 'bookstore-v1.bookstore.svc.cluster.local');
+  assert.equal(tls.common_tls_context.tls_certificate_sds_secret_configs.map((s: J) => s.name), ['service-cert:bookbuyer/bookbuyer']);
+  assert.is(tls.common_tls_context.validation_context_sds_secret_config.name, 'root-cert-for-mtls-outbound:bookstore/bookstore-v1');
+  assert.equal(tls.common_tls_context.alpn_protocols, ['osm']);
+  assert.is(v1.circuit_breakers.thresholds[0].max_connections, 4294967295);
+  assert.ok('use_downstream_protocol_config' in v1.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions']);
+});
+
+test('gRPC clusters speak HTTP/2 explicitly; TCP clusters carry no HTTP options', () => {
+  const list = clusters(tcpAndGrpcPlan()) as J[];
+  const grpc = byName(list, 'inventory/stock|50051')!;
+  assert.equal(grpc.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].explicit_http_config, {
+    http2_protocol_options: {},
+  });
+  assert.is(byName(list, 'bookwarehouse/mysql|3306')!.typed_extension_protocol_options, undefined);
+});
+
+test('local cluster: STATIC 127.0.0.1:<targetPort>, one per local cluster name', () => {
+  const list = clusters(tcpAndGrpcPlan()) as J[];
+  const local = byName(list, 'bookwarehouse/bookwarehouse|9001|local')!;
+  assert.is(local.type, 'STATIC');
+  assert.equal(local.load_assignment, {
+    cluster_name: 'bookwarehouse/bookwarehouse|9001|local',
+    endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: 9001 } } } }] }],
+  });
+  const plan = bookstoreV1Plan();
+  const twice = { ...plan, inbound: [plan.inbound[0], { ...plan.inbound[0], port: 80 }] };
+  assert.equal((clusters(twice) as J[]).map((c) => c.name), ['bookstore/bookstore-v1|14001|local']);
+});
+
+test('same cluster for another caller differs only in the caller certificate', () => {
+  const a = clusters(bookbuyerPlan())[0] as J;
+  const b = clusters({ ...bookbuyerPlan(), namespace: 'thief', serviceAccount: 'bookthief' })[0] as J;
+  assert.is.not(a, b);
+  const cert = (c: J) => c.transport_socket.typed_config.common_tls_context.tls_certificate_sds_secret_configs[0].name;
+  assert.is(cert(b), 'service-cert:thief/bookthief');
+  assert.ok(a.circuit_breakers === b.circuit_breakers, 'constant pieces are shared');
+});
+
+test.run();

@@ -1,0 +1,106 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { DiagnosticBag } from '../diagnostics/diagnostic.ts';
+import { decodeToProtoJson, encodeProtoJson } from '../envoy/protos.ts';
+import { checkProtos, emitProxy } from './index.ts';
+import { protoProblem } from './proto-check.ts';
+import * as plans from './test-plans.ts';
+import { XDS_KINDS, type ProxyConfig } from './types.ts';
+
+const ALL_PLANS = [
+  plans.bookbuyerPlan,
+  plans.bookstoreV1Plan,
+  plans.permissiveBookstorePlan,
+  plans.tcpAndGrpcPlan,
+  plans.addresslessPlan,
+  () => plans.wideMeshPlan(50),
+];
+
+test('every resource of every test plan encodes, decodes and re-encodes under the real Envoy protos', () => {
+  for (const make of ALL_PLANS) {
+    const bag = new DiagnosticBag();
+    const proxy = emitProxy(make(), {});
+    checkProtos(proxy, bag);
+    assert.equal(bag.items, [], `${proxy.nodeId}: ${bag.items.map((d) => d.message).join('\n')}`);
+  }
+});
+
+test('independently of the check caches: a full encode of each resource round-trips', () => {
+  for (const make of ALL_PLANS) {
+    const proxy = emitProxy(make(), {});
+    for (const kind of XDS_KINDS) {
+      for (const resource of proxy.resources[kind]) {
+        const type = resource['@type'];
+        const bytes = encodeProtoJson(type, resource);
+        assert.equal(encodeProtoJson(type, decodeToProtoJson(type, bytes)), bytes);
+      }
+    }
+    encodeProtoJson('envoy.config.bootstrap.v3.Bootstrap', proxy.bootstrap);
+  }
+});
+
+function withBrokenListener(proxy: ProxyConfig, broken: Record<string, unknown>): ProxyConfig {
+  return { ...proxy, resources: { ...proxy.resources, listeners: [...proxy.resources.listeners, broken as never] } };
+}
+
+test('a resource the protos reject becomes SMI9001, with the resource and the reason; never a throw', () => {
+  const proxy = withBrokenListener(emitProxy(plans.bookbuyerPlan(), {}), {
+    '@type': 'type.googleapis.com/envoy.config.listener.v3.Listener',
+    name: 'broken-listener',
+    traffic_direction: 'SIDEWAYS',
+  });
+  const bag = new DiagnosticBag();
+  checkProtos(proxy, bag);
+  assert.is(bag.items.length, 1);
+  const [d] = bag.items;
+  assert.is(d.code, 'SMI9001');
+  assert.is(d.level, 'error');
+  assert.match(d.message, 'envoy.config.listener.v3.Listener broken-listener (proxy bookbuyer/bookbuyer)');
+  assert.match(d.message, 'unknown enum value: "SIDEWAYS"');
+});
+
+test('nested mistakes are found too: unknown field inside an Any, unknown Any type, bad string', () => {
+  const L = 'type.googleapis.com/envoy.config.listener.v3.Listener';
+  const tcp = (config: Record<string, unknown>) => ({
+    name: 'l',
+    filter_chains: [{ filters: [{ name: 'tcp_proxy', typed_config: config }] }],
+  });
+  const T = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
+  assert.is(protoProblem(L, tcp({ '@type': T, stat_prefix: 'x', cluster: 'c' })), undefined);
+  assert.match(protoProblem(L, tcp({ '@type': T, stat_prefix: 'x', clusterr: 'c' })) ?? '', 'unknown field: "clusterr"');
+  assert.match(protoProblem(L, tcp({ '@type': 'type.googleapis.com/no.Such' })) ?? '', /no such type/i);
+  assert.match(protoProblem(L, tcp({ '@type': T, stat_prefix: 'bad\uD800', cluster: 'c' })) ?? '', 'unpaired high surrogate');
+  assert.match(protoProblem(L, { name: 'l', address: { socket_address: { address: 'a', port_value: 70000000000 } } }) ?? '', 'out of range');
+});
+
+test('a valid skeleton does not hide a broken string: same shape, one well-formed and one not', () => {
+  const L = 'type.googleapis.com/envoy.config.listener.v3.Listener';
+  assert.is(protoProblem(L, { name: 'fine', stat_prefix: 'fine' }), undefined);
+  assert.ok(protoProblem(L, { name: 'fine', stat_prefix: '\uDC00' }));
+});
+
+test('a resource in the wrong list is reported', () => {
+  const proxy = emitProxy(plans.bookbuyerPlan(), {});
+  const misplaced = { ...proxy, resources: { ...proxy.resources, listeners: proxy.resources.clusters } };
+  const bag = new DiagnosticBag();
+  checkProtos(misplaced, bag);
+  assert.ok(bag.items.length > 0);
+  assert.match(bag.items[0].message, 'must be type.googleapis.com/envoy.config.listener.v3.Listener');
+});
+
+test('a broken bootstrap is reported', () => {
+  const proxy = emitProxy(plans.bookbuyerPlan(), {});
+  const bag = new DiagnosticBag();
+  checkProtos({ ...proxy, bootstrap: { ...proxy.bootstrap, nodee: {} } }, bag);
+  assert.is(bag.items.length, 1);
+  assert.match(bag.items[0].message, 'bootstrap (proxy bookbuyer/bookbuyer)');
+});
+
+test('a broken resource shared by many proxies is reported once per compile', () => {
+  const broken = { '@type': 'type.googleapis.com/envoy.config.listener.v3.Listener', name: 'shared-broken', bogus: 1 };
+  const bag = new DiagnosticBag();
+  for (const make of [plans.bookbuyerPlan, plans.tcpAndGrpcPlan]) checkProtos(withBrokenListener(emitProxy(make(), {}), broken), bag);
+  assert.is(bag.items.length, 1);
+});
+
+test.run();
