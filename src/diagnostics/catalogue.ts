@@ -338,7 +338,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     level: 'warning',
     message: 'match {match} of {group} can never be reached: {earlier} matches first',
     explanation:
-      'Envoy evaluates routes in order and stops at the first match. A route whose requests are all taken by an earlier route never applies. Reorder or narrow the earlier match.',
+      'Envoy evaluates routes in order and stops at the first match. A route whose requests are all taken by an earlier route never applies: its requests are authorized by the earlier route\'s sources instead, so a source admitted only through the later match is denied. Reorder the matches (specific before general) or narrow the earlier one.',
   },
   {
     code: 'SMI3011',

@@ -239,10 +239,25 @@ export function diskSourceText(): SourceText {
   };
 }
 
+/** A file's lines, split once per file however many diagnostics it has. */
+function linesOf(sourceText: SourceText): (file: string) => readonly string[] | undefined {
+  const cache = new Map<string, readonly string[] | undefined>();
+  return (file) => {
+    if (!cache.has(file)) cache.set(file, sourceText(file)?.split('\n'));
+    return cache.get(file);
+  };
+}
+
 /** The position of character `offset` of the scalar at `path`; the scalar's start if unsure. */
-function positionInScalar(group: HttpRouteGroup, path: FieldPath, value: string, offset: number, sourceText: SourceText): SourcePosition {
+function positionInScalar(
+  group: HttpRouteGroup,
+  path: FieldPath,
+  value: string,
+  offset: number,
+  lines: (file: string) => readonly string[] | undefined,
+): SourcePosition {
   const at = group.origin.locate(path);
-  const line = sourceText(at.file)?.split('\n')[at.line - 1];
+  const line = lines(at.file)?.[at.line - 1];
   const col = line === undefined ? undefined : sourceOffsetInLine(line, at.column - 1, value, offset);
   return col === undefined ? at : { ...at, column: col + 1 };
 }
@@ -256,11 +271,15 @@ function positionInScalar(group: HttpRouteGroup, path: FieldPath, value: string,
  * cannot be re-read).
  */
 export function validateRegexes(mesh: Mesh, reporter: Reporter, sourceText: SourceText = diskSourceText()): void {
+  // Meshes repeat the same few regexes across hundreds of groups; compile each once.
+  const results = new Map<string, Re2Result>();
+  const lines = linesOf(sourceText);
   for (const group of mesh.httpRouteGroups) {
     const check = (regex: string, path: FieldPath): void => {
-      const r = isValidRe2(regex);
+      let r = results.get(regex);
+      if (!r) results.set(regex, (r = isValidRe2(regex)));
       if (r.ok) return;
-      const at = positionInScalar(group, path, regex, r.offset, sourceText);
+      const at = positionInScalar(group, path, regex, r.offset, lines);
       reporter.report(diagnostic('invalid-regex', { regex: `"${regex}"`, detail: r.detail }, at, refOf(group)));
     };
     for (const match of group.matches) {
