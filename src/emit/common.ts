@@ -7,6 +7,11 @@ import { shared } from './shared.ts';
 
 type Json = Record<string, unknown>;
 
+/** HTTP and gRPC ports go through the HTTP connection manager; TCP and tcp-server-first through tcp_proxy (osm lds/inmesh.go). */
+export function isHttpLike(port: { readonly protocol: string }): boolean {
+  return port.protocol === 'http' || port.protocol === 'grpc';
+}
+
 /** `ads: {}` with the v3 resource API: every dynamic resource comes over the one ADS stream (osm GetADSConfigSource). */
 export const ADS_CONFIG_SOURCE: Json = Object.freeze({ ads: Object.freeze({}), resource_api_version: 'V3' });
 

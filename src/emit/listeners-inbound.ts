@@ -11,9 +11,8 @@
  *           against `root-cert-for-mtls-inbound:<ns>/<sa>`
  */
 import type { InboundPort, ProxyPlan } from '../ir/proxy-plan.ts';
-import { compareByName, emptyTyped, sdsSecret, socketAddress, TLS_PARAMS } from './common.ts';
+import { compareByName, emptyTyped, isHttpLike, sdsSecret, socketAddress, TLS_PARAMS } from './common.ts';
 import { httpConnectionManagerFilter } from './http-connection-manager.ts';
-import { isHttpLike } from './listeners-outbound.ts';
 import {
   ALPN_IN_MESH,
   INBOUND_LISTENER_NAME,

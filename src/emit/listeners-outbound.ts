@@ -11,7 +11,7 @@
  * the inspectors would only delay server-first protocols; they are left out.
  */
 import type { OutboundPort, ProxyPlan } from '../ir/proxy-plan.ts';
-import { emptyTyped, exactCidr, socketAddress } from './common.ts';
+import { emptyTyped, exactCidr, isHttpLike, socketAddress } from './common.ts';
 import { httpConnectionManagerFilter } from './http-connection-manager.ts';
 import {
   mergedOutboundFilterChainName,
@@ -49,10 +49,6 @@ export interface OutboundChainLayout {
    * nothing left to tell them apart. The passes report these; emit just leaves them out.
    */
   readonly unreachable: readonly OutboundPort[];
-}
-
-export function isHttpLike(port: { protocol: string }): boolean {
-  return port.protocol === 'http' || port.protocol === 'grpc';
 }
 
 function byService(a: OutboundPort, b: OutboundPort): number {

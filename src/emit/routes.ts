@@ -11,8 +11,7 @@
  */
 import type { HeaderMatch } from '../ir/types.ts';
 import type { InboundHttpRoute, InboundPort, OutboundPort, ProxyPlan, ServiceName } from '../ir/proxy-plan.ts';
-import { compareByName } from './common.ts';
-import { isHttpLike } from './listeners-outbound.ts';
+import { compareByName, isHttpLike } from './common.ts';
 import {
   HTTP_RBAC_FILTER,
   inboundRouteConfigName,
@@ -65,7 +64,9 @@ function routeConfiguration(name: string, virtualHosts: Json[]): EnvoyResource {
 /** Where an outbound route sends traffic: the service's cluster, or its TrafficSplit's weighted backends. */
 function outboundAction(out: OutboundPort): Json {
   if (!out.split && out.backends.length === 1) return { cluster: out.backends[0].cluster, timeout: NO_TIMEOUT };
-  const clusters = out.backends.map((b) => ({ name: b.cluster, weight: b.weight }));
+  // Sorted by cluster name, as OSM does (clusterWeightByName): the order carries no meaning,
+  // so it must not depend on the order the TrafficSplit happened to list its backends in.
+  const clusters = out.backends.map((b) => ({ name: b.cluster, weight: b.weight })).sort(compareByName);
   return { weighted_clusters: { clusters }, timeout: NO_TIMEOUT };
 }
 

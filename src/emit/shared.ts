@@ -7,25 +7,28 @@
  * the same content key returns the very same (frozen) object, so N proxies hold N
  * references instead of N copies, and the proto check encodes each object once.
  *
- * Keys are content keys, so sharing is always correct, whatever the passes hand us. The
- * table is bounded: when it grows past `MAX_ENTRIES` it starts afresh (objects already
- * handed out stay valid; only the sharing of future ones restarts).
+ * Keys are content keys, so sharing is always correct, whatever the passes hand us. Each
+ * family has its own bounded table: when one grows past `MAX_ENTRIES_PER_FAMILY` it starts
+ * afresh (objects already handed out stay valid; only the sharing of future ones restarts).
+ * Families whose objects are rarely reused (a cluster is per upstream *and* per caller
+ * identity) thus cannot push out the ones every proxy reuses (filter chains, virtual hosts).
  */
 
-const MAX_ENTRIES = 500_000;
+const MAX_ENTRIES_PER_FAMILY = 250_000;
 
-let table = new Map<string, object>();
+const families = new Map<string, Map<string, object>>();
 const ids = new WeakMap<object, number>();
 let nextId = 1;
 
-/** The object built for `key` in `family`, built on first use. */
+/** The object built for `key` in `family`, built (and deep-frozen) on first use. */
 export function shared<T extends object>(family: string, key: string, build: () => T): T {
-  const fullKey = `${family}\u0000${key}`;
-  const hit = table.get(fullKey);
+  let table = families.get(family);
+  if (!table) families.set(family, (table = new Map()));
+  const hit = table.get(key);
   if (hit) return hit as T;
-  if (table.size >= MAX_ENTRIES) table = new Map();
+  if (table.size >= MAX_ENTRIES_PER_FAMILY) table.clear();
   const made = deepFreeze(build());
-  table.set(fullKey, made);
+  table.set(key, made);
   return made;
 }
 
@@ -44,7 +47,7 @@ export function idOf(obj: object): number {
 
 /** Forget every shared object (tests, or a long-running server between unrelated compiles). */
 export function clearShared(): void {
-  table = new Map();
+  families.clear();
 }
 
 /** Shared objects are handed to many proxies: freeze them so no caller can edit one for all. */

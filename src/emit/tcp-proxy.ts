@@ -3,6 +3,7 @@
  * weighted clusters when a TrafficSplit spreads the connections.
  */
 import type { WeightedBackend } from '../ir/proxy-plan.ts';
+import { compareByName } from './common.ts';
 import { TCP_PROXY_FILTER, TYPE } from './names.ts';
 
 type Json = Record<string, unknown>;
@@ -15,7 +16,9 @@ export function tcpProxyFilter(statPrefix: string, backends: readonly WeightedBa
   if (live.length === 1) {
     config.cluster = live[0].cluster;
   } else {
-    config.weighted_clusters = { clusters: live.map((b) => ({ name: b.cluster, weight: b.weight })) };
+    // Sorted by name like the HTTP routes' weighted clusters: the order carries no meaning.
+    const clusters = live.map((b) => ({ name: b.cluster, weight: b.weight })).sort(compareByName);
+    config.weighted_clusters = { clusters };
   }
   return { name: TCP_PROXY_FILTER, typed_config: config };
 }
