@@ -316,7 +316,7 @@ export function proxylessEndpoints(cla: EnvoyResource): EnvoyResource {
   const endpoints = asList(cla.endpoints).map((e) => ({
     ...e,
     locality: e.locality ?? {},
-    load_balancing_weight: e.load_balancing_weight ?? { value: 1 },
+    load_balancing_weight: e.load_balancing_weight ?? 1, // proto3 JSON writes a UInt32Value as a bare number
   }));
   return { ...cla, endpoints };
 }

@@ -1,0 +1,47 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { envoyType } from '../envoy/protos.ts';
+import { encodeAny, encodeDeltaResource, encodeDeltaResponse, encodeSotwResponse } from './ads-service.ts';
+
+const bytes = new Uint8Array([8, 1, 16, 2]);
+
+test('hand-written DiscoveryResponse bytes decode under the real proto', () => {
+  const any = encodeAny('type.googleapis.com/envoy.config.cluster.v3.Cluster', bytes);
+  const buf = encodeSotwResponse({ versionInfo: 'v1', resources: [any, any], typeUrl: 'T', nonce: 'n1', controlPlane: 'cp' });
+  const m = envoyType('envoy.service.discovery.v3.DiscoveryResponse').toObject(
+    envoyType('envoy.service.discovery.v3.DiscoveryResponse').decode(buf),
+    { bytes: Array },
+  );
+  assert.equal(m, {
+    versionInfo: 'v1',
+    resources: [
+      { type_url: 'type.googleapis.com/envoy.config.cluster.v3.Cluster', value: [8, 1, 16, 2] },
+      { type_url: 'type.googleapis.com/envoy.config.cluster.v3.Cluster', value: [8, 1, 16, 2] },
+    ],
+    typeUrl: 'T',
+    nonce: 'n1',
+    controlPlane: { identifier: 'cp' },
+  });
+});
+
+test('hand-written DeltaDiscoveryResponse bytes decode under the real proto', () => {
+  const any = encodeAny('T', bytes);
+  const buf = encodeDeltaResponse({
+    systemVersionInfo: 'sv',
+    resources: [encodeDeltaResource('a', 'va', any)],
+    typeUrl: 'T',
+    removedResources: ['gone', 'also-gone'],
+    nonce: 'n2',
+  });
+  const t = envoyType('envoy.service.discovery.v3.DeltaDiscoveryResponse');
+  const m = t.toObject(t.decode(buf), { bytes: Array });
+  assert.equal(m, {
+    systemVersionInfo: 'sv',
+    resources: [{ name: 'a', version: 'va', resource: { type_url: 'T', value: [8, 1, 16, 2] } }],
+    typeUrl: 'T',
+    removedResources: ['gone', 'also-gone'],
+    nonce: 'n2',
+  });
+});
+
+test.run();

@@ -1,0 +1,58 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { buildSnapshot, diffSnapshots, ResourceInterner } from './snapshot.ts';
+import { cla, cluster, proxy, simpleProxy } from './testing.ts';
+import { CDS, EDS } from './type-urls.ts';
+
+test('identical resources of different proxies share one encoded buffer', () => {
+  const interner = new ResourceInterner();
+  const { snapshot } = buildSnapshot([simpleProxy('ns/a', { 'ns/x|80': 100 }), simpleProxy('ns/b', { 'ns/x|80': 100 })], interner);
+  const a = snapshot!.proxies.get('ns/a')!.resources.get(CDS)!.get('ns/x|80')!;
+  const b = snapshot!.proxies.get('ns/b')!.resources.get(CDS)!.get('ns/x|80')!;
+  assert.ok(a === b, 'same object');
+  assert.ok(a.any === b.any, 'same bytes');
+  assert.is(snapshot!.stats.resources, 2 * 4);
+  assert.is(snapshot!.stats.uniqueResources, 4);
+  assert.is(snapshot!.proxies.get('ns/a')!.version, snapshot!.proxies.get('ns/b')!.version);
+});
+
+test('a recompile re-encodes only what changed (frozen objects are not even stringified)', () => {
+  const interner = new ResourceInterner();
+  buildSnapshot([simpleProxy('ns/a', { 'ns/x|80': 100 })], interner);
+  const before = interner.encodeCount;
+  buildSnapshot([simpleProxy('ns/a', { 'ns/x|80': 100 }, { 'ns/x|80': ['10.0.0.1:80'] })], interner);
+  assert.is(interner.encodeCount - before, 1, 'only the changed ClusterLoadAssignment');
+  const frozen = Object.freeze(cluster('ns/f|80'));
+  const s1 = buildSnapshot([proxy('ns/a', { clusters: [frozen] })], interner).snapshot!;
+  const s2 = buildSnapshot([proxy('ns/a', { clusters: [frozen] })], interner).snapshot!;
+  assert.ok(s1.proxies.get('ns/a')!.resources.get(CDS)!.get('ns/f|80') === s2.proxies.get('ns/a')!.resources.get(CDS)!.get('ns/f|80'));
+});
+
+test('versions depend on content only: two interners (two replicas) agree', () => {
+  const input = () => [simpleProxy('ns/a', { 'ns/x|80': 80, 'ns/y|80': 20 })];
+  const s1 = buildSnapshot(input(), new ResourceInterner()).snapshot!;
+  const s2 = buildSnapshot(input(), new ResourceInterner()).snapshot!;
+  assert.is(s1.version, s2.version);
+  assert.is(s1.proxies.get('ns/a')!.resources.get(EDS)!.get('ns/y|80')!.version, s2.proxies.get('ns/a')!.resources.get(EDS)!.get('ns/y|80')!.version);
+});
+
+test('diff names exactly the proxies that changed, appeared or left', () => {
+  const interner = new ResourceInterner();
+  const s1 = buildSnapshot([simpleProxy('ns/a', { 'ns/x|80': 100 }), simpleProxy('ns/b', { 'ns/x|80': 100 }), simpleProxy('ns/c', { 'ns/x|80': 100 })], interner).snapshot!;
+  const s2 = buildSnapshot([simpleProxy('ns/a', { 'ns/x|80': 100 }), simpleProxy('ns/b', { 'ns/x|80': 50, 'ns/y|80': 50 }), simpleProxy('ns/d', { 'ns/x|80': 100 })], interner).snapshot!;
+  assert.equal(diffSnapshots(s1, s2), { changed: ['ns/b'], added: ['ns/d'], removed: ['ns/c'] });
+  assert.equal(diffSnapshots(undefined, s1).added, ['ns/a', 'ns/b', 'ns/c']);
+});
+
+test('a resource that does not encode fails the snapshot with SMI9001 and leaves the cache as it was', () => {
+  const interner = new ResourceInterner();
+  buildSnapshot([simpleProxy('ns/a', { 'ns/x|80': 100 })], interner);
+  const size = interner.size;
+  const r = buildSnapshot([proxy('ns/a', { clusters: [cluster('ns/x|80', { bogus: true })], endpoints: [cla('ns/x|80')] })], interner);
+  assert.is(r.snapshot, undefined);
+  assert.is(r.diagnostics[0].code, 'SMI9001');
+  assert.match(r.diagnostics[0].message, /Cluster ns\/x\|80 does not encode/);
+  assert.is(interner.size, size);
+});
+
+test.run();

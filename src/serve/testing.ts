@@ -1,0 +1,161 @@
+/**
+ * Hand-made proxy configs and a server with a swappable "compiler", for the serve unit tests:
+ * they exercise the protocol without depending on what the compiler emits.
+ */
+import type { Diagnostic } from '../diagnostics/diagnostic.ts';
+import { TYPE } from '../emit/names.ts';
+import type { EnvoyResource, ProxyConfig } from '../emit/types.ts';
+import { memoryLogger, type Logger } from './logger.ts';
+import { RawAdsClient } from './raw-client.ts';
+import { startServer, type ServerHandle } from './server.ts';
+
+const ADS = { ads: {}, resource_api_version: 'V3' };
+
+export function cluster(name: string, extra: Record<string, unknown> = {}): EnvoyResource {
+  return { '@type': TYPE.cluster, name, type: 'EDS', eds_cluster_config: { eds_config: ADS }, ...extra };
+}
+
+export function cla(name: string, endpoints: readonly string[] = []): EnvoyResource {
+  return {
+    '@type': TYPE.clusterLoadAssignment,
+    cluster_name: name,
+    endpoints: [
+      {
+        locality: { zone: 'local' },
+        lb_endpoints: endpoints.map((ep) => {
+          const [address, port] = ep.split(':');
+          return { endpoint: { address: { socket_address: { address, port_value: Number(port) } } } };
+        }),
+      },
+    ],
+  };
+}
+
+/** An outbound-style listener whose one filter chain routes over RDS `routeConfig`. */
+export function listener(name: string, routeConfig: string, port = 15001): EnvoyResource {
+  return {
+    '@type': TYPE.listener,
+    name,
+    address: { socket_address: { address: '0.0.0.0', port_value: port } },
+    filter_chains: [
+      {
+        filters: [
+          {
+            name: 'envoy.filters.network.http_connection_manager',
+            typed_config: {
+              '@type': TYPE.httpConnectionManager,
+              stat_prefix: name,
+              rds: { config_source: ADS, route_config_name: routeConfig },
+              http_filters: [{ name: 'http_router', typed_config: { '@type': TYPE.router } }],
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+export interface VirtualHostSpec {
+  name: string;
+  domains: string[];
+  routes: Record<string, unknown>[];
+}
+
+export function routeConfig(name: string, virtualHosts: VirtualHostSpec[]): EnvoyResource {
+  return { '@type': TYPE.routeConfiguration, name, virtual_hosts: virtualHosts };
+}
+
+/** A catch-all route to `clusters` (`name=weight`, or one name). */
+export function splitRoute(...clusters: string[]): Record<string, unknown> {
+  if (clusters.length === 1 && !clusters[0].includes('=')) return { match: { prefix: '/' }, route: { cluster: clusters[0] } };
+  return {
+    match: { prefix: '/' },
+    route: {
+      weighted_clusters: {
+        clusters: clusters.map((c) => {
+          const [n, w] = c.split('=');
+          return { name: n, weight: Number(w) };
+        }),
+      },
+    },
+  };
+}
+
+export function proxy(nodeId: string, r: Partial<Record<'listeners' | 'routes' | 'clusters' | 'endpoints' | 'secrets', readonly EnvoyResource[]>>): ProxyConfig {
+  const [namespace, workload] = nodeId.split('/');
+  const byName = (a: EnvoyResource, b: EnvoyResource): number => {
+    const na = String(a.name ?? a.cluster_name);
+    const nb = String(b.name ?? b.cluster_name);
+    return na < nb ? -1 : na > nb ? 1 : 0;
+  };
+  return {
+    namespace,
+    workload,
+    nodeId,
+    resources: {
+      listeners: [...(r.listeners ?? [])].sort(byName),
+      routes: [...(r.routes ?? [])].sort(byName),
+      clusters: [...(r.clusters ?? [])].sort(byName),
+      endpoints: [...(r.endpoints ?? [])].sort(byName),
+      secrets: [...(r.secrets ?? [])].sort(byName),
+    },
+    bootstrap: {},
+  };
+}
+
+/** A simple sidecar: one listener → `rds-outbound.80` → split over `clusters` (`name=weight`). */
+export function simpleProxy(nodeId: string, clusters: Record<string, number>, endpoints: Record<string, string[]> = {}): ProxyConfig {
+  const names = Object.keys(clusters);
+  return proxy(nodeId, {
+    listeners: [listener('outbound-listener', 'rds-outbound.80')],
+    routes: [
+      routeConfig('rds-outbound.80', [
+        { name: 'outbound_virtual-host|svc.ns.svc.cluster.local', domains: ['svc.ns.svc.cluster.local:80'], routes: [splitRoute(...names.map((n) => `${n}=${clusters[n]}`))] },
+      ]),
+    ],
+    clusters: names.map((n) => cluster(n)),
+    endpoints: names.map((n) => cla(n, endpoints[n] ?? [])),
+  });
+}
+
+export interface TestServer {
+  readonly handle: ServerHandle;
+  readonly target: string;
+  readonly logger: Logger & { readonly records: { level: string; msg: string; [k: string]: unknown }[] };
+  /** Replaces what the fake compiler returns and recompiles. */
+  publish(configs: ProxyConfig[], diagnostics?: Diagnostic[]): void;
+  client(): RawAdsClient;
+  close(): Promise<void>;
+}
+
+export async function testServer(configs: ProxyConfig[]): Promise<TestServer> {
+  let current: { proxies: ProxyConfig[]; diagnostics: Diagnostic[] } = { proxies: configs, diagnostics: [] };
+  const logger = memoryLogger('debug');
+  const handle = await startServer({
+    paths: [],
+    port: 0,
+    adminPort: 0,
+    logger,
+    processMetrics: false,
+    compiler: () => current,
+  });
+  const clients: RawAdsClient[] = [];
+  return {
+    handle,
+    target: `127.0.0.1:${handle.port}`,
+    logger,
+    publish(proxies, diagnostics = []) {
+      current = { proxies, diagnostics };
+      handle.recompile();
+    },
+    client() {
+      const c = new RawAdsClient(`127.0.0.1:${handle.port}`);
+      clients.push(c);
+      return c;
+    },
+    async close() {
+      for (const c of clients) c.close();
+      await handle.close();
+    },
+  };
+}
