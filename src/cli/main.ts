@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runCompile } from './compile-command.ts';
+import { runLint } from './lint-command.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIO } from './io.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -58,6 +59,27 @@ Examples:
   $ kubectl get svc,deploy,sa,trafficsplits -A -o yaml | smi-compile - -o out`,
     )
     .action((paths: string[], opts) => setExit(runCompile(paths, opts, io)));
+
+  program
+    .command('lint')
+    .description('report policy mistakes with file:line:col, like istioctl analyze; writes nothing')
+    .argument('<paths...>', 'files, directories (recursive) or - for stdin')
+    .addOption(new Option('--output <format>', 'report format').choices(['text', 'json', 'sarif', 'github']).default('text'))
+    .addOption(new Option('--fail-on <level>', 'exit 1 when a diagnostic is at or above this level').choices(['error', 'warning', 'info']).default('error'))
+    .option('--suppress <rule>', 'hide a code everywhere (CODE) or on one resource (CODE=Kind/ns/name); repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--trust-domain <domain>', 'trust domain of identities (default: MeshConfig, else cluster.local)')
+    .addHelpText(
+      'after',
+      `
+Resources can silence codes themselves with the annotation smi-compile.io/suppress: "SMI3007,SMI2007".
+
+Examples:
+  $ smi-compile lint ./manifests
+  $ smi-compile lint ./manifests --output github --fail-on warning    # GitHub Actions annotations
+  $ smi-compile lint ./manifests --output sarif > smi.sarif           # GitHub code scanning
+  $ smi-compile lint ./manifests --suppress SMI3007 --suppress SMI2007=Service/legacy/billing`,
+    )
+    .action((paths: string[], opts) => setExit(runLint(paths, opts, io)));
 
   return program;
 }

@@ -61,7 +61,8 @@ function compileWith(bag: DiagnosticBag, timings: CompileResult['timings'], inpu
     const docs = timed(timings, 'parse', bag, () => parseSources([...inputs], bag));
     const built = timed(timings, 'build', bag, () => buildMesh(docs, bag, { trustDomain: options.trustDomain }));
     mesh = built;
-    const ctx = passContext(bag, options);
+    const texts = new Map(inputs.map((f) => [f.path, f.text]));
+    const ctx = passContext(bag, options, (file) => texts.get(file));
     const planned = timed(timings, 'passes', bag, () => runPasses(built, ctx));
     mesh = planned;
     if (options.analyseOnly) return finish(bag, [], timings, mesh);

@@ -9,9 +9,13 @@ import type { PassContext } from './context.ts';
 import { reportDuplicates } from './duplicates.ts';
 import { planProxies, type PlannedMesh } from './plan.ts';
 import { resolveSplits } from './splits.ts';
+import { validateHttpMatches } from './validate-http-matches.ts';
+import { validateRegexes } from './validate-regex.ts';
 
 export function runPasses(mesh: Mesh, ctx: PassContext): PlannedMesh {
   const checked = reportDuplicates(mesh, ctx);
+  validateRegexes(checked, ctx, ctx.sourceText);
+  validateHttpMatches(checked, ctx);
   const bound = bind(checked, ctx);
   const withAccess = resolveAccess(bound, ctx);
   const withSplits = resolveSplits(withAccess, ctx);
