@@ -45,6 +45,13 @@ test('local cluster: STATIC 127.0.0.1:<targetPort>, one per local cluster name',
   assert.equal((clusters(twice) as J[]).map((c) => c.name), ['bookstore/bookstore-v1|14001|local']);
 });
 
+test('a gRPC service port gets an HTTP/2 local cluster', () => {
+  const plan = tcpAndGrpcPlan();
+  const grpcPort = { ...plan.inbound[0], protocol: 'grpc' as const, policies: undefined };
+  const [local] = clusters({ ...plan, upstreams: [], inbound: [grpcPort] }) as J[];
+  assert.ok('explicit_http_config' in local.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions']);
+});
+
 test('same cluster for another caller differs only in the caller certificate', () => {
   const a = clusters(bookbuyerPlan())[0] as J;
   const b = clusters({ ...bookbuyerPlan(), namespace: 'thief', serviceAccount: 'bookthief' })[0] as J;

@@ -32,6 +32,12 @@ test('deterministic: the same plan gives the same bytes, with or without shared 
   assert.is(JSON.stringify(emitProxy(bookbuyerPlan(), {})), first);
 });
 
+test('output order does not depend on the order of the plan lists', () => {
+  const plan = wideMeshPlan(25);
+  const shuffled = { ...plan, outbound: [...plan.outbound].reverse(), upstreams: [...plan.upstreams].reverse() };
+  assert.is(JSON.stringify(emitProxy(shuffled, {})), JSON.stringify(emitProxy(plan, {})));
+});
+
 test('sharing: callers in one namespace share the outbound listener, route configuration and endpoints', () => {
   const a = emitProxy(wideMeshPlan(40, 'ns3', 'svc3'), {});
   const b = emitProxy(wideMeshPlan(40, 'ns3', 'svc13'), {});
