@@ -6,7 +6,6 @@ import { existsSync } from 'node:fs';
 import { compilePaths } from '../compiler/compile.ts';
 import { diffTrees, foreignFiles, readTree, renderTree, writeTree, type OutputFormat } from '../compiler/output-tree.ts';
 import { atLeast, formatDiagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
-import { readFileSync } from 'node:fs';
 import { EXIT_FAILURE, EXIT_OK, UsageError, type CliIO } from './io.ts';
 
 export interface CompileCommandOptions {
@@ -49,8 +48,7 @@ export function runCompile(paths: string[], opts: CompileCommandOptions, io: Cli
   }
 
   const t0 = performance.now();
-  const result = compilePaths(paths, { trustDomain: opts.trustDomain, xdsAddress: opts.xdsAddress, xdsPort: opts.xdsPort }, () =>
-    readFileSync(0, 'utf8'),
+  const result = compilePaths(paths, { trustDomain: opts.trustDomain, xdsAddress: opts.xdsAddress, xdsPort: opts.xdsPort }, io.stdin,
   );
   printDiagnostics(result.diagnostics, io, opts.verbose);
   const errors = countBy(result.diagnostics, 'error');

@@ -2,7 +2,6 @@
  * `smi-compile lint <paths...>`: every diagnostic the compiler finds, without emitting Envoy
  * config, in the format CI wants, with suppressions and a failure threshold.
  */
-import { readFileSync } from 'node:fs';
 import { compilePaths } from '../compiler/compile.ts';
 import type { ResourceRef } from '../diagnostics/diagnostic.ts';
 import type { Mesh, Resource } from '../ir/types.ts';
@@ -42,7 +41,7 @@ export function runLint(paths: string[], opts: LintCommandOptions, io: CliIO): n
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const result = compilePaths(paths, { trustDomain: opts.trustDomain, analyseOnly: true }, () => readFileSync(0, 'utf8'));
+  const result = compilePaths(paths, { trustDomain: opts.trustDomain, analyseOnly: true }, io.stdin);
   try {
     const report = lintReport(result.diagnostics, {
       format: opts.output,

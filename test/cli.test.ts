@@ -1,0 +1,173 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { runCli, tempTree } from './cli-harness.ts';
+
+const GOOD_SERVICE = `apiVersion: v1
+kind: ServiceAccount
+metadata: {name: web, namespace: shop}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {app: web}
+  ports:
+  - {name: http, port: 80, targetPort: 8080}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      serviceAccountName: web
+      containers: [{name: web, image: web}]
+`;
+
+test('compile writes one directory per workload with the six files', async () => {
+  const dir = tempTree({ 'in/app.yaml': GOOD_SERVICE });
+  const out = join(dir, 'out');
+  const r = await runCli([join(dir, 'in'), '-o', out]);
+  assert.is(r.code, 0, r.stderr);
+  assert.equal(readdirSync(join(out, 'shop', 'web')).sort(), [
+    'bootstrap.yaml', 'clusters.yaml', 'endpoints.yaml', 'listeners.yaml', 'routes.yaml', 'secrets.yaml',
+  ]);
+  assert.match(r.stderr, /wrote 1 proxy \(6 files/);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('the compile subcommand name is optional and --format json writes .json files', async () => {
+  const dir = tempTree({ 'app.yaml': GOOD_SERVICE });
+  const r = await runCli(['compile', join(dir, 'app.yaml'), '-o', join(dir, 'out'), '--format', 'json']);
+  assert.is(r.code, 0, r.stderr);
+  const listeners = JSON.parse(readFileSync(join(dir, 'out', 'shop', 'web', 'listeners.json'), 'utf8'));
+  assert.is(listeners[0]['@type'], 'type.googleapis.com/envoy.config.listener.v3.Listener');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('malformed input: exit 1, file:line diagnostics, no stack trace, nothing written', async () => {
+  const dir = tempTree({
+    'routes.yaml': `apiVersion: specs.smi-spec.io/v1alpha4
+kind: HTTPRouteGroup
+metadata:
+  name: routes
+  namespace: shop
+spec:
+  matches:
+  - name: get
+    methods: GET
+`,
+    'misplaced.yaml': `apiVersion: specs.smi-spec.io/v1alpha4
+kind: HTTPRouteGroup
+metadata:
+  name: misplaced
+  namespace: shop
+spec: {}
+matches:
+- name: all
+  pathRegex: .*
+`,
+    'broken.yaml': 'apiVersion: v1\nkind: Service\nmetadata:\n  name: [oops\n',
+    'app.yaml': GOOD_SERVICE,
+  });
+  const out = join(dir, 'out');
+  const r = await runCli([dir, '-o', out]);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, new RegExp(`${join(dir, 'routes.yaml')}:9:14: error SMI1002 `));
+  assert.match(r.stderr, new RegExp(`${join(dir, 'misplaced.yaml')}:7:1: error SMI1003 `));
+  assert.match(r.stderr, new RegExp(`${join(dir, 'broken.yaml')}:\\d+:\\d+: error SMI1001 `));
+  assert.match(r.stderr, /nothing written/);
+  assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
+  assert.not.ok(existsSync(out), 'no output directory');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('a failed compile leaves the previous output untouched', async () => {
+  const dir = tempTree({ 'in/app.yaml': GOOD_SERVICE });
+  const out = join(dir, 'out');
+  assert.is((await runCli([join(dir, 'in'), '-o', out])).code, 0);
+  const before = readFileSync(join(out, 'shop', 'web', 'listeners.yaml'), 'utf8');
+  writeFileSync(join(dir, 'in', 'bad.yaml'), 'kind: [\n');
+  assert.is((await runCli([join(dir, 'in'), '-o', out])).code, 1);
+  assert.is(readFileSync(join(out, 'shop', 'web', 'listeners.yaml'), 'utf8'), before);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('-o refuses to replace a directory holding files it did not write (exit 2)', async () => {
+  const dir = tempTree({ 'in/app.yaml': GOOD_SERVICE, 'out/notes.txt': 'mine' });
+  const r = await runCli([join(dir, 'in'), '-o', join(dir, 'out')]);
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /refusing to replace/);
+  assert.ok(existsSync(join(dir, 'out', 'notes.txt')));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('--check: 0 when up to date, 1 with a unified diff when not, --update fixes it', async () => {
+  const dir = tempTree({ 'in/app.yaml': GOOD_SERVICE });
+  const golden = join(dir, 'golden');
+  assert.is((await runCli([join(dir, 'in'), '-o', golden])).code, 0);
+  assert.is((await runCli([join(dir, 'in'), '--check', golden])).code, 0);
+  writeFileSync(join(dir, 'in', 'app.yaml'), GOOD_SERVICE.replace('port: 80,', 'port: 81,'));
+  const changed = await runCli([join(dir, 'in'), '--check', golden]);
+  assert.is(changed.code, 1);
+  assert.match(changed.stdout, /^--- golden\/shop\/web\/routes\.yaml/m);
+  assert.match(changed.stdout, /^\+\+\+ compiled\/shop\/web\/routes\.yaml/m);
+  assert.match(changed.stdout, /^-.*rds-inbound\.8080|^[-+].*:80\b|^[-+].*:81\b/m);
+  assert.match(changed.stderr, /differ/);
+  assert.is((await runCli([join(dir, 'in'), '--check', golden, '--update'])).code, 0);
+  assert.is((await runCli([join(dir, 'in'), '--check', golden])).code, 0);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('stdin with -', async () => {
+  const dir = tempTree({});
+  const r = await runCli(['-', '-o', join(dir, 'out')], GOOD_SERVICE);
+  assert.is(r.code, 0, r.stderr);
+  assert.ok(existsSync(join(dir, 'out', 'shop', 'web', 'listeners.yaml')));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('usage errors exit 2; --help exits 0', async () => {
+  assert.is((await runCli([])).code, 2);
+  assert.is((await runCli(['compile', 'x', '--format', 'toml'])).code, 2);
+  assert.is((await runCli(['compile', 'x', '--update'])).code, 2);
+  assert.is((await runCli(['lint', 'x', '--fail-on', 'fatal'])).code, 2);
+  assert.is((await runCli(['lint', 'x', '--suppress', 'NOPE9999'])).code, 2);
+  const help = await runCli(['--help']);
+  assert.is(help.code, 0);
+  assert.match(help.stdout, /compile/);
+  assert.match(help.stdout, /lint/);
+});
+
+test('a missing input path is a diagnostic, not a crash', async () => {
+  const r = await runCli(['does/not/exist', '-o', '/tmp/never-written-smi']);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /SMI1009/);
+});
+
+test('lint: text by default, exit by --fail-on, suppressions', async () => {
+  const dir = tempTree({ 'app.yaml': GOOD_SERVICE.replace('name: http, ', 'name: web, ') });
+  const plain = await runCli(['lint', dir]);
+  assert.is(plain.code, 0);
+  assert.match(plain.stdout, /app\.yaml:11:\d+: warning SMI3007 /);
+  assert.is((await runCli(['lint', dir, '--fail-on', 'warning'])).code, 1);
+  const suppressed = await runCli(['lint', dir, '--fail-on', 'warning', '--suppress', 'SMI3007']);
+  assert.is(suppressed.code, 0);
+  assert.not.match(suppressed.stdout, /SMI3007/);
+  const json = JSON.parse((await runCli(['lint', dir, '--output', 'json'])).stdout);
+  assert.ok(JSON.stringify(json).includes('SMI3007'));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('npx smi-compile --help works through the bin shim (no build step)', () => {
+  const r = spawnSync(process.execPath, ['bin/smi-compile.js', '--help'], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /Usage: smi-compile/);
+});
+
+test.run();
