@@ -48,8 +48,7 @@ export function runCompile(paths: string[], opts: CompileCommandOptions, io: Cli
   }
 
   const t0 = performance.now();
-  const result = compilePaths(paths, { trustDomain: opts.trustDomain, xdsAddress: opts.xdsAddress, xdsPort: opts.xdsPort }, io.stdin,
-  );
+  const result = compilePaths(paths, { trustDomain: opts.trustDomain, xdsAddress: opts.xdsAddress, xdsPort: opts.xdsPort }, io.stdin);
   printDiagnostics(result.diagnostics, io, opts.verbose);
   const errors = countBy(result.diagnostics, 'error');
   const warnings = countBy(result.diagnostics, 'warning');
