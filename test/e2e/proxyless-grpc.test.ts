@@ -1,0 +1,167 @@
+/**
+ * End to end: `serve --watch` over generated manifests, real @grpc/grpc-js-xds clients calling
+ * real gRPC servers through `xds:///greeter.demo.svc.cluster.local:50051`.
+ *
+ * One server and one xDS client for the whole file (grpc-js-xds reads its bootstrap once per
+ * process), so the tests run in order and each leaves the split where the next expects it.
+ */
+import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpcXds from '@grpc/grpc-js-xds';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { memoryLogger } from '../../src/serve/logger.ts';
+import { startServer, type ServerHandle } from '../../src/serve/server.ts';
+import { renderFile, renderScenario, writeAtomic } from './fixtures/render.ts';
+import { bootstrap, exitWhenDone, GreeterClient, sharePercent, startBackend, until, within, type Backend, type CallResult } from './support.ts';
+
+const TARGET = 'xds:///greeter.demo.svc.cluster.local:50051';
+const N = 400;
+
+const logger = memoryLogger('info');
+let dir: string;
+let v1: Backend;
+let v2: Backend;
+let server: ServerHandle;
+let client: GreeterClient;
+let ports: Record<string, number>;
+
+test.before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'smi-e2e-'));
+  [v1, v2] = await Promise.all([startBackend('v1'), startBackend('v2')]);
+  ports = { V1_PORT: v1.port, V2_PORT: v2.port };
+  renderScenario('greeter', dir, { ...ports, V1_WEIGHT: 80, V2_WEIGHT: 20 });
+  server = await startServer({ paths: [dir], port: 0, adminPort: 0, watch: true, debounceMs: 50, logger, processMetrics: false });
+  process.env.GRPC_XDS_BOOTSTRAP_CONFIG = bootstrap(server.port, 'demo/client');
+  grpcXds.register();
+  client = new GreeterClient(TARGET);
+  const first = await within(10_000, 'first call through xDS', client.call('SayHello', { waitForReady: true }));
+  assert.ok(first.from, `first call failed: ${first.error?.message}`);
+});
+
+test.after(async () => {
+  client?.close();
+  await server?.close();
+  await Promise.all([v1?.close(), v2?.close()]);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  exitWhenDone();
+});
+
+const failures = (rs: readonly CallResult[]): string[] => rs.filter((r) => r.error).map((r) => r.error!.message);
+
+test('TrafficSplit 80/20 is observed in traffic within ±10 points', async () => {
+  const rs = await within(15_000, 'calls', client.many(N));
+  assert.equal(failures(rs), []);
+  const share = sharePercent(rs, 'v1');
+  console.log(`  split 80/20: v1 ${share.toFixed(1)}% of ${N} calls`);
+  assert.ok(Math.abs(share - 80) <= 10, `v1 got ${share}%`);
+});
+
+test('editing the split to 20/80 flips the traffic within 2 s, with no failed call', async () => {
+  const results: CallResult[] = [];
+  let stop = false;
+  const traffic = (async () => {
+    const workers = Array.from({ length: 4 }, async () => {
+      while (!stop) results.push(await client.call('SayHello'));
+    });
+    await Promise.all(workers);
+  })();
+  await new Promise((r) => setTimeout(r, 100)); // traffic flowing before the edit
+  const editedAt = performance.now();
+  renderFile('greeter', 'split.yaml', dir, { ...ports, V1_WEIGHT: 20, V2_WEIGHT: 80 });
+
+  // Flipped: the last 40 calls are mostly v2 (under 80/20 the chance of that is ~1e-12).
+  const WINDOW = 40;
+  let flippedAt = 0;
+  await within(5_000, 'flip', until(5_000, 'flip', () => {
+    const after = results.filter((r) => r.at > editedAt);
+    if (after.length < WINDOW) return false;
+    const last = after.slice(-WINDOW);
+    if (last.filter((r) => r.from === 'v2').length < WINDOW * 0.6) return false;
+    flippedAt = last[0].at;
+    return true;
+  }, 5));
+  const detectedAt = performance.now();
+  const steady = results.length;
+  await until(10_000, 'calls after the flip', () => results.length >= steady + N, 10);
+  stop = true;
+  await traffic;
+  assert.equal(failures(results), [], 'no call may fail across the change');
+  const share = sharePercent(results.slice(steady), 'v2');
+  console.log(
+    `  flip 80/20 → 20/80: traffic moved ${(flippedAt - editedAt).toFixed(0)} ms after the edit (detected at ${(detectedAt - editedAt).toFixed(0)} ms); ` +
+      `then v2 ${share.toFixed(1)}% of ${results.length - steady} calls; ${results.length} calls, 0 failed`,
+  );
+  assert.ok(detectedAt - editedAt < 2000, `flip took ${detectedAt - editedAt} ms`);
+  assert.ok(Math.abs(share - 80) <= 10, `v2 got ${share}% after the flip`);
+});
+
+test('a broken manifest keeps traffic on the last good config and logs the diagnostic', async () => {
+  const version = server.snapshot()!.version;
+  const broken = join(dir, 'broken.yaml');
+  writeFileSync(broken, 'apiVersion: v1\nkind: Service\nmetadata: {name: oops, namespace: demo\n');
+  await until(3_000, 'SMI5001 logged', () => logger.records.some((r) => r.code === 'SMI5001'));
+  const yaml = logger.records.find((r) => r.level === 'error' && String(r.file ?? '').endsWith('broken.yaml'));
+  assert.ok(yaml, 'the YAML error is logged with its file');
+  console.log(`  logged: ${yaml!.msg}`);
+  assert.is(server.snapshot()!.version, version, 'still serving the last good snapshot');
+  const rs = await within(15_000, 'calls', client.many(200));
+  assert.equal(failures(rs), []);
+  assert.ok(Math.abs(sharePercent(rs, 'v2') - 80) <= 10);
+  unlinkSync(broken);
+  await until(3_000, 'recompiled after the fix', () => logger.records.some((r) => r.msg === 'recompiled: no change'));
+  assert.is(server.snapshot()!.version, version);
+});
+
+test('an HTTPRouteGroup admitting one gRPC method: that method is routed, the others fail with UNAVAILABLE', async () => {
+  const ok = await client.call('SayHello');
+  assert.ok(ok.from, ok.error?.message);
+  const denied = await client.call('SayBye');
+  assert.ok(denied.error, 'SayBye must fail');
+  assert.is(denied.error!.code, 14, `UNAVAILABLE expected, got ${denied.error!.code} ${denied.error!.details}`);
+  console.log(`  SayBye: ${denied.error!.code} ${denied.error!.details}`);
+
+  // Admitting every method routes SayBye as well.
+  writeAtomic(
+    join(dir, 'access.yaml'),
+    `apiVersion: access.smi-spec.io/v1alpha3
+kind: TrafficTarget
+metadata: {name: client-to-greeter, namespace: demo}
+spec:
+  destination: {kind: ServiceAccount, name: greeter, namespace: demo}
+  rules:
+  - {kind: HTTPRouteGroup, name: greeter-routes, matches: [everything]}
+  sources:
+  - {kind: ServiceAccount, name: client, namespace: demo}
+---
+apiVersion: specs.smi-spec.io/v1alpha4
+kind: HTTPRouteGroup
+metadata: {name: greeter-routes, namespace: demo}
+spec:
+  matches:
+  - {name: everything, pathRegex: ".*", methods: ["*"]}
+`,
+  );
+  await within(5_000, 'SayBye routed', until(5_000, 'SayBye routed', async () => Boolean((await client.call('SayBye')).from), 20));
+});
+
+test('the admin port reports the proxyless client, its ACKs, and metrics', async () => {
+  const base = `http://127.0.0.1:${server.adminPort}`;
+  assert.is((await fetch(`${base}/healthz`)).status, 200);
+  assert.is((await fetch(`${base}/readyz`)).status, 200);
+  const streams = (await (await fetch(`${base}/debug/streams`)).json()) as { node: string; flavour: string; types: Record<string, { acks: number; nacks: number }> }[];
+  const mine = streams.find((s) => s.node === 'demo/client');
+  assert.ok(mine, 'the gRPC client is connected as demo/client');
+  assert.is(mine!.flavour, 'proxyless');
+  for (const t of ['LDS', 'RDS', 'CDS', 'EDS']) {
+    assert.ok(mine!.types[t]?.acks > 0, `${t} ACKed`);
+    assert.is(mine!.types[t]?.nacks, 0, `${t} not NACKed`);
+  }
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  assert.match(metrics, /smi_xds_connected_proxies 1/);
+  assert.match(metrics, /smi_xds_acks_total\{protocol="sotw",type="RDS"\} \d+/);
+  assert.match(metrics, /smi_compile_duration_seconds_count\{result="error"\} 1/);
+});
+
+test.run();
