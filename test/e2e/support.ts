@@ -48,15 +48,16 @@ export class GreeterClient {
   constructor(target: string) {
     this.client = new grpc.Client(target, grpc.credentials.createInsecure());
   }
-  call(method: 'SayHello' | 'SayBye', options: grpc.CallOptions = {}): Promise<CallResult> {
+  /** `waitForReady` queues the call until the channel is ready instead of failing fast (the first call, while xDS resolves). */
+  call(method: 'SayHello' | 'SayBye', options: { waitForReady?: boolean } = {}): Promise<CallResult> {
     return new Promise((resolve) => {
       this.client.makeUnaryRequest(
         `/helloworld.Greeter/${method}`,
         json.serialize,
         json.deserialize,
         { name: 'e2e' },
-        new grpc.Metadata(),
-        { deadline: Date.now() + 3000, ...options },
+        new grpc.Metadata({ waitForReady: options.waitForReady ?? false }),
+        { deadline: Date.now() + 3000 },
         (error, value) => resolve(error ? { at: performance.now(), error } : { at: performance.now(), from: (value as { from: string }).from }),
       );
     });
