@@ -190,13 +190,14 @@ class Planner {
 
   /**
    * Envoy rejects a listener whose filter chains have identical matches. Chains with known
-   * addresses collide on the same address and port; address-less TCP chains collide on the
-   * port alone (address-less HTTP chains share one chain per port, routed by Host).
+   * addresses collide on the same address and port. Address-less chains match on the port
+   * alone: HTTP and gRPC services share one such chain per port (routed by Host), but a TCP
+   * service cannot share it with anything, so emit keeps only one of them.
    */
   private checkOverlaps(outbound: readonly OutboundPort[]): void {
     const claimed = new Map<string, OutboundPort>();
     for (const out of outbound) {
-      const keys = out.addresses.length > 0 ? out.addresses.map((a) => `${a}|${out.port}`) : isHttpFamily(out.protocol) ? [] : [`*|${out.port}`];
+      const keys = out.addresses.length > 0 ? out.addresses.map((a) => `${a}|${out.port}`) : [`*|${out.port}`];
       for (const key of keys) {
         const first = claimed.get(key);
         if (!first) {
@@ -204,24 +205,29 @@ class Planner {
           continue;
         }
         if (first.service === out.service) continue;
-        const firstName = `${first.service.namespace}/${first.service.name}`;
-        const secondName = `${out.service.namespace}/${out.service.name}`;
-        const pair = `${firstName}|${secondName}|${key}`;
-        if (this.reportedOverlaps.has(pair)) continue;
-        this.reportedOverlaps.add(pair);
-        const binding = this.mesh.bindings.services.get(secondName)!;
-        const portIndex = binding.service.ports.findIndex((p) => p.port === out.port);
-        const [address] = key.split('|');
-        this.ctx.report(
-          diagnostic(
-            'filter-chain-overlap',
-            { first: firstName, second: secondName, address: address === '*' ? '<any address>' : address, port: out.port },
-            at(binding.service, portIndex >= 0 ? [...binding.service.ports[portIndex].path, 'port'] : ['spec']),
-            refOf(binding.service),
-          ),
-        );
+        if (key.startsWith('*|') && isHttpFamily(first.protocol) && isHttpFamily(out.protocol)) continue;
+        this.reportOverlap(first, out, key);
       }
     }
+  }
+
+  private reportOverlap(first: OutboundPort, second: OutboundPort, key: string): void {
+    const firstName = `${first.service.namespace}/${first.service.name}`;
+    const secondName = `${second.service.namespace}/${second.service.name}`;
+    const pair = `${firstName}|${secondName}|${key}`;
+    if (this.reportedOverlaps.has(pair)) return;
+    this.reportedOverlaps.add(pair);
+    const service = this.mesh.bindings.services.get(secondName)!.service;
+    const portIndex = service.ports.findIndex((p) => p.port === second.port);
+    const [address] = key.split('|');
+    this.ctx.report(
+      diagnostic(
+        'filter-chain-overlap',
+        { first: firstName, second: secondName, address: address === '*' ? '<any address>' : address, port: second.port },
+        at(service, portIndex >= 0 ? [...service.ports[portIndex].path, 'port'] : ['spec']),
+        refOf(service),
+      ),
+    );
   }
 
   // ── inbound ─────────────────────────────────────────────────────────────
@@ -250,14 +256,27 @@ class Planner {
       localCluster: `${clusterName(binding, port.targetPort)}|local`,
     };
     const http = isHttpFamily(port.port.protocol);
+    const apexes = http ? this.apexesServedBy(binding, port.port.port) : undefined;
+    const withApexes = apexes && apexes.length > 0 ? { ...base, apexes } : base;
     if (this.mesh.settings.permissive) {
-      return { ...base, routes: http ? [{ name: '*' }] : [] };
+      return { ...withApexes, routes: http ? [{ name: '*' }] : [] };
     }
     const admitting = rules.filter((r) => ruleAdmitsPort(r, port.port.protocol, port.port.port, port.targetPort));
     const policies: InboundPolicy[] = admitting
       .map((r) => ({ name: r.target.meta.name, principals: r.sources.map((s) => saKeyToIdentity(s, this.trustDomain)) }))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return { ...base, policies, routes: http ? this.inboundRoutes(admitting) : [] };
+    return { ...withApexes, policies, routes: http ? this.inboundRoutes(admitting) : [] };
+  }
+
+  /**
+   * Split apexes this backend port receives traffic for: callers address the apex (its Host
+   * header), so the backend's inbound route configuration needs the apex's virtual host too.
+   */
+  private apexesServedBy(binding: ServiceBinding, port: number): { service: { namespace: string; name: string }; port: number }[] {
+    return (this.apexesOfBackend.get(binding.key) ?? [])
+      .filter((apex) => apex.ports.some((p) => p.port.port === port))
+      .map((apex) => ({ service: { namespace: apex.service.meta.namespace, name: apex.service.meta.name }, port }))
+      .sort((a, b) => (a.service.name < b.service.name ? -1 : a.service.name > b.service.name ? 1 : 0));
   }
 
   /** One route per admitted match, principals merged across TrafficTargets, in group then author order. */
