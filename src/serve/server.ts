@@ -96,7 +96,8 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
   const metrics = new XdsMetrics({ processMetrics: opts.processMetrics });
   const interner = new ResourceInterner();
   const compiler: Compiler = opts.compiler ?? compilePaths;
-  const streams = new Set<AnyStream>();
+  /** Open, identified streams, with the flavour label their gauge was raised under (a stream may turn proxyless later). */
+  const streams = new Map<AnyStream, string>();
   const perNode = new Map<string, number>();
   let current: Snapshot | undefined;
   let shuttingDown = false;
@@ -120,19 +121,22 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
     metrics,
     controlPlane: `smi-compile@${hostname()}`,
     attach(stream) {
-      streams.add(stream);
+      const flavour = stream.flavour ?? 'sidecar';
+      streams.set(stream, flavour);
       const n = (perNode.get(stream.nodeId!) ?? 0) + 1;
       perNode.set(stream.nodeId!, n);
       metrics.proxies.set(perNode.size);
-      metrics.streams.inc({ protocol: stream.protocol, flavour: stream.flavour ?? 'sidecar' });
+      metrics.streams.inc({ protocol: stream.protocol, flavour });
     },
     detach(stream) {
-      if (!streams.delete(stream)) return;
+      const flavour = streams.get(stream);
+      if (flavour === undefined) return;
+      streams.delete(stream);
       const n = (perNode.get(stream.nodeId!) ?? 1) - 1;
       if (n <= 0) perNode.delete(stream.nodeId!);
       else perNode.set(stream.nodeId!, n);
       metrics.proxies.set(perNode.size);
-      metrics.streams.dec({ protocol: stream.protocol, flavour: stream.flavour ?? 'sidecar' });
+      metrics.streams.dec({ protocol: stream.protocol, flavour });
     },
   };
 
@@ -183,7 +187,7 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
     // Only proxies whose resources changed are re-evaluated. Proxyless streams always are:
     // their routes carry their destinations' inbound policy, which lives in other proxies.
     const affected = new Set(changed);
-    for (const s of [...streams]) if (s.flavour === 'proxyless' || affected.has(s.nodeId!)) s.onSnapshot();
+    for (const s of [...streams.keys()]) if (s.flavour === 'proxyless' || affected.has(s.nodeId!)) s.onSnapshot();
     return { ok: true, version: next.version, changed, diagnostics };
   }
 
@@ -221,7 +225,7 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
     admin = await startAdmin(
       {
         snapshot: () => current,
-        streams: () => streams,
+        streams: () => streams.keys(),
         notReady: () => (shuttingDown ? 'shutting down' : !bound ? 'xDS port not bound' : !current ? 'no snapshot compiled yet' : undefined),
         metrics,
         logger,
@@ -256,7 +260,7 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
     // ADS streams never end by themselves, so graceful means: tell every proxy to go elsewhere
     // (UNAVAILABLE makes Envoy and gRPC reconnect, to another replica behind the Service), then
     // wait for the connections to drain.
-    for (const s of [...streams]) s.close(new StreamClosed(status.UNAVAILABLE, 'xDS server shutting down', 'shutdown'));
+    for (const s of [...streams.keys()]) s.close(new StreamClosed(status.UNAVAILABLE, 'xDS server shutting down', 'shutdown'));
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         server.forceShutdown();

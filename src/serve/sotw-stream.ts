@@ -29,8 +29,16 @@ export class SotwStream extends AdsStream<DiscoveryRequest, SotwResponse> {
     this.noteNames(state.typeUrl, state.names);
   }
 
+  private readonly versions = new WeakMap<Desired, string>();
+
+  /** The content hash of a desired set, computed once per evaluation (hasChange, then send). */
   private version(desired: Desired): string {
-    return setVersion([...desired.resources.values()]);
+    let v = this.versions.get(desired);
+    if (v === undefined) {
+      v = setVersion([...desired.resources.values()]);
+      this.versions.set(desired, v);
+    }
+    return v;
   }
 
   protected hasChange(state: TypeState, desired: Desired): boolean {

@@ -23,6 +23,8 @@ export interface WatchOptions {
 }
 
 export function watchPaths(paths: readonly string[], options: WatchOptions): Promise<Watcher> {
+  // chokidar never reports "ready" for an empty path list.
+  if (paths.length === 0) return Promise.resolve({ close: async () => {} });
   const debounceMs = options.debounceMs ?? 100;
   let timer: NodeJS.Timeout | undefined;
   const pending = new Set<string>();

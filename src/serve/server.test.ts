@@ -1,0 +1,75 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Diagnostic } from '../diagnostics/diagnostic.ts';
+import type { ProxyConfig } from '../emit/types.ts';
+import { memoryLogger } from './logger.ts';
+import { RawAdsClient } from './raw-client.ts';
+import { startServer } from './server.ts';
+import { simpleProxy, testServer } from './testing.ts';
+import { CDS, LDS } from './type-urls.ts';
+
+const broken: Diagnostic = { code: 'SMI1001', level: 'error', message: 'YAML syntax error: x', source: { file: 'a.yaml', line: 1, column: 1 } };
+
+test('without --watch, input that does not compile is a startup error', async () => {
+  try {
+    await startServer({ paths: [], port: 0, adminPort: 0, logger: memoryLogger(), processMetrics: false, compiler: () => ({ proxies: [], diagnostics: [broken] }) });
+    assert.unreachable('should have thrown');
+  } catch (err) {
+    assert.match(String(err), /do not compile \(1 error/);
+  }
+});
+
+test('with --watch, the server starts unready and refuses streams until a compile succeeds', async () => {
+  let result: { proxies: ProxyConfig[]; diagnostics: Diagnostic[] } = { proxies: [], diagnostics: [broken] };
+  const h = await startServer({ paths: [], port: 0, adminPort: 0, watch: false, logger: memoryLogger(), processMetrics: false, compiler: () => result }).catch(() => undefined);
+  assert.is(h, undefined, 'watch: false throws (checked above); now with watch');
+  const w = await startServer({ paths: [], port: 0, adminPort: 0, watch: true, logger: memoryLogger(), processMetrics: false, compiler: () => result });
+  const client = new RawAdsClient(`127.0.0.1:${w.port}`);
+  try {
+    const ready = await fetch(`http://127.0.0.1:${w.adminPort}/readyz`);
+    assert.is(ready.status, 503);
+    assert.match(await ready.text(), /no snapshot compiled yet/);
+    assert.is((await fetch(`http://127.0.0.1:${w.adminPort}/healthz`)).status, 200);
+    const s = client.sotw();
+    s.send({ node: { id: 'ns/a' }, typeUrl: CDS });
+    assert.is((await s.ended())?.code, 14); // UNAVAILABLE: retry later
+    result = { proxies: [simpleProxy('ns/a', { 'ns/x|80': 100 })], diagnostics: [] };
+    w.recompile();
+    assert.is((await fetch(`http://127.0.0.1:${w.adminPort}/readyz`)).status, 200);
+  } finally {
+    client.close();
+    await w.close();
+  }
+});
+
+test('stream gauges go back to zero, also for a stream that turned proxyless after it opened', async () => {
+  const srv = await testServer([simpleProxy('ns/a', { 'ns/x|80': 100 })]);
+  try {
+    const s = srv.client().sotw();
+    s.send({ node: { id: 'ns/a' }, typeUrl: CDS });
+    await s.next();
+    s.send({ typeUrl: LDS, resourceNames: ['svc.ns.svc.cluster.local:80'] });
+    await s.next();
+    s.close();
+    await new Promise((r) => setTimeout(r, 100));
+    const values = (await srv.handle.metrics.streams.get()).values;
+    assert.ok(values.every((v) => v.value === 0), JSON.stringify(values));
+    assert.is((await srv.handle.metrics.proxies.get()).values[0].value, 0);
+  } finally {
+    await srv.close();
+  }
+});
+
+test('shutdown ends open streams with UNAVAILABLE so proxies reconnect elsewhere', async () => {
+  const srv = await testServer([simpleProxy('ns/a', { 'ns/x|80': 100 })]);
+  const s = srv.client().delta();
+  s.send({ node: { id: 'ns/a' }, typeUrl: CDS });
+  await s.next();
+  const closing = srv.close();
+  const ended = await s.ended();
+  await closing;
+  assert.is(ended?.code, 14);
+  assert.match(ended!.details, /shutting down/);
+});
+
+test.run();
