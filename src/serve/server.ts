@@ -104,15 +104,9 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
   let bound = false;
 
   const requestedPort = opts.port ?? DEFAULT_PORT;
-  // The bootstrap the compiler writes points Envoy at this server unless told otherwise.
-  // The server encodes every resource itself (an encode failure is SMI9001 there too), so
-  // the compiler's own proto check would only do the same work twice.
-  const compileOptions: CompileOptions = {
-    xdsAddress: address,
-    xdsPort: requestedPort || DEFAULT_PORT,
-    protoCheck: false,
-    ...opts.compileOptions,
-  };
+  // The server encodes every resource itself (an encode failure is SMI9001 there too), so the
+  // compiler's own proto check would only do the same work twice.
+  const compileOptions: CompileOptions = { protoCheck: false, ...opts.compileOptions };
 
   const host: StreamHost = {
     current: () => current,

@@ -1,0 +1,53 @@
+/**
+ * `serve` as a process: JSON logs when stderr is not a terminal, and a graceful stop on SIGTERM
+ * (streams told UNAVAILABLE so proxies reconnect elsewhere, exit code 0).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { RawAdsClient } from '../../src/serve/raw-client.ts';
+import { CDS } from '../../src/serve/type-urls.ts';
+import { until, within } from './support.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+test('SIGTERM: streams end with UNAVAILABLE, the process exits 0, every log line is JSON', async () => {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/e2e/fixtures/serve-child.ts'), join(ROOT, 'fixtures/bookstore')], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const lines: string[] = [];
+  let buf = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    buf += d.toString('utf8');
+    const parts = buf.split('\n');
+    buf = parts.pop()!;
+    lines.push(...parts.filter(Boolean));
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let client: RawAdsClient | undefined;
+  try {
+    await until(15_000, 'server listening', () => lines.some((l) => l.includes('xDS server listening')));
+    const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const listening = records.find((r) => r.msg === 'xDS server listening')!;
+    client = new RawAdsClient(`127.0.0.1:${listening.port}`);
+    const s = client.sotw();
+    s.send({ node: { id: 'bookbuyer/bookbuyer' }, typeUrl: CDS });
+    await s.next(5000);
+    child.kill('SIGTERM');
+    const ended = await within(5000, 'stream end', s.ended());
+    assert.is(ended?.code, 14);
+    assert.is(await within(5000, 'exit', exited), 0);
+    const all = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.ok(all.some((r) => r.msg === 'shutting down' && r.signal === 'SIGTERM'));
+    assert.ok(all.some((r) => r.msg === 'xDS server stopped'));
+    assert.ok(all.every((r) => typeof r.time === 'string' && typeof r.level === 'string'));
+  } finally {
+    client?.close();
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+});
+
+test.run();
