@@ -26,6 +26,15 @@ export interface EncodedResource {
 }
 
 /**
+ * A copy in an ArrayBuffer of its own. protobufjs returns small Buffers sliced from Node's 8 KB
+ * allocation pool; kept for the life of a snapshot, each would pin a whole 8 KB slab (measured:
+ * 11 MB of encoded resources held 125 MB of external memory before this copy).
+ */
+function ownBytes(b: Uint8Array): Uint8Array {
+  return new Uint8Array(b);
+}
+
+/**
  * Encodes resources once and hands out the same object for the same content.
  *
  * Two caches: by object identity (emit shares frozen objects between proxies and across
@@ -68,7 +77,7 @@ export class ResourceInterner {
     const key = contentHash(`${typeUrl}\n${JSON.stringify(json)}`);
     let r = this.building.get(key) ?? this.live.get(key);
     if (!r) {
-      r = { name: resourceName(json), typeUrl, version: key, any: encodeAny(typeUrl, encodeProtoJson(typeUrl, json)), json };
+      r = { name: resourceName(json), typeUrl, version: key, any: ownBytes(encodeAny(typeUrl, encodeProtoJson(typeUrl, json))), json };
       this.encodeCount += 1;
     }
     if (frozen) this.byObject.set(json, r);
@@ -79,7 +88,7 @@ export class ResourceInterner {
   deltaBytes(r: EncodedResource): Uint8Array {
     let bytes = this.deltaCache.get(r);
     if (!bytes) {
-      bytes = encodeDeltaResource(r.name, r.version, r.any);
+      bytes = ownBytes(encodeDeltaResource(r.name, r.version, r.any));
       this.deltaCache.set(r, bytes);
     }
     return bytes;
