@@ -249,7 +249,9 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     name: 'unknown-rule-kind',
     level: 'error',
     message: 'TrafficTarget {target} rule has kind {kind}; expected HTTPRouteGroup, TCPRoute or UDPRoute',
-    explanation: 'A TrafficTarget rule must name a route group kind. Fix the `kind` of the rule.',
+    explanation:
+      'A TrafficTarget rule must name a route group kind. Retired: every published TrafficTarget schema restricts the rule kind, so a wrong kind is reported as a schema violation (SMI1005) before references are resolved.',
+    retired: true,
   },
   {
     code: 'SMI2011',
@@ -373,9 +375,9 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   },
   {
     code: 'SMI3015',
-    name: 'split-backend-unknown-protocol',
+    name: 'split-protocol-mismatch',
     level: 'warning',
-    message: 'TrafficSplit {split} apex port {port} is TCP but backend {service} speaks {protocol}',
+    message: 'TrafficSplit {split} apex port {port} speaks {apexProtocol} but backend {service} speaks {protocol} on it',
     explanation:
       'The apex and its backends should use the same protocol on a port; otherwise the split applies the apex\'s protocol handling to all backends.',
   },

@@ -16,6 +16,8 @@ export interface Origin {
   /** Position of the document's root node. */
   readonly position: SourcePosition;
   readonly locate: (path: FieldPath) => SourcePosition;
+  /** Position of the map key that `path` ends in (`backends:` rather than its first item); the value's when there is no key. */
+  readonly locateKey: (path: FieldPath) => SourcePosition;
 }
 
 export interface ObjectMeta {

@@ -57,6 +57,17 @@ function positionIn(parsed: ParsedSpan, span: DocumentSpan, offset: number): Sou
 }
 
 /**
+ * Positions of `path` inside the document at `span` (value node, and the key when the path
+ * names a map entry), re-parsing the document on first use.
+ */
+export function locateInSpan(file: SourceFile, span: DocumentSpan, path: FieldPath): { value: SourcePosition; key?: SourcePosition } {
+  const parsed = parsedSpan(file, span);
+  const offsets = findOffsets(parsed.doc, parsed.doc.contents, path, 0);
+  const value = positionIn(parsed, span, offsets.value);
+  return offsets.key === undefined ? { value } : { value, key: positionIn(parsed, span, offsets.key) };
+}
+
+/**
  * The origin of a resource in `file`: the document at `span`, at `prefix` inside it
  * (`['items', 3]` for the fourth item of a `kind: List`).
  */
@@ -65,14 +76,16 @@ export function createOrigin(file: SourceFile, span: DocumentSpan, prefix: Field
     file: file.path,
     position,
     locate(path: FieldPath): SourcePosition {
-      const parsed = parsedSpan(file, span);
-      const offsets = findOffsets(parsed.doc, parsed.doc.contents, [...prefix, ...path], 0);
-      return positionIn(parsed, span, offsets.value);
+      return locateInSpan(file, span, [...prefix, ...path]).value;
+    },
+    locateKey(path: FieldPath): SourcePosition {
+      const found = locateInSpan(file, span, [...prefix, ...path]);
+      return found.key ?? found.value;
     },
   };
 }
 
 /** An origin for resources built in code (tests, synthetic input): every path maps to `position`. */
 export function fixedOrigin(position: SourcePosition): Origin {
-  return { file: position.file, position, locate: () => position };
+  return { file: position.file, position, locate: () => position, locateKey: () => position };
 }

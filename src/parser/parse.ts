@@ -10,9 +10,11 @@ import { diagnostic, type Reporter, type ResourceRef, type SourcePosition } from
 import type { FieldPath, Origin } from '../ir/types.ts';
 import { lookupKind, type KnownKind } from './kinds.ts';
 import { findOffsets } from './locate.ts';
-import { createOrigin, type DocumentSpan } from './origin.ts';
+import { fastLoad } from './fast-load.ts';
+import { createOrigin, locateInSpan, type DocumentSpan } from './origin.ts';
 import { typeName, validateAgainstSchema, type FieldLocator } from './schema.ts';
 import type { SourceFile } from './source.ts';
+import { contentStart, splitDocuments, type Chunk } from './split.ts';
 
 export interface ManifestDocument {
   /** Path of the file, as in SourceFile.path. */
@@ -36,72 +38,158 @@ export function parseSources(files: SourceFile[], reporter: Reporter): ManifestD
   return out;
 }
 
-/** What parsing one YAML document needs to know about where it is. */
+/** One YAML document, loaded: its value and how to find positions in it. */
+interface LoadedDocument {
+  readonly value: unknown;
+  readonly span: DocumentSpan;
+  /** Position of the document's root node. */
+  readonly root: SourcePosition;
+  /** Positions of a path from the document root (value node; key when a map entry). */
+  locate(path: FieldPath): { value: SourcePosition; key?: SourcePosition };
+}
+
+/** What interpreting one document needs. */
 interface DocContext {
   readonly file: SourceFile;
   readonly index: number;
-  readonly doc: Document.Parsed;
-  readonly lines: LineCounter;
-  readonly span: DocumentSpan;
+  readonly doc: LoadedDocument;
   readonly reporter: Reporter;
   readonly out: ManifestDocument[];
 }
 
+/**
+ * Each document goes through the fast path (fast-load.ts) when it can, through `yaml` when
+ * it cannot; either way the result, diagnostics included, is the same.
+ */
 function parseFile(file: SourceFile, reporter: Reporter, out: ManifestDocument[]): void {
+  let index = 0;
+  const sink: YamlSink = {
+    reporter,
+    nextIndex: () => index++,
+    document: (doc, i) => parseObject({ file, index: i, doc, reporter, out }, doc.value, []),
+  };
+  const chunks = splitDocuments(file.text);
+  if (!chunks) {
+    loadWithYaml(file, file.text, { offset: 0, line: 1 }, sink);
+    return;
+  }
+  for (const chunk of chunks) {
+    const content = contentStart(file.text, chunk);
+    if (content < 0) {
+      // A lone `---` is an (empty) document; comments before the first `---` are not.
+      if (chunk.marker) {
+        sink.nextIndex();
+        reporter.report(diagnostic('SMI1018', {}, { file: file.path, line: chunk.startLine, column: 1 }));
+      }
+      continue;
+    }
+    const text = file.text.slice(chunk.start, chunk.end);
+    const fast = fastLoad(text, MAX_DEPTH);
+    if (fast) {
+      const span: DocumentSpan = { start: chunk.start, end: chunk.end, startLine: chunk.startLine };
+      const root = positionAfter(file, chunk, content);
+      const doc: LoadedDocument = {
+        value: fast.value,
+        span,
+        root,
+        locate: (path) => (path.length === 0 ? { value: root } : locateInSpan(file, span, path)),
+      };
+      parseObject({ file, index: sink.nextIndex(), doc, reporter, out }, doc.value, []);
+    } else if (!loadWithYaml(file, text, { offset: chunk.start, line: chunk.startLine }, sink)) {
+      return; // a syntax error: nothing after it in this file can be trusted
+    }
+  }
+}
+
+/** Position of `offset`, counting lines from the start of its chunk. */
+function positionAfter(file: SourceFile, chunk: Chunk, offset: number): SourcePosition {
+  let line = chunk.startLine;
+  let lineStart = chunk.start;
+  for (let i = file.text.indexOf('\n', chunk.start); i >= 0 && i < offset; i = file.text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { file: file.path, line, column: offset - lineStart + 1 };
+}
+
+interface YamlSink {
+  readonly reporter: Reporter;
+  nextIndex(): number;
+  document(doc: LoadedDocument, index: number): void;
+}
+
+/**
+ * Parses `text` (a whole file, or one document of it starting at `base`) with `yaml`,
+ * reporting every YAML-level problem with its position. Returns false after a syntax error.
+ */
+function loadWithYaml(file: SourceFile, text: string, base: { offset: number; line: number }, sink: YamlSink): boolean {
+  const { reporter } = sink;
   const lines = new LineCounter();
+  // `text` starts at the start of a line, so columns need no shifting.
   const at = (offset: number): SourcePosition => {
     const { line, col } = lines.linePos(offset);
-    return { file: file.path, line, column: col };
+    return { file: file.path, line: base.line + line - 1, column: col };
   };
   let docs: Document.Parsed[];
   try {
-    docs = parseAllDocuments(file.text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true }) as Document.Parsed[];
+    docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true }) as Document.Parsed[];
   } catch (e) {
     // The composer recurses per nesting level: absurdly deep input overflows the stack.
     if (e instanceof RangeError) reporter.report(diagnostic('SMI1016', { limit: MAX_DEPTH }, at(0)));
     else reporter.report(diagnostic('SMI1001', { detail: String((e as Error).message ?? e) }, at(0)));
-    return;
+    return false;
   }
-  for (let index = 0; index < docs.length; index++) {
-    const doc = docs[index];
+  for (const doc of docs) {
+    const index = sink.nextIndex();
     const syntax = doc.errors.filter((e) => e.code !== 'DUPLICATE_KEY');
     if (syntax.length > 0) {
       // Later errors in a broken document are mostly echoes of the first; report that one.
       reporter.report(diagnostic('SMI1001', { detail: errorDetail(syntax[0]) }, at(syntax[0].pos[0])));
-      return;
+      return false;
     }
     const duplicates = doc.errors.filter((e) => e.code === 'DUPLICATE_KEY');
-    for (const e of duplicates) {
-      reporter.report(diagnostic('SMI1011', { key: keyAt(file.text, e.pos[0]) }, at(e.pos[0])));
-    }
+    for (const e of duplicates) reporter.report(diagnostic('SMI1011', { key: keyAt(text, e.pos[0]) }, at(e.pos[0])));
     for (const w of doc.warnings) reporter.report(diagnostic('SMI1017', { detail: errorDetail(w) }, at(w.pos[0])));
     if (duplicates.length > 0) continue; // which value wins is ambiguous: do not guess
     if (isEmpty(doc)) {
       reporter.report(diagnostic('SMI1018', {}, at(doc.range[0])));
       continue;
     }
-    const start = lineStart(file.text, doc.range[0]);
-    const span: DocumentSpan = { start, end: doc.range[2], startLine: lines.linePos(start).line };
-    parseDocument({ file, index, doc, lines, span, reporter, out });
+    const find = (path: FieldPath) => findOffsets(doc, doc.contents, path, doc.range[0]);
+    const root = at(find([]).value);
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (e) {
+      if (e instanceof RangeError) reporter.report(diagnostic('SMI1016', { limit: MAX_DEPTH }, root));
+      else if (e instanceof ReferenceError) reporter.report(diagnostic('SMI1015', { limit: MAX_ALIAS_COUNT }, root));
+      else reporter.report(diagnostic('SMI1001', { detail: String((e as Error).message ?? e) }, root));
+      continue;
+    }
+    if (exceedsDepth(value, MAX_DEPTH)) {
+      reporter.report(diagnostic('SMI1016', { limit: MAX_DEPTH }, root));
+      continue;
+    }
+    const localStart = lineStart(text, doc.range[0]);
+    const span: DocumentSpan = {
+      start: base.offset + localStart,
+      end: base.offset + doc.range[2],
+      startLine: base.line + lines.linePos(localStart).line - 1,
+    };
+    sink.document(
+      {
+        value,
+        span,
+        root,
+        locate: (path) => {
+          const o = find(path);
+          return o.key === undefined ? { value: at(o.value) } : { value: at(o.value), key: at(o.key) };
+        },
+      },
+      index,
+    );
   }
-}
-
-function parseDocument(ctx: DocContext): void {
-  const rootPos = locatorFor(ctx, []).value([]);
-  let value: unknown;
-  try {
-    value = ctx.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-  } catch (e) {
-    if (e instanceof RangeError) ctx.reporter.report(diagnostic('SMI1016', { limit: MAX_DEPTH }, rootPos));
-    else if (e instanceof ReferenceError) ctx.reporter.report(diagnostic('SMI1015', { limit: MAX_ALIAS_COUNT }, rootPos));
-    else ctx.reporter.report(diagnostic('SMI1001', { detail: String((e as Error).message ?? e) }, rootPos));
-    return;
-  }
-  if (exceedsDepth(value, MAX_DEPTH)) {
-    ctx.reporter.report(diagnostic('SMI1016', { limit: MAX_DEPTH }, rootPos));
-    return;
-  }
-  parseObject(ctx, value, []);
+  return true;
 }
 
 /**
@@ -150,7 +238,7 @@ function parseObject(ctx: DocContext, value: unknown, prefix: FieldPath, inherit
     apiVersion: av,
     kind: k,
     value: object,
-    origin: createOrigin(ctx.file, ctx.span, prefix, at.value([])),
+    origin: createOrigin(ctx.file, ctx.doc.span, prefix, at.value([])),
   });
 }
 
@@ -171,18 +259,14 @@ function resourceRef(kind: string, value: Record<string, unknown>): ResourceRef 
   return ref;
 }
 
-/** Positions inside the live AST of the document being parsed, relative to `prefix`. */
+/** Positions in the document being interpreted, relative to the object at `prefix`. */
 function locatorFor(ctx: DocContext, prefix: FieldPath): FieldLocator {
-  const pos = (offset: number): SourcePosition => {
-    const { line, col } = ctx.lines.linePos(offset);
-    return { file: ctx.file.path, line, column: col };
-  };
-  const find = (path: FieldPath) => findOffsets(ctx.doc, ctx.doc.contents, [...prefix, ...path], ctx.doc.range[0]);
+  const locate = (path: FieldPath) => ctx.doc.locate([...prefix, ...path]);
   return {
-    value: (path) => pos(find(path).value),
+    value: (path) => locate(path).value,
     key: (path) => {
-      const o = find(path);
-      return pos(o.key ?? o.value);
+      const p = locate(path);
+      return p.key ?? p.value;
     },
   };
 }

@@ -131,7 +131,7 @@ export function resolveAccess(mesh: BoundMesh, ctx: PassContext): AccessMesh {
     udp: indexByKey(mesh.udpRoutes),
   };
   for (const udp of mesh.udpRoutes) {
-    ctx.report(diagnostic('udp-route-unsupported', { namespace: udp.meta.namespace, name: udp.meta.name }, udp.origin.position, refOf(udp)));
+    ctx.report(diagnostic('udp-route-unsupported', { namespace: udp.meta.namespace, name: udp.meta.name }, at(udp, ['metadata', 'name']), refOf(udp)));
   }
   if (mesh.settings.permissive && mesh.trafficTargets.length > 0) {
     const from = mesh.settings.from;

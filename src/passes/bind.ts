@@ -185,7 +185,7 @@ export function bind(mesh: Mesh, ctx: PassContext): BoundMesh {
     const serviceAccounts = [...new Set(selected.map((w) => keyOf(w.meta.namespace, w.serviceAccount)))].sort();
     const endpoints = endpointIPs(endpointsByService.get(key));
     if (service.headless && endpoints.length === 0) {
-      ctx.report(diagnostic('headless-without-endpoints', { namespace: service.meta.namespace, name: service.meta.name }, service.origin.position, refOf(service)));
+      ctx.report(diagnostic('headless-without-endpoints', { namespace: service.meta.namespace, name: service.meta.name }, at(service, ['spec', 'clusterIP']), refOf(service)));
     }
     const binding: ServiceBinding = { service, key, workloads: selected, serviceAccounts, ports, endpoints };
     bindingsByKey.set(key, binding);

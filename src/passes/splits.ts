@@ -91,7 +91,18 @@ export function resolveSplits(mesh: AccessMesh, ctx: PassContext): SplitMesh {
         continue;
       }
       for (const apexPort of apex.ports) {
-        if (!binding.ports.some((p) => p.port.port === apexPort.port.port)) {
+        const backendPort = binding.ports.find((p) => p.port.port === apexPort.port.port);
+        if (backendPort && backendPort.port.protocol !== apexPort.port.protocol) {
+          ctx.report(
+            diagnostic(
+              'split-protocol-mismatch',
+              { split: split.meta.name, port: apexPort.port.port, apexProtocol: apexPort.port.protocol, service: backend.service, protocol: backendPort.port.protocol },
+              at(split, [...backend.path, 'service']),
+              refOf(split),
+            ),
+          );
+        }
+        if (!backendPort) {
           ctx.report(
             diagnostic(
               'split-backend-port-mismatch',
@@ -106,7 +117,7 @@ export function resolveSplits(mesh: AccessMesh, ctx: PassContext): SplitMesh {
       backends.push({ binding, weight: backend.weight });
     }
     if (!broken && backends.length > 0 && total === 0) {
-      ctx.report(diagnostic('split-zero-weight', { split: split.meta.name }, at(split, ['spec', 'backends']), refOf(split)));
+      ctx.report(diagnostic('split-zero-weight', { split: split.meta.name }, split.origin.locateKey(['spec', 'backends']), refOf(split)));
       continue;
     }
     if (backends.length === 0 || total === 0) continue;

@@ -480,7 +480,7 @@ test('several MeshConfigs: the first by namespace/name applies, SMI3014 on each 
   assert.is(mesh.settings.from?.meta.name, 'a');
   assert.is(mesh.settings.permissive, false);
   assert.equal(diags.map((d) => `${d.source?.line}:${d.source?.column} ${d.code} ${d.message}`), [
-    '1:1 SMI3014 MeshConfig osm-system/z ignored; osm-system/a applies',
+    '3:18 SMI3014 MeshConfig osm-system/z ignored; osm-system/a applies',
   ]);
 });
 

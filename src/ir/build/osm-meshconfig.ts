@@ -38,7 +38,7 @@ export function meshSettings(configs: readonly MeshConfig[], options: { trustDom
       diagnostic(
         'SMI3014',
         { name: keyOf(ignored.meta.namespace, ignored.meta.name), first: keyOf(from.meta.namespace, from.meta.name) },
-        ignored.origin.position,
+        ignored.origin.locate(['metadata', 'name']),
         { kind: 'MeshConfig', namespace: ignored.meta.namespace, name: ignored.meta.name },
       ),
     );
