@@ -238,9 +238,12 @@ function admittedInboundRoutes(snapshot: Snapshot, cluster: string, prefix: stri
 function deriveRoutes(snapshot: Snapshot, outRoute: Json, prefix: string | undefined, authority: string): Json[] {
   const outMatch = grpcMatch(asJson(outRoute.match) ?? {}, authority);
   if (!outMatch) return [];
+  // The API listener has no HTTP filter but the router, so per-filter configs mean nothing
+  // there (and gRPC rejects configs for filters it does not know).
+  const { typed_per_filter_config: _tpfc, ...plain } = outRoute;
   const action = asJson(outRoute.route);
   const backends = action ? backendsOf(action) : undefined;
-  if (!action || !backends) return [{ ...outRoute, match: outMatch }];
+  if (!action || !backends) return [{ ...plain, match: outMatch }];
 
   // Per backend: the gRPC-evaluable matches its destination admits, or undefined (no restriction).
   const admitted = backends.map((b) => {
@@ -254,7 +257,7 @@ function deriveRoutes(snapshot: Snapshot, outRoute: Json, prefix: string | undef
     }
     return matches;
   });
-  if (admitted.every((a) => a === undefined)) return [{ ...outRoute, match: outMatch }];
+  if (admitted.every((a) => a === undefined)) return [{ ...plain, match: outMatch }];
 
   const routes: Json[] = [];
   const seen = new Set<string>();
@@ -289,7 +292,7 @@ export function proxylessRouteConfiguration(snapshot: Snapshot, client: ProxySna
   const prefix = identityPrefix(client);
   const authority = `${target.host}:${target.port}`;
   const routes = asList(vh.routes).flatMap((r) => deriveRoutes(snapshot, r, prefix, authority));
-  const { domains: _d, routes: _r, ...rest } = vh;
+  const { domains: _d, routes: _r, typed_per_filter_config: _t, ...rest } = vh;
   return {
     '@type': TYPE.routeConfiguration,
     name: target.name,
