@@ -69,12 +69,17 @@ export function locateInSpan(file: SourceFile, span: DocumentSpan, path: FieldPa
 
 /**
  * The origin of a resource in `file`: the document at `span`, at `prefix` inside it
- * (`['items', 3]` for the fourth item of a `kind: List`).
+ * (`['items', 3]` for the fourth item of a `kind: List`). Without a known `position` it is
+ * found on first use: the items of a large `kind: List` then cost nothing until asked.
  */
-export function createOrigin(file: SourceFile, span: DocumentSpan, prefix: FieldPath, position: SourcePosition): Origin {
+export function createOrigin(file: SourceFile, span: DocumentSpan, prefix: FieldPath, position?: SourcePosition): Origin {
+  let root = position;
   return {
     file: file.path,
-    position,
+    get position(): SourcePosition {
+      root ??= locateInSpan(file, span, prefix).value;
+      return root;
+    },
     locate(path: FieldPath): SourcePosition {
       return locateInSpan(file, span, [...prefix, ...path]).value;
     },

@@ -71,6 +71,9 @@ test('origin points at the document and locate at any field, in later documents 
   assert.equal(group.origin.locate(['spec', 'matches', 0, 'methods', 3]), { file: 'm.yaml', line: 13, column: 5 });
   assert.equal(group.origin.locate(['spec', 'matches', 7]), { file: 'm.yaml', line: 13, column: 3 });
   assert.equal(docs[0].origin.locate(['metadata', 'name']), { file: 'm.yaml', line: 3, column: 18 });
+  // locateKey: the `matches:` key rather than its first item.
+  assert.equal(group.origin.locateKey(['spec', 'matches']), { file: 'm.yaml', line: 12, column: 3 });
+  assert.equal(group.origin.locateKey(['spec', 'matches', 0]), { file: 'm.yaml', line: 13, column: 5 });
 });
 
 test('locate on a document starting mid-file after --- with content on later lines keeps columns', () => {

@@ -238,7 +238,8 @@ function parseObject(ctx: DocContext, value: unknown, prefix: FieldPath, inherit
     apiVersion: av,
     kind: k,
     value: object,
-    origin: createOrigin(ctx.file, ctx.doc.span, prefix, at.value([])),
+    // The root of a document is known already; an item of a List is located when asked.
+    origin: createOrigin(ctx.file, ctx.doc.span, prefix, prefix.length === 0 ? ctx.doc.root : undefined),
   });
 }
 
