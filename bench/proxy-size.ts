@@ -47,6 +47,8 @@ export interface SizeReport {
   readonly distinctBytes: number;
   readonly allResources: number;
   readonly distinctResources: number;
+  /** Per xDS type over all proxies: resources and bytes sent, and how many of them are distinct. */
+  readonly sharing: Record<string, { readonly all: number; readonly distinct: number; readonly allBytes: number; readonly distinctBytes: number }>;
   readonly compileMs: number;
   readonly encodeMs: number;
 }
@@ -63,6 +65,12 @@ export async function measure(services: number, mode: Mode): Promise<SizeReport>
   // Resources shared between proxies by reference are encoded once.
   const byObject = new WeakMap<object, { bytes: number; hash: string }>();
   const distinct = new Map<string, number>();
+  const sharing: Record<string, { all: number; distinct: number; allBytes: number; distinctBytes: number }> = {};
+  const seenByKind = new Map<string, Set<string>>();
+  for (const k of KINDS) {
+    sharing[k] = { all: 0, distinct: 0, allBytes: 0, distinctBytes: 0 };
+    seenByKind.set(k, new Set());
+  }
   let allBytes = 0;
   let allResources = 0;
   const t1 = performance.now();
@@ -83,6 +91,15 @@ export async function measure(services: number, mode: Mode): Promise<SizeReport>
         }
         distinct.set(e.hash, e.bytes);
         bytes += e.bytes;
+        const share = sharing[kind];
+        share.all++;
+        share.allBytes += e.bytes;
+        const seen = seenByKind.get(kind)!;
+        if (!seen.has(e.hash)) {
+          seen.add(e.hash);
+          share.distinct++;
+          share.distinctBytes += e.bytes;
+        }
       }
       perProxy[kind].count.push(list.length);
       perProxy[kind].bytes.push(bytes);
@@ -108,6 +125,7 @@ export async function measure(services: number, mode: Mode): Promise<SizeReport>
     distinctBytes,
     allResources,
     distinctResources: distinct.size,
+    sharing,
     compileMs,
     encodeMs,
   };
@@ -124,15 +142,26 @@ export function formatReport(r: SizeReport): string {
     const name = k === 'total' ? 'total' : `${SHORT[k]} (${k})`;
     rows.push([name, ...[t.count.min, t.count.median, t.count.p90, t.count.max].map(String), ...[t.bytes.min, t.bytes.median, t.bytes.p90, t.bytes.max].map(kB)]);
   }
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
-  const body = rows.map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')).join('\n');
+  const body = align(rows);
+  const shareRows: string[][] = [['type', 'sent', 'distinct', 'MB sent', 'MB distinct']];
+  for (const k of KINDS) {
+    const t = r.sharing[k];
+    shareRows.push([`${SHORT[k]} (${k})`, String(t.all), String(t.distinct), (t.allBytes / 1e6).toFixed(1), (t.distinctBytes / 1e6).toFixed(1)]);
+  }
   return [
     `${r.services} services, ${r.mode}: ${r.proxies} proxies, per proxy:`,
     body,
     `all proxies: ${r.allResources} resources, ${(r.allBytes / 1e6).toFixed(1)} MB encoded; distinct: ${r.distinctResources} resources, ${(r.distinctBytes / 1e6).toFixed(1)} MB` +
       ` (${((1 - r.distinctBytes / Math.max(1, r.allBytes)) * 100).toFixed(0)}% of the bytes are repeats a server can share)`,
+    'over all proxies, by type (distinct = different encodings):',
+    align(shareRows),
     `(compile ${Math.round(r.compileMs)} ms without proto check, encode ${Math.round(r.encodeMs)} ms)`,
   ].join('\n');
+}
+
+function align(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  return rows.map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')).join('\n');
 }
 
 async function main(argv: string[]): Promise<void> {
