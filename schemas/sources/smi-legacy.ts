@@ -28,6 +28,9 @@ const TRAFFIC_SPLIT_V1ALPHA1: JsonSchema = {
   properties: {
     spec: {
       type: 'object',
+      // The Go type marks both omitempty, but the SMI spec defines a split by them, as the
+      // later CRDs do.
+      required: ['service', 'backends'],
       properties: {
         service: { description: 'The apex service of this split.', type: 'string' },
         backends: {
@@ -35,6 +38,7 @@ const TRAFFIC_SPLIT_V1ALPHA1: JsonSchema = {
           type: 'array',
           items: {
             type: 'object',
+            required: ['service', 'weight'],
             properties: {
               service: { description: 'Name of the Kubernetes service.', type: 'string' },
               weight: {

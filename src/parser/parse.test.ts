@@ -203,6 +203,13 @@ test('missing apiVersion or kind is SMI1008 at the document', () => {
   assert.match(diags[2].message, 'no apiVersion or kind');
 });
 
+test('a kind or apiVersion of the wrong type is SMI1002 at the value; List items that are not a list too', () => {
+  const { diags } = parse(yaml(['apiVersion: v1', 'kind: 5', 'metadata: {name: a}', '---', 'apiVersion: v1', 'kind: List', 'items: {a: 1}', '---', 'apiVersion: v1', 'kind: List']));
+  assert.equal(where(diags), ['2:7 SMI1002', '7:8 SMI1002']);
+  assert.is(diags[0].message, 'document field kind must be string, not integer');
+  assert.is(diags[1].message, 'List field items must be array, not object');
+});
+
 test('an unknown kind is SMI1006 info at kind, skipped; a same-named kind of another group too', () => {
   const { docs, diags } = parse(
     yaml([
@@ -247,6 +254,12 @@ test('methods: GET is SMI1002 "must be array, not string" at the value', () => {
   assert.is(diags[0].message, 'HTTPRouteGroup field spec.matches[0].methods must be array, not string');
   assert.equal(diags[0].resource, { kind: 'HTTPRouteGroup', namespace: 'shop', name: 'routes' });
   assert.is(docs.length, 0);
+});
+
+test('an SMI object without the spec its fields live in is SMI1004 at the document', () => {
+  const { diags } = parse(yaml(['apiVersion: split.smi-spec.io/v1alpha4', 'kind: TrafficSplit', 'metadata:', '  name: s']));
+  assert.equal(where(diags), ['1:1 SMI1004']);
+  assert.is(diags[0].message, 'TrafficSplit document is missing required field spec');
 });
 
 test('matches beside spec is SMI1003 at the key, with a did-you-mean hint', () => {

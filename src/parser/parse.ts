@@ -205,16 +205,28 @@ function parseObject(ctx: DocContext, value: unknown, prefix: FieldPath, inherit
   // Items of a typed list (`kind: ServiceList`, as the API returns them) may omit their type meta.
   const apiVersion = value.apiVersion ?? inherited?.apiVersion;
   const kind = value.kind ?? inherited?.kind;
-  const missing = [typeof apiVersion === 'string' && apiVersion ? '' : 'apiVersion', typeof kind === 'string' && kind ? '' : 'kind'].filter(Boolean);
+  const missing = [isNonEmptyString(apiVersion) ? '' : 'apiVersion', isNonEmptyString(kind) ? '' : 'kind'].filter(Boolean);
+  for (const field of missing) {
+    const present = value[field];
+    if (present !== undefined && present !== null && typeof present !== 'string') {
+      // `kind: 5`: there is a kind, of the wrong type.
+      ctx.reporter.report(diagnostic('SMI1002', { kind: 'document', path: field, expected: 'string', actual: typeName(present) }, at.value([field])));
+      return;
+    }
+  }
   if (missing.length > 0) {
-    ctx.reporter.report(diagnostic('SMI1008', { field: missing.join(' or ') }, at.value(missing.length === 1 && missing[0] in value ? [missing[0]] : [])));
+    ctx.reporter.report(diagnostic('SMI1008', { field: missing.join(' or ') }, at.value([])));
     return;
   }
   const av = apiVersion as string;
   const k = kind as string;
   if (isList(k, value)) {
+    const items = value.items ?? [];
+    if (!Array.isArray(items)) {
+      ctx.reporter.report(diagnostic('SMI1002', { kind: k, path: 'items', expected: 'array', actual: typeName(items) }, at.value(['items'])));
+      return;
+    }
     const itemKind = k === 'List' ? undefined : { apiVersion: av, kind: k.slice(0, -'List'.length) };
-    const items = value.items as unknown[];
     for (let i = 0; i < items.length; i++) parseObject(ctx, items[i], [...prefix, 'items', i], itemKind);
     return;
   }
@@ -249,8 +261,13 @@ function validate(ctx: DocContext, known: KnownKind, value: Record<string, unkno
   return problems.length === 0;
 }
 
+/** `kind: List` (what kubectl prints), or a typed list such as `ServiceList` (what the API returns). */
 function isList(kind: string, value: Record<string, unknown>): boolean {
   return kind === 'List' || (kind.endsWith('List') && Array.isArray(value.items));
+}
+
+function isNonEmptyString(v: unknown): v is string {
+  return typeof v === 'string' && v !== '';
 }
 
 function resourceRef(kind: string, value: Record<string, unknown>): ResourceRef {
