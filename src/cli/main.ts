@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runCompile } from './compile-command.ts';
 import { runLint } from './lint-command.ts';
+import { runServeCommand } from './serve-command.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIO } from './io.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -80,6 +81,33 @@ Examples:
   $ smi-compile lint ./manifests --suppress SMI3007 --suppress SMI2007=Service/legacy/billing`,
     )
     .action((paths: string[], opts) => setExit(runLint(paths, opts, io)));
+
+  program
+    .command('serve')
+    .description('serve the compiled config over xDS (ADS, state of the world and delta) to Envoy sidecars and proxyless gRPC clients')
+    .argument('<paths...>', 'files or directories (recursive) holding the manifests')
+    .option('--address <address>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'xDS (gRPC) port; 0 picks a free one', port, 15128)
+    .option('--admin-port <port>', 'HTTP port for /healthz, /readyz, /metrics (default: xDS port + 1)', port)
+    .option('--watch', 'recompile when the manifests change and push what changed')
+    .option('--debounce <ms>', 'with --watch: wait this long after the last change', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number of milliseconds');
+      return n;
+    }, 100)
+    .option('--trust-domain <domain>', 'trust domain of identities (default: MeshConfig, else cluster.local)')
+    .addOption(new Option('--log-level <level>', 'least severe log level printed').choices(['debug', 'info', 'warn', 'error']).default('info'))
+    .addOption(new Option('--log-format <format>', 'log format (default: json unless stderr is a terminal)').choices(['json', 'text']))
+    .addHelpText(
+      'after',
+      `
+Proxies name themselves with node.id = <namespace>/<workload>. See docs/xds-server.md.
+
+Examples:
+  $ smi-compile serve ./manifests --watch
+  $ smi-compile serve ./manifests --address 0.0.0.0 --port 15128 --admin-port 15129`,
+    )
+    .action(async (paths: string[], opts) => setExit(await runServeCommand(paths, opts)));
 
   return program;
 }

@@ -1,0 +1,28 @@
+/** `smi-compile serve <paths...>`: the xDS control plane. Runs until SIGTERM or SIGINT. */
+import { createLogger, runServe, type LogLevel } from '../serve/index.ts';
+import { UsageError } from './io.ts';
+
+export interface ServeCommandOptions {
+  address: string;
+  port: number;
+  adminPort?: number;
+  watch?: boolean;
+  debounce: number;
+  trustDomain?: string;
+  logLevel: LogLevel;
+  logFormat?: 'json' | 'text';
+}
+
+export async function runServeCommand(paths: string[], opts: ServeCommandOptions): Promise<number> {
+  if (paths.includes('-')) throw new UsageError('serve reads manifests from files or directories, not standard input');
+  return runServe({
+    paths,
+    address: opts.address,
+    port: opts.port,
+    adminPort: opts.adminPort,
+    watch: Boolean(opts.watch),
+    debounceMs: opts.debounce,
+    compileOptions: { trustDomain: opts.trustDomain },
+    logger: createLogger({ level: opts.logLevel, json: opts.logFormat === undefined ? undefined : opts.logFormat === 'json' }),
+  });
+}
