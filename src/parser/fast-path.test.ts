@@ -51,8 +51,8 @@ test('fast and yaml paths agree on every field of the OSM samples', () => {
 });
 
 test('fast and yaml paths agree on a generated mesh', () => {
-  const mesh = generateMesh({ services: 40, permissive: true, seed: 7 });
-  assert.ok(assertPathsAgree(mesh.files.map((f) => ({ path: f.path, text: f.text })), 40) > 1000);
+  const mesh = generateMesh({ services: 12, permissive: true, seed: 7 });
+  assert.ok(assertPathsAgree(mesh.files.map((f) => ({ path: f.path, text: f.text })), 30) > 500);
 });
 
 test('fast and yaml paths agree on awkward but valid YAML', () => {
