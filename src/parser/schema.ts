@@ -15,6 +15,8 @@ const SCHEMAS_ROOT = new URL('../../schemas/', import.meta.url);
 
 let ajv: Ajv | undefined;
 const validators = new Map<KnownKind, ValidateFunction>();
+/** Compiled validators by schema content: the four workload kinds, say, share one. */
+const byContent = new Map<string, ValidateFunction>();
 
 function validatorFor(kind: KnownKind): ValidateFunction {
   let validate = validators.get(kind);
@@ -22,8 +24,10 @@ function validatorFor(kind: KnownKind): ValidateFunction {
     // allErrors: report every problem of a document in one run, not one per run.
     // verbose: errors carry their schema, which the unknown-field hints need.
     ajv ??= new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
-    const schema = JSON.parse(readFileSync(new URL(schemaFileOf(kind), SCHEMAS_ROOT), 'utf8'));
-    validate = ajv.compile(schema);
+    const { title: _title, $comment: _comment, ...schema } = JSON.parse(readFileSync(new URL(schemaFileOf(kind), SCHEMAS_ROOT), 'utf8'));
+    const key = JSON.stringify(schema);
+    validate = byContent.get(key) ?? ajv.compile(schema);
+    byContent.set(key, validate);
     validators.set(kind, validate);
   }
   return validate;

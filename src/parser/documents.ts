@@ -1,0 +1,200 @@
+/**
+ * A file's text → its YAML documents, each as a plain value with a way to find the
+ * position of any of its fields.
+ *
+ * Each document goes through the fast path (fast-load.ts) when it can and through `yaml`
+ * when it cannot; either way the values, positions and diagnostics are the same (a test
+ * holds the two to it). YAML-level problems (syntax, duplicate keys, aliases, depth, tags,
+ * empty documents) are reported here; what the documents mean is parse.ts's business.
+ */
+import { isScalar, LineCounter, parseAllDocuments, type Document, type YAMLError } from 'yaml';
+import { diagnostic, type Reporter, type SourcePosition } from '../diagnostics/diagnostic.ts';
+import type { FieldPath } from '../ir/types.ts';
+import { fastLoad } from './fast-load.ts';
+import { findOffsets } from './locate.ts';
+import { locateInSpan, type DocumentSpan } from './origin.ts';
+import type { SourceFile } from './source.ts';
+import { contentStart, splitDocuments, type Chunk } from './split.ts';
+
+/** Aliases a document may expand before we call it a "billion laughs" attack. */
+export const MAX_ALIAS_COUNT = 100;
+/** No Kubernetes object nests this deep; a deeper document is malformed or hostile. */
+export const MAX_DEPTH = 100;
+
+/** One YAML document, loaded: its value and how to find positions in it. */
+export interface LoadedDocument {
+  readonly value: unknown;
+  readonly span: DocumentSpan;
+  /** Position of the document's root node. */
+  readonly root: SourcePosition;
+  /** Positions of a path from the document root (value node; key when a map entry). */
+  locate(path: FieldPath): { value: SourcePosition; key?: SourcePosition };
+}
+
+/**
+ * Calls `onDocument` for every document of `file` that loads, with its index in the file
+ * (empty documents count). A syntax error ends the file: nothing after it can be trusted.
+ */
+export function loadDocuments(file: SourceFile, reporter: Reporter, onDocument: (doc: LoadedDocument, index: number) => void): void {
+  let index = 0;
+  const sink: YamlSink = { reporter, nextIndex: () => index++, document: onDocument };
+  const chunks = splitDocuments(file.text);
+  if (!chunks) {
+    loadWithYaml(file, file.text, { offset: 0, line: 1 }, sink);
+    return;
+  }
+  for (const chunk of chunks) {
+    const content = contentStart(file.text, chunk);
+    if (content < 0) {
+      // A lone `---` is an (empty) document; comments before the first `---` are not.
+      if (chunk.marker) {
+        sink.nextIndex();
+        reporter.report(diagnostic('SMI1018', {}, { file: file.path, line: chunk.startLine, column: 1 }));
+      }
+      continue;
+    }
+    const text = file.text.slice(chunk.start, chunk.end);
+    const fast = fastLoad(text, MAX_DEPTH);
+    if (fast) {
+      const span: DocumentSpan = { start: chunk.start, end: chunk.end, startLine: chunk.startLine };
+      const root = positionAfter(file, chunk, content);
+      const doc: LoadedDocument = {
+        value: fast.value,
+        span,
+        root,
+        locate: (path) => (path.length === 0 ? { value: root } : locateInSpan(file, span, path)),
+      };
+      onDocument(doc, sink.nextIndex());
+    } else if (!loadWithYaml(file, text, { offset: chunk.start, line: chunk.startLine }, sink)) {
+      return; // a syntax error: nothing after it in this file can be trusted
+    }
+  }
+}
+
+/** Position of `offset`, counting lines from the start of its chunk. */
+function positionAfter(file: SourceFile, chunk: Chunk, offset: number): SourcePosition {
+  let line = chunk.startLine;
+  let lineStart = chunk.start;
+  for (let i = file.text.indexOf('\n', chunk.start); i >= 0 && i < offset; i = file.text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { file: file.path, line, column: offset - lineStart + 1 };
+}
+
+interface YamlSink {
+  readonly reporter: Reporter;
+  nextIndex(): number;
+  document(doc: LoadedDocument, index: number): void;
+}
+
+/**
+ * Parses `text` (a whole file, or one document of it starting at `base`) with `yaml`,
+ * reporting every YAML-level problem with its position. Returns false after a syntax error.
+ */
+function loadWithYaml(file: SourceFile, text: string, base: { offset: number; line: number }, sink: YamlSink): boolean {
+  const { reporter } = sink;
+  const lines = new LineCounter();
+  // `text` starts at the start of a line, so columns need no shifting.
+  const at = (offset: number): SourcePosition => {
+    const { line, col } = lines.linePos(offset);
+    return { file: file.path, line: base.line + line - 1, column: col };
+  };
+  let docs: Document.Parsed[];
+  try {
+    docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true }) as Document.Parsed[];
+  } catch (e) {
+    // The composer recurses per nesting level: absurdly deep input overflows the stack.
+    if (e instanceof RangeError) reporter.report(diagnostic('SMI1016', { limit: MAX_DEPTH }, at(0)));
+    else reporter.report(diagnostic('SMI1001', { detail: String((e as Error).message ?? e) }, at(0)));
+    return false;
+  }
+  for (const doc of docs) {
+    const index = sink.nextIndex();
+    const syntax = doc.errors.filter((e) => e.code !== 'DUPLICATE_KEY');
+    if (syntax.length > 0) {
+      // Later errors in a broken document are mostly echoes of the first; report that one.
+      reporter.report(diagnostic('SMI1001', { detail: errorDetail(syntax[0]) }, at(syntax[0].pos[0])));
+      return false;
+    }
+    const duplicates = doc.errors.filter((e) => e.code === 'DUPLICATE_KEY');
+    for (const e of duplicates) reporter.report(diagnostic('SMI1011', { key: keyAt(text, e.pos[0]) }, at(e.pos[0])));
+    for (const w of doc.warnings) reporter.report(diagnostic('SMI1017', { detail: errorDetail(w) }, at(w.pos[0])));
+    if (duplicates.length > 0) continue; // which value wins is ambiguous: do not guess
+    if (isEmpty(doc)) {
+      reporter.report(diagnostic('SMI1018', {}, at(doc.range[0])));
+      continue;
+    }
+    const find = (path: FieldPath) => findOffsets(doc, doc.contents, path, doc.range[0]);
+    const root = at(find([]).value);
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (e) {
+      if (e instanceof RangeError) reporter.report(diagnostic('SMI1016', { limit: MAX_DEPTH }, root));
+      else if (e instanceof ReferenceError) reporter.report(diagnostic('SMI1015', { limit: MAX_ALIAS_COUNT }, root));
+      else reporter.report(diagnostic('SMI1001', { detail: String((e as Error).message ?? e) }, root));
+      continue;
+    }
+    if (exceedsDepth(value, MAX_DEPTH)) {
+      reporter.report(diagnostic('SMI1016', { limit: MAX_DEPTH }, root));
+      continue;
+    }
+    const localStart = lineStart(text, doc.range[0]);
+    const span: DocumentSpan = {
+      start: base.offset + localStart,
+      end: base.offset + doc.range[2],
+      startLine: base.line + lines.linePos(localStart).line - 1,
+    };
+    sink.document(
+      {
+        value,
+        span,
+        root,
+        locate: (path) => {
+          const o = find(path);
+          return o.key === undefined ? { value: at(o.value) } : { value: at(o.value), key: at(o.key) };
+        },
+      },
+      index,
+    );
+  }
+  return true;
+}
+
+function errorDetail(e: YAMLError): string {
+  // yaml's messages sometimes end with "at line N, column M:" and a code frame; the
+  // diagnostic carries the position already.
+  return e.message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '').trim();
+}
+
+/** Nothing but comments, or a bare `---` (which yaml reads as a null scalar). */
+function isEmpty(doc: Document.Parsed): boolean {
+  const contents = doc.contents as { value?: unknown; tag?: string } | null;
+  return contents === null || (isScalar(contents) && contents.value === null && !contents.tag && contents.range?.[0] === contents.range?.[1]);
+}
+
+/** The key a duplicate-key error points at: up to its `:`, without quotes. */
+function keyAt(text: string, offset: number): string {
+  const end = text.slice(offset, offset + 256).search(/:(\s|$)|\n/);
+  const raw = text.slice(offset, end < 0 ? offset + 256 : offset + end).trim();
+  return raw.replace(/^(["'])(.*)\1$/, '$2') || '?';
+}
+
+function lineStart(text: string, offset: number): number {
+  return text.lastIndexOf('\n', offset - 1) + 1;
+}
+
+/** Iterative, so that the check itself cannot overflow the stack. */
+function exceedsDepth(root: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > limit) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
