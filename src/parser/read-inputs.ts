@@ -27,7 +27,7 @@ export function readInputs(paths: string[], reporter: Reporter, opts: ReadInputs
   const seen = new Set<string>();
   for (const path of paths) {
     if (path === '-') {
-      const text = opts.stdin ? opts.stdin() : decode(STDIN_PATH, readFileSync(0), reporter);
+      const text = opts.stdin ? opts.stdin() : readStdin(limit, reporter);
       if (text !== undefined && checkText(STDIN_PATH, text, reporter)) files.push({ path: STDIN_PATH, text: stripBom(text) });
       continue;
     }
@@ -129,6 +129,21 @@ function readBounded(path: string, limit: number): Buffer {
   } finally {
     closeSync(fd);
   }
+}
+
+function readStdin(limit: number, reporter: Reporter): string | undefined {
+  let buffer: Buffer;
+  try {
+    buffer = readFileSync(0);
+  } catch (e) {
+    reporter.report(unreadable(STDIN_PATH, e));
+    return undefined;
+  }
+  if (buffer.length > limit) {
+    reporter.report(diagnostic('SMI1014', { size: buffer.length, limit }, { file: STDIN_PATH, line: 1, column: 1 }));
+    return undefined;
+  }
+  return decode(STDIN_PATH, buffer, reporter);
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
