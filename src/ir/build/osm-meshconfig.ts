@@ -10,7 +10,6 @@ import { base } from './common.ts';
 
 interface RawMeshConfigSpec {
   traffic?: { enablePermissiveTrafficPolicyMode?: boolean };
-  certificate?: { trustDomain?: unknown };
 }
 
 export function buildMeshConfig(doc: ManifestDocument): MeshConfig {
@@ -18,10 +17,9 @@ export function buildMeshConfig(doc: ManifestDocument): MeshConfig {
   const out: { -readonly [K in keyof MeshConfig]: MeshConfig[K] } = base(doc, 'MeshConfig');
   const permissive = spec.traffic?.enablePermissiveTrafficPolicyMode;
   if (permissive !== undefined) out.permissive = permissive;
-  // Neither published MeshConfig CRD has a trust domain (OSM keeps it in
-  // MeshRootCertificate); read `certificate.trustDomain` in case a later version adds it.
-  const trustDomain = spec.certificate?.trustDomain;
-  if (typeof trustDomain === 'string' && trustDomain) out.trustDomain = trustDomain;
+  // No published MeshConfig version has a trust domain (OSM v1.2 keeps it in its
+  // MeshRootCertificate), so OSM would ignore one written here and so do we: the trust
+  // domain comes from --trust-domain or the default. `trustDomain` stays unset.
   return out;
 }
 
