@@ -9,12 +9,12 @@ import {
   resourceKey,
   type HttpMatch,
   type HttpRouteGroup,
-  type ObjectMeta,
   type TcpRoute,
   type TrafficTarget,
   type UdpRoute,
 } from '../ir/types.ts';
 import type { BoundMesh } from './bind.ts';
+import { indexByKey, pushTo } from './collections.ts';
 import { at, refOf, type PassContext } from './context.ts';
 
 export interface AdmittedHttpMatch {
@@ -43,12 +43,6 @@ export interface AccessTable {
 
 export interface AccessMesh extends BoundMesh {
   readonly access: AccessTable;
-}
-
-function indexByKey<T extends { meta: ObjectMeta }>(items: readonly T[]): Map<string, T> {
-  const map = new Map<string, T>();
-  for (const item of items) if (!map.has(resourceKey(item))) map.set(resourceKey(item), item);
-  return map;
 }
 
 interface RouteIndex {
@@ -116,12 +110,6 @@ function resolveRules(target: TrafficTarget, routes: RouteIndex, ctx: PassContex
     return true;
   });
   return { http: uniqueHttp, tcp };
-}
-
-function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
 }
 
 export function resolveAccess(mesh: BoundMesh, ctx: PassContext): AccessMesh {

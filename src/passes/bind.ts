@@ -5,6 +5,7 @@
  */
 import { diagnostic } from '../diagnostics/diagnostic.ts';
 import { keyOf, resourceKey, type EndpointSet, type Mesh, type Service, type ServicePort, type Workload } from '../ir/types.ts';
+import { byNamespaceAndName, firstByKey, pushTo } from './collections.ts';
 import { at, refOf, type PassContext } from './context.ts';
 
 /** `<sa>.<ns>.<trustDomain>`, OSM's principal name. */
@@ -52,31 +53,6 @@ export function selects(selector: Readonly<Record<string, string>> | undefined, 
   const entries = Object.entries(selector);
   if (entries.length === 0) return false; // an empty selector selects nothing for a Service
   return entries.every(([k, v]) => labels[k] === v);
-}
-
-function byNamespaceAndName(a: { meta: { namespace: string; name: string } }, b: { meta: { namespace: string; name: string } }): number {
-  return a.meta.namespace === b.meta.namespace
-    ? (a.meta.name < b.meta.name ? -1 : a.meta.name > b.meta.name ? 1 : 0)
-    : a.meta.namespace < b.meta.namespace ? -1 : 1;
-}
-
-function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
-}
-
-/** The first resource per key wins; later ones are dropped here (the duplicates pass reports them). */
-function firstByKey<T extends { meta: { namespace: string; name: string } }>(items: readonly T[], keyFn: (t: T) => string): T[] {
-  const seen = new Set<string>();
-  const out: T[] = [];
-  for (const item of items) {
-    const k = keyFn(item);
-    if (seen.has(k)) continue;
-    seen.add(k);
-    out.push(item);
-  }
-  return out;
 }
 
 function resolveTargetPort(

@@ -6,6 +6,7 @@ import { diagnostic } from '../diagnostics/diagnostic.ts';
 import { keyOf, type TrafficSplit } from '../ir/types.ts';
 import type { AccessMesh } from './access.ts';
 import type { ServiceBinding } from './bind.ts';
+import { byNamespaceAndName } from './collections.ts';
 import { at, refOf, type PassContext } from './context.ts';
 
 export interface ResolvedBackend {
@@ -34,17 +35,11 @@ export function serviceKeyFromName(name: string, defaultNamespace: string): stri
   return keyOf(parts[1], parts[0]);
 }
 
-function byName(a: TrafficSplit, b: TrafficSplit): number {
-  const ka = keyOf(a.meta.namespace, a.meta.name);
-  const kb = keyOf(b.meta.namespace, b.meta.name);
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
-}
-
 export function resolveSplits(mesh: AccessMesh, ctx: PassContext): SplitMesh {
   const services = mesh.bindings.services;
   const splits = new Map<string, ResolvedSplit>();
   const seen = new Set<string>();
-  for (const split of [...mesh.trafficSplits].sort(byName)) {
+  for (const split of [...mesh.trafficSplits].sort(byNamespaceAndName)) {
     const splitKey = keyOf(split.meta.namespace, split.meta.name);
     if (seen.has(splitKey)) continue; // duplicate, reported by the duplicates pass
     seen.add(splitKey);

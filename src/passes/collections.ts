@@ -1,0 +1,33 @@
+/** Small collection helpers the passes share; every ordering here is total and locale-free, for deterministic output. */
+import { resourceKey, type ObjectMeta } from '../ir/types.ts';
+
+export function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** By namespace, then name. */
+export function byNamespaceAndName(a: { meta: ObjectMeta }, b: { meta: ObjectMeta }): number {
+  return compareStrings(a.meta.namespace, b.meta.namespace) || compareStrings(a.meta.name, b.meta.name);
+}
+
+export function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** The first item per key, in input order; later duplicates are dropped (the duplicates pass reports them). */
+export function firstByKey<T>(items: readonly T[], keyFn: (t: T) => string): T[] {
+  const seen = new Set<string>();
+  return items.filter((item) => {
+    const k = keyFn(item);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** `ns/name` → the first resource with that key. */
+export function indexByKey<T extends { meta: ObjectMeta }>(items: readonly T[]): Map<string, T> {
+  return new Map(firstByKey(items, resourceKey).map((item) => [resourceKey(item), item]));
+}
