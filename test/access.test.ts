@@ -138,4 +138,35 @@ spec:
   assert.not.ok(JSON.stringify(c.resources.routes).includes('weighted_clusters'), 'c is not admitted');
 });
 
+test('a kubectl get all dump (Deployment, its ReplicaSet, its Pod) gives one proxy, named after the Deployment', () => {
+  const owned = `apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: a-5d9f7c
+  namespace: a
+  ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: a, uid: u1, controller: true}]
+spec:
+  selector: {matchLabels: {app: a}}
+  template:
+    metadata: {labels: {app: a}}
+    spec:
+      serviceAccountName: a
+      containers: [{name: app, image: app}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: a-5d9f7c-x2x9k
+  namespace: a
+  labels: {app: a}
+  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: a-5d9f7c, uid: u2, controller: true}]
+spec:
+  serviceAccountName: a
+  containers: [{name: app, image: app}]
+status: {podIP: 10.244.0.7}
+`;
+  const proxies = build(app('a', 'a'), owned);
+  assert.equal(proxies.map((p) => p.nodeId), ['a/a']);
+});
+
 test.run();

@@ -78,6 +78,12 @@ export interface Workload extends ResourceBase<WorkloadKind> {
   readonly containerPorts: readonly ContainerPort[];
   /** `status.podIP(s)` of a Pod, when present. */
   readonly podIPs: readonly string[];
+  /**
+   * The controller that owns it (`metadata.ownerReferences[]` with `controller: true`): the
+   * ReplicaSet of a Deployment, the Deployment of a ReplicaSet. `kubectl get all -o yaml`
+   * dumps all three; the proxy belongs to the top one.
+   */
+  readonly controller?: { readonly kind: string; readonly name: string };
 }
 
 export interface ServiceAccount extends ResourceBase<'ServiceAccount'> {}

@@ -103,8 +103,18 @@ export function compareIPs(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/**
+ * Drops workloads whose controller is also in the input (a Deployment's ReplicaSet, that
+ * ReplicaSet's Pods): they share the controller's proxy config and node id. A Pod whose owner
+ * is missing from the input keeps its own.
+ */
+function withoutControlled(workloads: readonly Workload[]): Workload[] {
+  const present = new Set(workloads.map((w) => `${w.meta.namespace}/${w.kind}/${w.meta.name}`));
+  return workloads.filter((w) => !w.controller || !present.has(`${w.meta.namespace}/${w.controller.kind}/${w.controller.name}`));
+}
+
 export function bind(mesh: Mesh, ctx: PassContext): BoundMesh {
-  const workloads = firstByKey(mesh.workloads, (w) => `${w.meta.namespace}/${w.kind}/${w.meta.name}`).sort(byNamespaceAndName);
+  const workloads = withoutControlled(firstByKey(mesh.workloads, (w) => `${w.meta.namespace}/${w.kind}/${w.meta.name}`)).sort(byNamespaceAndName);
   const services = firstByKey(mesh.services, resourceKey).sort(byNamespaceAndName);
   const declaredAccounts = new Set(mesh.serviceAccounts.map(resourceKey));
 

@@ -37,6 +37,18 @@ export function buildServiceAccount(doc: ManifestDocument): ServiceAccount {
   return base(doc, 'ServiceAccount');
 }
 
+interface RawOwnerReference {
+  kind?: string;
+  name?: string;
+  controller?: boolean;
+}
+
+function controllerOf(doc: ManifestDocument): Pick<Workload, 'controller'> {
+  const metadata = doc.value.metadata as { ownerReferences?: RawOwnerReference[] } | undefined;
+  const owner = metadata?.ownerReferences?.find((o) => o?.controller === true && typeof o.kind === 'string' && typeof o.name === 'string');
+  return owner ? { controller: { kind: owner.kind!, name: owner.name! } } : {};
+}
+
 /** Deployment, StatefulSet, DaemonSet and ReplicaSet: what their pod template says. */
 export function buildController(doc: ManifestDocument, kind: Exclude<WorkloadKind, 'Pod'>): Workload {
   const template = specOf<{ template: RawPodTemplate }>(doc).template;
@@ -45,6 +57,7 @@ export function buildController(doc: ManifestDocument, kind: Exclude<WorkloadKin
     podLabels: template?.metadata?.labels ?? {},
     ...podSpecFields(template?.spec),
     podIPs: [],
+    ...controllerOf(doc),
   };
 }
 
@@ -57,6 +70,7 @@ export function buildPod(doc: ManifestDocument): Workload {
     podLabels: resource.meta.labels,
     ...podSpecFields(specOf<RawPodSpec>(doc) as RawPodSpec),
     podIPs: ips,
+    ...controllerOf(doc),
   };
 }
 
