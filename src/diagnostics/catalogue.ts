@@ -3,7 +3,7 @@
  * renumber one; retire a code by marking it `retired: true` instead of deleting it.
  *
  * Ranges: SMI1xxx input and schema, SMI2xxx references, SMI3xxx semantics,
- * SMI5xxx xDS server, SMI9xxx internal errors (compiler bugs).
+ * SMI5xxx xDS server, SMI6xxx certificates and mTLS, SMI9xxx internal errors (compiler bugs).
  */
 export type Level = 'error' | 'warning' | 'info';
 
@@ -428,5 +428,78 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     level: 'error',
     message: 'internal error: {detail}; please report it',
     explanation: 'An unexpected failure inside smi-compile. Please report it with the input and `--debug` output.',
+  },
+  // ── SMI6xxx: certificates and mTLS ─────────────────────────────────────
+  {
+    code: 'SMI6001',
+    name: 'ca-missing-file',
+    level: 'error',
+    message: 'certificate authority directory {dir} has no {file}',
+    explanation:
+      'The built-in CA (`--ca DIR`) reads `ca.crt` and `ca.key`, which `smi-compile ca init DIR` writes. The file provider (`--ca-provider file --ca DIR`) reads `tls.crt` (the signing CA certificate), `tls.key` (its key) and `ca.crt` (the roots to trust), the files cert-manager and Vault write for a CA certificate. Create the missing file or point `--ca` at the right directory.',
+  },
+  {
+    code: 'SMI6002',
+    name: 'ca-invalid',
+    level: 'error',
+    message: '{file}: {detail}',
+    explanation:
+      'A CA file cannot be used: it is not PEM, the certificate is not a CA (basic constraints `CA:TRUE` and key usage `keyCertSign`), the key does not belong to the certificate, or the certificate has expired. With cert-manager, issue the CA with `isCA: true`; check with `openssl x509 -in tls.crt -noout -text`.',
+  },
+  {
+    code: 'SMI6003',
+    name: 'ca-untrusted-chain',
+    level: 'error',
+    message: '{file} is not signed by any root in {bundle}',
+    explanation:
+      'Workload certificates are signed with the CA in `tls.crt`, and peers validate them against the roots in `ca.crt`. If `tls.crt` does not chain to one of those roots, every mTLS handshake in the mesh would fail, so the CA is refused. Put the issuing root (and, during a root rotation, the old and the new root) in `ca.crt`.',
+  },
+  {
+    code: 'SMI6004',
+    name: 'ca-reload-failed',
+    level: 'warning',
+    message: 'reloading the CA from {dir} failed: {detail}; still using the CA loaded at {loadedAt}',
+    explanation:
+      'The CA files changed but the new ones cannot be used (see the error before this one). The server keeps issuing with the CA it had, so proxies notice nothing. Fix the files; the next change is picked up.',
+  },
+  {
+    code: 'SMI6005',
+    name: 'ca-expiring',
+    level: 'warning',
+    message: '{what} {subject} expires at {notAfter}, in {days} day(s)',
+    explanation:
+      'A CA certificate is close to its end. Workload certificates are never issued beyond it, so they get shorter and shorter, and after it nothing can be issued. Rotate the root (`smi-compile ca rotate DIR`) or renew the CA certificate in your PKI.',
+  },
+  {
+    code: 'SMI6006',
+    name: 'cert-renewal-failed',
+    level: 'error',
+    message: 'issuing a certificate for {identity} failed: {detail}; retrying in {retry}',
+    explanation:
+      'The CA could not issue a workload certificate (usually an unusable or expired CA, see the errors before). The server retries; proxies keep their current certificate until it expires, after which their mTLS handshakes fail. Fix the CA.',
+  },
+  {
+    code: 'SMI6007',
+    name: 'xds-unauthenticated',
+    level: 'warning',
+    message: 'xDS on {address}:{port} is unauthenticated: any client that reaches it can read any workload\'s configuration; run serve with --ca DIR to require mesh certificates',
+    explanation:
+      'Without `--ca`, the xDS port is plaintext and trusts the `node.id` a client claims, and no certificates are served over SDS. That is fine on a laptop or behind a network policy; in a cluster, give the server a CA (`smi-compile ca init DIR`, then `serve --ca DIR`) so that each proxy must prove its service account with a mesh certificate.',
+  },
+  {
+    code: 'SMI6008',
+    name: 'xds-identity-mismatch',
+    level: 'warning',
+    message: 'xDS client presenting {presented} may not ask as {node} (service account {expected})',
+    explanation:
+      'With `--ca`, an xDS client proves who it is with its certificate, and may only ask for the configuration of a workload running as that service account. A mismatch is refused with PERMISSION_DENIED: either the proxy was given another workload\'s certificate or node id, or someone is trying to read another workload\'s secrets.',
+  },
+  {
+    code: 'SMI6009',
+    name: 'private-keys-written',
+    level: 'warning',
+    message: 'wrote {count} private key(s) under {dir} (mode 0600): anyone who can read them can impersonate those workloads until {notAfter}',
+    explanation:
+      '`compile --emit-secrets` puts a certificate and its private key beside each workload\'s config so that a static Envoy can run without SDS (demos, air-gapped tests). Keys on disk outlive the process and end up in backups and artifacts: never commit them, and prefer `serve --ca`, which hands keys to proxies over SDS and never writes them.',
   },
 ];
