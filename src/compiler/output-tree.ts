@@ -6,7 +6,7 @@
 import { createTwoFilesPatch } from 'diff';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { stringify } from 'yaml';
+import jsyaml from 'js-yaml';
 import { XDS_KINDS, type ProxyConfig } from '../emit/types.ts';
 
 export type OutputFormat = 'yaml' | 'json';
@@ -17,10 +17,14 @@ export type OutputTree = ReadonlyMap<string, string>;
 const FILE_STEMS = [...XDS_KINDS, 'bootstrap'] as const;
 const OUTPUT_FILE = new RegExp(`^[^/]+/[^/]+/(${FILE_STEMS.join('|')})\\.(yaml|json)$`);
 
+/**
+ * js-yaml's dumper: five times faster than `yaml`'s stringify on large trees (writing is
+ * most of a large compile), and plain: no anchors for the objects emit shares between
+ * proxies (`noRefs`), never a folded line (`lineWidth: -1`), so diffs stay line-per-field.
+ */
 export function serialise(value: unknown, format: OutputFormat): string {
   if (format === 'json') return `${JSON.stringify(value, null, 2)}\n`;
-  // lineWidth 0: never fold long strings (regexes, names), so diffs stay line-per-field.
-  return stringify(value, { lineWidth: 0, minContentWidth: 0, aliasDuplicateObjects: false });
+  return jsyaml.dump(value, { lineWidth: -1, noRefs: true, indent: 2 });
 }
 
 export function renderTree(proxies: readonly ProxyConfig[], format: OutputFormat): OutputTree {
