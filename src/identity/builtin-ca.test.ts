@@ -125,7 +125,7 @@ test('load reports missing and broken files as SMI6001 and SMI6002', async () =>
     assert.unreachable();
   } catch (err) {
     assert.is((err as CertificateError).diagnostic.code, 'SMI6002');
-    assert.match(err.message, /not the key of ca\.crt/);
+    assert.match((err as Error).message, /not the key of ca\.crt/);
   }
 });
 
