@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { parseDuration, runCaInit, runCaIssue, runCaRotate } from './ca-command.ts';
 import { runCompile } from './compile-command.ts';
 import { runLint } from './lint-command.ts';
 import { runServeCommand } from './serve-command.ts';
@@ -96,6 +97,9 @@ Examples:
       return n;
     }, 100)
     .option('--trust-domain <domain>', 'trust domain of identities (default: MeshConfig, else cluster.local)')
+    .option('--ca <dir>', 'certificate authority: serve certificates over SDS and accept only mTLS xDS clients with a mesh certificate')
+    .addOption(new Option('--ca-provider <kind>', 'builtin: a root from `ca init`; file: an operator\'s CA (tls.crt, tls.key, ca.crt), reloaded on change').choices(['builtin', 'file']).default('builtin'))
+    .option('--cert-lifetime <duration>', 'lifetime of workload certificates, renewed at 2/3 of it', parseDuration, 24 * 3_600_000)
     .addOption(new Option('--log-level <level>', 'least severe log level printed').choices(['debug', 'info', 'warn', 'error']).default('info'))
     .addOption(new Option('--log-format <format>', 'log format (default: json unless stderr is a terminal)').choices(['json', 'text']))
     .addHelpText(
@@ -105,9 +109,33 @@ Proxies name themselves with node.id = <namespace>/<workload>. See docs/xds-serv
 
 Examples:
   $ smi-compile serve ./manifests --watch
-  $ smi-compile serve ./manifests --address 0.0.0.0 --port 15128 --admin-port 15129`,
+  $ smi-compile serve ./manifests --address 0.0.0.0 --port 15128 --admin-port 15129
+  $ smi-compile serve ./manifests --ca ./ca                       # mTLS xDS, certificates over SDS`,
     )
     .action(async (paths: string[], opts) => setExit(await runServeCommand(paths, opts)));
+
+  const ca = program.command('ca').description('the built-in certificate authority: make a root, issue certificates to files, rotate the root (docs/certificates.md)');
+  ca.command('init')
+    .description('make a root certificate (DIR/ca.crt) and key (DIR/ca.key, mode 0600)')
+    .argument('<dir>', 'directory for the CA')
+    .option('--force', 'replace an existing CA (every certificate it issued stops being trusted)')
+    .option('--root-lifetime <duration>', 'lifetime of the root (default 10 years)', parseDuration)
+    .action(async (dir: string, opts) => setExit(await runCaInit(dir, opts, io)));
+  ca.command('issue')
+    .description('issue a workload certificate to files: OUT/tls.crt, OUT/tls.key (mode 0600), OUT/ca.crt')
+    .argument('<dir>', 'the CA directory')
+    .requiredOption('--identity <sa.ns>', 'the workload identity, <serviceaccount>.<namespace>')
+    .requiredOption('--out <dir>', 'where to write tls.crt, tls.key and ca.crt')
+    .option('--trust-domain <domain>', 'trust domain of the identity', 'cluster.local')
+    .option('--lifetime <duration>', 'certificate lifetime', parseDuration, 24 * 3_600_000)
+    .addOption(new Option('--ca-provider <kind>', 'builtin (ca init) or file (tls.crt, tls.key, ca.crt)').choices(['builtin', 'file']).default('builtin'))
+    .action(async (dir: string, opts) => setExit(await runCaIssue(dir, opts, io)));
+  ca.command('rotate')
+    .description('start a root rotation: both roots trusted at once, signing switches after --propagation, the old root retires after --overlap')
+    .argument('<dir>', 'the CA directory')
+    .option('--propagation <duration>', 'keep signing with the old root this long (default 15m)', parseDuration)
+    .option('--overlap <duration>', 'then keep trusting it this long: the longest certificate lifetime (default 24h)', parseDuration)
+    .action(async (dir: string, opts) => setExit(await runCaRotate(dir, opts, io)));
 
   return program;
 }

@@ -11,10 +11,15 @@ export interface ServeCommandOptions {
   trustDomain?: string;
   logLevel: LogLevel;
   logFormat?: 'json' | 'text';
+  /** The CA directory; with it, xDS requires mTLS and certificates are served over SDS. */
+  ca?: string;
+  caProvider: 'builtin' | 'file';
+  certLifetime: number;
 }
 
 export async function runServeCommand(paths: string[], opts: ServeCommandOptions): Promise<number> {
   if (paths.includes('-')) throw new UsageError('serve reads manifests from files or directories, not standard input');
+  if (opts.caProvider === 'file' && !opts.ca) throw new UsageError('--ca-provider file needs --ca DIR (the directory holding tls.crt, tls.key and ca.crt)');
   return runServe({
     paths,
     address: opts.address,
@@ -23,6 +28,7 @@ export async function runServeCommand(paths: string[], opts: ServeCommandOptions
     watch: Boolean(opts.watch),
     debounceMs: opts.debounce,
     compileOptions: { trustDomain: opts.trustDomain },
+    ca: opts.ca ? { provider: opts.caProvider, dir: opts.ca, lifetimeMs: opts.certLifetime } : undefined,
     logger: createLogger({ level: opts.logLevel, json: opts.logFormat === undefined ? undefined : opts.logFormat === 'json' }),
   });
 }

@@ -28,6 +28,7 @@ export function emitProxy(plan: ProxyPlan, options: CompileOptions): ProxyConfig
     namespace: plan.namespace,
     workload: plan.workload,
     nodeId: `${plan.namespace}/${plan.workload}`,
+    identity: { serviceAccount: plan.serviceAccount, trustDomain: plan.trustDomain },
     resources: {
       listeners,
       routes,

@@ -26,6 +26,8 @@ export interface ProxyConfig {
   readonly workload: string;
   /** `<namespace>/<workload>`, the xDS `node.id`. */
   readonly nodeId: string;
+  /** The service account the workload runs as: its certificate identity `<sa>.<ns>.<trustDomain>`. Absent in hand-made test configs. */
+  readonly identity?: { readonly serviceAccount: string; readonly trustDomain: string };
   /** Each list sorted by resource name. */
   readonly resources: Readonly<Record<XdsKind, readonly EnvoyResource[]>>;
   /** A static Envoy bootstrap (envoy.config.bootstrap.v3.Bootstrap as proto3 JSON) pointing at the xDS server. */

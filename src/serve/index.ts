@@ -6,3 +6,4 @@ export type { Compiler, RecompileOutcome, ServeOptions, ServerHandle } from './s
 export { createLogger, memoryLogger, silentLogger } from './logger.ts';
 export type { Logger, LoggerOptions, LogLevel } from './logger.ts';
 export { RawAdsClient } from './raw-client.ts';
+export type { CaServeOptions } from './security.ts';

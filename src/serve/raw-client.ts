@@ -3,7 +3,7 @@
  * Tests use it to play a misbehaving or a delta-speaking proxy; it is also handy for poking a
  * running server by hand.
  */
-import { credentials, makeGenericClientConstructor, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import { credentials, makeGenericClientConstructor, type ChannelCredentials, type ChannelOptions, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { decodeToProtoJson } from '../envoy/protos.ts';
 import {
   adsClientDefinition,
@@ -94,8 +94,9 @@ function wrap<Req, Res>(call: ClientDuplexStream<Req, Res>): RawStream<Req, Res>
 export class RawAdsClient {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   private readonly client: any;
-  constructor(target: string) {
-    this.client = new AdsClient(target, credentials.createInsecure());
+  /** Plaintext by default; pass TLS credentials (with a client certificate) for a server run with a CA. */
+  constructor(target: string, creds: ChannelCredentials = credentials.createInsecure(), options: ChannelOptions = {}) {
+    this.client = new AdsClient(target, creds, options);
   }
   sotw(): RawStream<SotwRequestInit, DecodedSotwResponse> {
     return wrap(this.client.StreamAggregatedResources());

@@ -10,14 +10,16 @@
 import { hostname } from 'node:os';
 import { Server, ServerCredentials, status } from '@grpc/grpc-js';
 import { compilePaths } from '../compiler/compile.ts';
-import type { CompileOptions } from '../compiler/options.ts';
+import { DEFAULT_TRUST_DOMAIN, type CompileOptions } from '../compiler/options.ts';
 import { diagnostic, formatDiagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import type { ProxyConfig } from '../emit/types.ts';
+import { CertificateError } from '../identity/provider.ts';
 import { startAdmin, type AdminServer } from './admin.ts';
 import { adsServerDefinition } from './ads-service.ts';
 import { DeltaStream } from './delta-stream.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { XdsMetrics } from './metrics.ts';
+import { startSecurity, type CaServeOptions, type Security } from './security.ts';
 import { buildSnapshot, diffSnapshots, ResourceInterner, type Snapshot } from './snapshot.ts';
 import { SotwStream } from './sotw-stream.ts';
 import { StreamClosed, type AnyStream, type StreamHost } from './stream-core.ts';
@@ -54,6 +56,8 @@ export interface ServeOptions {
   shutdownGraceMs?: number;
   /** Node's process metrics on /metrics (default true). */
   processMetrics?: boolean;
+  /** A CA: mTLS on the xDS port, certificates over SDS (security.ts). Without it xDS is unauthenticated. */
+  ca?: CaServeOptions;
 }
 
 export interface RecompileOutcome {
@@ -102,6 +106,7 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
   let current: Snapshot | undefined;
   let shuttingDown = false;
   let bound = false;
+  let security: Security | undefined;
 
   const requestedPort = opts.port ?? DEFAULT_PORT;
   // The server encodes every resource itself (an encode failure is SMI9001 there too), so the
@@ -114,7 +119,12 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
     logger,
     metrics,
     controlPlane: `smi-compile@${hostname()}`,
+    authorize: (stream, call, proxy) => security?.authorizer.authorize(stream, call, proxy),
+    get secrets() {
+      return security?.secrets;
+    },
     attach(stream) {
+      security?.attach(stream, current!.proxies.get(stream.nodeId!)!);
       const flavour = stream.flavour ?? 'sidecar';
       streams.set(stream, flavour);
       const n = (perNode.get(stream.nodeId!) ?? 0) + 1;
@@ -123,6 +133,7 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
       metrics.streams.inc({ protocol: stream.protocol, flavour });
     },
     detach(stream) {
+      security?.detach(stream);
       const flavour = streams.get(stream);
       if (flavour === undefined) return;
       streams.delete(stream);
@@ -168,6 +179,7 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
     const changed = [...diff.added, ...diff.changed, ...diff.removed];
     const previous = current;
     current = next;
+    security?.recheck(streams.keys(), next); // a workload whose service account changed must prove it again
     metrics.snapshotServed(next);
     logger.info(previous?.version === next.version ? 'recompiled: no change' : 'serving snapshot', {
       version: next.version,
@@ -190,6 +202,19 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
     throw new Error(`the manifests do not compile (${first.diagnostics.filter((d) => d.level === 'error').length} error(s)); nothing to serve`);
   }
 
+  if (opts.ca) {
+    const trustDomain = [...(current?.proxies.values() ?? [])].find((p) => p.identity)?.identity?.trustDomain ?? compileOptions.trustDomain ?? DEFAULT_TRUST_DOMAIN;
+    try {
+      security = await startSecurity(opts.ca, { logger, trustDomain, address });
+    } catch (err) {
+      throw new Error(err instanceof CertificateError ? formatDiagnostic(err.diagnostic) : err instanceof Error ? err.message : String(err));
+    }
+    // A renewed certificate or a new trust bundle goes out at once to the streams it concerns.
+    security.onChange((concerns) => {
+      for (const s of [...streams.keys()]) if (concerns(s)) s.onSnapshot();
+    });
+  }
+
   const server = new Server({
     // Find dead proxies (a node that vanished without closing its stream) within a minute.
     'grpc.keepalive_time_ms': 30_000,
@@ -209,9 +234,16 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
     },
   });
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(hostPort(address, requestedPort), ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
+    server.bindAsync(hostPort(address, requestedPort), security?.credentials ?? ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  ).catch(async (err: unknown) => {
+    await security?.close();
+    throw err;
+  });
   bound = true;
+  if (!security) {
+    const d = diagnostic('xds-unauthenticated', { address, port });
+    logger.warn(formatDiagnostic(d), { code: d.code });
+  }
 
   const adminPort = opts.adminPort ?? (requestedPort === 0 ? 0 : requestedPort + DEFAULT_ADMIN_OFFSET);
   let admin: AdminServer;
@@ -229,6 +261,7 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
     );
   } catch (err) {
     server.forceShutdown();
+    await security?.close();
     throw err;
   }
 
@@ -245,7 +278,7 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
     });
   }
 
-  logger.info('xDS server listening', { address, port, adminPort: admin.port, watch: Boolean(opts.watch), paths: opts.paths });
+  logger.info('xDS server listening', { address, port, adminPort: admin.port, watch: Boolean(opts.watch), paths: opts.paths, mtls: Boolean(security) });
 
   let closing: Promise<void> | undefined;
   async function close(): Promise<void> {
@@ -267,6 +300,7 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
       });
     });
     await admin.close();
+    await security?.close();
     logger.info('xDS server stopped');
   }
 

@@ -116,6 +116,8 @@ export interface ProxySnapshot {
   readonly nodeId: string;
   readonly namespace: string;
   readonly workload: string;
+  /** Who the workload runs as (its certificate identity); absent in hand-made test configs. */
+  readonly identity?: ProxyConfig['identity'];
   /** typeUrl → name → resource. */
   readonly resources: ResourcesByType;
   /** Hash over every resource of the proxy: equal versions, nothing to push. */
@@ -184,6 +186,7 @@ export function buildSnapshot(configs: readonly ProxyConfig[], interner: Resourc
       nodeId: config.nodeId,
       namespace: config.namespace,
       workload: config.workload,
+      identity: config.identity,
       resources: byType,
       version: setVersion(all.map((r) => ({ name: `${r.typeUrl}/${r.name}`, version: r.version }))),
     });

@@ -21,6 +21,7 @@ import { diagnostic, formatDiagnostic } from '../diagnostics/diagnostic.ts';
 import type { NodeMessage, StatusMessage } from './ads-service.ts';
 import type { Logger } from './logger.ts';
 import type { Protocol, XdsMetrics } from './metrics.ts';
+import type { SecretSource } from './secrets.ts';
 import type { EncodedResource, ProxySnapshot, ResourceInterner, Snapshot } from './snapshot.ts';
 import { CDS, EDS, PUSH_ORDER, RDS, ROUTING_TYPES, shortType } from './type-urls.ts';
 import { NonceSource } from './versions.ts';
@@ -37,6 +38,10 @@ export interface StreamHost {
   /** Called once the stream's node is known (and valid), and when it closes. */
   attach(stream: AnyStream): void;
   detach(stream: AnyStream): void;
+  /** With a CA: throws StreamClosed unless the client's certificate is the workload's identity (auth.ts). */
+  authorize?(stream: AnyStream, call: unknown, proxy: ProxySnapshot): void;
+  /** With a CA: fills in SDS secrets and the proxyless TLS settings (secrets.ts). */
+  readonly secrets?: SecretSource;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -209,6 +214,7 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
       throw new StreamClosed(status.UNAVAILABLE, 'no configuration has compiled yet; retry later', 'no-snapshot');
     }
     if (!snapshot.proxies.has(id)) throw new StreamClosed(status.NOT_FOUND, unknownWorkload(id, snapshot), 'unknown-workload');
+    this.host.authorize?.(this, this.call, snapshot.proxies.get(id)!);
     this.nodeId = id;
     this.flavour = flavourOfNode(node);
     this.log = this.log.child({ node: id });
@@ -237,7 +243,7 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
     if (!snapshot || !proxy) {
       throw new StreamClosed(status.NOT_FOUND, `workload ${this.nodeId} is no longer in the compiled manifests`, 'workload-removed');
     }
-    const view = viewFor(this.flavour ?? 'sidecar', snapshot, proxy, this.host.interner);
+    const view = viewFor(this.flavour ?? 'sidecar', snapshot, proxy, this.host.interner, this.host.secrets);
     const cache = new Map<TypeState, Desired>();
     let blocked = false;
     for (const state of this.ordered()) {

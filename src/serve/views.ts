@@ -14,8 +14,11 @@ import {
   proxylessListener,
   proxylessRouteConfiguration,
 } from './proxyless.ts';
+import { grpcServerListener, grpcServerRouteConfiguration, parseServerListenerName } from './proxyless-server.ts';
+import { withClientTls } from './proxyless-tls.ts';
 import { memoize, type EncodedResource, type ProxySnapshot, type ResourceInterner, type Snapshot } from './snapshot.ts';
-import { CDS, EDS, LDS, RDS } from './type-urls.ts';
+import type { SecretSource } from './secrets.ts';
+import { CDS, EDS, LDS, RDS, SDS } from './type-urls.ts';
 
 export type Flavour = 'sidecar' | 'proxyless';
 
@@ -41,14 +44,26 @@ export function flavourOfNode(node: NodeMessage | null | undefined): Flavour | u
 /** A Listener request by `<host>:<port>` is how only gRPC clients ask. */
 export function looksProxyless(typeUrl: string, names: Iterable<string>): boolean {
   if (typeUrl !== LDS) return false;
-  for (const n of names) if (parseApiListenerName(n)) return true;
+  for (const n of names) if (parseApiListenerName(n) || parseServerListenerName(n)) return true;
   return false;
 }
 
-export function sidecarView(proxy: ProxySnapshot): View {
+/**
+ * The sidecar view: the proxy's resources as emitted. With a CA, its secrets come filled in
+ * (secrets.ts), and a secret that is not the proxy's own, or not issued yet, does not exist.
+ */
+export function sidecarView(proxy: ProxySnapshot, secrets?: SecretSource): View {
+  const get = (typeUrl: string, name: string): EncodedResource | undefined => {
+    const r = proxy.resources.get(typeUrl)?.get(name);
+    return r && secrets && typeUrl === SDS ? secrets.resolve(proxy, r) : r;
+  };
   return {
-    get: (typeUrl, name) => proxy.resources.get(typeUrl)?.get(name),
-    all: (typeUrl) => proxy.resources.get(typeUrl)?.values() ?? [],
+    get,
+    all: (typeUrl) => {
+      const own = proxy.resources.get(typeUrl);
+      if (!own || !secrets || typeUrl !== SDS) return own?.values() ?? [];
+      return [...own.keys()].map((n) => get(typeUrl, n)).filter((r): r is EncodedResource => r !== undefined);
+    },
   };
 }
 
@@ -56,7 +71,7 @@ export function sidecarView(proxy: ProxySnapshot): View {
  * The proxyless view. Derived resources are memoised on the snapshot and interned, so a
  * thousand gRPC clients of one workload share each derived resource's bytes.
  */
-export function proxylessView(snapshot: Snapshot, proxy: ProxySnapshot, interner: ResourceInterner): View {
+export function proxylessView(snapshot: Snapshot, proxy: ProxySnapshot, interner: ResourceInterner, tlsInstance?: string): View {
   const derive = (typeUrl: string, name: string, build: () => Record<string, unknown> | undefined): EncodedResource | undefined =>
     memoize(snapshot, `proxyless|${proxy.nodeId}|${typeUrl}|${name}`, () => {
       const json = build();
@@ -66,26 +81,37 @@ export function proxylessView(snapshot: Snapshot, proxy: ProxySnapshot, interner
   const routeConfig = (name: string): EncodedResource | undefined =>
     derive(RDS, name, () => {
       const target = parseApiListenerName(name);
-      return target ? proxylessRouteConfiguration(snapshot, proxy, target) : undefined;
+      if (target) return proxylessRouteConfiguration(snapshot, proxy, target);
+      const server = parseServerListenerName(name); // gRPC servers: see proxyless-server.ts
+      return server ? grpcServerRouteConfiguration(proxy, server) : undefined;
     });
 
   const get = (typeUrl: string, name: string): EncodedResource | undefined => {
     switch (typeUrl) {
-      case LDS:
+      case LDS: {
+        const server = parseServerListenerName(name);
+        if (server) return derive(LDS, name, () => grpcServerListener(proxy, server, tlsInstance));
         // The listener exists exactly when its route configuration does (the client may call the service).
         return routeConfig(name) ? derive(LDS, name, () => proxylessListener(name, name)) : undefined;
+      }
       case RDS:
         return routeConfig(name);
       case CDS: {
         const sidecar = proxy.resources.get(CDS)?.get(name);
-        return sidecar ? derive(CDS, name, () => proxylessCluster(sidecar.json)) : undefined;
+        return sidecar
+          ? derive(CDS, name, () => {
+              const cluster = proxylessCluster(sidecar.json);
+              // With a CA: mTLS from the gRPC bootstrap's certificate provider (proxyless-tls.ts).
+              return cluster && tlsInstance ? withClientTls(cluster, sidecar.json, proxy, tlsInstance) : cluster;
+            })
+          : undefined;
       }
       case EDS: {
         const sidecar = proxy.resources.get(EDS)?.get(name);
         return sidecar ? derive(EDS, name, () => proxylessEndpoints(sidecar.json)) : undefined;
       }
       default:
-        return undefined; // no SDS: proxyless clusters carry no SDS-based TLS
+        return undefined; // no SDS: gRPC takes certificates from its bootstrap's providers
     }
   };
 
@@ -105,6 +131,6 @@ export function proxylessView(snapshot: Snapshot, proxy: ProxySnapshot, interner
   };
 }
 
-export function viewFor(flavour: Flavour, snapshot: Snapshot, proxy: ProxySnapshot, interner: ResourceInterner): View {
-  return flavour === 'proxyless' ? proxylessView(snapshot, proxy, interner) : sidecarView(proxy);
+export function viewFor(flavour: Flavour, snapshot: Snapshot, proxy: ProxySnapshot, interner: ResourceInterner, secrets?: SecretSource): View {
+  return flavour === 'proxyless' ? proxylessView(snapshot, proxy, interner, secrets?.certificateProviderInstance) : sidecarView(proxy, secrets);
 }
