@@ -17,6 +17,7 @@ export interface CompileCommandOptions {
   xdsAddress?: string;
   xdsPort?: number;
   verbose?: boolean;
+  maxFileSize?: number;
 }
 
 export function printDiagnostics(diagnostics: readonly Diagnostic[], io: CliIO, verbose = false): void {
@@ -48,7 +49,11 @@ export function runCompile(paths: string[], opts: CompileCommandOptions, io: Cli
   }
 
   const t0 = performance.now();
-  const result = compilePaths(paths, { trustDomain: opts.trustDomain, xdsAddress: opts.xdsAddress, xdsPort: opts.xdsPort }, io.stdin);
+  const result = compilePaths(
+    paths,
+    { trustDomain: opts.trustDomain, xdsAddress: opts.xdsAddress, xdsPort: opts.xdsPort, maxFileSize: opts.maxFileSize },
+    io.stdin,
+  );
   printDiagnostics(result.diagnostics, io, opts.verbose);
   const errors = countBy(result.diagnostics, 'error');
   const warnings = countBy(result.diagnostics, 'warning');

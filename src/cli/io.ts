@@ -2,8 +2,8 @@
 export interface CliIO {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
-  /** Reads all of standard input (for the `-` path). */
-  readonly stdin: () => string;
+  /** Reads standard input (for the `-` path), at most `maxBytes` bytes. */
+  readonly stdin: (maxBytes: number) => string | Buffer;
   readonly cwd: string;
   readonly isTTY: boolean;
   readonly env: Readonly<Record<string, string | undefined>>;

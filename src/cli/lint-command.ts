@@ -15,6 +15,7 @@ export interface LintCommandOptions {
   failOn: string;
   suppress: string[];
   trustDomain?: string;
+  maxFileSize?: number;
 }
 
 function refKey(kind: string, namespace: string | undefined, name: string): string {
@@ -41,7 +42,7 @@ export function runLint(paths: string[], opts: LintCommandOptions, io: CliIO): n
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const result = compilePaths(paths, { trustDomain: opts.trustDomain, analyseOnly: true }, io.stdin);
+  const result = compilePaths(paths, { trustDomain: opts.trustDomain, maxFileSize: opts.maxFileSize, analyseOnly: true }, io.stdin);
   try {
     const report = lintReport(result.diagnostics, {
       format: opts.output,

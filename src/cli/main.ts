@@ -5,9 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parseDuration, runCaInit, runCaIssue, runCaRotate } from './ca-command.ts';
+import { readStdinBounded } from '../parser/read-inputs.ts';
 import { runCompile } from './compile-command.ts';
 import { runLint } from './lint-command.ts';
 import { runServeCommand } from './serve-command.ts';
+import { parseByteSize } from './size.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIO } from './io.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -22,7 +24,7 @@ export function defaultIO(): CliIO {
   return {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
-    stdin: () => readFileSync(0, 'utf8'),
+    stdin: readStdinBounded,
     cwd: process.cwd(),
     isTTY: Boolean(process.stdout.isTTY),
     env: process.env,
@@ -51,6 +53,7 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .option('--xds-address <address>', 'xDS server address written into bootstrap.yaml', '127.0.0.1')
     .option('--xds-port <port>', 'xDS server port written into bootstrap.yaml', port, 15128)
     .option('-v, --verbose', 'also print info-level diagnostics')
+    .option('--max-file-size <size>', 'largest input file read (default 16MiB; docs/limits.md)', parseByteSize)
     .addHelpText(
       'after',
       `
@@ -68,6 +71,7 @@ Examples:
     .argument('<paths...>', 'files, directories (recursive) or - for stdin')
     .addOption(new Option('--output <format>', 'report format').choices(['text', 'json', 'sarif', 'github']).default('text'))
     .addOption(new Option('--fail-on <level>', 'exit 1 when a diagnostic is at or above this level').choices(['error', 'warning', 'info']).default('error'))
+    .option('--max-file-size <size>', 'largest input file read (default 16MiB; docs/limits.md)', parseByteSize)
     .option('--suppress <rule>', 'hide a code everywhere (CODE) or on one resource (CODE=Kind/ns/name); repeatable', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--trust-domain <domain>', 'trust domain of identities (default: MeshConfig, else cluster.local)')
     .addHelpText(
@@ -91,6 +95,7 @@ Examples:
     .option('--port <port>', 'xDS (gRPC) port; 0 picks a free one', port, 15128)
     .option('--admin-port <port>', 'HTTP port for /healthz, /readyz, /metrics (default: xDS port + 1)', port)
     .option('--watch', 'recompile when the manifests change and push what changed')
+    .option('--max-file-size <size>', 'largest input file read (default 16MiB; docs/limits.md)', parseByteSize)
     .option('--debounce <ms>', 'with --watch: wait this long after the last change', (v: string) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number of milliseconds');

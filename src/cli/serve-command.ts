@@ -11,6 +11,7 @@ export interface ServeCommandOptions {
   trustDomain?: string;
   logLevel: LogLevel;
   logFormat?: 'json' | 'text';
+  maxFileSize?: number;
   /** The CA directory; with it, xDS requires mTLS and certificates are served over SDS. */
   ca?: string;
   caProvider: 'builtin' | 'file';
@@ -27,7 +28,7 @@ export async function runServeCommand(paths: string[], opts: ServeCommandOptions
     adminPort: opts.adminPort,
     watch: Boolean(opts.watch),
     debounceMs: opts.debounce,
-    compileOptions: { trustDomain: opts.trustDomain },
+    compileOptions: { trustDomain: opts.trustDomain, maxFileSize: opts.maxFileSize },
     ca: opts.ca ? { provider: opts.caProvider, dir: opts.ca, lifetimeMs: opts.certLifetime } : undefined,
     logger: createLogger({ level: opts.logLevel, json: opts.logFormat === undefined ? undefined : opts.logFormat === 'json' }),
   });

@@ -84,12 +84,12 @@ export function compile(inputs: readonly SourceFile[], options: CompileRunOption
 }
 
 /** Reads files, directories and `-` (stdin), then compiles. */
-export function compilePaths(paths: readonly string[], options: CompileRunOptions = {}, stdin?: () => string): CompileResult {
+export function compilePaths(paths: readonly string[], options: CompileRunOptions = {}, stdin?: (maxBytes: number) => string | Buffer): CompileResult {
   const bag = new DiagnosticBag();
   const timings: CompileResult['timings'] = {};
   let inputs: SourceFile[];
   try {
-    inputs = timed(timings, 'read', bag, () => readInputs([...paths], bag, stdin ? { stdin } : undefined));
+    inputs = timed(timings, 'read', bag, () => readInputs([...paths], bag, { stdin, maxFileSize: options.maxFileSize }));
   } catch (err) {
     if (err instanceof InternalError) return finish(bag, [], timings);
     throw err;

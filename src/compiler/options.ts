@@ -6,6 +6,8 @@ export interface CompileOptions {
   readonly xdsPort?: number;
   /** Encode every emitted resource under the real Envoy protos (default true). */
   readonly protoCheck?: boolean;
+  /** Largest input file (and standard input) read, in bytes; default 16 MiB (`--max-file-size`). */
+  readonly maxFileSize?: number;
 }
 
 export const DEFAULT_TRUST_DOMAIN = 'cluster.local';

@@ -171,6 +171,22 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     explanation:
       'Kubernetes ties an EndpointSlice to its Service only through the `kubernetes.io/service-name` label. Without it the addresses cannot be routed to. Add the label with the Service name.',
   },
+  {
+    code: 'SMI1020',
+    name: 'empty-file',
+    level: 'warning',
+    message: 'file holds no documents',
+    explanation:
+      'The file is empty or holds only comments and blank lines. It is often a file truncated by a failed write or an interrupted editor save; `kubectl apply` refuses it ("no objects passed to apply"). Restore its content or remove it.',
+  },
+  {
+    code: 'SMI1021',
+    name: 'too-many-errors',
+    level: 'error',
+    message: 'more than {limit} errors in this file; the rest of it is not read',
+    explanation:
+      'A file this broken is almost certainly not a manifest (a log, a binary-ish dump, a generated file gone wrong). Reading it to the end would only print thousands more errors and cost time; fix the first errors or remove the file.',
+  },
   // ── SMI2xxx: references ─────────────────────────────────────────────────
   {
     code: 'SMI2001',
@@ -412,6 +428,14 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     message: 'proxy {node} rejected {typeUrl} version {version}: {detail}',
     explanation:
       'A proxy refused a configuration (NACK). It keeps the last configuration it accepted, and the server does not resend the same version. This points at a compiler bug or an Envoy version mismatch; report it with the message.',
+  },
+  {
+    code: 'SMI5003',
+    name: 'serve-input-vanished',
+    level: 'error',
+    message: 'no manifests found under {paths}; still serving the snapshot compiled at {version}',
+    explanation:
+      'While serving, the manifest paths came back empty: a directory was removed, replaced or emptied (an interrupted `git checkout`, a ConfigMap volume mid-update, a deploy script). Serving an empty mesh would cut every proxy off, so the server keeps the last good configuration until manifests are back. To really empty the mesh, stop the server.',
   },
   // ── SMI9xxx: internal errors ────────────────────────────────────────────
   {

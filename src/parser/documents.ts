@@ -8,18 +8,35 @@
  * empty documents) are reported here; what the documents mean is parse.ts's business.
  */
 import { isScalar, LineCounter, parseAllDocuments, type Document, type YAMLError } from 'yaml';
-import { diagnostic, type Reporter, type SourcePosition } from '../diagnostics/diagnostic.ts';
+import { diagnostic, type Diagnostic, type Reporter, type SourcePosition } from '../diagnostics/diagnostic.ts';
 import type { FieldPath } from '../ir/types.ts';
 import { fastLoad } from './fast-load.ts';
 import { findOffsets } from './locate.ts';
+import { nestingBeyond } from './nesting.ts';
 import { locateInSpan, type DocumentSpan } from './origin.ts';
 import type { SourceFile } from './source.ts';
-import { contentStart, splitDocuments, type Chunk } from './split.ts';
+import { contentStart, splitDocuments } from './split.ts';
+import { firstAlias, yamlFeatures } from './yaml-features.ts';
 
 /** Aliases a document may expand before we call it a "billion laughs" attack. */
 export const MAX_ALIAS_COUNT = 100;
 /** No Kubernetes object nests this deep; a deeper document is malformed or hostile. */
 export const MAX_DEPTH = 100;
+/**
+ * Nesting the raw-text pre-scan (nesting.ts) lets through to the YAML libraries. Far above
+ * MAX_DEPTH because the scan only estimates; what it stops would exhaust the stack or the heap
+ * of either library (a megabyte of `[` aborts the process), what it passes is checked exactly
+ * after loading.
+ */
+export const MAX_SCAN_DEPTH = 10 * MAX_DEPTH;
+/** Errors one file may report before the rest of it is skipped (SMI1021). */
+export const MAX_ERRORS_PER_FILE = 1000;
+
+/**
+ * A merge key (`<<`) anywhere: js-yaml's core schema reads it as a plain key, `yaml` (with
+ * `merge: true`, as kubectl) merges it, so such documents take the `yaml` path.
+ */
+const MERGE_KEY = /(?:^|[\s{,?])<<[ \t]*:/m;
 
 /** One YAML document, loaded: its value and how to find positions in it. */
 export interface LoadedDocument {
@@ -35,47 +52,88 @@ export interface LoadedDocument {
  * Calls `onDocument` for every document of `file` that loads, with its index in the file
  * (empty documents count). A syntax error ends the file: nothing after it can be trusted.
  */
-export function loadDocuments(file: SourceFile, reporter: Reporter, onDocument: (doc: LoadedDocument, index: number) => void): void {
+export function loadDocuments(
+  file: SourceFile,
+  outer: Reporter,
+  onDocument: (doc: LoadedDocument, index: number, reporter: Reporter) => void,
+): void {
   let index = 0;
+  const reporter = new FileReporter(outer);
   const sink: YamlSink = { reporter, nextIndex: () => index++, document: onDocument };
   const chunks = splitDocuments(file.text);
   if (!chunks) {
-    loadWithYaml(file, file.text, { offset: 0, line: 1 }, sink);
+    const deep = nestingBeyond(file.text, MAX_SCAN_DEPTH);
+    if (deep >= 0) reporter.report(diagnostic('SMI1016', { limit: MAX_DEPTH }, positionIn(file, { start: 0, startLine: 1 }, deep)));
+    else loadWithYaml(file, file.text, { offset: 0, line: 1 }, sink);
+    if (index === 0 && !reporter.stopped) reporter.report(diagnostic('SMI1020', {}, { file: file.path, line: 1, column: 1 }));
     return;
   }
+  // A run of empty documents (`---` after `---`) is one diagnostic, at its first: a file of a
+  // million `---` lines must not become a million diagnostics.
+  let emptyRun = false;
   for (const chunk of chunks) {
+    if (reporter.stopped) return;
     const content = contentStart(file.text, chunk);
     if (content < 0) {
       // A lone `---` is an (empty) document; comments before the first `---` are not.
       if (chunk.marker) {
         sink.nextIndex();
-        reporter.report(diagnostic('SMI1018', {}, { file: file.path, line: chunk.startLine, column: 1 }));
+        if (!emptyRun) reporter.report(diagnostic('SMI1018', {}, { file: file.path, line: chunk.startLine, column: 1 }));
+        emptyRun = true;
       }
       continue;
     }
+    emptyRun = false;
+    const deep = nestingBeyond(file.text, MAX_SCAN_DEPTH, chunk.start, chunk.end);
+    if (deep >= 0) {
+      // Its boundaries are `---` lines, which no content can hide (split.ts): the next document is still trustworthy.
+      sink.nextIndex();
+      reporter.report(diagnostic('SMI1016', { limit: MAX_DEPTH }, positionIn(file, chunk, deep)));
+      continue;
+    }
     const text = file.text.slice(chunk.start, chunk.end);
-    const fast = fastLoad(text, MAX_DEPTH);
+    const fast = MERGE_KEY.test(text) ? undefined : fastLoad(text, MAX_DEPTH);
     if (fast) {
       const span: DocumentSpan = { start: chunk.start, end: chunk.end, startLine: chunk.startLine };
-      const root = positionAfter(file, chunk, content);
+      const root = positionIn(file, chunk, content);
       const doc: LoadedDocument = {
         value: fast.value,
         span,
         root,
         locate: (path) => (path.length === 0 ? { value: root } : locateInSpan(file, span, path)),
       };
-      onDocument(doc, sink.nextIndex());
+      onDocument(doc, sink.nextIndex(), reporter);
     } else if (!loadWithYaml(file, text, { offset: chunk.start, line: chunk.startLine }, sink)) {
       return; // a syntax error: nothing after it in this file can be trusted
     }
   }
+  if (index === 0 && !reporter.stopped) reporter.report(diagnostic('SMI1020', {}, { file: file.path, line: 1, column: 1 }));
 }
 
-/** Position of `offset`, counting lines from the start of its chunk. */
-function positionAfter(file: SourceFile, chunk: Chunk, offset: number): SourcePosition {
-  let line = chunk.startLine;
-  let lineStart = chunk.start;
-  for (let i = file.text.indexOf('\n', chunk.start); i >= 0 && i < offset; i = file.text.indexOf('\n', i + 1)) {
+/**
+ * The reporter one file's diagnostics go through: past MAX_ERRORS_PER_FILE errors it reports
+ * SMI1021 once and drops the rest, and loading stops at the next document.
+ */
+class FileReporter implements Reporter {
+  private errors = 0;
+  stopped = false;
+  constructor(private readonly outer: Reporter) {}
+  report(d: Diagnostic): void {
+    if (this.stopped) return;
+    if (d.level === 'error' && ++this.errors > MAX_ERRORS_PER_FILE) {
+      this.stopped = true;
+      this.outer.report(diagnostic('SMI1021', { limit: MAX_ERRORS_PER_FILE }, d.source));
+      return;
+    }
+    this.outer.report(d);
+  }
+}
+
+/** Position of `offset`, counting lines from `from` (a chunk, or the file's start). */
+function positionIn(file: SourceFile, from: { start: number; startLine: number }, offset: number): SourcePosition {
+  let line = from.startLine;
+  let lineStart = from.start;
+  for (let i = file.text.indexOf('\n', from.start); i >= 0 && i < offset; i = file.text.indexOf('\n', i + 1)) {
     line++;
     lineStart = i + 1;
   }
@@ -83,9 +141,9 @@ function positionAfter(file: SourceFile, chunk: Chunk, offset: number): SourcePo
 }
 
 interface YamlSink {
-  readonly reporter: Reporter;
+  readonly reporter: FileReporter;
   nextIndex(): number;
-  document(doc: LoadedDocument, index: number): void;
+  document(doc: LoadedDocument, index: number, reporter: Reporter): void;
 }
 
 /**
@@ -102,7 +160,8 @@ function loadWithYaml(file: SourceFile, text: string, base: { offset: number; li
   };
   let docs: Document.Parsed[];
   try {
-    docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true }) as Document.Parsed[];
+    // merge: true reads `<<` as kubectl (YAML 1.1) does; SMI1017 says so at each one.
+    docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true }) as Document.Parsed[];
   } catch (e) {
     // The composer recurses per nesting level: absurdly deep input overflows the stack.
     if (e instanceof RangeError) reporter.report(diagnostic('SMI1016', { limit: MAX_DEPTH }, at(0)));
@@ -110,16 +169,21 @@ function loadWithYaml(file: SourceFile, text: string, base: { offset: number; li
     return false;
   }
   for (const doc of docs) {
+    if (reporter.stopped) return false;
     const index = sink.nextIndex();
     const syntax = doc.errors.filter((e) => e.code !== 'DUPLICATE_KEY');
     if (syntax.length > 0) {
       // Later errors in a broken document are mostly echoes of the first; report that one.
-      reporter.report(diagnostic('SMI1001', { detail: errorDetail(syntax[0]) }, at(syntax[0].pos[0])));
+      // The composer recurses per level, and a stack overflow surfaces as a "syntax error".
+      const overflow = syntax.some((e) => /call stack/i.test(e.message));
+      if (overflow) reporter.report(diagnostic('SMI1016', { limit: MAX_DEPTH }, at(syntax[0].pos[0])));
+      else reporter.report(diagnostic('SMI1001', { detail: errorDetail(syntax[0]) }, at(syntax[0].pos[0])));
       return false;
     }
     const duplicates = doc.errors.filter((e) => e.code === 'DUPLICATE_KEY');
     for (const e of duplicates) reporter.report(diagnostic('SMI1011', { key: keyAt(text, e.pos[0]) }, at(e.pos[0])));
     for (const w of doc.warnings) reporter.report(diagnostic('SMI1017', { detail: errorDetail(w) }, at(w.pos[0])));
+    for (const f of yamlFeatures(doc, text)) reporter.report(diagnostic('SMI1017', { detail: f.detail }, at(f.offset)));
     if (duplicates.length > 0) continue; // which value wins is ambiguous: do not guess
     if (isEmpty(doc)) {
       reporter.report(diagnostic('SMI1018', {}, at(doc.range[0])));
@@ -132,7 +196,8 @@ function loadWithYaml(file: SourceFile, text: string, base: { offset: number; li
       value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (e) {
       if (e instanceof RangeError) reporter.report(diagnostic('SMI1016', { limit: MAX_DEPTH }, root));
-      else if (e instanceof ReferenceError) reporter.report(diagnostic('SMI1015', { limit: MAX_ALIAS_COUNT }, root));
+      // At the first alias: that is where the expansion starts, and what to edit.
+      else if (e instanceof ReferenceError) reporter.report(diagnostic('SMI1015', { limit: MAX_ALIAS_COUNT }, at(firstAlias(doc) ?? find([]).value)));
       else reporter.report(diagnostic('SMI1001', { detail: String((e as Error).message ?? e) }, root));
       continue;
     }
@@ -157,6 +222,7 @@ function loadWithYaml(file: SourceFile, text: string, base: { offset: number; li
         },
       },
       index,
+      reporter,
     );
   }
   return true;
@@ -176,6 +242,9 @@ function isEmpty(doc: Document.Parsed): boolean {
 
 /** The key a duplicate-key error points at: up to its `:`, without quotes. */
 function keyAt(text: string, offset: number): string {
+  // A quoted key (JSON) ends at its closing quote, not at the next `: `.
+  const quoted = /^"((?:\\.|[^"\\\n])*)"|^'((?:''|[^'\n])*)'/.exec(text.slice(offset, offset + 256));
+  if (quoted) return quoted[1] ?? quoted[2];
   const end = text.slice(offset, offset + 256).search(/:(\s|$)|\n/);
   const raw = text.slice(offset, end < 0 ? offset + 256 : offset + end).trim();
   return raw.replace(/^(["'])(.*)\1$/, '$2') || '?';

@@ -14,7 +14,7 @@ import { createOrigin } from './origin.ts';
 import { typeName, validateAgainstSchema, type FieldLocator } from './schema.ts';
 import type { SourceFile } from './source.ts';
 
-export { MAX_ALIAS_COUNT, MAX_DEPTH } from './documents.ts';
+export { MAX_ALIAS_COUNT, MAX_DEPTH, MAX_ERRORS_PER_FILE, MAX_SCAN_DEPTH } from './documents.ts';
 
 export interface ManifestDocument {
   /** Path of the file, as in SourceFile.path. */
@@ -30,7 +30,8 @@ export interface ManifestDocument {
 export function parseSources(files: SourceFile[], reporter: Reporter): ManifestDocument[] {
   const out: ManifestDocument[] = [];
   for (const file of files) {
-    loadDocuments(file, reporter, (doc, index) => parseObject({ file, index, doc, reporter, out }, doc.value, []));
+    // The per-file reporter loadDocuments hands over counts errors toward SMI1021.
+    loadDocuments(file, reporter, (doc, index, fileReporter) => parseObject({ file, index, doc, reporter: fileReporter, out }, doc.value, []));
   }
   return out;
 }

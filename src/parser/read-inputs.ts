@@ -4,14 +4,17 @@
  *
  * Anything wrong with a path is a diagnostic; the other paths are still read.
  */
-import { closeSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { closeSync, openSync, readdirSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { diagnostic, type Reporter, type SourcePosition } from '../diagnostics/diagnostic.ts';
 import { STDIN_PATH, type SourceFile } from './source.ts';
 
 export interface ReadInputsOptions {
-  /** Reads standard input; the default reads file descriptor 0. */
-  stdin?: () => string;
+  /**
+   * Reads standard input, at most `maxBytes` bytes (the limit + 1, so that a larger input is
+   * seen as such); the default reads file descriptor 0. Bytes are checked as UTF-8 like files.
+   */
+  stdin?: (maxBytes: number) => string | Buffer;
   /** Largest file accepted, in bytes (default 16 MiB). */
   maxFileSize?: number;
 }
@@ -27,7 +30,7 @@ export function readInputs(paths: string[], reporter: Reporter, opts: ReadInputs
   const seen = new Set<string>();
   for (const path of paths) {
     if (path === '-') {
-      const text = opts.stdin ? opts.stdin() : readStdin(limit, reporter);
+      const text = readStdin(limit, reporter, opts.stdin ?? readStdinBounded);
       if (text !== undefined && checkText(STDIN_PATH, text, reporter)) files.push({ path: STDIN_PATH, text: stripBom(text) });
       continue;
     }
@@ -131,19 +134,51 @@ function readBounded(path: string, limit: number): Buffer {
   }
 }
 
-function readStdin(limit: number, reporter: Reporter): string | undefined {
-  let buffer: Buffer;
+function readStdin(limit: number, reporter: Reporter, read: (maxBytes: number) => string | Buffer): string | undefined {
+  let input: string | Buffer;
   try {
-    buffer = readFileSync(0);
+    input = read(limit + 1);
   } catch (e) {
     reporter.report(unreadable(STDIN_PATH, e));
     return undefined;
   }
-  if (buffer.length > limit) {
-    reporter.report(diagnostic('SMI1014', { size: buffer.length, limit }, { file: STDIN_PATH, line: 1, column: 1 }));
+  const size = typeof input === 'string' ? Buffer.byteLength(input) : input.length;
+  if (size > limit) {
+    // Only limit + 1 bytes were read: the real size is unknown, and "over the limit" is what matters.
+    reporter.report(diagnostic('SMI1014', { size: `more than ${limit}`, limit }, { file: STDIN_PATH, line: 1, column: 1 }));
     return undefined;
   }
-  return decode(STDIN_PATH, buffer, reporter);
+  return typeof input === 'string' ? input : decode(STDIN_PATH, input, reporter);
+}
+
+/**
+ * Reads file descriptor 0 up to `maxBytes`, so that `cat /dev/zero | smi-compile -` stops at
+ * the limit instead of exhausting memory. A non-blocking stdin (some terminals and pipes set
+ * O_NONBLOCK) answers EAGAIN until data arrives; wait a little and retry.
+ */
+export function readStdinBounded(maxBytes: number): Buffer {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const chunk = Buffer.allocUnsafe(1 << 16);
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  while (total < maxBytes) {
+    let n: number;
+    try {
+      n = readSync(0, chunk, 0, Math.min(chunk.length, maxBytes - total), null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') {
+        Atomics.wait(pause, 0, 0, 10);
+        continue;
+      }
+      if (code === 'EOF') break; // Windows reports the end of a pipe this way
+      throw e;
+    }
+    if (n === 0) break;
+    chunks.push(Buffer.from(chunk.subarray(0, n)));
+    total += n;
+  }
+  return Buffer.concat(chunks, total);
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
