@@ -4,6 +4,7 @@
  *
  *   npx tsx bench/compile.ts [SIZES...] [--modes restrictive,permissive] [--repeat 3]
  *       [--format yaml|json] [--json] [--max-output-gb 20] [--heap-mb 8192] [--keep]
+ *   npx tsx bench/compile.ts --table saved.json...   # the table again, from --json outputs
  *
  * SIZES default to 250 1000 5000. For each size and mode the parent generates the mesh
  * (bench/generate-mesh.ts) into a temp directory, then starts `--repeat` children. Each child:
@@ -50,6 +51,8 @@ export interface RunResult {
   readonly phases: Readonly<Record<string, number>>;
   /** KiB, from process.resourceUsage().maxRSS right after the write. */
   readonly maxRssKiB: number;
+  /** KiB, peak RSS right after compile(), before the write: what the compiler itself needed. */
+  readonly rssCompileKiB: number;
   readonly heapUsedMiB: number;
   readonly floor: { readonly readMs: number; readonly parseMs: number; readonly writeMs: number; readonly totalMs: number; readonly bytes: number };
   /** Child process wall time as seen by the parent, including Node and module start-up. */
@@ -122,6 +125,7 @@ async function child(args: { input: string; out: string; services: number; mode:
   const t1 = performance.now();
   const result = api.compile(inputs, {});
   const t2 = performance.now();
+  const rssCompileKiB = process.resourceUsage().maxRSS;
   const hasErrors = result.diagnostics.some((d) => d.level === 'error');
   const written = hasErrors ? { files: 0, bytes: 0 } : api.write(result.proxies, join(args.out, 'compiled'), args.format);
   const t3 = performance.now();
@@ -179,6 +183,7 @@ async function child(args: { input: string; out: string; services: number; mode:
     wallMs: t3 - t0,
     phases,
     maxRssKiB,
+    rssCompileKiB,
     heapUsedMiB,
     floor: { readMs: f1 - f0, parseMs: f2 - f1, writeMs: f3 - f2, totalMs: f3 - f0, bytes: floorBytes },
   };
@@ -238,6 +243,7 @@ function best(runs: RunResult[]) {
     loadMs: min(runs.map((r) => r.loadMs)),
     processMs: min(runs.map((r) => r.processMs ?? 0)),
     maxRssMiB: median(runs.map((r) => r.maxRssKiB / 1024)),
+    rssCompileMiB: median(runs.map((r) => (r.rssCompileKiB ?? 0) / 1024)),
     rssRangeMiB: [min(runs.map((r) => r.maxRssKiB / 1024)), Math.max(...runs.map((r) => r.maxRssKiB / 1024))],
     phases,
   };
@@ -257,7 +263,7 @@ function printTable(summaries: Summary[], repeat: number): void {
   const phaseOrder = ['read', 'parse', 'build', 'passes', 'emit', 'protoCheck', 'other', 'write'];
   const seen = new Set(summaries.flatMap((s) => s.runs.flatMap((r) => Object.keys(r.phases))));
   const phases = [...phaseOrder.filter((p) => seen.has(p)), ...[...seen].filter((p) => !phaseOrder.includes(p)).sort()];
-  const head = ['services', 'mode', 'proxies', 'resources', 'out MB', 'wall ms', 'floor ms', 'wall/floor', 'ms/out MB', 'RSS MiB', ...phases.map((p) => `${p}`), 'fl.parse', 'fl.write'];
+  const head = ['services', 'mode', 'proxies', 'resources', 'out MB', 'wall ms', 'floor ms', 'wall/floor', 'ms/out MB', 'RSS MiB', 'RSS compile', ...phases.map((p) => `${p}`), 'fl.parse', 'fl.write'];
   const rows = [head];
   const notes: string[] = [];
   for (const s of summaries) {
@@ -280,6 +286,7 @@ function printTable(summaries: Summary[], repeat: number): void {
       `${(b.wallMs / b.floorMs).toFixed(2)}×`,
       outMB > 0 ? (b.wallMs / outMB).toFixed(1) : '',
       `${Math.round(b.maxRssMiB)}`,
+      b.rssCompileMiB ? `${Math.round(b.rssCompileMiB)}` : '',
       ...phases.map((p) => (b.phases[p] === undefined ? '' : fmtMs(b.phases[p]))),
       fmtMs(b.floorParseMs),
       fmtMs(b.floorWriteMs),
@@ -290,7 +297,7 @@ function printTable(summaries: Summary[], repeat: number): void {
   }
   console.log(table(rows));
   console.log(
-    `\nbest of ${repeat} fresh processes per row (times), RSS = median peak RSS of the child; wall = read + compile + write in the child,` +
+    `\nbest of ${repeat} fresh processes per row (times), RSS = median peak RSS of the child (RSS compile: the peak before the write); wall = read + compile + write in the child,` +
       ` floor = read + yaml parse + serialise/write of the same bytes. Node ${process.version}.`,
   );
   for (const n of notes) console.log(`note: ${n}`);
@@ -318,8 +325,14 @@ async function parent(argv: string[]): Promise<void> {
     else if (a === '--heap-mb') heapMb = Number(argv[++i]);
     else if (a === '--timeout-s') timeoutMs = Number(argv[++i]) * 1000;
     else if (a === '--keep') keep = true;
-    else {
-      console.error('usage: npx tsx bench/compile.ts [SIZES...] [--modes restrictive,permissive] [--repeat 3] [--format yaml|json] [--json] [--max-output-gb 20] [--heap-mb 8192] [--timeout-s 1200] [--keep]');
+    else if (a === '--table') {
+      // re-print the table of saved `--json` outputs (several files: their rows together)
+      const files = argv.slice(i + 1);
+      const saved = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as { repeat: number; results: Summary[] });
+      printTable(saved.flatMap((s) => s.results), Math.min(...saved.map((s) => s.repeat)));
+      return;
+    } else {
+      console.error('usage: npx tsx bench/compile.ts [SIZES...] [--modes restrictive,permissive] [--repeat 3] [--format yaml|json] [--json] [--max-output-gb 20] [--heap-mb 8192] [--timeout-s 1200] [--keep]  |  --table SAVED.json...');
       process.exit(2);
     }
   }
