@@ -73,7 +73,7 @@ export function sidecarView(proxy: ProxySnapshot, secrets?: SecretSource): View 
  */
 export function proxylessView(snapshot: Snapshot, proxy: ProxySnapshot, interner: ResourceInterner, tlsInstance?: string): View {
   const derive = (typeUrl: string, name: string, build: () => Record<string, unknown> | undefined): EncodedResource | undefined =>
-    memoize(snapshot, `proxyless|${proxy.nodeId}|${typeUrl}|${name}`, () => {
+    memoize(snapshot, `proxyless|${tlsInstance ?? ''}|${proxy.nodeId}|${typeUrl}|${name}`, () => {
       const json = build();
       return json ? interner.internDerived(typeUrl, json as EncodedResource['json']) : undefined;
     });
