@@ -6,6 +6,8 @@ import { existsSync } from 'node:fs';
 import { compilePaths } from '../compiler/compile.ts';
 import { diffTrees, foreignFiles, readTree, renderTree, writeTree, type OutputFormat } from '../compiler/output-tree.ts';
 import { atLeast, formatDiagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
+import type { CaProviderKind } from './ca-command.ts';
+import { compileCertificatesOrReport, privateKeysWarning, withCertificateFiles } from './compile-secrets.ts';
 import { EXIT_FAILURE, EXIT_OK, UsageError, type CliIO } from './io.ts';
 
 export interface CompileCommandOptions {
@@ -17,6 +19,11 @@ export interface CompileCommandOptions {
   xdsAddress?: string;
   xdsPort?: number;
   verbose?: boolean;
+  /** A CA: trust bundles in secrets.yaml; with `emitSecrets`, certificates and keys too (compile-secrets.ts). */
+  ca?: string;
+  caProvider?: CaProviderKind;
+  emitSecrets?: boolean;
+  certLifetime?: number;
   maxFileSize?: number;
 }
 
@@ -36,9 +43,11 @@ function plural(n: number, word: string): string {
   return `${n} ${word.endsWith('y') ? `${word.slice(0, -1)}ies` : `${word}s`}`;
 }
 
-export function runCompile(paths: string[], opts: CompileCommandOptions, io: CliIO): number {
+export async function runCompile(paths: string[], opts: CompileCommandOptions, io: CliIO): Promise<number> {
   if (opts.update && !opts.check) throw new UsageError('--update needs --check GOLDEN_DIR (the tree to update)');
   if (opts.output && opts.check) throw new UsageError('use either -o DIR or --check GOLDEN_DIR, not both');
+  if (opts.emitSecrets && !opts.ca) throw new UsageError('--emit-secrets needs --ca DIR, the CA that signs the certificates');
+  if (opts.emitSecrets && opts.check) throw new UsageError('--emit-secrets cannot be checked against goldens: every run makes new keys');
   if (opts.output && existsSync(opts.output)) {
     const foreign = foreignFiles(opts.output);
     if (foreign.length > 0) {
@@ -61,7 +70,11 @@ export function runCompile(paths: string[], opts: CompileCommandOptions, io: Cli
     io.stderr(`${plural(errors, 'error')}, ${plural(warnings, 'warning')}; nothing written\n`);
     return EXIT_FAILURE;
   }
-  const tree = renderTree(result.proxies, opts.format);
+  const certs = opts.ca
+    ? await compileCertificatesOrReport(result.proxies, { ca: opts.ca, caProvider: opts.caProvider ?? 'builtin', emitSecrets: Boolean(opts.emitSecrets), outDir: opts.output, lifetimeMs: opts.certLifetime }, io.stderr)
+    : undefined;
+  if (opts.ca && !certs) return EXIT_FAILURE;
+  const tree = withCertificateFiles(renderTree(certs?.proxies ?? result.proxies, opts.format), certs?.files);
   const ms = Math.round(performance.now() - t0);
 
   if (opts.check) {
@@ -87,9 +100,10 @@ export function runCompile(paths: string[], opts: CompileCommandOptions, io: Cli
     io.stderr(`compiled ${plural(result.proxies.length, 'proxy')} in ${ms} ms${warnings ? ` with ${plural(warnings, 'warning')}` : ''}; pass -o DIR to write them\n`);
     return EXIT_OK;
   }
-  const written = writeTree(tree, opts.output);
+  const written = writeTree(tree, opts.output, certs?.modes);
   io.stderr(
     `wrote ${plural(result.proxies.length, 'proxy')} (${plural(written.files, 'file')}, ${(written.bytes / 1024).toFixed(1)} KiB) to ${opts.output} in ${ms} ms${warnings ? ` with ${plural(warnings, 'warning')}` : ''}\n`,
   );
+  if (certs && certs.keys > 0) io.stderr(privateKeysWarning(certs, opts.output));
   return EXIT_OK;
 }

@@ -54,6 +54,10 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .option('--xds-port <port>', 'xDS server port written into bootstrap.yaml', port, 15128)
     .option('-v, --verbose', 'also print info-level diagnostics')
     .option('--max-file-size <size>', 'largest input file read (default 16MiB; docs/limits.md)', parseByteSize)
+    .option('--ca <dir>', 'certificate authority: put its trust bundle into the root-cert secrets (public; no keys)')
+    .addOption(new Option('--ca-provider <kind>', 'builtin (ca init) or file (tls.crt, tls.key, ca.crt)').choices(['builtin', 'file']).default('builtin'))
+    .option('--emit-secrets', 'with --ca: also issue each workload a certificate and write its private key (tls.key, mode 0600) beside its config')
+    .option('--cert-lifetime <duration>', 'with --emit-secrets: certificate lifetime', parseDuration, 24 * 3_600_000)
     .addHelpText(
       'after',
       `
@@ -63,7 +67,7 @@ Examples:
   $ smi-compile ./manifests --check golden/ --update
   $ kubectl get svc,deploy,sa,trafficsplits -A -o yaml | smi-compile - -o out`,
     )
-    .action((paths: string[], opts) => setExit(runCompile(paths, opts, io)));
+    .action(async (paths: string[], opts) => setExit(await runCompile(paths, opts, io)));
 
   program
     .command('lint')

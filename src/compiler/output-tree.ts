@@ -15,7 +15,8 @@ export type OutputFormat = 'yaml' | 'json';
 export type OutputTree = ReadonlyMap<string, string>;
 
 const FILE_STEMS = [...XDS_KINDS, 'bootstrap'] as const;
-const OUTPUT_FILE = new RegExp(`^[^/]+/[^/]+/(${FILE_STEMS.join('|')})\\.(yaml|json)$`);
+// tls.crt and tls.key: `compile --emit-secrets` (src/cli/compile-secrets.ts).
+const OUTPUT_FILE = new RegExp(`^[^/]+/[^/]+/((${FILE_STEMS.join('|')})\\.(yaml|json)|tls\\.(crt|key))$`);
 
 /**
  * js-yaml's dumper: five times faster than `yaml`'s stringify on large trees (writing is
@@ -68,7 +69,7 @@ export function foreignFiles(dir: string): string[] {
  * and renamed into place, so a killed compile leaves either the old tree or the new one,
  * never a mix. Stale workload directories disappear with the old tree.
  */
-export function writeTree(tree: OutputTree, outDir: string): { files: number; bytes: number } {
+export function writeTree(tree: OutputTree, outDir: string, modes?: ReadonlyMap<string, number>): { files: number; bytes: number } {
   const target = resolve(outDir);
   const parent = dirname(target);
   mkdirSync(parent, { recursive: true });
@@ -79,7 +80,8 @@ export function writeTree(tree: OutputTree, outDir: string): { files: number; by
   for (const [file, content] of tree) {
     const p = join(staging, ...file.split('/'));
     mkdirSync(dirname(p), { recursive: true });
-    writeFileSync(p, content);
+    // A mode is set at creation (private keys: 0600), so the file is never readable by others.
+    writeFileSync(p, content, { mode: modes?.get(file) ?? 0o666 });
     bytes += Buffer.byteLength(content);
   }
   mkdirSync(staging, { recursive: true }); // an empty mesh still produces an (empty) tree
