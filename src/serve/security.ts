@@ -88,7 +88,6 @@ export interface Security {
   /** Calls `fn` with a predicate telling which streams a certificate or trust-bundle change concerns. */
   onChange(fn: (concerns: (stream: AnyStream) => boolean) => void): void;
   recheck(streams: Iterable<AnyStream>, snapshot: Snapshot): void;
-  describe(): Record<string, unknown>;
   close(): Promise<void>;
 }
 
@@ -154,7 +153,6 @@ export async function startSecurity(opts: CaServeOptions, ctx: { logger: Logger;
       listeners.push(fn);
     },
     recheck: (streams, snapshot) => authorizer.recheck(streams, snapshot),
-    describe: () => ({ provider: provider.kind, dir: opts.dir, roots: provider.trustBundle().roots, identities: manager.size }),
     async close() {
       own.release();
       manager.close();
