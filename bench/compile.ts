@@ -3,7 +3,7 @@
  * run in a fresh child process so that peak RSS belongs to that run alone.
  *
  *   npx tsx bench/compile.ts [SIZES...] [--modes restrictive,permissive] [--repeat 3]
- *       [--format yaml|json] [--json] [--max-output-gb 20] [--heap-mb 8192] [--keep]
+ *       [--format yaml|json] [--json] [--max-output-gb 20] [--heap-mb 8192] [--keep] [--yaml-ast]
  *   npx tsx bench/compile.ts --table saved.json...   # the table again, from --json outputs
  *
  * SIZES default to 250 1000 5000. For each size and mode the parent generates the mesh
@@ -11,9 +11,10 @@
  *   1. reads the input files (fs), compiles them (the compiler's own per-phase timings), and
  *      writes the output tree the way `smi-compile -o` does; records peak RSS right then;
  *   2. measures the FLOOR on the same input and output: the same files read again, parsed
- *      with the same `yaml` library (`parseAllDocuments`, the AST with positions that the
- *      parser needs), and the same resource objects serialised by the same writer
- *      (`yaml` stringify with the compiler's options) and written with plain fs writes.
+ *      with the library the parser uses for clean documents (js-yaml `loadAll`, core schema),
+ *      and the same resource objects serialised by the compiler's own `serialise` (the
+ *      writer's library and options) and written with plain fs writes, same layout.
+ *      `--yaml-ast` also times `yaml`'s parseAllDocuments (AST + positions) as a reference.
  * The floor runs after the compile in the same process, so its libraries are warm: a
  * conservative (low) floor. Times are the best of the repeats; RSS is the median.
  */
@@ -22,6 +23,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import jsyaml from 'js-yaml';
 import { LineCounter, parseAllDocuments, stringify } from 'yaml';
 import { generateMesh, writeMesh } from './generate-mesh.ts';
 
@@ -54,7 +56,15 @@ export interface RunResult {
   /** KiB, peak RSS right after compile(), before the write: what the compiler itself needed. */
   readonly rssCompileKiB: number;
   readonly heapUsedMiB: number;
-  readonly floor: { readonly readMs: number; readonly parseMs: number; readonly writeMs: number; readonly totalMs: number; readonly bytes: number };
+  readonly floor: {
+    readonly readMs: number;
+    readonly parseMs: number;
+    readonly writeMs: number;
+    readonly totalMs: number;
+    readonly bytes: number;
+    /** With --yaml-ast: `yaml` parseAllDocuments (AST + positions) on the same files; a reference, not in the floor. */
+    readonly yamlAstMs?: number;
+  };
   /** Child process wall time as seen by the parent, including Node and module start-up. */
   processMs?: number;
 }
@@ -86,7 +96,7 @@ async function tryImport(rel: string): Promise<Record<string, any> | undefined> 
   return (await import(pathToFileURL(file).href)) as Record<string, any>;
 }
 
-/** Serialise exactly as the compiler's writer does (its function when it exports one). */
+/** Only if the writer exports no `serialise`: what it did before it moved to js-yaml. */
 function fallbackSerialise(value: unknown, format: Format): string {
   if (format === 'json') return `${JSON.stringify(value, null, 2)}\n`;
   return stringify(value, { lineWidth: 0, minContentWidth: 0, aliasDuplicateObjects: false });
@@ -114,7 +124,7 @@ function readInputs(dir: string): { path: string; text: string }[] {
     .map((f) => ({ path: join(dir, f), text: readFileSync(join(dir, f), 'utf8') }));
 }
 
-async function child(args: { input: string; out: string; services: number; mode: Mode; format: Format }): Promise<RunResult> {
+async function child(args: { input: string; out: string; services: number; mode: Mode; format: Format; yamlAst: boolean }): Promise<RunResult> {
   const tLoad = performance.now();
   const api = await loadCompiler();
   const loadMs = performance.now() - tLoad;
@@ -143,9 +153,11 @@ async function child(args: { input: string; out: string; services: number; mode:
   const f0 = performance.now();
   const again = readInputs(args.input);
   const f1 = performance.now();
+  // The parser's fast path (src/parser/fast-load.ts) loads each clean document with js-yaml's
+  // core schema; `yaml` (with positions) only runs for documents that need it. So the floor
+  // is js-yaml on the whole files.
   let docs = 0;
-  // the parser's own call (src/parser/parse.ts): positions need the line counter
-  for (const f of again) docs += parseAllDocuments(f.text, { lineCounter: new LineCounter(), prettyErrors: false, uniqueKeys: true }).length;
+  for (const f of again) jsyaml.loadAll(f.text, (d) => void (docs += d ? 1 : 0), { schema: jsyaml.CORE_SCHEMA });
   const f2 = performance.now();
   let floorBytes = 0;
   const floorDir = join(args.out, 'floor');
@@ -163,6 +175,14 @@ async function child(args: { input: string; out: string; services: number; mode:
   }
   const f3 = performance.now();
   void docs;
+  // Reference, not part of the floor: the same files through `yaml`'s AST with positions
+  // (what the parser falls back to, and what it used to do for every document).
+  let yamlAstMs: number | undefined;
+  if (args.yamlAst) {
+    const y0 = performance.now();
+    for (const f of again) parseAllDocuments(f.text, { lineCounter: new LineCounter(), prettyErrors: false, uniqueKeys: true });
+    yamlAstMs = performance.now() - y0;
+  }
 
   const count = (level: string) => result.diagnostics.filter((d) => d.level === level).length;
   return {
@@ -185,7 +205,7 @@ async function child(args: { input: string; out: string; services: number; mode:
     maxRssKiB,
     rssCompileKiB,
     heapUsedMiB,
-    floor: { readMs: f1 - f0, parseMs: f2 - f1, writeMs: f3 - f2, totalMs: f3 - f0, bytes: floorBytes },
+    floor: { readMs: f1 - f0, parseMs: f2 - f1, writeMs: f3 - f2, totalMs: f3 - f0, bytes: floorBytes, yamlAstMs },
   };
 }
 
@@ -240,6 +260,7 @@ function best(runs: RunResult[]) {
     floorMs: min(runs.map((r) => r.floor.totalMs)),
     floorParseMs: min(runs.map((r) => r.floor.parseMs)),
     floorWriteMs: min(runs.map((r) => r.floor.writeMs)),
+    yamlAstMs: runs.every((r) => r.floor.yamlAstMs !== undefined) ? min(runs.map((r) => r.floor.yamlAstMs!)) : undefined,
     loadMs: min(runs.map((r) => r.loadMs)),
     processMs: min(runs.map((r) => r.processMs ?? 0)),
     maxRssMiB: median(runs.map((r) => r.maxRssKiB / 1024)),
@@ -264,6 +285,8 @@ function printTable(summaries: Summary[], repeat: number): void {
   const seen = new Set(summaries.flatMap((s) => s.runs.flatMap((r) => Object.keys(r.phases))));
   const phases = [...phaseOrder.filter((p) => seen.has(p)), ...[...seen].filter((p) => !phaseOrder.includes(p)).sort()];
   const head = ['services', 'mode', 'proxies', 'resources', 'out MB', 'wall ms', 'floor ms', 'wall/floor', 'ms/out MB', 'RSS MiB', 'RSS compile', ...phases.map((p) => `${p}`), 'fl.parse', 'fl.write'];
+  const withAst = summaries.some((s) => s.runs.length && s.runs.every((r) => r.floor.yamlAstMs !== undefined));
+  if (withAst) head.push('yaml AST');
   const rows = [head];
   const notes: string[] = [];
   for (const s of summaries) {
@@ -290,6 +313,7 @@ function printTable(summaries: Summary[], repeat: number): void {
       ...phases.map((p) => (b.phases[p] === undefined ? '' : fmtMs(b.phases[p]))),
       fmtMs(b.floorParseMs),
       fmtMs(b.floorWriteMs),
+      ...(withAst ? [b.yamlAstMs === undefined ? '' : fmtMs(b.yamlAstMs)] : []),
     ]);
     if (r.diagnostics.error) notes.push(`${s.services} ${s.mode}: ${r.diagnostics.error} errors, output not written: ${r.firstErrors.join('; ')}`);
     if (r.floor.bytes !== r.outputBytes && r.outputBytes) notes.push(`${s.services} ${s.mode}: floor wrote ${r.floor.bytes} bytes, compiler ${r.outputBytes}`);
@@ -298,7 +322,7 @@ function printTable(summaries: Summary[], repeat: number): void {
   console.log(table(rows));
   console.log(
     `\nbest of ${repeat} fresh processes per row (times), RSS = median peak RSS of the child (RSS compile: the peak before the write); wall = read + compile + write in the child,` +
-      ` floor = read + yaml parse + serialise/write of the same bytes. Node ${process.version}.`,
+      ` floor = read + js-yaml load + serialise/write of the same bytes. Node ${process.version}.`,
   );
   for (const n of notes) console.log(`note: ${n}`);
 }
@@ -313,6 +337,7 @@ async function parent(argv: string[]): Promise<void> {
   let heapMb = 8192;
   let timeoutMs = 20 * 60_000;
   let keep = false;
+  let yamlAst = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (/^\d+$/.test(a)) sizes.push(Number(a));
@@ -325,6 +350,7 @@ async function parent(argv: string[]): Promise<void> {
     else if (a === '--heap-mb') heapMb = Number(argv[++i]);
     else if (a === '--timeout-s') timeoutMs = Number(argv[++i]) * 1000;
     else if (a === '--keep') keep = true;
+    else if (a === '--yaml-ast') yamlAst = true;
     else if (a === '--table') {
       // re-print the table of saved `--json` outputs (several files: their rows together)
       const files = argv.slice(i + 1);
@@ -332,7 +358,7 @@ async function parent(argv: string[]): Promise<void> {
       printTable(saved.flatMap((s) => s.results), Math.min(...saved.map((s) => s.repeat)));
       return;
     } else {
-      console.error('usage: npx tsx bench/compile.ts [SIZES...] [--modes restrictive,permissive] [--repeat 3] [--format yaml|json] [--json] [--max-output-gb 20] [--heap-mb 8192] [--timeout-s 1200] [--keep]  |  --table SAVED.json...');
+      console.error('usage: npx tsx bench/compile.ts [SIZES...] [--modes restrictive,permissive] [--repeat 3] [--format yaml|json] [--json] [--max-output-gb 20] [--heap-mb 8192] [--timeout-s 1200] [--keep] [--yaml-ast]  |  --table SAVED.json...');
       process.exit(2);
     }
   }
@@ -368,7 +394,7 @@ async function parent(argv: string[]): Promise<void> {
           const out = join(root, `out-${services}-${mode}`);
           rmSync(out, { recursive: true, force: true });
           try {
-            const r = await runChild(['--input', input, '--out', out, '--services', String(services), '--mode', mode, '--format', format], heapMb, timeoutMs);
+            const r = await runChild(['--input', input, '--out', out, '--services', String(services), '--mode', mode, '--format', format, ...(yamlAst ? ['--yaml-ast'] : [])], heapMb, timeoutMs);
             runs.push(r);
             if (!json) console.error(`  run ${k + 1}: wall ${fmtMs(r.wallMs)}, floor ${fmtMs(r.floor.totalMs)}, RSS ${Math.round(r.maxRssKiB / 1024)} MiB, ${r.proxies} proxies, ${(r.outputBytes / 1e6).toFixed(1)} MB`);
           } catch (err) {
@@ -399,7 +425,14 @@ async function parent(argv: string[]): Promise<void> {
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === '--child') {
     const get = (name: string) => argv[argv.indexOf(name) + 1];
-    const r = await child({ input: get('--input'), out: get('--out'), services: Number(get('--services')), mode: get('--mode') as Mode, format: get('--format') as Format });
+    const r = await child({
+      input: get('--input'),
+      out: get('--out'),
+      services: Number(get('--services')),
+      mode: get('--mode') as Mode,
+      format: get('--format') as Format,
+      yamlAst: argv.includes('--yaml-ast'),
+    });
     process.stdout.write(`${JSON.stringify(r)}\n`);
     return;
   }
