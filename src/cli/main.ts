@@ -57,7 +57,7 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .option('--ca <dir>', 'certificate authority: put its trust bundle into the root-cert secrets (public; no keys)')
     .addOption(new Option('--ca-provider <kind>', 'builtin (ca init) or file (tls.crt, tls.key, ca.crt)').choices(['builtin', 'file']).default('builtin'))
     .option('--emit-secrets', 'with --ca: also issue each workload a certificate and write its private key (tls.key, mode 0600) beside its config')
-    .option('--cert-lifetime <duration>', 'with --emit-secrets: certificate lifetime', parseDuration, 24 * 3_600_000)
+    .addOption(new Option('--cert-lifetime <duration>', 'with --emit-secrets: certificate lifetime (e.g. 6h, 90m)').argParser(parseDuration).default(24 * 3_600_000, '24h'))
     .addHelpText(
       'after',
       `
@@ -108,7 +108,7 @@ Examples:
     .option('--trust-domain <domain>', 'trust domain of identities (default: MeshConfig, else cluster.local)')
     .option('--ca <dir>', 'certificate authority: serve certificates over SDS and accept only mTLS xDS clients with a mesh certificate')
     .addOption(new Option('--ca-provider <kind>', 'builtin: a root from `ca init`; file: an operator\'s CA (tls.crt, tls.key, ca.crt), reloaded on change').choices(['builtin', 'file']).default('builtin'))
-    .option('--cert-lifetime <duration>', 'lifetime of workload certificates, renewed at 2/3 of it', parseDuration, 24 * 3_600_000)
+    .addOption(new Option('--cert-lifetime <duration>', 'lifetime of workload certificates, renewed at 2/3 of it (e.g. 6h, 90m)').argParser(parseDuration).default(24 * 3_600_000, '24h'))
     .addOption(new Option('--log-level <level>', 'least severe log level printed').choices(['debug', 'info', 'warn', 'error']).default('info'))
     .addOption(new Option('--log-format <format>', 'log format (default: json unless stderr is a terminal)').choices(['json', 'text']))
     .addHelpText(
