@@ -75,6 +75,7 @@ export function writeTree(tree: OutputTree, outDir: string, modes?: ReadonlyMap<
   mkdirSync(parent, { recursive: true });
   const staging = join(parent, `.${basename(target)}.tmp-${process.pid}`);
   const retired = join(parent, `.${basename(target)}.old-${process.pid}`);
+  removeLeftovers(parent, basename(target));
   rmSync(staging, { recursive: true, force: true });
   let bytes = 0;
   for (const [file, content] of tree) {
@@ -95,6 +96,37 @@ export function writeTree(tree: OutputTree, outDir: string, modes?: ReadonlyMap<
   renameSync(staging, target);
   if (hadOld) rmSync(retired, { recursive: true, force: true });
   return { files: tree.size, bytes };
+}
+
+/**
+ * A compile killed mid-write (SIGKILL, OOM killer, a CI timeout) leaves its staging directory
+ * `.OUT.tmp-<pid>`, or the retired old tree `.OUT.old-<pid>` when it died between the two
+ * renames. Both are hidden and never mistaken for output, but they would pile up: the next
+ * write removes those whose process is gone. A live pid may be a concurrent compile; leave it.
+ */
+function removeLeftovers(parent: string, base: string): void {
+  const prefix = `.${base}.`;
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(?:tmp|old)-(\d+)$/.exec(name.slice(prefix.length));
+    if (!m || Number(m[1]) === process.pid || isAlive(Number(m[1]))) continue;
+    rmSync(join(parent, name), { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+  }
 }
 
 export interface TreeDifference {

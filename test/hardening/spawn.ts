@@ -1,0 +1,29 @@
+/** Runs the real bin in a child process, with a time limit, and collects what a shell would see. */
+import { spawn } from 'node:child_process';
+
+export const BIN = new URL('../../bin/smi-compile.js', import.meta.url).pathname;
+
+export interface Spawned {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function runBin(args: string[], opts: { stdin?: Buffer | string; nodeArgs?: string[]; timeoutMs?: number } = {}): Promise<Spawned> {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  // The child may stop reading stdin early (a size limit): that is not the test's error.
+  child.stdin.on('error', () => {});
+  child.stdin.end(opts.stdin ?? '');
+  const killer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
+  return new Promise((resolve) =>
+    child.on('close', (code, signal) => {
+      clearTimeout(killer);
+      resolve({ code, signal, stdout, stderr });
+    }),
+  );
+}
