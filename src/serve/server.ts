@@ -17,6 +17,7 @@ import { CertificateError } from '../identity/provider.ts';
 import { startAdmin, type AdminServer } from './admin.ts';
 import { adsServerDefinition } from './ads-service.ts';
 import { DeltaStream } from './delta-stream.ts';
+import { MAX_REQUEST_BYTES } from './limits.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { XdsMetrics } from './metrics.ts';
 import { startSecurity, type CaServeOptions, type Security } from './security.ts';
@@ -220,8 +221,8 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_timeout_ms': 10_000,
     'grpc.http2.min_ping_interval_without_data_ms': 5_000,
-    // A snapshot can be large (a cluster per service): the default 4 MB cap applies to requests only.
-    'grpc.max_receive_message_length': 16 * 1024 * 1024,
+    // Requests only (limits.ts says why 4 MiB); responses, which can be large, are not capped.
+    'grpc.max_receive_message_length': MAX_REQUEST_BYTES,
   });
   server.addService(adsServerDefinition, {
     StreamAggregatedResources: (call: ConstructorParameters<typeof SotwStream>[1]) => {

@@ -19,6 +19,7 @@
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import { diagnostic, formatDiagnostic } from '../diagnostics/diagnostic.ts';
 import type { NodeMessage, StatusMessage } from './ads-service.ts';
+import { clip, MAX_NODE_ID_LENGTH, MAX_TYPES_PER_STREAM } from './limits.ts';
 import type { Logger } from './logger.ts';
 import type { Protocol, XdsMetrics } from './metrics.ts';
 import type { SecretSource } from './secrets.ts';
@@ -105,6 +106,8 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
   protected log: Logger;
   protected readonly nonces: NonceSource;
   protected closed = false;
+  /** The client is not reading: its write buffer is full, and pushes wait for 'drain'. */
+  private draining = false;
 
   constructor(
     protected readonly host: StreamHost,
@@ -147,12 +150,16 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
     if (this.closed) return;
     if (!this.nodeId) this.identify(req.node);
     else if (req.node?.id && req.node.id !== this.nodeId) {
-      this.log.warn('request names another node.id than the stream\'s first request; ignoring it', { got: req.node.id });
+      this.log.warn('request names another node.id than the stream\'s first request; ignoring it', { got: clip(req.node.id, 100) });
     }
     if (!req.typeUrl) throw new StreamClosed(status.INVALID_ARGUMENT, 'every ADS request must carry type_url', 'no-type-url');
     let state = this.types.get(req.typeUrl);
     const firstOfType = !state;
     if (!state) {
+      // Each type costs state and a response: a client inventing type URLs is cut off.
+      if (this.types.size >= MAX_TYPES_PER_STREAM) {
+        throw new StreamClosed(status.INVALID_ARGUMENT, `more than ${MAX_TYPES_PER_STREAM} type URLs on one stream`, 'too-many-types');
+      }
       state = new TypeState(req.typeUrl);
       this.types.set(req.typeUrl, state);
     }
@@ -177,13 +184,13 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
     if (req.errorDetail && (req.errorDetail.code !== 0 || req.errorDetail.message)) {
       state.nacked = true;
       state.nacks += 1;
-      state.lastError = req.errorDetail.message;
+      state.lastError = clip(req.errorDetail.message);
       this.host.metrics.nacks.inc(labels);
       const d = diagnostic('proxy-nack', {
         node: this.nodeId ?? '?',
         typeUrl: state.typeUrl,
         version: state.sentVersion,
-        detail: req.errorDetail.message || `code ${req.errorDetail.code}`,
+        detail: clip(req.errorDetail.message) || `code ${req.errorDetail.code}`,
       });
       this.log.warn(formatDiagnostic(d), { code: d.code, type: shortType(state.typeUrl), version: state.sentVersion, keeps: versionInfo || '(none)' });
     } else {
@@ -206,8 +213,8 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
         'no-node',
       );
     }
-    if (!NODE_ID.test(id)) {
-      throw new StreamClosed(status.INVALID_ARGUMENT, `node.id "${id}" is not "<namespace>/<workload>"`, 'bad-node-id');
+    if (id.length > MAX_NODE_ID_LENGTH || !NODE_ID.test(id)) {
+      throw new StreamClosed(status.INVALID_ARGUMENT, `node.id "${clip(id, 100)}" is not "<namespace>/<workload>"`, 'bad-node-id');
     }
     const snapshot = this.host.current();
     if (!snapshot) {
@@ -237,7 +244,7 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
 
   /** Sends, in PUSH_ORDER, every type whose desired state differs from what the client holds. */
   protected evaluate(): void {
-    if (this.closed || !this.nodeId) return;
+    if (this.closed || !this.nodeId || this.draining) return;
     const snapshot = this.host.current();
     const proxy = snapshot?.proxies.get(this.nodeId);
     if (!snapshot || !proxy) {
@@ -319,7 +326,15 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
   protected write(res: Res, state: TypeState, count: number): void {
     this.host.metrics.responses.inc({ protocol: this.protocol, type: shortType(state.typeUrl) });
     this.host.metrics.resourcesSent.inc({ protocol: this.protocol, type: shortType(state.typeUrl) }, count);
-    this.call.write(res);
+    if (this.call.write(res)) return;
+    // The client is not reading what it is sent. Stop here rather than queue snapshot after
+    // snapshot in its buffer: once it drains, evaluate() sends whatever is current then.
+    this.draining = true;
+    this.log.warn('client is not reading its responses; holding pushes until it does', { queued: this.call.writableLength });
+    this.call.once('drain', () => {
+      this.draining = false;
+      this.onSnapshot();
+    });
   }
 
   /** Ends the stream with a gRPC status the client can read. */

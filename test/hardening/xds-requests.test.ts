@@ -1,0 +1,98 @@
+/**
+ * Hostile and broken ADS requests: each ends (or is ignored) with a clear gRPC status, and
+ * never hurts the server or the other proxies on it. Loopback, ephemeral ports.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { envoyType } from '../../src/envoy/protos.ts';
+import { MAX_REQUEST_BYTES, MAX_TYPES_PER_STREAM } from '../../src/serve/limits.ts';
+import { simpleProxy, testServer, type TestServer } from '../../src/serve/testing.ts';
+import { CDS } from '../../src/serve/type-urls.ts';
+import { metric, sendRawBytes } from './xds-clients.ts';
+
+const NODE = { id: 'ns/a' };
+
+/** A well-behaved proxy on the same server still gets its config. */
+async function stillServes(srv: TestServer): Promise<void> {
+  const s = srv.client().sotw();
+  s.send({ node: NODE, typeUrl: CDS });
+  const r = await s.next();
+  assert.is(r.resources.length, 1);
+  s.close();
+}
+
+test('bytes that are not a DiscoveryRequest end the stream with INTERNAL; the server goes on', async () => {
+  const srv = await testServer([simpleProxy('ns/a', { 'ns/x|80': 100 })]);
+  try {
+    // Field 1 (version_info) as a length-delimited string claiming 100 bytes, with 3 present.
+    const garbage = [Buffer.from([0x0a, 0x64, 0x61, 0x62, 0x63]), Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01])];
+    for (const g of garbage) {
+      const e = await sendRawBytes(srv.target, [g]);
+      assert.is(e?.code, 13, String(e?.details)); // INTERNAL: "Error deserializing request"
+    }
+    // A valid encoding of a request without node: INVALID_ARGUMENT, as a real client would get.
+    const noNode = Buffer.from(envoyType('envoy.service.discovery.v3.DiscoveryRequest').encode({ typeUrl: CDS }).finish());
+    assert.is((await sendRawBytes(srv.target, [noNode]))?.code, 3);
+    await stillServes(srv);
+  } finally {
+    await srv.close();
+  }
+});
+
+test(`a request over ${MAX_REQUEST_BYTES} bytes is RESOURCE_EXHAUSTED before it is decoded`, async () => {
+  const srv = await testServer([simpleProxy('ns/a', { 'ns/x|80': 100 })]);
+  try {
+    const s = srv.client().sotw();
+    const names = Array.from({ length: Math.ceil(MAX_REQUEST_BYTES / 1000) + 10 }, (_, i) => `${i}`.padEnd(1000, 'x'));
+    s.send({ node: NODE, typeUrl: CDS, resourceNames: names });
+    const e = await s.ended();
+    assert.is(e?.code, 8, String(e?.details)); // RESOURCE_EXHAUSTED
+    await stillServes(srv);
+  } finally {
+    await srv.close();
+  }
+});
+
+test('requests before node, and node ids that do not parse, end with INVALID_ARGUMENT and a bounded message', async () => {
+  const srv = await testServer([simpleProxy('ns/a', { 'ns/x|80': 100 })]);
+  try {
+    const c = srv.client();
+    for (const id of ['', 'a/b/c', '/a', 'ns/', '../etc', 'NS/A', 'ns/a b', 'ns/\u00e9', 'x'.repeat(100_000)]) {
+      const s = c.sotw();
+      s.send(id ? { node: { id }, typeUrl: CDS } : { typeUrl: CDS });
+      const e = await s.ended();
+      assert.is(e?.code, 3, `${id.slice(0, 20)}: ${e?.details}`);
+      assert.ok(e!.details.length < 300, `status message of ${e!.details.length} characters`);
+    }
+    // A delta stream whose first request has no node at all, then one with no type_url.
+    const d = c.delta();
+    d.send({ typeUrl: CDS });
+    assert.is((await d.ended())?.code, 3);
+    const t = c.sotw();
+    t.send({ node: NODE, typeUrl: '' });
+    assert.is((await t.ended())?.code, 3);
+    assert.is(await metric(srv.handle, 'streams'), 0);
+    await stillServes(srv);
+  } finally {
+    await srv.close();
+  }
+});
+
+test(`unknown type URLs get an empty answer; more than ${MAX_TYPES_PER_STREAM} types on one stream is INVALID_ARGUMENT`, async () => {
+  const srv = await testServer([simpleProxy('ns/a', { 'ns/x|80': 100 })]);
+  try {
+    const s = srv.client().sotw();
+    s.send({ node: NODE, typeUrl: 'type.googleapis.com/envoy.service.runtime.v3.Runtime' });
+    const r = await s.next();
+    assert.equal([r.typeUrl, r.resources.length], ['type.googleapis.com/envoy.service.runtime.v3.Runtime', 0]);
+    for (let i = 0; i < MAX_TYPES_PER_STREAM + 5; i++) s.send({ typeUrl: `type.example/t${i}` });
+    const e = await s.ended();
+    assert.is(e?.code, 3);
+    assert.match(e!.details, 'type URLs');
+    await stillServes(srv);
+  } finally {
+    await srv.close();
+  }
+});
+
+test.run();
