@@ -3,6 +3,9 @@
  * column, never an exception, a hang or an exhausted heap. (Size and encoding of whole files
  * are in read-inputs.test.ts; the CLI's view of them in test/hardening/.)
  */
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DiagnosticBag, type Diagnostic } from '../diagnostics/diagnostic.ts';
@@ -124,6 +127,24 @@ test('standard input is held to the size limit and to UTF-8 like a file', () => 
   readInputs(['-'], bag, { stdin: (max) => Buffer.alloc(max, 0x20), maxFileSize: 10 });
   assert.equal(where(bag.items), ['<stdin>:1:4 SMI1013', '<stdin>:1:1 SMI1014']);
   assert.is(bag.items[1].message, 'file is more than 10 bytes, over the limit of 10 bytes');
+});
+
+test('a manifest that exists but cannot be read (a symlink loop) is SMI1009; a dangling symlink is skipped', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'smi-hostile-'));
+  try {
+    writeFileSync(join(dir, 'ok.yaml'), NS);
+    symlinkSync(join(dir, 'loop.yaml'), join(dir, 'loop.yaml'));
+    symlinkSync(join(dir, 'nowhere.yaml'), join(dir, 'dangling.yaml'));
+    const bag = new DiagnosticBag();
+    const files = readInputs([dir, join(dir, 'gone')], bag);
+    assert.equal(files.map((f) => f.path), [join(dir, 'ok.yaml')]);
+    assert.equal(bag.items.map((d) => d.message), [
+      `cannot read ${join(dir, 'loop.yaml')}: too many levels of symbolic links`,
+      `cannot read ${join(dir, 'gone')}: no such file or directory`,
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

@@ -43,7 +43,9 @@ export function readInputs(paths: string[], reporter: Reporter, opts: ReadInputs
     }
     if (stats.isDirectory()) {
       const found = manifestsUnder(path, reporter);
-      if (found.length === 0) reporter.report(diagnostic('SMI1012', { path }));
+      // undefined: the directory itself could not be read, which SMI1009 has said already.
+      if (found?.length === 0) reporter.report(diagnostic('SMI1012', { path }));
+      if (!found) continue;
       for (const file of found) readOne(file, limit, reporter, seen, files);
     } else {
       readOne(path, limit, reporter, seen, files);
@@ -57,9 +59,10 @@ export function readInputs(paths: string[], reporter: Reporter, opts: ReadInputs
  * (`.git`, `.github`, editor backups) and `node_modules` are skipped; symlinked
  * directories are followed once each, so a link cycle ends.
  */
-function manifestsUnder(dir: string, reporter: Reporter): string[] {
+function manifestsUnder(dir: string, reporter: Reporter): string[] | undefined {
   const out: string[] = [];
   const visited = new Set<string>();
+  let rootRead = true;
   const walk = (current: string): void => {
     let real: string;
     let names: string[];
@@ -68,6 +71,7 @@ function manifestsUnder(dir: string, reporter: Reporter): string[] {
       names = readdirSync(current);
     } catch (e) {
       reporter.report(unreadable(current, e));
+      if (current === dir) rootRead = false;
       return;
     }
     if (visited.has(real)) return;
@@ -78,15 +82,18 @@ function manifestsUnder(dir: string, reporter: Reporter): string[] {
       let stats: Stats;
       try {
         stats = statSync(path);
-      } catch {
-        continue; // a dangling symlink inside a tree is not worth an error
+      } catch (e) {
+        // A dangling symlink inside a tree is not worth an error; a manifest that exists but
+        // cannot be read (a permission, a symlink loop) is: its resources would silently vanish.
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && MANIFEST_EXTENSION.test(name)) reporter.report(unreadable(path, e));
+        continue;
       }
       if (stats.isDirectory()) walk(path);
       else if (stats.isFile() && MANIFEST_EXTENSION.test(name)) out.push(path);
     }
   };
   walk(dir);
-  return out;
+  return rootRead ? out : undefined;
 }
 
 function readOne(path: string, limit: number, reporter: Reporter, seen: Set<string>, files: SourceFile[]): void {
@@ -246,6 +253,7 @@ function unreadable(path: string, e: unknown): ReturnType<typeof diagnostic> {
     err.code === 'ENOENT' ? 'no such file or directory'
     : err.code === 'EACCES' ? 'permission denied'
     : err.code === 'EISDIR' ? 'is a directory'
+    : err.code === 'ELOOP' ? 'too many levels of symbolic links'
     : err.message;
   return diagnostic('SMI1009', { path, detail });
 }

@@ -157,7 +157,10 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
     }
     let diagnostics = result.diagnostics;
     let next: Snapshot | undefined;
-    if (!diagnostics.some((d) => d.level === 'error')) {
+    // Manifests that vanished (a directory emptied by a checkout or a volume mid-update) are not
+    // an empty mesh to push to every proxy: SMI5003, and the last good snapshot stays.
+    const vanished = current !== undefined && diagnostics.some((d) => d.code === 'SMI1012');
+    if (!vanished && !diagnostics.some((d) => d.level === 'error')) {
       const built = buildSnapshot(result.proxies, interner);
       diagnostics = [...diagnostics, ...built.diagnostics];
       next = built.snapshot;
@@ -168,7 +171,9 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
       metrics.compileSeconds.observe({ result: 'error' }, seconds);
       const errors = diagnostics.filter((d) => d.level === 'error').length;
       if (current) {
-        const d = diagnostic('serve-keeps-last-good', { count: errors, version: current.version });
+        const d = vanished
+          ? diagnostic('serve-input-vanished', { paths: opts.paths.join(', '), version: current.version })
+          : diagnostic('serve-keeps-last-good', { count: errors, version: current.version });
         logger.error(formatDiagnostic(d), { code: d.code, errors });
       } else {
         logger.error(`compile failed with ${errors} error(s); nothing to serve yet`, { errors });
