@@ -20,6 +20,14 @@ export const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
  */
 export const MAX_TYPES_PER_STREAM = 16;
 
+/**
+ * Resource names one stream may subscribe to per type. A proxy names at most what its mesh
+ * has (an EDS subscription per cluster: thousands in a large mesh). Without a bound, a 4 MiB
+ * request of one-letter names would be a million-entry set, and delta subscriptions add up
+ * across requests.
+ */
+export const MAX_NAMES_PER_TYPE = 100_000;
+
 /** A node id is `<namespace>/<workload>`: Kubernetes caps those names at 63 and 253 characters. */
 export const MAX_NODE_ID_LENGTH = 63 + 1 + 253;
 

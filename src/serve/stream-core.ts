@@ -19,7 +19,7 @@
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import { diagnostic, formatDiagnostic } from '../diagnostics/diagnostic.ts';
 import type { NodeMessage, StatusMessage } from './ads-service.ts';
-import { clip, MAX_NODE_ID_LENGTH, MAX_TYPES_PER_STREAM } from './limits.ts';
+import { clip, MAX_NAMES_PER_TYPE, MAX_NODE_ID_LENGTH, MAX_TYPES_PER_STREAM } from './limits.ts';
 import type { Logger } from './logger.ts';
 import type { Protocol, XdsMetrics } from './metrics.ts';
 import type { SecretSource } from './secrets.ts';
@@ -164,6 +164,9 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
       this.types.set(req.typeUrl, state);
     }
     this.handle(req, state, firstOfType);
+    if (state.names.size > MAX_NAMES_PER_TYPE) {
+      throw new StreamClosed(status.INVALID_ARGUMENT, `more than ${MAX_NAMES_PER_TYPE} resource names subscribed for ${clip(req.typeUrl, 100)}`, 'too-many-names');
+    }
     this.evaluate();
   }
 

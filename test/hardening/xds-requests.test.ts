@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { envoyType } from '../../src/envoy/protos.ts';
-import { MAX_REQUEST_BYTES, MAX_TYPES_PER_STREAM } from '../../src/serve/limits.ts';
+import { MAX_NAMES_PER_TYPE, MAX_REQUEST_BYTES, MAX_TYPES_PER_STREAM } from '../../src/serve/limits.ts';
 import { simpleProxy, testServer, type TestServer } from '../../src/serve/testing.ts';
 import { CDS } from '../../src/serve/type-urls.ts';
 import { metric, sendRawBytes } from './xds-clients.ts';
@@ -89,6 +89,23 @@ test(`unknown type URLs get an empty answer; more than ${MAX_TYPES_PER_STREAM} t
     const e = await s.ended();
     assert.is(e?.code, 3);
     assert.match(e!.details, 'type URLs');
+    await stillServes(srv);
+  } finally {
+    await srv.close();
+  }
+});
+
+test(`more than ${MAX_NAMES_PER_TYPE} subscribed names per type is INVALID_ARGUMENT, delta subscriptions added up across requests`, async () => {
+  const srv = await testServer([simpleProxy('ns/a', { 'ns/x|80': 100 })]);
+  try {
+    const d = srv.client().delta();
+    const batch = (k: number) => Array.from({ length: 25_000 }, (_, i) => `c${k}-${i}`);
+    d.send({ node: NODE, typeUrl: CDS, resourceNamesSubscribe: batch(0) });
+    await d.next(); // the names do not exist: removed_resources
+    for (let k = 1; k <= 4; k++) d.send({ typeUrl: CDS, resourceNamesSubscribe: batch(k) });
+    const e = await d.ended();
+    assert.is(e?.code, 3, String(e?.details));
+    assert.match(e!.details, 'resource names');
     await stillServes(srv);
   } finally {
     await srv.close();
