@@ -4,6 +4,7 @@
  *
  *   npx tsx bench/compile.ts [SIZES...] [--modes restrictive,permissive] [--repeat 3]
  *       [--format yaml|json] [--json] [--max-output-gb 20] [--heap-mb 8192] [--keep] [--yaml-ast]
+ *       [--out-dir DIR]   # where inputs and outputs go: /dev/shm (tmpfs) by default
  *   npx tsx bench/compile.ts --table saved.json...   # the table again, from --json outputs
  *
  * SIZES default to 250 1000 5000. For each size and mode the parent generates the mesh
@@ -18,7 +19,7 @@
  * The floor runs after the compile in the same process, so its libraries are warm: a
  * conservative (low) floor. Times are the best of the repeats; RSS is the median.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -47,9 +48,9 @@ export interface RunResult {
   readonly outputBytes: number;
   /** Importing the compiler's modules (tsx transpile included), not part of `wall`. */
   readonly loadMs: number;
-  /** read + compile + write, in the child. */
+  /** read + compile + render + write, in the child (not the untimed flush before the write). */
   readonly wallMs: number;
-  /** read (ours), the compiler's own phases, write (ours). */
+  /** read (ours), the compiler's own phases, render and write (ours). */
   readonly phases: Readonly<Record<string, number>>;
   /** KiB, from process.resourceUsage().maxRSS right after the write. */
   readonly maxRssKiB: number;
@@ -59,7 +60,11 @@ export interface RunResult {
   readonly floor: {
     readonly readMs: number;
     readonly parseMs: number;
+    /** The writer's serialise on every file. */
+    readonly serialiseMs: number;
+    /** mkdir + writeFileSync of those strings. */
     readonly writeMs: number;
+    /** read + parse + serialise + write (the flush between is not counted). */
     readonly totalMs: number;
     readonly bytes: number;
     /** With --yaml-ast: `yaml` parseAllDocuments (AST + positions) on the same files; a reference, not in the floor. */
@@ -79,6 +84,9 @@ interface CompilerApi {
     timings?: Record<string, number>;
   };
   write(proxies: readonly Proxy[], outDir: string, format: Format): { files: number; bytes: number };
+  /** When the writer has two steps (output-tree.ts): serialise everything, then the fs part. */
+  render?(proxies: readonly Proxy[], format: Format): ReadonlyMap<string, string>;
+  writeTree?(tree: ReadonlyMap<string, string>, outDir: string): { files: number; bytes: number };
   serialise(value: unknown, format: Format): string;
 }
 interface Proxy {
@@ -112,10 +120,20 @@ export async function loadCompiler(): Promise<CompilerApi> {
   else if (t?.renderTree && t?.writeTree) write = (proxies, outDir, format) => t.writeTree(t.renderTree(proxies, format), outDir);
   else throw new Error('no writer: neither write-output.ts writeOutput() nor output-tree.ts renderTree()/writeTree()');
   const serialise = (t?.serialise as CompilerApi['serialise'] | undefined) ?? fallbackSerialise;
+  if (!w?.writeOutput && t?.renderTree && t?.writeTree) return { compile: c.compile, write, serialise, render: t.renderTree, writeTree: t.writeTree };
   return { compile: c.compile, write, serialise };
 }
 
 // ── child ────────────────────────────────────────────────────────────────────
+
+/** `sync(1)`: write back dirty pages now, outside any timed section. */
+function flush(): void {
+  try {
+    execFileSync('sync');
+  } catch {
+    // no sync(1): figures just get noisier
+  }
+}
 
 function readInputs(dir: string): { path: string; text: string }[] {
   return readdirSync(dir)
@@ -137,7 +155,21 @@ async function child(args: { input: string; out: string; services: number; mode:
   const t2 = performance.now();
   const rssCompileKiB = process.resourceUsage().maxRSS;
   const hasErrors = result.diagnostics.some((d) => d.level === 'error');
-  const written = hasErrors ? { files: 0, bytes: 0 } : api.write(result.proxies, join(args.out, 'compiled'), args.format);
+  const compiledDir = join(args.out, 'compiled');
+  // The write: serialise (CPU) and the fs part timed apart when the writer has two steps.
+  // Dirty pages of earlier runs are flushed first (untimed) so one run's writeback does not
+  // land on the next one's clock.
+  flush();
+  const t2b = performance.now();
+  let written = { files: 0, bytes: 0 };
+  let renderMs: number | undefined;
+  if (!hasErrors && api.render && api.writeTree) {
+    const tree = api.render(result.proxies, args.format);
+    renderMs = performance.now() - t2b;
+    written = api.writeTree(tree, compiledDir);
+  } else if (!hasErrors) {
+    written = api.write(result.proxies, compiledDir, args.format);
+  }
   const t3 = performance.now();
   const maxRssKiB = process.resourceUsage().maxRSS;
   const heapUsedMiB = process.memoryUsage().heapUsed / 2 ** 20;
@@ -147,7 +179,10 @@ async function child(args: { input: string; out: string; services: number; mode:
   for (const [k, v] of Object.entries(timings)) if (typeof v === 'number') phases[k] = v;
   const inCompile = Object.values(timings).reduce((a, b) => a + (typeof b === 'number' ? b : 0), 0);
   if (t2 - t1 - inCompile > 1) phases.other = t2 - t1 - inCompile; // compile() time no phase claimed
-  phases.write = t3 - t2;
+  if (renderMs !== undefined) phases.render = renderMs;
+  phases.write = t3 - t2b - (renderMs ?? 0);
+  // The compiled tree is not needed any more: free the space (a tmpfs is RAM) before the floor.
+  rmSync(compiledDir, { recursive: true, force: true });
 
   // ── the floor: same bytes in, same bytes out, nothing in between ──
   const f0 = performance.now();
@@ -159,18 +194,24 @@ async function child(args: { input: string; out: string; services: number; mode:
   let docs = 0;
   for (const f of again) jsyaml.loadAll(f.text, (d) => void (docs += d ? 1 : 0), { schema: jsyaml.CORE_SCHEMA });
   const f2 = performance.now();
+  // Serialise every file with the writer's own function, then write them plainly.
+  const texts: [string, string][] = [];
+  for (const p of result.proxies) {
+    const dir = `${p.namespace}/${p.workload}`;
+    for (const kind of XDS_KINDS) texts.push([`${dir}/${kind}.${args.format}`, api.serialise(p.resources[kind] ?? [], args.format)]);
+    texts.push([`${dir}/bootstrap.${args.format}`, api.serialise(p.bootstrap, args.format)]);
+  }
+  const f3a = performance.now();
+  flush();
+  const f3b = performance.now();
   let floorBytes = 0;
   const floorDir = join(args.out, 'floor');
-  for (const p of result.proxies) {
-    const dir = join(floorDir, p.namespace, p.workload);
-    mkdirSync(dir, { recursive: true });
-    for (const kind of XDS_KINDS) {
-      const text = api.serialise(p.resources[kind] ?? [], args.format);
-      writeFileSync(join(dir, `${kind}.${args.format}`), text);
-      floorBytes += Buffer.byteLength(text);
-    }
-    const text = api.serialise(p.bootstrap, args.format);
-    writeFileSync(join(dir, `bootstrap.${args.format}`), text);
+  let lastDir = '';
+  for (const [file, text] of texts) {
+    const path = join(floorDir, file);
+    const dir = dirname(path);
+    if (dir !== lastDir) mkdirSync((lastDir = dir), { recursive: true });
+    writeFileSync(path, text);
     floorBytes += Buffer.byteLength(text);
   }
   const f3 = performance.now();
@@ -200,12 +241,20 @@ async function child(args: { input: string; out: string; services: number; mode:
     outputFiles: written.files,
     outputBytes: written.bytes,
     loadMs,
-    wallMs: t3 - t0,
+    wallMs: t3 - t2b + (t2 - t0),
     phases,
     maxRssKiB,
     rssCompileKiB,
     heapUsedMiB,
-    floor: { readMs: f1 - f0, parseMs: f2 - f1, writeMs: f3 - f2, totalMs: f3 - f0, bytes: floorBytes, yamlAstMs },
+    floor: {
+      readMs: f1 - f0,
+      parseMs: f2 - f1,
+      serialiseMs: f3a - f2,
+      writeMs: f3 - f3b,
+      totalMs: f1 - f0 + (f2 - f1) + (f3a - f2) + (f3 - f3b),
+      bytes: floorBytes,
+      yamlAstMs,
+    },
   };
 }
 
@@ -260,6 +309,7 @@ function best(runs: RunResult[]) {
     floorMs: min(runs.map((r) => r.floor.totalMs)),
     floorParseMs: min(runs.map((r) => r.floor.parseMs)),
     floorWriteMs: min(runs.map((r) => r.floor.writeMs)),
+    floorSerialiseMs: min(runs.map((r) => r.floor.serialiseMs ?? 0)),
     yamlAstMs: runs.every((r) => r.floor.yamlAstMs !== undefined) ? min(runs.map((r) => r.floor.yamlAstMs!)) : undefined,
     loadMs: min(runs.map((r) => r.loadMs)),
     processMs: min(runs.map((r) => r.processMs ?? 0)),
@@ -280,11 +330,11 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')).join('\n');
 }
 
-function printTable(summaries: Summary[], repeat: number): void {
-  const phaseOrder = ['read', 'parse', 'build', 'passes', 'emit', 'protoCheck', 'other', 'write'];
+function printTable(summaries: Summary[], repeat: number, outRoot: string): void {
+  const phaseOrder = ['read', 'parse', 'build', 'passes', 'emit', 'protoCheck', 'other', 'render', 'write'];
   const seen = new Set(summaries.flatMap((s) => s.runs.flatMap((r) => Object.keys(r.phases))));
   const phases = [...phaseOrder.filter((p) => seen.has(p)), ...[...seen].filter((p) => !phaseOrder.includes(p)).sort()];
-  const head = ['services', 'mode', 'proxies', 'resources', 'out MB', 'wall ms', 'floor ms', 'wall/floor', 'ms/out MB', 'RSS MiB', 'RSS compile', ...phases.map((p) => `${p}`), 'fl.parse', 'fl.write'];
+  const head = ['services', 'mode', 'proxies', 'resources', 'out MB', 'wall ms', 'floor ms', 'wall/floor', 'ms/out MB', 'RSS MiB', 'RSS compile', ...phases.map((p) => `${p}`), 'fl.parse', 'fl.serialise', 'fl.write'];
   const withAst = summaries.some((s) => s.runs.length && s.runs.every((r) => r.floor.yamlAstMs !== undefined));
   if (withAst) head.push('yaml AST');
   const rows = [head];
@@ -312,6 +362,7 @@ function printTable(summaries: Summary[], repeat: number): void {
       b.rssCompileMiB ? `${Math.round(b.rssCompileMiB)}` : '',
       ...phases.map((p) => (b.phases[p] === undefined ? '' : fmtMs(b.phases[p]))),
       fmtMs(b.floorParseMs),
+      fmtMs(b.floorSerialiseMs),
       fmtMs(b.floorWriteMs),
       ...(withAst ? [b.yamlAstMs === undefined ? '' : fmtMs(b.yamlAstMs)] : []),
     ]);
@@ -321,8 +372,8 @@ function printTable(summaries: Summary[], repeat: number): void {
   }
   console.log(table(rows));
   console.log(
-    `\nbest of ${repeat} fresh processes per row (times), RSS = median peak RSS of the child (RSS compile: the peak before the write); wall = read + compile + write in the child,` +
-      ` floor = read + js-yaml load + serialise/write of the same bytes. Node ${process.version}.`,
+    `\nbest of ${repeat} fresh processes per row (times), RSS = median peak RSS of the child (RSS compile: the peak before the write); wall = read + compile + render + write in the child,` +
+      ` floor = read + js-yaml load + serialise + write of the same bytes; output under ${outRoot}. Node ${process.version}.`,
   );
   for (const n of notes) console.log(`note: ${n}`);
 }
@@ -338,6 +389,8 @@ async function parent(argv: string[]): Promise<void> {
   let timeoutMs = 20 * 60_000;
   let keep = false;
   let yamlAst = false;
+  // tmpfs by default: this VM's shared disk makes write times vary tenfold from run to run.
+  let outBase = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (/^\d+$/.test(a)) sizes.push(Number(a));
@@ -351,21 +404,22 @@ async function parent(argv: string[]): Promise<void> {
     else if (a === '--timeout-s') timeoutMs = Number(argv[++i]) * 1000;
     else if (a === '--keep') keep = true;
     else if (a === '--yaml-ast') yamlAst = true;
+    else if (a === '--out-dir') outBase = argv[++i];
     else if (a === '--table') {
       // re-print the table of saved `--json` outputs (several files: their rows together)
       const files = argv.slice(i + 1);
-      const saved = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as { repeat: number; results: Summary[] });
-      printTable(saved.flatMap((s) => s.results), Math.min(...saved.map((s) => s.repeat)));
+      const saved = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as { repeat: number; outRoot?: string; results: Summary[] });
+      printTable(saved.flatMap((s) => s.results), Math.min(...saved.map((s) => s.repeat)), [...new Set(saved.map((s) => s.outRoot ?? '?'))].join(', '));
       return;
     } else {
-      console.error('usage: npx tsx bench/compile.ts [SIZES...] [--modes restrictive,permissive] [--repeat 3] [--format yaml|json] [--json] [--max-output-gb 20] [--heap-mb 8192] [--timeout-s 1200] [--keep] [--yaml-ast]  |  --table SAVED.json...');
+      console.error('usage: npx tsx bench/compile.ts [SIZES...] [--modes restrictive,permissive] [--repeat 3] [--format yaml|json] [--json] [--max-output-gb 20] [--heap-mb 8192] [--timeout-s 1200] [--keep] [--yaml-ast] [--out-dir DIR]  |  --table SAVED.json...');
       process.exit(2);
     }
   }
   if (!sizes.length) sizes.push(250, 1000, 5000);
   sizes.sort((a, b) => a - b);
 
-  const root = mkdtempSync(join(tmpdir(), 'smi-bench-compile-'));
+  const root = mkdtempSync(join(outBase, 'smi-bench-compile-'));
   const summaries: Summary[] = [];
   try {
     for (const mode of modes) {
@@ -416,9 +470,9 @@ async function parent(argv: string[]): Promise<void> {
   const order = (s: Summary) => sizes.indexOf(s.services) * 2 + modes.indexOf(s.mode);
   summaries.sort((a, b) => order(a) - order(b));
   if (json) {
-    console.log(JSON.stringify({ node: process.version, repeat, format, results: summaries.map((s) => ({ ...s, best: s.runs.length ? best(s.runs) : undefined })) }, null, 2));
+    console.log(JSON.stringify({ node: process.version, repeat, format, outRoot: outBase, results: summaries.map((s) => ({ ...s, best: s.runs.length ? best(s.runs) : undefined })) }, null, 2));
   } else {
-    printTable(summaries, repeat);
+    printTable(summaries, repeat, outBase);
   }
 }
 
