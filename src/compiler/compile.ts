@@ -3,12 +3,12 @@
  * xDS server are thin shells around it. It never throws for bad input; an exception escaping
  * a stage is a compiler bug and is reported as SMI9002 with the stage it came from.
  */
-import { compareDiagnostics, diagnostic, DiagnosticBag, type Diagnostic } from '../diagnostics/diagnostic.ts';
+import { compareDiagnostics, diagnostic, DiagnosticBag, type Diagnostic, type Reporter } from '../diagnostics/diagnostic.ts';
 import { checkProtos, emitProxy } from '../emit/index.ts';
 import type { ProxyConfig } from '../emit/types.ts';
 import { buildMesh } from '../ir/build/index.ts';
 import type { Mesh } from '../ir/types.ts';
-import { parseSources } from '../parser/parse.ts';
+import { parseSources, type ManifestDocument } from '../parser/parse.ts';
 import { readInputs } from '../parser/read-inputs.ts';
 import type { SourceFile } from '../parser/source.ts';
 import { passContext } from '../passes/context.ts';
@@ -34,6 +34,12 @@ export interface CompileRunOptions extends CompileOptions {
   readonly analyseOnly?: boolean;
 }
 
+/**
+ * The parse stage, replaceable: `serve --watch` passes a per-file cache of it (src/serve/parse-cache.ts)
+ * so that a recompile re-parses only the files that changed. It must behave as `parseSources`.
+ */
+export type SourceParser = (files: SourceFile[], reporter: Reporter) => ManifestDocument[];
+
 class InternalError extends Error {}
 
 function timed<T>(timings: Partial<Record<Phase, number>>, phase: Phase, bag: DiagnosticBag, fn: () => T): T {
@@ -55,10 +61,16 @@ function finish(bag: DiagnosticBag, proxies: readonly ProxyConfig[], timings: Co
   return { proxies, diagnostics, ok: !diagnostics.some((d) => d.level === 'error'), mesh, timings };
 }
 
-function compileWith(bag: DiagnosticBag, timings: CompileResult['timings'], inputs: readonly SourceFile[], options: CompileRunOptions): CompileResult {
+function compileWith(
+  bag: DiagnosticBag,
+  timings: CompileResult['timings'],
+  inputs: readonly SourceFile[],
+  options: CompileRunOptions,
+  parse: SourceParser = parseSources,
+): CompileResult {
   let mesh: PlannedMesh | Mesh | undefined;
   try {
-    const docs = timed(timings, 'parse', bag, () => parseSources([...inputs], bag));
+    const docs = timed(timings, 'parse', bag, () => parse([...inputs], bag));
     const built = timed(timings, 'build', bag, () => buildMesh(docs, bag, { trustDomain: options.trustDomain }));
     mesh = built;
     const texts = new Map(inputs.map((f) => [f.path, f.text]));
@@ -84,7 +96,12 @@ export function compile(inputs: readonly SourceFile[], options: CompileRunOption
 }
 
 /** Reads files, directories and `-` (stdin), then compiles. */
-export function compilePaths(paths: readonly string[], options: CompileRunOptions = {}, stdin?: (maxBytes: number) => string | Buffer): CompileResult {
+export function compilePaths(
+  paths: readonly string[],
+  options: CompileRunOptions = {},
+  stdin?: (maxBytes: number) => string | Buffer,
+  parse?: SourceParser,
+): CompileResult {
   const bag = new DiagnosticBag();
   const timings: CompileResult['timings'] = {};
   let inputs: SourceFile[];
@@ -94,5 +111,5 @@ export function compilePaths(paths: readonly string[], options: CompileRunOption
     if (err instanceof InternalError) return finish(bag, [], timings);
     throw err;
   }
-  return compileWith(bag, timings, inputs, options);
+  return compileWith(bag, timings, inputs, options, parse);
 }

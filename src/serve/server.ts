@@ -18,6 +18,7 @@ import { startAdmin, type AdminServer } from './admin.ts';
 import { adsServerDefinition } from './ads-service.ts';
 import { DeltaStream } from './delta-stream.ts';
 import { MAX_REQUEST_BYTES } from './limits.ts';
+import { ParseCache } from './parse-cache.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { XdsMetrics } from './metrics.ts';
 import { startSecurity, type CaServeOptions, type Security } from './security.ts';
@@ -35,7 +36,12 @@ export const DEFAULT_ADMIN_OFFSET = 1;
 export type Compiler = (
   paths: readonly string[],
   options: CompileOptions,
-) => { readonly proxies: readonly ProxyConfig[]; readonly diagnostics: readonly Diagnostic[] };
+) => {
+  readonly proxies: readonly ProxyConfig[];
+  readonly diagnostics: readonly Diagnostic[];
+  /** Milliseconds per compiler phase, when the compiler reports them. */
+  readonly timings?: Readonly<Partial<Record<string, number>>>;
+};
 
 export interface ServeOptions {
   /** Manifest files and directories, as for `compile`. */
@@ -67,6 +73,23 @@ export interface RecompileOutcome {
   /** Node ids whose resources changed (added and removed ones included). */
   readonly changed: readonly string[];
   readonly diagnostics: readonly Diagnostic[];
+  readonly timings: RecompileTimings;
+}
+
+/** Where a recompile's time went, in milliseconds (also logged with the "serving snapshot" line). */
+export interface RecompileTimings {
+  /** The compiler: read, parse, build, passes, emit. */
+  readonly compile: number;
+  /** The compiler's own phases, when it reports them. */
+  readonly phases: Readonly<Partial<Record<string, number>>>;
+  /** Encoding and interning the proxies' resources. */
+  readonly snapshot: number;
+  /** Finding the proxies whose resources changed. */
+  readonly diff: number;
+  /** Evaluating the affected streams and handing their responses to gRPC. */
+  readonly push: number;
+  /** Streams evaluated for the push. */
+  readonly streams: number;
 }
 
 export interface ServerHandle {
@@ -100,7 +123,9 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
   const logger = opts.logger ?? createLogger();
   const metrics = new XdsMetrics({ processMetrics: opts.processMetrics });
   const interner = new ResourceInterner();
-  const compiler: Compiler = opts.compiler ?? compilePaths;
+  // With --watch, a recompile re-parses only the files that changed (parse-cache.ts).
+  const parseCache = opts.watch && !opts.compiler ? new ParseCache() : undefined;
+  const compiler: Compiler = opts.compiler ?? (parseCache ? (paths, options) => compilePaths(paths, options, undefined, parseCache.parse) : compilePaths);
   /** Open, identified streams, with the flavour label their gauge was raised under (a stream may turn proxyless later). */
   const streams = new Map<AnyStream, string>();
   const perNode = new Map<string, number>();
@@ -155,6 +180,7 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
       // The compiler reports bad input as diagnostics; an exception is a bug, not a reason to stop serving.
       result = { proxies: [], diagnostics: [diagnostic('internal-error', { detail: err instanceof Error ? err.message : String(err) })] };
     }
+    const t1 = performance.now();
     let diagnostics = result.diagnostics;
     let next: Snapshot | undefined;
     // Manifests that vanished (a directory emptied by a checkout or a volume mid-update) are not
@@ -165,7 +191,9 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
       diagnostics = [...diagnostics, ...built.diagnostics];
       next = built.snapshot;
     }
-    const seconds = (performance.now() - t0) / 1000;
+    const t2 = performance.now();
+    const seconds = (t2 - t0) / 1000;
+    const timings = { compile: t1 - t0, phases: result.timings ?? {}, snapshot: t2 - t1, diff: 0, push: 0, streams: 0 };
     logDiagnostics(logger, diagnostics);
     if (!next) {
       metrics.compileSeconds.observe({ result: 'error' }, seconds);
@@ -178,7 +206,7 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
       } else {
         logger.error(`compile failed with ${errors} error(s); nothing to serve yet`, { errors });
       }
-      return { ok: false, changed: [], diagnostics };
+      return { ok: false, changed: [], diagnostics, timings };
     }
     metrics.compileSeconds.observe({ result: 'ok' }, seconds);
     const diff = diffSnapshots(current, next);
@@ -187,6 +215,18 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
     current = next;
     security?.recheck(streams.keys(), next); // a workload whose service account changed must prove it again
     metrics.snapshotServed(next);
+    const t3 = performance.now();
+    // Only proxies whose resources changed are re-evaluated. Proxyless streams always are:
+    // their routes carry their destinations' inbound policy, which lives in other proxies.
+    const affected = new Set(changed);
+    for (const s of [...streams.keys()]) {
+      if (s.flavour !== 'proxyless' && !affected.has(s.nodeId!)) continue;
+      timings.streams += 1;
+      s.onSnapshot();
+    }
+    timings.diff = t3 - t2;
+    timings.push = performance.now() - t3;
+    const ms = (v: number): number => Math.round(v * 10) / 10;
     logger.info(previous?.version === next.version ? 'recompiled: no change' : 'serving snapshot', {
       version: next.version,
       proxies: next.stats.proxies,
@@ -195,12 +235,13 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
       distinct: next.stats.uniqueResources,
       bytes: next.stats.encodedBytes,
       ms: Math.round(seconds * 1000),
+      compileMs: ms(timings.compile),
+      snapshotMs: ms(timings.snapshot),
+      diffMs: ms(timings.diff),
+      pushMs: ms(timings.push),
+      streams: timings.streams,
     });
-    // Only proxies whose resources changed are re-evaluated. Proxyless streams always are:
-    // their routes carry their destinations' inbound policy, which lives in other proxies.
-    const affected = new Set(changed);
-    for (const s of [...streams.keys()]) if (s.flavour === 'proxyless' || affected.has(s.nodeId!)) s.onSnapshot();
-    return { ok: true, version: next.version, changed, diagnostics };
+    return { ok: true, version: next.version, changed, diagnostics, timings };
   }
 
   const first = recompile();
