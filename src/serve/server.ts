@@ -209,6 +209,7 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
       return { ok: false, changed: [], diagnostics, timings };
     }
     metrics.compileSeconds.observe({ result: 'ok' }, seconds);
+    const tDiff = performance.now();
     const diff = diffSnapshots(current, next);
     const changed = [...diff.added, ...diff.changed, ...diff.removed];
     const previous = current;
@@ -224,7 +225,7 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
       timings.streams += 1;
       s.onSnapshot();
     }
-    timings.diff = t3 - t2;
+    timings.diff = t3 - tDiff;
     timings.push = performance.now() - t3;
     const ms = (v: number): number => Math.round(v * 10) / 10;
     logger.info(previous?.version === next.version ? 'recompiled: no change' : 'serving snapshot', {
@@ -236,6 +237,7 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
       bytes: next.stats.encodedBytes,
       ms: Math.round(seconds * 1000),
       compileMs: ms(timings.compile),
+      phases: Object.fromEntries(Object.entries(timings.phases).map(([k, v]) => [k, ms(v ?? 0)])),
       snapshotMs: ms(timings.snapshot),
       diffMs: ms(timings.diff),
       pushMs: ms(timings.push),

@@ -1,0 +1,132 @@
+/**
+ * The xDS server of the serve benchmarks, in a process of its own: `startServer` on
+ * 127.0.0.1, ephemeral ports, reporting to its parent over the IPC channel.
+ *
+ *   node --import tsx [--expose-gc] [--cpu-prof] bench/serve-child.ts '<JSON ServeChildOptions>'
+ *
+ * Messages to the parent: `{ type: 'ready', port, adminPort, startMs }`, then one
+ * `{ type: 'event', msg, at, fields }` for each log record the benchmarks time (a change seen,
+ * a recompile served; `at` = performance.timeOrigin + performance.now(), comparable across
+ * processes on one machine), warnings and errors as `{ type: 'log' }`. Requests from the
+ * parent: `{ id, cmd: 'mem', gc?: boolean }` (process.memoryUsage, after a full GC when asked
+ * and the process runs with --expose-gc, plus open streams and CPU time), `{ id, cmd:
+ * 'heap-snapshot', path }` (v8.writeHeapSnapshot, to see what streams cost), `{ id, cmd: 'stop' }`.
+ */
+import { compilePaths } from '../src/compiler/compile.ts';
+import type { Logger, LogFields } from '../src/serve/logger.ts';
+import { startServer, type ServeOptions } from '../src/serve/server.ts';
+
+export interface ServeChildOptions {
+  readonly paths: string[];
+  readonly watch: boolean;
+  readonly debounceMs?: number;
+  /** Without the per-file parse cache (every recompile parses everything): a before/after figure. */
+  readonly noParseCache?: boolean;
+}
+
+export interface ServeChildMemory {
+  readonly rss: number;
+  /** Peak RSS of the process so far (bytes). */
+  readonly maxRss: number;
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+  readonly external: number;
+  readonly arrayBuffers: number;
+  readonly streams: number;
+  readonly proxies: number;
+  /** process.cpuUsage(), user + system, microseconds. */
+  readonly cpuMicros: number;
+  readonly gc: boolean;
+}
+
+/** Log records the benchmarks time; everything else at info level and below is dropped. */
+const TIMED = new Set(['manifests changed; recompiling', 'serving snapshot', 'recompiled: no change']);
+
+const now = (): number => performance.timeOrigin + performance.now();
+
+function send(message: object): void {
+  process.send?.(message);
+}
+
+class ForwardingLogger implements Logger {
+  constructor(private readonly base: LogFields = {}) {}
+  private record(level: string, msg: string, fields?: LogFields): void {
+    const at = now();
+    if (TIMED.has(msg)) send({ type: 'event', msg, at, fields: { ...fields } });
+    else if (level === 'warn' || level === 'error') send({ type: 'log', level, msg, at, fields: { ...this.base, ...fields } });
+  }
+  debug(): void {}
+  info(msg: string, fields?: LogFields): void {
+    this.record('info', msg, fields);
+  }
+  warn(msg: string, fields?: LogFields): void {
+    this.record('warn', msg, fields);
+  }
+  error(msg: string, fields?: LogFields): void {
+    this.record('error', msg, fields);
+  }
+  child(fields: LogFields): Logger {
+    return new ForwardingLogger({ ...this.base, ...fields });
+  }
+}
+
+async function main(): Promise<void> {
+  const options = JSON.parse(process.argv[2] ?? '{}') as ServeChildOptions;
+  const t0 = performance.now();
+  const serveOptions: ServeOptions = {
+    paths: options.paths,
+    address: '127.0.0.1',
+    port: 0,
+    adminPort: 0,
+    watch: options.watch,
+    debounceMs: options.debounceMs,
+    logger: new ForwardingLogger(),
+    ...(options.noParseCache ? { compiler: compilePaths } : {}),
+  };
+  const server = await startServer(serveOptions);
+  send({ type: 'ready', port: server.port, adminPort: server.adminPort, startMs: performance.now() - t0 });
+
+  const gauge = async (name: 'streams' | 'proxies'): Promise<number> =>
+    (await server.metrics[name].get()).values.reduce((sum, v) => sum + v.value, 0);
+
+  process.on('message', (m: { id: number; cmd: string; gc?: boolean }) => {
+    void (async () => {
+      if (m.cmd === 'mem') {
+        const gc = Boolean(m.gc && typeof globalThis.gc === 'function');
+        if (gc) globalThis.gc!();
+        const u = process.memoryUsage();
+        const cpu = process.cpuUsage();
+        const reply: ServeChildMemory = {
+          rss: u.rss,
+          maxRss: process.resourceUsage().maxRSS * 1024,
+          heapUsed: u.heapUsed,
+          heapTotal: u.heapTotal,
+          external: u.external,
+          arrayBuffers: u.arrayBuffers,
+          streams: await gauge('streams'),
+          proxies: await gauge('proxies'),
+          cpuMicros: cpu.user + cpu.system,
+          gc,
+        };
+        send({ type: 'reply', id: m.id, value: reply });
+      } else if (m.cmd === 'heap-snapshot') {
+        // For finding what the streams cost: v8.writeHeapSnapshot (GC first; pauses the process).
+        const { writeHeapSnapshot } = await import('node:v8');
+        send({ type: 'reply', id: m.id, value: writeHeapSnapshot((m as { path?: string }).path) });
+      } else if (m.cmd === 'stop') {
+        await server.close();
+        send({ type: 'reply', id: m.id, value: true });
+        process.disconnect?.();
+        // --cpu-prof writes its profile on a normal exit.
+        setTimeout(() => process.exit(0), 50).unref();
+      }
+    })();
+  });
+  // The parent went away without asking: do not outlive it.
+  process.on('disconnect', () => void server.close().then(() => process.exit(0)));
+}
+
+main().catch((err: unknown) => {
+  send({ type: 'log', level: 'error', msg: err instanceof Error ? err.stack ?? err.message : String(err), at: now() });
+  process.exit(1);
+});

@@ -1,0 +1,363 @@
+/**
+ * Fan-out benchmark: N concurrent ADS streams against one server process serving the
+ * generated 1,000-service mesh (restrictive, 1,100 workloads), then a change that affects
+ * every proxy, until every stream has ACKed it.
+ *
+ *   npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 3]
+ *       [--clients P] [--per-connection 1] [--window 200] [--debounce 100] [--cpu-prof] [--json]
+ *
+ * - The server: bench/serve-child.ts (`startServer --watch`, 127.0.0.1, ephemeral ports) in its
+ *   own process, a fresh one per stream count; it reports its memory (process.memoryUsage after
+ *   a full GC, RSS as is, peak RSS) and CPU time over IPC.
+ * - The clients: P processes of bench/ads-load-client.ts (default one per 2,500 streams), raw
+ *   state-of-the-world streams that ACK every response; stream i names workload i mod 1,100
+ *   (round-robin, so many streams share a workload), one HTTP/2 connection per stream by
+ *   default, as separate Envoys would have. At most `--window` streams per client process wait
+ *   for their first config at a time.
+ * - The change: one extra TrafficTarget file, `bench-wide.yaml`, whose destination service admits
+ *   one caller in state A and every service account of the mesh in state B. Going A→B gives every
+ *   proxy a new cluster, endpoints, outbound filter chain, virtual host and root certificate
+ *   (and the destination an inbound policy naming everyone); B→A takes them away again
+ *   (make-before-break: the cluster goes after the routes). Runs alternate B, A, B, ...
+ *   A stream is done when the version_info it ACKed for each of the five types is the version
+ *   of its proxy's full set in the new state, computed beforehand in this process with the
+ *   server's own compile and snapshot code (bench/serve-kit.ts `expectedVersions`).
+ *
+ * Figures: server RSS and heap before the streams, with them, and per stream; time to connect
+ * all (every stream holding and having ACKed its first config); per change, the time from the
+ * file write to the last stream done (debounce and recompile included) and from the new
+ * snapshot being served to the last stream done; server CPU and peak RSS. Prints, never asserts.
+ */
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import jsyaml from 'js-yaml';
+import { generateMesh, writeMesh } from './generate-mesh.ts';
+import type { ServeChildMemory } from './serve-child.ts';
+import {
+  expectedVersions,
+  HERE,
+  machine,
+  mib,
+  now,
+  quantiles,
+  scratchDir,
+  sleep,
+  spawnIpc,
+  startServeChild,
+  table,
+  type ExpectedVersions,
+  type IpcChild,
+  type Quantiles,
+  type ServeChild,
+} from './serve-kit.ts';
+
+interface Options {
+  streams: number[];
+  services: number;
+  repeat: number;
+  clients?: number;
+  perConnection: number;
+  window: number;
+  debounceMs: number;
+  cpuProf: boolean;
+  json: boolean;
+  timeoutMs: number;
+}
+
+function usage(msg: string): never {
+  console.error(
+    `${msg}\nusage: npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 3] [--clients P] [--per-connection 1] [--window 200] [--debounce 100] [--timeout 60000] [--cpu-prof] [--json]`,
+  );
+  process.exit(2);
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { streams: [1000, 10000], services: 1000, repeat: 3, perConnection: 1, window: 200, debounceMs: 100, cpuProf: false, json: false, timeoutMs: 60_000 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const num = (): number => {
+      const v = Number(argv[++i]);
+      if (!Number.isFinite(v) || v < 0) usage(`${a} needs a number`);
+      return v;
+    };
+    if (a === '--streams') {
+      o.streams = (argv[++i] ?? '').split(',').map(Number);
+      if (o.streams.some((n) => !Number.isInteger(n) || n < 1 || n > 50_000)) usage('--streams: counts from 1 to 50000, comma-separated');
+    } else if (a === '--services') o.services = num();
+    else if (a === '--repeat') o.repeat = Math.max(1, Math.min(20, Math.floor(num())));
+    else if (a === '--clients') o.clients = Math.max(1, Math.min(16, Math.floor(num())));
+    else if (a === '--per-connection') o.perConnection = Math.max(1, Math.floor(num()));
+    else if (a === '--window') o.window = Math.max(1, Math.floor(num()));
+    else if (a === '--debounce') o.debounceMs = num();
+    else if (a === '--timeout') o.timeoutMs = Math.min(600_000, num());
+    else if (a === '--cpu-prof') o.cpuProf = true;
+    else if (a === '--json') o.json = true;
+    else usage(`unknown argument ${a}`);
+  }
+  return o;
+}
+
+// ── The change ─────────────────────────────────────────────────────────────
+
+const WIDE_FILE = 'bench-wide.yaml';
+
+interface Wide {
+  readonly destination: string;
+  /** File text admitting one caller (A) and everyone (B). */
+  readonly a: string;
+  readonly b: string;
+}
+
+/** A TrafficTarget beside an existing one: same destination and rules, other sources. */
+function wideTarget(dir: string, files: readonly string[]): Wide {
+  const serviceAccounts: { name: string; namespace: string }[] = [];
+  let base: Record<string, any> | undefined;
+  for (const file of files) {
+    for (const doc of jsyaml.loadAll(readFileSync(join(dir, file), 'utf8')) as Record<string, any>[]) {
+      if (doc?.kind === 'ServiceAccount') serviceAccounts.push({ name: doc.metadata.name, namespace: doc.metadata.namespace });
+      // The first TrafficTarget that grants HTTP routes: an ordinary web service.
+      if (!base && doc?.kind === 'TrafficTarget' && doc.spec.rules?.[0]?.kind === 'HTTPRouteGroup') base = doc;
+    }
+  }
+  if (!base) throw new Error('no TrafficTarget with HTTP rules in the generated mesh');
+  const dest = base.spec.destination;
+  const make = (sources: { name: string; namespace: string }[]): string =>
+    jsyaml.dump({
+      apiVersion: base!.apiVersion,
+      kind: 'TrafficTarget',
+      metadata: { name: 'bench-wide', namespace: base!.metadata.namespace },
+      spec: {
+        destination: dest,
+        rules: base!.spec.rules,
+        sources: sources.map((s) => ({ kind: 'ServiceAccount', name: s.name, namespace: s.namespace })),
+      },
+    });
+  const others = serviceAccounts.filter((s) => !(s.name === dest.name && s.namespace === (dest.namespace ?? base!.metadata.namespace)));
+  return { destination: `${dest.namespace ?? base.metadata.namespace}/${dest.name}`, a: make(others.slice(0, 1)), b: make(others) };
+}
+
+// ── One stream count ───────────────────────────────────────────────────────
+
+interface OpenReport {
+  readonly startedAt: number;
+  readonly allReadyAt: number;
+  readonly ready: number;
+  readonly failed: number;
+  readonly failures: string[];
+  readonly connections: number;
+  readonly responses: number;
+  readonly bytes: number;
+}
+
+interface AwaitReport {
+  readonly streams: number;
+  readonly done: number;
+  readonly lastDoneAt: number;
+  readonly doneAt: number[];
+  readonly pushed: number;
+  readonly responses: number;
+  readonly failed: number;
+  readonly notDone: unknown[];
+}
+
+interface ChangeResult {
+  readonly to: 'A' | 'B';
+  readonly streams: number;
+  readonly done: number;
+  readonly failed: number;
+  readonly responses: number;
+  /** From the file write to the last stream done. */
+  readonly writeToAllAckedMs: number;
+  /** From the new snapshot being served (pushes start) to the last stream done. */
+  readonly servedToAllAckedMs: number;
+  readonly doneMs: Quantiles;
+  readonly watchMs: number;
+  readonly compileMs: number;
+  readonly snapshotMs: number;
+  readonly pushMs: number;
+  readonly serverStreamsEvaluated: number;
+  readonly changedProxies: number;
+  readonly serverCpuMs: number;
+  readonly serverAfter: ServeChildMemory;
+  readonly notDone: unknown[];
+}
+
+interface CountResult {
+  readonly streams: number;
+  readonly clients: number;
+  readonly connections: number;
+  readonly connected: number;
+  readonly connectFailures: string[];
+  readonly connectMs: number;
+  readonly initialBytes: number;
+  readonly before: ServeChildMemory;
+  readonly connectedMem: ServeChildMemory;
+  readonly rssPerStreamKiB: number;
+  readonly heapPerStreamKiB: number;
+  readonly changes: ChangeResult[];
+  readonly peakRss: number;
+}
+
+async function measure(o: Options, dir: string, wide: Wide, expected: Record<'A' | 'B', ExpectedVersions>, nodes: string[], n: number, log: (s: string) => void): Promise<CountResult> {
+  writeFileSync(join(dir, WIDE_FILE), wide.a);
+  const server: ServeChild = await startServeChild(
+    { paths: [dir], watch: true, debounceMs: o.debounceMs },
+    { execArgv: o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(HERE, 'profiles')] : [] },
+  );
+  const clients: IpcChild[] = [];
+  try {
+    await sleep(500);
+    const before = await server.memory(true);
+    const p = o.clients ?? Math.max(1, Math.ceil(n / 2500));
+    for (let i = 0; i < p; i++) clients.push(spawnIpc(join(HERE, 'ads-load-client.ts'), [], { label: `client ${i}` }));
+    // Stream i names workload i mod W; client c takes a contiguous share of the streams.
+    const assigned = Array.from({ length: p }, (_, c) => {
+      const from = Math.floor((c * n) / p);
+      const to = Math.floor(((c + 1) * n) / p);
+      return Array.from({ length: to - from }, (_, k) => nodes[(from + k) % nodes.length]);
+    });
+    const target = `127.0.0.1:${server.port}`;
+    const opened = await Promise.all(
+      clients.map((c, i) => c.request<OpenReport>({ cmd: 'open', target, nodes: assigned[i], perConnection: o.perConnection, window: o.window }, 600_000)),
+    );
+    const connectMs = Math.max(...opened.map((r) => r.allReadyAt)) - Math.min(...opened.map((r) => r.startedAt));
+    const connected = opened.reduce((s, r) => s + r.ready, 0);
+    await sleep(1000);
+    const connectedMem = await server.memory(true);
+    log(
+      `${n} streams (${p} client processes, ${opened.reduce((s, r) => s + r.connections, 0)} connections): ${connected} connected and ACKed in ${Math.round(connectMs)} ms; ` +
+        `server RSS ${mib(connectedMem.rss).toFixed(0)} MiB (${mib(before.rss).toFixed(0)} before), heap ${mib(connectedMem.heapUsed).toFixed(0)} MiB (${mib(before.heapUsed).toFixed(0)} before)`,
+    );
+
+    const changes: ChangeResult[] = [];
+    for (let r = 0; r < o.repeat; r++) {
+      const to: 'A' | 'B' = r % 2 === 0 ? 'B' : 'A';
+      const events: { msg: string; at: number; fields: Record<string, any> }[] = [];
+      server.on('event', (m) => void events.push(m as never));
+      await Promise.all(clients.map((c) => c.request({ cmd: 'expect', versions: expected[to] })));
+      const cpu0 = (await server.memory(false)).cpuMicros;
+      await sleep(200);
+      const t0 = now();
+      writeFileSync(join(dir, WIDE_FILE), to === 'B' ? wide.b : wide.a);
+      const reports = await Promise.all(clients.map((c) => c.request<AwaitReport>({ cmd: 'await', timeoutMs: o.timeoutMs }, o.timeoutMs + 30_000)));
+      const after = await server.memory(true);
+      const served = events.find((e) => e.msg === 'serving snapshot' && e.at >= t0);
+      const seen = events.find((e) => e.msg === 'manifests changed; recompiling' && e.at >= t0);
+      const lastDone = Math.max(...reports.map((x) => x.lastDoneAt));
+      const done = reports.reduce((s, x) => s + x.done, 0);
+      const streams = reports.reduce((s, x) => s + x.streams, 0);
+      const f = served?.fields ?? {};
+      const change: ChangeResult = {
+        to,
+        streams,
+        done,
+        failed: reports.reduce((s, x) => s + x.failed, 0),
+        responses: reports.reduce((s, x) => s + x.responses, 0),
+        writeToAllAckedMs: done === streams ? lastDone - t0 : NaN,
+        servedToAllAckedMs: done === streams && served ? lastDone - (served.at - (f.pushMs ?? 0)) : NaN,
+        doneMs: quantiles(reports.flatMap((x) => x.doneAt.map((d) => d - t0))),
+        watchMs: seen ? seen.at - t0 : NaN,
+        compileMs: f.compileMs ?? NaN,
+        snapshotMs: f.snapshotMs ?? NaN,
+        pushMs: f.pushMs ?? NaN,
+        serverStreamsEvaluated: f.streams ?? NaN,
+        changedProxies: f.changed ?? NaN,
+        serverCpuMs: (after.cpuMicros - cpu0) / 1000,
+        serverAfter: after,
+        notDone: reports.flatMap((x) => x.notDone).slice(0, 3),
+      };
+      changes.push(change);
+      log(
+        `  change → ${to}: ${done}/${streams} streams ACKed it; write → all ACKed ${Math.round(change.writeToAllAckedMs)} ms, ` +
+          `served → all ACKed ${Math.round(change.servedToAllAckedMs)} ms (compile ${Math.round(change.compileMs)}, snapshot ${Math.round(change.snapshotMs)}, push loop ${Math.round(change.pushMs)} ms); ` +
+          `${change.responses} responses; server CPU ${Math.round(change.serverCpuMs)} ms, RSS ${mib(after.rss).toFixed(0)} MiB, peak ${mib(after.maxRss).toFixed(0)} MiB`,
+      );
+      await sleep(500);
+    }
+    const final = await server.memory(true);
+    return {
+      streams: n,
+      clients: p,
+      connections: opened.reduce((s, r) => s + r.connections, 0),
+      connected,
+      connectFailures: [...new Set(opened.flatMap((r) => r.failures))],
+      connectMs,
+      initialBytes: opened.reduce((s, r) => s + r.bytes, 0),
+      before,
+      connectedMem,
+      rssPerStreamKiB: (connectedMem.rss - before.rss) / 1024 / n,
+      heapPerStreamKiB: (connectedMem.heapUsed - before.heapUsed) / 1024 / n,
+      changes,
+      peakRss: final.maxRss,
+    };
+  } finally {
+    await Promise.all(clients.map((c) => c.request({ cmd: 'close' }, 30_000).catch(() => c.kill())));
+    await Promise.all(clients.map((c) => Promise.race([c.exited, sleep(10_000).then(() => c.kill())])));
+    await server.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const log = (s: string): void => void (o.json ? process.stderr : process.stdout).write(`${s}\n`);
+  const dir = scratchDir('smi-bench-fanout-');
+  try {
+    const gen = generateMesh({ services: o.services, permissive: false });
+    writeMesh(gen, dir);
+    const wide = wideTarget(dir, gen.files.map((f) => f.path));
+    // The versions every proxy must end up with in each state, computed as the server does.
+    writeFileSync(join(dir, WIDE_FILE), wide.a);
+    const a = expectedVersions([dir]);
+    writeFileSync(join(dir, WIDE_FILE), wide.b);
+    const b = expectedVersions([dir]);
+    const nodes = Object.keys(a).sort();
+    const changedTypes = nodes.reduce((s, nd) => s + Object.keys(a[nd]).filter((t) => a[nd][t] !== b[nd][t]).length, 0);
+    log(
+      `mesh: ${o.services} services, ${nodes.length} workloads, restrictive; change: ${WIDE_FILE} lets ${wide.destination} be called by one service account (A) or all (B): ` +
+        `${nodes.filter((nd) => Object.keys(a[nd]).some((t) => a[nd][t] !== b[nd][t])).length} proxies, ${changedTypes} (proxy, type) pairs change`,
+    );
+    const results: CountResult[] = [];
+    for (const n of o.streams) results.push(await measure(o, dir, wide, { A: a, B: b }, nodes, n, log));
+
+    const m = await machine();
+    if (o.json) {
+      process.stdout.write(`${JSON.stringify({ machine: m, options: o, results }, null, 2)}\n`);
+      return;
+    }
+    log('');
+    log(`machine: ${m.cores} cores, ${m.memGiB} GiB, Node ${m.node}, load ${m.load.join(' ')} (clients and server share the cores)`);
+    const rows: (string | number)[][] = [['streams', ...results.map((r) => String(r.streams))]];
+    const add = (label: string, pick: (r: CountResult) => number): void => void rows.push([label, ...results.map(pick)]);
+    add('connections', (r) => r.connections);
+    add('connected and ACKed', (r) => r.connected);
+    add('time to connect all (ms)', (r) => r.connectMs);
+    add('server RSS before streams (MiB)', (r) => mib(r.before.rss));
+    add('server RSS with streams (MiB)', (r) => mib(r.connectedMem.rss));
+    add('server heap with streams (MiB, after GC)', (r) => mib(r.connectedMem.heapUsed));
+    add('RSS per stream (KiB)', (r) => r.rssPerStreamKiB);
+    add('heap per stream (KiB)', (r) => r.heapPerStreamKiB);
+    add('server peak RSS (MiB)', (r) => mib(r.peakRss));
+    const med = (xs: number[]): number => quantiles(xs).p50;
+    const maxOf = (xs: number[]): number => quantiles(xs).max;
+    add('change: write → all ACKed (ms, median)', (r) => med(r.changes.map((c) => c.writeToAllAckedMs)));
+    add('change: write → all ACKed (ms, worst)', (r) => maxOf(r.changes.map((c) => c.writeToAllAckedMs)));
+    add('  watch (event + debounce)', (r) => med(r.changes.map((c) => c.watchMs)));
+    add('  compile', (r) => med(r.changes.map((c) => c.compileMs)));
+    add('  snapshot', (r) => med(r.changes.map((c) => c.snapshotMs)));
+    add('  push loop (evaluate all, hand to gRPC)', (r) => med(r.changes.map((c) => c.pushMs)));
+    add('change: served → all ACKed (ms, median)', (r) => med(r.changes.map((c) => c.servedToAllAckedMs)));
+    add('change: served → all ACKed (ms, worst)', (r) => maxOf(r.changes.map((c) => c.servedToAllAckedMs)));
+    add('  streams done p50 after write (ms)', (r) => med(r.changes.map((c) => c.doneMs.p50)));
+    add('  responses per change', (r) => med(r.changes.map((c) => c.responses)));
+    add('  server CPU per change (ms)', (r) => med(r.changes.map((c) => c.serverCpuMs)));
+    add('streams that missed a change', (r) => r.changes.reduce((s, c) => s + (c.streams - c.done) + c.failed, 0));
+    log(table(rows));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.stack : err);
+  process.exitCode = 1;
+});
