@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { envoyType } from '../envoy/protos.ts';
-import { encodeAny, encodeDeltaResource, encodeDeltaResponse, encodeSotwResponse } from './ads-service.ts';
+import { encodeAny, encodeDeltaResource, encodeDeltaResponse, encodeSotwBody, encodeSotwResponse } from './ads-service.ts';
 
 const bytes = new Uint8Array([8, 1, 16, 2]);
 
@@ -22,6 +22,13 @@ test('hand-written DiscoveryResponse bytes decode under the real proto', () => {
     nonce: 'n1',
     controlPlane: { identifier: 'cp' },
   });
+});
+
+test('a response from a shared pre-encoded body is the same bytes as one encoded whole', () => {
+  const any = encodeAny('type.googleapis.com/envoy.config.cluster.v3.Cluster', bytes);
+  const whole = encodeSotwResponse({ versionInfo: 'v1', resources: [any, any], typeUrl: 'T', nonce: 'n1', controlPlane: 'cp' });
+  const body = encodeSotwBody('v1', [any, any], 'T');
+  assert.equal(encodeSotwResponse({ versionInfo: 'v1', resources: [], typeUrl: 'T', nonce: 'n1', controlPlane: 'cp', body }), whole);
 });
 
 test('hand-written DeltaDiscoveryResponse bytes decode under the real proto', () => {

@@ -58,6 +58,11 @@ export interface SotwResponse {
   readonly typeUrl: string;
   readonly nonce: string;
   readonly controlPlane?: string;
+  /**
+   * `versionInfo`, `resources` and `typeUrl` already encoded (`encodeSotwBody`), shared by every
+   * stream sent the same set: only the nonce and control plane are written per response.
+   */
+  readonly body?: Uint8Array;
 }
 
 export interface DeltaResponse {
@@ -79,14 +84,26 @@ function writeControlPlane(w: protobuf.Writer, field: number, identifier: string
   w.uint32(ld(field)).fork().uint32(ld(1)).string(identifier).ldelim();
 }
 
-export function encodeSotwResponse(r: SotwResponse): Buffer {
+/** Fields 1 (version_info), 2 (resources) and 4 (type_url) of a DiscoveryResponse. */
+export function encodeSotwBody(versionInfo: string, resources: readonly Uint8Array[], typeUrl: string): Uint8Array {
   const w = protobuf.Writer.create();
-  if (r.versionInfo) w.uint32(ld(1)).string(r.versionInfo);
-  for (const any of r.resources) w.uint32(ld(2)).bytes(any);
-  if (r.typeUrl) w.uint32(ld(4)).string(r.typeUrl);
+  if (versionInfo) w.uint32(ld(1)).string(versionInfo);
+  for (const any of resources) w.uint32(ld(2)).bytes(any);
+  if (typeUrl) w.uint32(ld(4)).string(typeUrl);
+  return w.finish();
+}
+
+export function encodeSotwResponse(r: SotwResponse): Buffer {
+  const body = r.body ?? encodeSotwBody(r.versionInfo, r.resources, r.typeUrl);
+  const w = protobuf.Writer.create();
   if (r.nonce) w.uint32(ld(5)).string(r.nonce);
   writeControlPlane(w, 6, r.controlPlane);
-  return Buffer.from(w.finish());
+  const tail = w.finish();
+  // One copy of the (shared) body per response; protobuf fields may come in any order, but these stay in field order.
+  const out = Buffer.allocUnsafe(body.byteLength + tail.byteLength);
+  out.set(body, 0);
+  out.set(tail, body.byteLength);
+  return out;
 }
 
 export function encodeDeltaResponse(r: DeltaResponse): Buffer {

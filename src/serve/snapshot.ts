@@ -11,7 +11,7 @@
 import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import { encodeProtoJson } from '../envoy/protos.ts';
 import { resourceName, TYPE_URL, XDS_KINDS, type EnvoyResource, type ProxyConfig } from '../emit/types.ts';
-import { encodeAny, encodeDeltaResource } from './ads-service.ts';
+import { encodeAny, encodeDeltaResource, encodeSotwBody } from './ads-service.ts';
 import { contentHash, setVersion } from './versions.ts';
 
 export interface EncodedResource {
@@ -229,6 +229,56 @@ export function diffSnapshots(prev: Snapshot | undefined, next: Snapshot): Snaps
   }
   if (prev) for (const id of prev.proxies.keys()) if (!next.proxies.has(id)) removed.push(id);
   return { changed, added, removed };
+}
+
+/** How a state-of-the-world stream holds a resource it was sent (see stream-core.ts `SentEntry`). */
+export interface SentResource {
+  readonly version: string;
+  readonly resource: EncodedResource;
+}
+
+/**
+ * A proxy's whole set of one type, as every wildcard stream of that proxy gets it: built once
+ * per snapshot and shared by all of them (10,000 streams of 1,100 workloads hash and encode
+ * 5,500 sets, not 50,000), with its version and, on first use, its encoded response body.
+ */
+export interface ResourceSet {
+  readonly resources: ReadonlyMap<string, EncodedResource>;
+  /** The set's version: what a SotW response carrying it says in `version_info`. */
+  readonly version: string;
+  /** By name, the order responses list them in. */
+  readonly sorted: readonly EncodedResource[];
+  /** What a SotW stream records as sent: shared, never modified. */
+  readonly sent: ReadonlyMap<string, SentResource>;
+  /** `version_info`, `resources` and `type_url` of a DiscoveryResponse, encoded once (ads-service.ts). */
+  sotwBody(typeUrl: string): Uint8Array;
+}
+
+const sets = new WeakMap<ReadonlyMap<string, EncodedResource>, ResourceSet>();
+
+/** The shared set of `resources` (a proxy's map of one type, which never changes once built). */
+export function resourceSet(resources: ReadonlyMap<string, EncodedResource>): ResourceSet {
+  let set = sets.get(resources);
+  if (!set) {
+    const sorted = [...resources.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const version = setVersion(sorted);
+    let sent: Map<string, SentResource> | undefined;
+    let body: { typeUrl: string; bytes: Uint8Array } | undefined;
+    set = {
+      resources,
+      version,
+      sorted,
+      get sent() {
+        return (sent ??= new Map(sorted.map((r) => [r.name, { version: r.version, resource: r }])));
+      },
+      sotwBody(typeUrl) {
+        if (body?.typeUrl !== typeUrl) body = { typeUrl, bytes: encodeSotwBody(version, sorted.map((r) => r.any), typeUrl) };
+        return body.bytes;
+      },
+    };
+    sets.set(resources, set);
+  }
+  return set;
 }
 
 /** `fn()` computed once per snapshot and key. */

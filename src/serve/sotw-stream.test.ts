@@ -297,4 +297,28 @@ test('an unencodable resource fails the snapshot with SMI9001, not the server', 
   }
 });
 
+test('streams asking for a proxy\'s whole set, by wildcard or by every name, get the same shared response and its changes', async () => {
+  const srv = await testServer([simpleProxy('ns/a', { 'ns/x|80': 100, 'ns/y|80': 0 })]);
+  try {
+    const wild = srv.client().sotw();
+    const named = srv.client().sotw();
+    wild.send({ node: { id: 'ns/a' }, typeUrl: EDS });
+    named.send({ node: { id: 'ns/a' }, typeUrl: EDS, resourceNames: ['ns/y|80', 'ns/x|80'] });
+    const [w1, n1] = [await wild.next(), await named.next()];
+    assert.equal(names(w1), ['ns/x|80', 'ns/y|80']);
+    assert.is(n1.versionInfo, w1.versionInfo);
+    assert.equal(n1.resources, w1.resources);
+    assert.is.not(n1.nonce, w1.nonce);
+    ack(wild, w1);
+    ack(named, n1, ['ns/y|80', 'ns/x|80']);
+    srv.publish([simpleProxy('ns/a', { 'ns/x|80': 100, 'ns/y|80': 0 }, { 'ns/x|80': ['10.0.0.9:80'] })]);
+    const [w2, n2] = [await wild.next(), await named.next()];
+    assert.is.not(w2.versionInfo, w1.versionInfo);
+    assert.is(n2.versionInfo, w2.versionInfo);
+    assert.equal(n2.resources, w2.resources);
+  } finally {
+    await srv.close();
+  }
+});
+
 test.run();

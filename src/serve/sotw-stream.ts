@@ -9,7 +9,7 @@
 import type { DiscoveryRequest, SotwResponse } from './ads-service.ts';
 import type { Protocol } from './metrics.ts';
 import type { ProxySnapshot } from './snapshot.ts';
-import { AdsStream, type Desired, type TypeState } from './stream-core.ts';
+import { AdsStream, type Desired, type SentEntry, type TypeState } from './stream-core.ts';
 import { shortType } from './type-urls.ts';
 import { setVersion } from './versions.ts';
 
@@ -29,16 +29,9 @@ export class SotwStream extends AdsStream<DiscoveryRequest, SotwResponse> {
     this.noteNames(state.typeUrl, state.names);
   }
 
-  private readonly versions = new WeakMap<Desired, string>();
-
-  /** The content hash of a desired set, computed once per evaluation (hasChange, then send). */
+  /** The content hash of a desired set: the shared set's, or computed once per evaluation (hasChange, then send). */
   private version(desired: Desired): string {
-    let v = this.versions.get(desired);
-    if (v === undefined) {
-      v = setVersion([...desired.resources.values()]);
-      this.versions.set(desired, v);
-    }
-    return v;
+    return desired.set?.version ?? (desired.version ??= setVersion([...desired.resources.values()]));
   }
 
   protected hasChange(state: TypeState, desired: Desired): boolean {
@@ -48,16 +41,26 @@ export class SotwStream extends AdsStream<DiscoveryRequest, SotwResponse> {
   }
 
   protected send(state: TypeState, desired: Desired, _proxy: ProxySnapshot): void {
-    const resources = [...desired.resources.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const set = desired.set;
+    const resources = set?.sorted ?? [...desired.resources.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const versionInfo = this.version(desired);
     const nonce = this.nonces.next();
-    state.sent = new Map(resources.map((r) => [r.name, { version: r.version, resource: r }]));
+    // A shared set is recorded as sent by reference (never modified), not copied per stream.
+    state.sent = set ? (set.sent as Map<string, SentEntry>) : new Map(resources.map((r) => [r.name, { version: r.version, resource: r }]));
     state.sentVersion = versionInfo;
     state.nonce = nonce;
     state.inFlight = true;
     this.log.debug('push', { type: shortType(state.typeUrl), version: versionInfo, resources: resources.length, nonce });
     this.write(
-      { versionInfo, resources: resources.map((r) => r.any), typeUrl: state.typeUrl, nonce, controlPlane: this.host.controlPlane },
+      {
+        versionInfo,
+        resources: set ? [] : resources.map((r) => r.any),
+        typeUrl: state.typeUrl,
+        nonce,
+        controlPlane: this.host.controlPlane,
+        // Encoded once per set, whatever the number of streams it goes to.
+        ...(set ? { body: set.sotwBody(state.typeUrl) } : {}),
+      },
       state,
       resources.length,
     );

@@ -23,7 +23,7 @@ import { clip, MAX_NAMES_PER_TYPE, MAX_NODE_ID_LENGTH, MAX_TYPES_PER_STREAM } fr
 import type { Logger } from './logger.ts';
 import type { Protocol, XdsMetrics } from './metrics.ts';
 import type { SecretSource } from './secrets.ts';
-import type { EncodedResource, ProxySnapshot, ResourceInterner, Snapshot } from './snapshot.ts';
+import type { EncodedResource, ProxySnapshot, ResourceInterner, ResourceSet, Snapshot } from './snapshot.ts';
 import { CDS, EDS, PUSH_ORDER, RDS, ROUTING_TYPES, shortType } from './type-urls.ts';
 import { NonceSource } from './versions.ts';
 import { flavourOfNode, looksProxyless, viewFor, type Flavour, type View } from './views.ts';
@@ -62,7 +62,10 @@ export class TypeState {
   /** SotW legacy wildcard: the first request named nothing, so later empty lists stay wildcard. */
   legacyWildcard = false;
   readonly names = new Set<string>();
-  /** What the client was sent, by name (SotW: the last response; delta: the running state). */
+  /**
+   * What the client was sent, by name (SotW: the last response; delta: the running state). A SotW
+   * stream sent a proxy's whole set holds that set's shared map (`ResourceSet.sent`): never modified.
+   */
   sent = new Map<string, SentEntry>();
   /** SotW `version_info` / delta `system_version_info` of the last response. */
   sentVersion = '';
@@ -81,9 +84,13 @@ export class TypeState {
 }
 
 export interface Desired {
-  readonly resources: Map<string, EncodedResource>;
+  readonly resources: ReadonlyMap<string, EncodedResource>;
   /** Subscribed names that exist neither in the snapshot nor in what the client holds. */
   readonly missing: string[];
+  /** When `resources` is exactly the proxy's shared set of the type (see `View.set`). */
+  readonly set?: ResourceSet;
+  /** SotW: the content hash of `resources`, computed once per evaluation. */
+  version?: string;
 }
 
 export class StreamClosed extends Error {
@@ -198,7 +205,8 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
       this.log.warn(formatDiagnostic(d), { code: d.code, type: shortType(state.typeUrl), version: state.sentVersion, keeps: versionInfo || '(none)' });
     } else {
       state.nacked = false;
-      state.ackedVersion = versionInfo;
+      // The version just sent, as one string shared by every stream sent it (not a copy per stream).
+      state.ackedVersion = versionInfo === state.sentVersion ? state.sentVersion : versionInfo;
       state.acks += 1;
       this.host.metrics.acks.inc(labels);
       this.log.debug('ACK', { type: shortType(state.typeUrl), version: versionInfo });
@@ -253,7 +261,7 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
     if (!snapshot || !proxy) {
       throw new StreamClosed(status.NOT_FOUND, `workload ${this.nodeId} is no longer in the compiled manifests`, 'workload-removed');
     }
-    const view = viewFor(this.flavour ?? 'sidecar', snapshot, proxy, this.host.interner, this.host.secrets);
+    const view = this.viewOf(snapshot, proxy);
     const cache = new Map<TypeState, Desired>();
     let blocked = false;
     for (const state of this.ordered()) {
@@ -269,18 +277,46 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
     }
   }
 
-  private *ordered(): Iterable<TypeState> {
+  /** The stream's view of a snapshot, made once per snapshot (every ACK evaluates the stream). */
+  private view: { snapshot: Snapshot; proxy: ProxySnapshot; flavour: Flavour | undefined; view: View } | undefined;
+
+  private viewOf(snapshot: Snapshot, proxy: ProxySnapshot): View {
+    const v = this.view;
+    if (v?.snapshot === snapshot && v.proxy === proxy && v.flavour === this.flavour) return v.view;
+    const view = viewFor(this.flavour ?? 'sidecar', snapshot, proxy, this.host.interner, this.host.secrets);
+    this.view = { snapshot, proxy, flavour: this.flavour, view };
+    return view;
+  }
+
+  /** `types` in PUSH_ORDER, then the others; rebuilt when a type is added. */
+  private order: TypeState[] | undefined;
+
+  private ordered(): readonly TypeState[] {
+    if (this.order?.length === this.types.size) return this.order;
+    const order: TypeState[] = [];
     for (const t of PUSH_ORDER) {
       const s = this.types.get(t);
-      if (s) yield s;
+      if (s) order.push(s);
     }
-    for (const [t, s] of this.types) if (!PUSH_ORDER.includes(t)) yield s;
+    for (const [t, s] of this.types) if (!PUSH_ORDER.includes(t)) order.push(s);
+    this.order = order;
+    return order;
   }
 
   /** What the client should hold for a type, make-before-break retention included. */
   protected desired(state: TypeState, view: View, cache: Map<TypeState, Desired>): Desired {
     const hit = cache.get(state);
     if (hit) return hit;
+    // A subscription to the proxy's whole set (Envoy's wildcard CDS and LDS, and its EDS, RDS and
+    // SDS names, which are all of the proxy's) gets that set, shared by every stream of the proxy:
+    // no per-stream copy or hash, unless make-before-break still holds a removed cluster in it
+    // (the general path below).
+    const set = view.set?.(state.typeUrl);
+    if (set && coversExactly(state, set) && !this.holdsOutside(state, set)) {
+      const shared: Desired = { resources: set.resources, missing: [], set };
+      cache.set(state, shared);
+      return shared;
+    }
     const resources = new Map<string, EncodedResource>();
     const missing: string[] = [];
     if (state.wildcard) for (const r of view.all(state.typeUrl)) resources.set(r.name, r);
@@ -308,6 +344,13 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
     const desired = { resources, missing };
     cache.set(state, desired);
     return desired;
+  }
+
+  /** A CDS or EDS state holding a sent resource that `set` no longer has (retention may apply). */
+  private holdsOutside(state: TypeState, set: ResourceSet): boolean {
+    if ((state.typeUrl !== CDS && state.typeUrl !== EDS) || state.sent === set.sent) return false;
+    for (const [name, sent] of state.sent) if (sent.resource && !set.resources.has(name)) return true;
+    return false;
   }
 
   /** The proxy has accepted the current listeners and routes (or does not ask for them). */
@@ -364,6 +407,13 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
       }
     }
   }
+}
+
+/** The state asks for exactly the set: a wildcard naming nothing outside it, or every one of its names. */
+function coversExactly(state: TypeState, set: ResourceSet): boolean {
+  if (!state.wildcard && state.names.size !== set.resources.size) return false;
+  for (const name of state.names) if (!set.resources.has(name)) return false;
+  return true;
 }
 
 /** "no workload ns/x in the compiled manifests; workloads in ns: a, b, c". */

@@ -16,7 +16,7 @@ import {
 } from './proxyless.ts';
 import { grpcServerListener, grpcServerRouteConfiguration, parseServerListenerName } from './proxyless-server.ts';
 import { withClientTls } from './proxyless-tls.ts';
-import { memoize, type EncodedResource, type ProxySnapshot, type ResourceInterner, type Snapshot } from './snapshot.ts';
+import { memoize, resourceSet, type EncodedResource, type ProxySnapshot, type ResourceInterner, type ResourceSet, type Snapshot } from './snapshot.ts';
 import type { SecretSource } from './secrets.ts';
 import { CDS, EDS, LDS, RDS, SDS } from './type-urls.ts';
 
@@ -27,6 +27,11 @@ export interface View {
   get(typeUrl: string, name: string): EncodedResource | undefined;
   /** Every resource of the type: what a wildcard subscription gets. */
   all(typeUrl: string): Iterable<EncodedResource>;
+  /**
+   * The same as `all`, as a set shared by every stream of the proxy (snapshot.ts `resourceSet`),
+   * where the view can share it: undefined otherwise.
+   */
+  set?(typeUrl: string): ResourceSet | undefined;
 }
 
 /**
@@ -63,6 +68,11 @@ export function sidecarView(proxy: ProxySnapshot, secrets?: SecretSource): View 
       const own = proxy.resources.get(typeUrl);
       if (!own || !secrets || typeUrl !== SDS) return own?.values() ?? [];
       return [...own.keys()].map((n) => get(typeUrl, n)).filter((r): r is EncodedResource => r !== undefined);
+    },
+    // With a CA, secrets are filled in per proxy and change with renewals: not a shared set.
+    set: (typeUrl) => {
+      const own = proxy.resources.get(typeUrl);
+      return own && !(secrets && typeUrl === SDS) ? resourceSet(own) : undefined;
     },
   };
 }
