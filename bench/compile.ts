@@ -5,6 +5,8 @@
  *   npx tsx bench/compile.ts [SIZES...] [--modes restrictive,permissive] [--repeat 3]
  *       [--format yaml|json] [--json] [--max-output-gb 20] [--heap-mb 8192] [--keep] [--yaml-ast]
  *       [--out-dir DIR]   # where inputs and outputs go: /dev/shm (tmpfs) by default
+ *       [--no-write]      # compile only (no render, write, or floor serialise/write): for
+ *                         # sizes whose output tree does not fit in memory or on disk
  *   npx tsx bench/compile.ts --table saved.json...   # the table again, from --json outputs
  *
  * SIZES default to 250 1000 5000. For each size and mode the parent generates the mesh
@@ -142,7 +144,7 @@ function readInputs(dir: string): { path: string; text: string }[] {
     .map((f) => ({ path: join(dir, f), text: readFileSync(join(dir, f), 'utf8') }));
 }
 
-async function child(args: { input: string; out: string; services: number; mode: Mode; format: Format; yamlAst: boolean }): Promise<RunResult> {
+async function child(args: { input: string; out: string; services: number; mode: Mode; format: Format; yamlAst: boolean; noWrite: boolean }): Promise<RunResult> {
   const tLoad = performance.now();
   const api = await loadCompiler();
   const loadMs = performance.now() - tLoad;
@@ -163,7 +165,9 @@ async function child(args: { input: string; out: string; services: number; mode:
   const t2b = performance.now();
   let written = { files: 0, bytes: 0 };
   let renderMs: number | undefined;
-  if (!hasErrors && api.render && api.writeTree) {
+  if (args.noWrite) {
+    // compile only: the output of this size does not fit (see --no-write)
+  } else if (!hasErrors && api.render && api.writeTree) {
     const tree = api.render(result.proxies, args.format);
     renderMs = performance.now() - t2b;
     written = api.writeTree(tree, compiledDir);
@@ -196,7 +200,7 @@ async function child(args: { input: string; out: string; services: number; mode:
   const f2 = performance.now();
   // Serialise every file with the writer's own function, then write them plainly.
   const texts: [string, string][] = [];
-  for (const p of result.proxies) {
+  for (const p of args.noWrite ? [] : result.proxies) {
     const dir = `${p.namespace}/${p.workload}`;
     for (const kind of XDS_KINDS) texts.push([`${dir}/${kind}.${args.format}`, api.serialise(p.resources[kind] ?? [], args.format)]);
     texts.push([`${dir}/bootstrap.${args.format}`, api.serialise(p.bootstrap, args.format)]);
@@ -353,10 +357,10 @@ function printTable(summaries: Summary[], repeat: number, outRoot: string): void
       s.mode,
       String(r.proxies),
       String(r.resources),
-      outMB.toFixed(1),
+      outMB > 0 ? outMB.toFixed(1) : 'not written',
       fmtMs(b.wallMs),
       fmtMs(b.floorMs),
-      `${(b.wallMs / b.floorMs).toFixed(2)}×`,
+      outMB > 0 ? `${(b.wallMs / b.floorMs).toFixed(2)}×` : '',
       outMB > 0 ? (b.wallMs / outMB).toFixed(1) : '',
       `${Math.round(b.maxRssMiB)}`,
       b.rssCompileMiB ? `${Math.round(b.rssCompileMiB)}` : '',
@@ -389,6 +393,7 @@ async function parent(argv: string[]): Promise<void> {
   let timeoutMs = 20 * 60_000;
   let keep = false;
   let yamlAst = false;
+  let noWrite = false;
   // tmpfs by default: this VM's shared disk makes write times vary tenfold from run to run.
   let outBase = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
   for (let i = 0; i < argv.length; i++) {
@@ -405,6 +410,7 @@ async function parent(argv: string[]): Promise<void> {
     else if (a === '--keep') keep = true;
     else if (a === '--yaml-ast') yamlAst = true;
     else if (a === '--out-dir') outBase = argv[++i];
+    else if (a === '--no-write') noWrite = true;
     else if (a === '--table') {
       // re-print the table of saved `--json` outputs (several files: their rows together)
       const files = argv.slice(i + 1);
@@ -412,7 +418,7 @@ async function parent(argv: string[]): Promise<void> {
       printTable(saved.flatMap((s) => s.results), Math.min(...saved.map((s) => s.repeat)), [...new Set(saved.map((s) => s.outRoot ?? '?'))].join(', '));
       return;
     } else {
-      console.error('usage: npx tsx bench/compile.ts [SIZES...] [--modes restrictive,permissive] [--repeat 3] [--format yaml|json] [--json] [--max-output-gb 20] [--heap-mb 8192] [--timeout-s 1200] [--keep] [--yaml-ast] [--out-dir DIR]  |  --table SAVED.json...');
+      console.error('usage: npx tsx bench/compile.ts [SIZES...] [--modes restrictive,permissive] [--repeat 3] [--format yaml|json] [--json] [--max-output-gb 20] [--heap-mb 8192] [--timeout-s 1200] [--keep] [--yaml-ast] [--out-dir DIR] [--no-write]  |  --table SAVED.json...');
       process.exit(2);
     }
   }
@@ -427,7 +433,7 @@ async function parent(argv: string[]): Promise<void> {
       for (const services of sizes) {
         // Output grows with proxies × what each may reach: estimate from the smaller sizes
         // already run and skip a size whose output would not fit.
-        if (done.length) {
+        if (done.length && !noWrite) {
           const last = done[done.length - 1];
           const prev = done.length > 1 ? done[done.length - 2] : undefined;
           const k = prev && prev.bytes > 0 && last.bytes > 0 ? Math.log(last.bytes / prev.bytes) / Math.log(last.services / prev.services) : mode === 'permissive' ? 2 : 1;
@@ -448,7 +454,7 @@ async function parent(argv: string[]): Promise<void> {
           const out = join(root, `out-${services}-${mode}`);
           rmSync(out, { recursive: true, force: true });
           try {
-            const r = await runChild(['--input', input, '--out', out, '--services', String(services), '--mode', mode, '--format', format, ...(yamlAst ? ['--yaml-ast'] : [])], heapMb, timeoutMs);
+            const r = await runChild(['--input', input, '--out', out, '--services', String(services), '--mode', mode, '--format', format, ...(yamlAst ? ['--yaml-ast'] : []), ...(noWrite ? ['--no-write'] : [])], heapMb, timeoutMs);
             runs.push(r);
             if (!json) console.error(`  run ${k + 1}: wall ${fmtMs(r.wallMs)}, floor ${fmtMs(r.floor.totalMs)}, RSS ${Math.round(r.maxRssKiB / 1024)} MiB, ${r.proxies} proxies, ${(r.outputBytes / 1e6).toFixed(1)} MB`);
           } catch (err) {
@@ -470,7 +476,7 @@ async function parent(argv: string[]): Promise<void> {
   const order = (s: Summary) => sizes.indexOf(s.services) * 2 + modes.indexOf(s.mode);
   summaries.sort((a, b) => order(a) - order(b));
   if (json) {
-    console.log(JSON.stringify({ node: process.version, repeat, format, outRoot: outBase, results: summaries.map((s) => ({ ...s, best: s.runs.length ? best(s.runs) : undefined })) }, null, 2));
+    console.log(JSON.stringify({ node: process.version, repeat, format, outRoot: outBase, noWrite, results: summaries.map((s) => ({ ...s, best: s.runs.length ? best(s.runs) : undefined })) }, null, 2));
   } else {
     printTable(summaries, repeat, outBase);
   }
@@ -486,6 +492,7 @@ async function main(argv: string[]): Promise<void> {
       mode: get('--mode') as Mode,
       format: get('--format') as Format,
       yamlAst: argv.includes('--yaml-ast'),
+      noWrite: argv.includes('--no-write'),
     });
     process.stdout.write(`${JSON.stringify(r)}\n`);
     return;
