@@ -337,15 +337,18 @@ function table(rows: string[][]): string {
 function printTable(summaries: Summary[], repeat: number, outRoot: string): void {
   const phaseOrder = ['read', 'parse', 'build', 'passes', 'emit', 'protoCheck', 'other', 'render', 'write'];
   const seen = new Set(summaries.flatMap((s) => s.runs.flatMap((r) => Object.keys(r.phases))));
-  const phases = [...phaseOrder.filter((p) => seen.has(p)), ...[...seen].filter((p) => !phaseOrder.includes(p)).sort()];
-  const head = ['services', 'mode', 'proxies', 'resources', 'out MB', 'wall ms', 'floor ms', 'wall/floor', 'ms/out MB', 'RSS MiB', 'RSS compile', ...phases.map((p) => `${p}`), 'fl.parse', 'fl.serialise', 'fl.write'];
+  const phases = [...phaseOrder.filter((p) => seen.has(p)), ...[...seen].filter((p) => !phaseOrder.includes(p)).sort()].filter(
+    // `other` (compile() time no phase claimed) only when it is ever worth a column
+    (p) => p !== 'other' || summaries.some((s) => s.runs.length && best(s.runs).phases.other >= 5),
+  );
+  const head = ['services', 'mode', 'runs', 'proxies', 'resources', 'out MB', 'wall ms', 'floor ms', 'wall/floor', 'ms/out MB', 'RSS MiB', 'RSS compile', ...phases.map((p) => `${p}`), 'fl.parse', 'fl.serialise', 'fl.write'];
   const withAst = summaries.some((s) => s.runs.length && s.runs.every((r) => r.floor.yamlAstMs !== undefined));
   if (withAst) head.push('yaml AST');
   const rows = [head];
   const notes: string[] = [];
   for (const s of summaries) {
     if (!s.runs.length) {
-      rows.push([String(s.services), s.mode, s.skipped ? 'skipped' : 'FAILED', ...head.slice(3).map(() => '')]);
+      rows.push([String(s.services), s.mode, '0', s.skipped ? 'skipped' : 'FAILED', ...head.slice(4).map(() => '')]);
       notes.push(`${s.services} ${s.mode}: ${s.skipped ?? s.failed}`);
       continue;
     }
@@ -355,6 +358,7 @@ function printTable(summaries: Summary[], repeat: number, outRoot: string): void
     rows.push([
       String(s.services),
       s.mode,
+      String(s.runs.length),
       String(r.proxies),
       String(r.resources),
       outMB > 0 ? outMB.toFixed(1) : 'not written',
@@ -376,7 +380,7 @@ function printTable(summaries: Summary[], repeat: number, outRoot: string): void
   }
   console.log(table(rows));
   console.log(
-    `\nbest of ${repeat} fresh processes per row (times), RSS = median peak RSS of the child (RSS compile: the peak before the write); wall = read + compile + render + write in the child,` +
+    `\nbest of ${repeat > 1 ? `${repeat} ` : ''}\`runs\` fresh processes per row (times), RSS = median peak RSS of the child (RSS compile: the peak before the write); wall = read + compile + render + write in the child,` +
       ` floor = read + js-yaml load + serialise + write of the same bytes; output under ${outRoot}. Node ${process.version}.`,
   );
   for (const n of notes) console.log(`note: ${n}`);
