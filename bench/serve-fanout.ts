@@ -3,7 +3,7 @@
  * generated 1,000-service mesh (restrictive, 1,100 workloads), then a change that affects
  * every proxy, until every stream has ACKed it.
  *
- *   npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 3]
+ *   npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 2]
  *       [--clients P] [--per-connection 1] [--window 200] [--debounce 100] [--cpu-prof] [--json]
  *
  * - The server: bench/serve-child.ts (`startServer --watch`, 127.0.0.1, ephemeral ports) in its
@@ -14,11 +14,15 @@
  *   (round-robin, so many streams share a workload), one HTTP/2 connection per stream by
  *   default, as separate Envoys would have. At most `--window` streams per client process wait
  *   for their first config at a time.
- * - The change: one extra TrafficTarget file, `bench-wide.yaml`, whose destination service admits
- *   one caller in state A and every service account of the mesh in state B. Going A→B gives every
- *   proxy a new cluster, endpoints, outbound filter chain, virtual host and root certificate
- *   (and the destination an inbound policy naming everyone); B→A takes them away again
- *   (make-before-break: the cluster goes after the routes). Runs alternate B, A, B, ...
+ * - The changes, each one file written, four per repeat:
+ *   policy A→B: an extra TrafficTarget file, `bench-wide.yaml`, whose destination service admits
+ *     one caller (A) now admits every service account of the mesh (B): every proxy gets a new
+ *     cluster, endpoints, outbound filter chain, virtual host and root certificate (five types),
+ *     and the destination an inbound policy naming everyone;
+ *   endpoints B→C and C→B: a pod of that service everyone may now call moves to another IP in
+ *     its EndpointSlice (the commonest fan-out: pod churn of a popular service): every proxy gets
+ *     one new ClusterLoadAssignment (EDS only);
+ *   policy B→A: the admission withdrawn (make-before-break: the cluster goes after the routes).
  *   A stream is done when the version_info it ACKed for each of the five types is the version
  *   of its proxy's full set in the new state, computed beforehand in this process with the
  *   server's own compile and snapshot code (bench/serve-kit.ts `expectedVersions`).
@@ -72,7 +76,7 @@ function usage(msg: string): never {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { streams: [1000, 10000], services: 1000, repeat: 3, perConnection: 1, window: 200, debounceMs: 100, cpuProf: false, json: false, timeoutMs: 60_000 };
+  const o: Options = { streams: [1000, 10000], services: 1000, repeat: 2, perConnection: 1, window: 200, debounceMs: 100, cpuProf: false, json: false, timeoutMs: 60_000 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -106,21 +110,36 @@ interface Wide {
   /** File text admitting one caller (A) and everyone (B). */
   readonly a: string;
   readonly b: string;
+  /** The destination's EndpointSlice file, as generated and with one pod moved to another IP. */
+  readonly endpoints: { readonly file: string; readonly original: string; readonly moved: string };
 }
 
 /** A TrafficTarget beside an existing one: same destination and rules, other sources. */
 function wideTarget(dir: string, files: readonly string[]): Wide {
   const serviceAccounts: { name: string; namespace: string }[] = [];
   let base: Record<string, any> | undefined;
+  let baseFile = '';
   for (const file of files) {
     for (const doc of jsyaml.loadAll(readFileSync(join(dir, file), 'utf8')) as Record<string, any>[]) {
       if (doc?.kind === 'ServiceAccount') serviceAccounts.push({ name: doc.metadata.name, namespace: doc.metadata.namespace });
       // The first TrafficTarget that grants HTTP routes: an ordinary web service.
-      if (!base && doc?.kind === 'TrafficTarget' && doc.spec.rules?.[0]?.kind === 'HTTPRouteGroup') base = doc;
+      if (!base && doc?.kind === 'TrafficTarget' && doc.spec.rules?.[0]?.kind === 'HTTPRouteGroup') {
+        base = doc;
+        baseFile = file;
+      }
     }
   }
   if (!base) throw new Error('no TrafficTarget with HTTP rules in the generated mesh');
   const dest = base.spec.destination;
+  // The generator names Service, ServiceAccount and Deployment alike: the destination's pods are
+  // in the EndpointSlice labelled with its name, in the same file.
+  const original = readFileSync(join(dir, baseFile), 'utf8');
+  const docs = original.split(/^---$/m);
+  const i = docs.findIndex((d) => /^kind: EndpointSlice$/m.test(d) && new RegExp(`^    kubernetes.io/service-name: ${dest.name}$`, 'm').test(d));
+  if (i < 0) throw new Error(`no EndpointSlice for ${dest.name} in ${baseFile}`);
+  docs[i] = docs[i].replace(/^(      - )10\.(\d+)\.(\d+)\.(\d+)$/m, (_, lead: string, _b: string, c: string, d: string) => `${lead}10.250.${c}.${d}`);
+  const moved = docs.join('---');
+  if (moved === original) throw new Error(`no pod address to move in the EndpointSlice of ${dest.name}`);
   const make = (sources: { name: string; namespace: string }[]): string =>
     jsyaml.dump({
       apiVersion: base!.apiVersion,
@@ -133,7 +152,12 @@ function wideTarget(dir: string, files: readonly string[]): Wide {
       },
     });
   const others = serviceAccounts.filter((s) => !(s.name === dest.name && s.namespace === (dest.namespace ?? base!.metadata.namespace)));
-  return { destination: `${dest.namespace ?? base.metadata.namespace}/${dest.name}`, a: make(others.slice(0, 1)), b: make(others) };
+  return {
+    destination: `${dest.namespace ?? base.metadata.namespace}/${dest.name}`,
+    a: make(others.slice(0, 1)),
+    b: make(others),
+    endpoints: { file: baseFile, original, moved },
+  };
 }
 
 // ── One stream count ───────────────────────────────────────────────────────
@@ -160,8 +184,20 @@ interface AwaitReport {
   readonly notDone: unknown[];
 }
 
+type State = 'A' | 'B' | 'C';
+type Kind = 'policy' | 'endpoints';
+
+/** Each repeat: everyone admitted, one of the destination's pods moved and back, then the admission withdrawn. */
+const CHANGES: readonly { kind: Kind; to: State }[] = [
+  { kind: 'policy', to: 'B' },
+  { kind: 'endpoints', to: 'C' },
+  { kind: 'endpoints', to: 'B' },
+  { kind: 'policy', to: 'A' },
+];
+
 interface ChangeResult {
-  readonly to: 'A' | 'B';
+  readonly kind: Kind;
+  readonly to: State;
   readonly streams: number;
   readonly done: number;
   readonly failed: number;
@@ -198,8 +234,15 @@ interface CountResult {
   readonly peakRss: number;
 }
 
-async function measure(o: Options, dir: string, wide: Wide, expected: Record<'A' | 'B', ExpectedVersions>, nodes: string[], n: number, log: (s: string) => void): Promise<CountResult> {
+/** Writes the one file that takes the mesh to `to` (from the state before it in CHANGES). */
+function apply(dir: string, wide: Wide, kind: Kind, to: State): void {
+  if (kind === 'policy') writeFileSync(join(dir, WIDE_FILE), to === 'A' ? wide.a : wide.b);
+  else writeFileSync(join(dir, wide.endpoints.file), to === 'C' ? wide.endpoints.moved : wide.endpoints.original);
+}
+
+async function measure(o: Options, dir: string, wide: Wide, expected: Record<State, ExpectedVersions>, nodes: string[], n: number, log: (s: string) => void): Promise<CountResult> {
   writeFileSync(join(dir, WIDE_FILE), wide.a);
+  writeFileSync(join(dir, wide.endpoints.file), wide.endpoints.original);
   const server: ServeChild = await startServeChild(
     { paths: [dir], watch: true, debounceMs: o.debounceMs },
     { execArgv: o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(HERE, 'profiles')] : [] },
@@ -230,15 +273,15 @@ async function measure(o: Options, dir: string, wide: Wide, expected: Record<'A'
     );
 
     const changes: ChangeResult[] = [];
-    for (let r = 0; r < o.repeat; r++) {
-      const to: 'A' | 'B' = r % 2 === 0 ? 'B' : 'A';
+    for (let r = 0; r < o.repeat * CHANGES.length; r++) {
+      const { kind, to } = CHANGES[r % CHANGES.length];
       const events: { msg: string; at: number; fields: Record<string, any> }[] = [];
       server.on('event', (m) => void events.push(m as never));
       await Promise.all(clients.map((c) => c.request({ cmd: 'expect', versions: expected[to] })));
       const cpu0 = (await server.memory(false)).cpuMicros;
       await sleep(200);
       const t0 = now();
-      writeFileSync(join(dir, WIDE_FILE), to === 'B' ? wide.b : wide.a);
+      apply(dir, wide, kind, to);
       const reports = await Promise.all(clients.map((c) => c.request<AwaitReport>({ cmd: 'await', timeoutMs: o.timeoutMs }, o.timeoutMs + 30_000)));
       const after = await server.memory(true);
       const served = events.find((e) => e.msg === 'serving snapshot' && e.at >= t0);
@@ -248,6 +291,7 @@ async function measure(o: Options, dir: string, wide: Wide, expected: Record<'A'
       const streams = reports.reduce((s, x) => s + x.streams, 0);
       const f = served?.fields ?? {};
       const change: ChangeResult = {
+        kind,
         to,
         streams,
         done,
@@ -268,7 +312,7 @@ async function measure(o: Options, dir: string, wide: Wide, expected: Record<'A'
       };
       changes.push(change);
       log(
-        `  change → ${to}: ${done}/${streams} streams ACKed it; write → all ACKed ${Math.round(change.writeToAllAckedMs)} ms, ` +
+        `  ${kind} change → ${to}: ${done}/${streams} streams ACKed it; write → all ACKed ${Math.round(change.writeToAllAckedMs)} ms, ` +
           `served → all ACKed ${Math.round(change.servedToAllAckedMs)} ms (compile ${Math.round(change.compileMs)}, snapshot ${Math.round(change.snapshotMs)}, push loop ${Math.round(change.pushMs)} ms); ` +
           `${change.responses} responses; server CPU ${Math.round(change.serverCpuMs)} ms, RSS ${mib(after.rss).toFixed(0)} MiB, peak ${mib(after.maxRss).toFixed(0)} MiB`,
       );
@@ -310,14 +354,18 @@ async function main(): Promise<void> {
     const a = expectedVersions([dir]);
     writeFileSync(join(dir, WIDE_FILE), wide.b);
     const b = expectedVersions([dir]);
+    writeFileSync(join(dir, wide.endpoints.file), wide.endpoints.moved);
+    const c = expectedVersions([dir]);
+    writeFileSync(join(dir, wide.endpoints.file), wide.endpoints.original);
     const nodes = Object.keys(a).sort();
-    const changedTypes = nodes.reduce((s, nd) => s + Object.keys(a[nd]).filter((t) => a[nd][t] !== b[nd][t]).length, 0);
-    log(
-      `mesh: ${o.services} services, ${nodes.length} workloads, restrictive; change: ${WIDE_FILE} lets ${wide.destination} be called by one service account (A) or all (B): ` +
-        `${nodes.filter((nd) => Object.keys(a[nd]).some((t) => a[nd][t] !== b[nd][t])).length} proxies, ${changedTypes} (proxy, type) pairs change`,
-    );
+    const differ = (x: ExpectedVersions, y: ExpectedVersions): string =>
+      `${nodes.filter((nd) => Object.keys(x[nd]).some((t) => x[nd][t] !== y[nd][t])).length} proxies, ` +
+      `${nodes.reduce((s, nd) => s + Object.keys(x[nd]).filter((t) => x[nd][t] !== y[nd][t]).length, 0)} (proxy, type) pairs`;
+    log(`mesh: ${o.services} services, ${nodes.length} workloads, restrictive; changes, each one file written:`);
+    log(`  policy: ${WIDE_FILE} lets ${wide.destination} be called by one service account (A) or by all (B): ${differ(a, b)} change`);
+    log(`  endpoints: with everyone admitted, a pod of ${wide.destination} moves to another IP in ${wide.endpoints.file} (B↔C): ${differ(b, c)} change`);
     const results: CountResult[] = [];
-    for (const n of o.streams) results.push(await measure(o, dir, wide, { A: a, B: b }, nodes, n, log));
+    for (const n of o.streams) results.push(await measure(o, dir, wide, { A: a, B: b, C: c }, nodes, n, log));
 
     const m = await machine();
     if (o.json) {
@@ -339,17 +387,19 @@ async function main(): Promise<void> {
     add('server peak RSS (MiB)', (r) => mib(r.peakRss));
     const med = (xs: number[]): number => quantiles(xs).p50;
     const maxOf = (xs: number[]): number => quantiles(xs).max;
-    add('change: write → all ACKed (ms, median)', (r) => med(r.changes.map((c) => c.writeToAllAckedMs)));
-    add('change: write → all ACKed (ms, worst)', (r) => maxOf(r.changes.map((c) => c.writeToAllAckedMs)));
-    add('  watch (event + debounce)', (r) => med(r.changes.map((c) => c.watchMs)));
-    add('  compile', (r) => med(r.changes.map((c) => c.compileMs)));
-    add('  snapshot', (r) => med(r.changes.map((c) => c.snapshotMs)));
-    add('  push loop (evaluate all, hand to gRPC)', (r) => med(r.changes.map((c) => c.pushMs)));
-    add('change: served → all ACKed (ms, median)', (r) => med(r.changes.map((c) => c.servedToAllAckedMs)));
-    add('change: served → all ACKed (ms, worst)', (r) => maxOf(r.changes.map((c) => c.servedToAllAckedMs)));
-    add('  streams done p50 after write (ms)', (r) => med(r.changes.map((c) => c.doneMs.p50)));
-    add('  responses per change', (r) => med(r.changes.map((c) => c.responses)));
-    add('  server CPU per change (ms)', (r) => med(r.changes.map((c) => c.serverCpuMs)));
+    for (const kind of ['policy', 'endpoints'] as const) {
+      const of = (r: CountResult): ChangeResult[] => r.changes.filter((c) => c.kind === kind);
+      add(`${kind} change: write → all ACKed (ms, median)`, (r) => med(of(r).map((c) => c.writeToAllAckedMs)));
+      add(`  worst`, (r) => maxOf(of(r).map((c) => c.writeToAllAckedMs)));
+      add('  watch (event + debounce)', (r) => med(of(r).map((c) => c.watchMs)));
+      add('  compile', (r) => med(of(r).map((c) => c.compileMs)));
+      add('  snapshot', (r) => med(of(r).map((c) => c.snapshotMs)));
+      add('  push loop (evaluate all, hand to gRPC)', (r) => med(of(r).map((c) => c.pushMs)));
+      add(`  served → all ACKed (ms, median)`, (r) => med(of(r).map((c) => c.servedToAllAckedMs)));
+      add(`  served → all ACKed (ms, worst)`, (r) => maxOf(of(r).map((c) => c.servedToAllAckedMs)));
+      add('  responses per change', (r) => med(of(r).map((c) => c.responses)));
+      add('  server CPU per change (ms)', (r) => med(of(r).map((c) => c.serverCpuMs)));
+    }
     add('streams that missed a change', (r) => r.changes.reduce((s, c) => s + (c.streams - c.done) + c.failed, 0));
     log(table(rows));
   } finally {

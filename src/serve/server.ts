@@ -31,6 +31,8 @@ export const DEFAULT_ADDRESS = '127.0.0.1';
 export const DEFAULT_PORT = 15128;
 /** The admin port defaults to the xDS port + 1 (15129). */
 export const DEFAULT_ADMIN_OFFSET = 1;
+/** Streams evaluated per turn of the event loop after a change (see `push` in startServer). */
+const PUSH_BATCH = 500;
 
 /** The compiler as the server uses it; tests may substitute one. */
 export type Compiler = (
@@ -86,9 +88,9 @@ export interface RecompileTimings {
   readonly snapshot: number;
   /** Finding the proxies whose resources changed. */
   readonly diff: number;
-  /** Evaluating the affected streams and handing their responses to gRPC. */
+  /** Evaluating the affected streams and handing their responses to gRPC (the first batch of 500; the rest follow between I/O). */
   readonly push: number;
-  /** Streams evaluated for the push. */
+  /** Streams to evaluate for the push. */
   readonly streams: number;
 }
 
@@ -171,6 +173,30 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
     },
   };
 
+  /**
+   * Streams waiting to be evaluated against the current snapshot. The first PUSH_BATCH go at
+   * once; the rest follow a batch per turn of the event loop, so that a change for 10,000 streams
+   * does not queue 50,000 responses in memory before the first is on the wire, and ACKs (which
+   * send the next type) are read in between. A stream evaluated late sees the latest snapshot.
+   */
+  const pushQueue = new Set<AnyStream>();
+  let pushTimer: NodeJS.Immediate | undefined;
+  function push(due: Iterable<AnyStream>): void {
+    for (const s of due) pushQueue.add(s);
+    let n = 0;
+    for (const s of pushQueue) {
+      pushQueue.delete(s);
+      s.onSnapshot();
+      if (++n >= PUSH_BATCH) break;
+    }
+    if (pushQueue.size > 0 && !pushTimer) {
+      pushTimer = setImmediate(() => {
+        pushTimer = undefined;
+        if (!shuttingDown) push([]);
+      });
+    }
+  }
+
   function recompile(): RecompileOutcome {
     const t0 = performance.now();
     let result: ReturnType<Compiler>;
@@ -220,11 +246,10 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
     // Only proxies whose resources changed are re-evaluated. Proxyless streams always are:
     // their routes carry their destinations' inbound policy, which lives in other proxies.
     const affected = new Set(changed);
-    for (const s of [...streams.keys()]) {
-      if (s.flavour !== 'proxyless' && !affected.has(s.nodeId!)) continue;
-      timings.streams += 1;
-      s.onSnapshot();
-    }
+    const due: AnyStream[] = [];
+    for (const s of streams.keys()) if (s.flavour === 'proxyless' || affected.has(s.nodeId!)) due.push(s);
+    timings.streams = due.length;
+    push(due);
     timings.diff = t3 - tDiff;
     timings.push = performance.now() - t3;
     const ms = (v: number): number => Math.round(v * 10) / 10;
@@ -332,6 +357,8 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
   let closing: Promise<void> | undefined;
   async function close(): Promise<void> {
     shuttingDown = true;
+    if (pushTimer) clearImmediate(pushTimer);
+    pushQueue.clear();
     await watcher?.close();
     // ADS streams never end by themselves, so graceful means: tell every proxy to go elsewhere
     // (UNAVAILABLE makes Envoy and gRPC reconnect, to another replica behind the Service), then

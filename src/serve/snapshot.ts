@@ -254,30 +254,35 @@ export interface ResourceSet {
   sotwBody(typeUrl: string): Uint8Array;
 }
 
+class SharedSet implements ResourceSet {
+  readonly sorted: readonly EncodedResource[];
+  readonly version: string;
+  private sentMap: Map<string, SentResource> | undefined;
+  private body: Uint8Array | undefined;
+  private bodyType = '';
+  constructor(readonly resources: ReadonlyMap<string, EncodedResource>) {
+    this.sorted = [...resources.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    this.version = setVersion(this.sorted);
+  }
+  get sent(): ReadonlyMap<string, SentResource> {
+    return (this.sentMap ??= new Map(this.sorted.map((r) => [r.name, { version: r.version, resource: r }])));
+  }
+  sotwBody(typeUrl: string): Uint8Array {
+    if (!this.body || this.bodyType !== typeUrl) {
+      // Bytes of its own, not a slice pinning an 8 KB pool slab for the life of the snapshot (see ownBytes).
+      this.body = ownBytes(encodeSotwBody(this.version, this.sorted.map((r) => r.any), typeUrl));
+      this.bodyType = typeUrl;
+    }
+    return this.body;
+  }
+}
+
 const sets = new WeakMap<ReadonlyMap<string, EncodedResource>, ResourceSet>();
 
 /** The shared set of `resources` (a proxy's map of one type, which never changes once built). */
 export function resourceSet(resources: ReadonlyMap<string, EncodedResource>): ResourceSet {
   let set = sets.get(resources);
-  if (!set) {
-    const sorted = [...resources.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const version = setVersion(sorted);
-    let sent: Map<string, SentResource> | undefined;
-    let body: { typeUrl: string; bytes: Uint8Array } | undefined;
-    set = {
-      resources,
-      version,
-      sorted,
-      get sent() {
-        return (sent ??= new Map(sorted.map((r) => [r.name, { version: r.version, resource: r }])));
-      },
-      sotwBody(typeUrl) {
-        if (body?.typeUrl !== typeUrl) body = { typeUrl, bytes: encodeSotwBody(version, sorted.map((r) => r.any), typeUrl) };
-        return body.bytes;
-      },
-    };
-    sets.set(resources, set);
-  }
+  if (!set) sets.set(resources, (set = new SharedSet(resources)));
   return set;
 }
 
