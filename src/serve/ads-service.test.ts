@@ -29,6 +29,14 @@ test('a response from a shared pre-encoded body is the same bytes as one encoded
   const whole = encodeSotwResponse({ versionInfo: 'v1', resources: [any, any], typeUrl: 'T', nonce: 'n1', controlPlane: 'cp' });
   const body = encodeSotwBody('v1', [any, any], 'T');
   assert.equal(encodeSotwResponse({ versionInfo: 'v1', resources: [], typeUrl: 'T', nonce: 'n1', controlPlane: 'cp', body }), whole);
+  // Nonces and identifiers past one varint byte of length, non-ASCII, or absent.
+  const t = envoyType('envoy.service.discovery.v3.DiscoveryResponse');
+  for (const [nonce, controlPlane] of [['n'.repeat(200), 'c'.repeat(300)], ['é-1', undefined], ['', 'cp']] as const) {
+    const m = t.toObject(t.decode(encodeSotwResponse({ versionInfo: 'v1', resources: [], typeUrl: 'T', nonce, controlPlane, body })));
+    assert.is(m.nonce ?? '', nonce);
+    assert.is(m.controlPlane?.identifier, controlPlane);
+    assert.is(m.resources.length, 2);
+  }
 });
 
 test('hand-written DeltaDiscoveryResponse bytes decode under the real proto', () => {

@@ -93,16 +93,46 @@ export function encodeSotwBody(versionInfo: string, resources: readonly Uint8Arr
   return w.finish();
 }
 
+/** The control_plane field of a server's responses, encoded once (it is the same on every response). */
+const controlPlaneFields = new Map<string, Uint8Array>();
+
+function controlPlaneField(field: number, identifier: string | undefined): Uint8Array {
+  if (!identifier) return new Uint8Array(0);
+  const key = `${field}\n${identifier}`;
+  let bytes = controlPlaneFields.get(key);
+  if (!bytes) {
+    const w = protobuf.Writer.create();
+    writeControlPlane(w, field, identifier);
+    bytes = new Uint8Array(w.finish());
+    if (controlPlaneFields.size < 16) controlPlaneFields.set(key, bytes);
+  }
+  return bytes;
+}
+
 export function encodeSotwResponse(r: SotwResponse): Buffer {
   const body = r.body ?? encodeSotwBody(r.versionInfo, r.resources, r.typeUrl);
-  const w = protobuf.Writer.create();
-  if (r.nonce) w.uint32(ld(5)).string(r.nonce);
-  writeControlPlane(w, 6, r.controlPlane);
-  const tail = w.finish();
-  // One copy of the (shared) body per response; protobuf fields may come in any order, but these stay in field order.
-  const out = Buffer.allocUnsafe(body.byteLength + tail.byteLength);
+  const controlPlane = controlPlaneField(6, r.controlPlane);
+  // Written by hand: this runs once per response to every stream, and a protobuf Writer per
+  // response is a dozen small allocations for a nonce.
+  const nonceLength = r.nonce ? Buffer.byteLength(r.nonce) : 0;
+  let varint = 1;
+  for (let v = nonceLength >>> 7; v > 0; v >>>= 7) varint += 1;
+  const nonceField = r.nonce ? 1 + varint + nonceLength : 0;
+  // One copy of the (shared) body per response; the fields stay in field-number order.
+  const out = Buffer.allocUnsafe(body.byteLength + nonceField + controlPlane.byteLength);
   out.set(body, 0);
-  out.set(tail, body.byteLength);
+  let pos = body.byteLength;
+  if (r.nonce) {
+    out[pos++] = ld(5);
+    let v = nonceLength;
+    while (v > 127) {
+      out[pos++] = (v & 127) | 128;
+      v >>>= 7;
+    }
+    out[pos++] = v;
+    pos += out.write(r.nonce, pos, 'utf8');
+  }
+  out.set(controlPlane, pos);
   return out;
 }
 
