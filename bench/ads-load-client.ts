@@ -197,12 +197,19 @@ async function openAll(m: { target: string; nodes: string[]; perConnection: numb
 }
 
 let expectedAt = 0;
+/** process.cpuUsage() when the expectation was armed. */
+let cpuAtExpect = 0;
+const cpuMicros = (): number => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
 const live = (): LoadStream[] => streams.filter((s) => s.failed === undefined);
 
 /** Arms an expectation (before the change is made); `awaitExpected` collects it. */
 function expect(m: { versions: Record<string, Record<string, string>> }): { remaining: number } {
   const t0 = now();
   expectedAt = t0;
+  cpuAtExpect = cpuMicros();
   expected = m.versions;
   for (const s of streams) {
     s.pushes = 0;
@@ -240,6 +247,8 @@ async function awaitExpected(m: { timeoutMs: number }): Promise<unknown> {
     lastDoneAt: Math.max(0, ...done.map((s) => s.doneAt)),
     doneAt: done.map((s) => s.doneAt),
     pushed: all.filter((s) => s.pushes > 0).length,
+    /** CPU this client process used from arming the expectation to the last stream done (µs). */
+    cpuMicros: cpuMicros() - cpuAtExpect,
     responses: all.reduce((n, s) => n + s.pushes, 0),
     failed: streams.length - all.length,
     notDone: all.filter((s) => !s.doneAt).slice(0, 3).map((s) => ({ node: s.node, have: Object.fromEntries(s.versions), want: expected?.[s.node] })),

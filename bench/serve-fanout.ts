@@ -4,7 +4,7 @@
  * every proxy, until every stream has ACKed it.
  *
  *   npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 2]
- *       [--clients P] [--per-connection 1] [--window 200] [--debounce 100] [--cpu-prof] [--json]
+ *       [--clients P] [--per-connection 1] [--window 200] [--debounce 100] [--idle 10000] [--cpu-prof] [--json]
  *
  * - The server: bench/serve-child.ts (`startServer --watch`, 127.0.0.1, ephemeral ports) in its
  *   own process, a fresh one per stream count; it reports its memory (process.memoryUsage after
@@ -27,7 +27,8 @@
  *   of its proxy's full set in the new state, computed beforehand in this process with the
  *   server's own compile and snapshot code (bench/serve-kit.ts `expectedVersions`).
  *
- * Figures: server RSS and heap before the streams, with them, and per stream; time to connect
+ * Figures: server RSS (as the OS sees it) and heap (live, after a full GC) before the streams,
+ * with them, per stream, at its peak and after the changes once idle for `--idle` ms; time to connect
  * all (every stream holding and having ACKed its first config); per change, the time from the
  * file write to the last stream done (debounce and recompile included) and from the new
  * snapshot being served to the last stream done; server CPU and peak RSS. Prints, never asserts.
@@ -41,6 +42,7 @@ import {
   expectedVersions,
   HERE,
   machine,
+  median,
   mib,
   now,
   quantiles,
@@ -66,17 +68,18 @@ interface Options {
   cpuProf: boolean;
   json: boolean;
   timeoutMs: number;
+  idleMs: number;
 }
 
 function usage(msg: string): never {
   console.error(
-    `${msg}\nusage: npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 3] [--clients P] [--per-connection 1] [--window 200] [--debounce 100] [--timeout 60000] [--cpu-prof] [--json]`,
+    `${msg}\nusage: npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 2] [--clients P] [--per-connection 1] [--window 200] [--debounce 100] [--timeout 60000] [--idle 10000] [--cpu-prof] [--json]`,
   );
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { streams: [1000, 10000], services: 1000, repeat: 2, perConnection: 1, window: 200, debounceMs: 100, cpuProf: false, json: false, timeoutMs: 60_000 };
+  const o: Options = { streams: [1000, 10000], services: 1000, repeat: 2, perConnection: 1, window: 200, debounceMs: 100, cpuProf: false, json: false, timeoutMs: 60_000, idleMs: 10_000 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -94,6 +97,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--window') o.window = Math.max(1, Math.floor(num()));
     else if (a === '--debounce') o.debounceMs = num();
     else if (a === '--timeout') o.timeoutMs = Math.min(600_000, num());
+    else if (a === '--idle') o.idleMs = Math.min(120_000, num());
     else if (a === '--cpu-prof') o.cpuProf = true;
     else if (a === '--json') o.json = true;
     else usage(`unknown argument ${a}`);
@@ -182,6 +186,7 @@ interface AwaitReport {
   readonly responses: number;
   readonly failed: number;
   readonly notDone: unknown[];
+  readonly cpuMicros: number;
 }
 
 type State = 'A' | 'B' | 'C';
@@ -214,6 +219,8 @@ interface ChangeResult {
   readonly serverStreamsEvaluated: number;
   readonly changedProxies: number;
   readonly serverCpuMs: number;
+  /** All client processes together, same interval (they share the machine's cores with the server). */
+  readonly clientCpuMs: number;
   readonly serverAfter: ServeChildMemory;
   readonly notDone: unknown[];
 }
@@ -232,6 +239,15 @@ interface CountResult {
   readonly heapPerStreamKiB: number;
   readonly changes: ChangeResult[];
   readonly peakRss: number;
+  /** After the changes and `--idle` ms without traffic. */
+  readonly idle: ServeChildMemory;
+}
+
+/** RSS as it is (no forced GC: what the OS sees), heap after a full GC (what is live). */
+async function sample(server: ServeChild): Promise<ServeChildMemory> {
+  const raw = await server.memory(false);
+  const collected = await server.memory(true);
+  return { ...collected, rss: raw.rss };
 }
 
 /** Writes the one file that takes the mesh to `to` (from the state before it in CHANGES). */
@@ -250,7 +266,7 @@ async function measure(o: Options, dir: string, wide: Wide, expected: Record<Sta
   const clients: IpcChild[] = [];
   try {
     await sleep(500);
-    const before = await server.memory(true);
+    const before = await sample(server);
     const p = o.clients ?? Math.max(1, Math.ceil(n / 2500));
     for (let i = 0; i < p; i++) clients.push(spawnIpc(join(HERE, 'ads-load-client.ts'), [], { label: `client ${i}` }));
     // Stream i names workload i mod W; client c takes a contiguous share of the streams.
@@ -266,7 +282,7 @@ async function measure(o: Options, dir: string, wide: Wide, expected: Record<Sta
     const connectMs = Math.max(...opened.map((r) => r.allReadyAt)) - Math.min(...opened.map((r) => r.startedAt));
     const connected = opened.reduce((s, r) => s + r.ready, 0);
     await sleep(1000);
-    const connectedMem = await server.memory(true);
+    const connectedMem = await sample(server);
     log(
       `${n} streams (${p} client processes, ${opened.reduce((s, r) => s + r.connections, 0)} connections): ${connected} connected and ACKed in ${Math.round(connectMs)} ms; ` +
         `server RSS ${mib(connectedMem.rss).toFixed(0)} MiB (${mib(before.rss).toFixed(0)} before), heap ${mib(connectedMem.heapUsed).toFixed(0)} MiB (${mib(before.heapUsed).toFixed(0)} before)`,
@@ -307,6 +323,7 @@ async function measure(o: Options, dir: string, wide: Wide, expected: Record<Sta
         serverStreamsEvaluated: f.streams ?? NaN,
         changedProxies: f.changed ?? NaN,
         serverCpuMs: (after.cpuMicros - cpu0) / 1000,
+        clientCpuMs: reports.reduce((s, x) => s + x.cpuMicros, 0) / 1000,
         serverAfter: after,
         notDone: reports.flatMap((x) => x.notDone).slice(0, 3),
       };
@@ -314,11 +331,14 @@ async function measure(o: Options, dir: string, wide: Wide, expected: Record<Sta
       log(
         `  ${kind} change → ${to}: ${done}/${streams} streams ACKed it; write → all ACKed ${Math.round(change.writeToAllAckedMs)} ms, ` +
           `served → all ACKed ${Math.round(change.servedToAllAckedMs)} ms (compile ${Math.round(change.compileMs)}, snapshot ${Math.round(change.snapshotMs)}, push loop ${Math.round(change.pushMs)} ms); ` +
-          `${change.responses} responses; server CPU ${Math.round(change.serverCpuMs)} ms, RSS ${mib(after.rss).toFixed(0)} MiB, peak ${mib(after.maxRss).toFixed(0)} MiB`,
+          `${change.responses} responses; CPU server ${Math.round(change.serverCpuMs)} ms, clients ${Math.round(change.clientCpuMs)} ms; RSS ${mib(after.rss).toFixed(0)} MiB, peak ${mib(after.maxRss).toFixed(0)} MiB`,
       );
       await sleep(500);
     }
-    const final = await server.memory(true);
+    // Steady state: what the server holds once the changes are over and V8 has had time to shrink its heap.
+    await sleep(o.idleMs);
+    const idle = await sample(server);
+    const final = idle;
     return {
       streams: n,
       clients: p,
@@ -333,6 +353,7 @@ async function measure(o: Options, dir: string, wide: Wide, expected: Record<Sta
       heapPerStreamKiB: (connectedMem.heapUsed - before.heapUsed) / 1024 / n,
       changes,
       peakRss: final.maxRss,
+      idle,
     };
   } finally {
     await Promise.all(clients.map((c) => c.request({ cmd: 'close' }, 30_000).catch(() => c.kill())));
@@ -375,17 +396,20 @@ async function main(): Promise<void> {
     log('');
     log(`machine: ${m.cores} cores, ${m.memGiB} GiB, Node ${m.node}, load ${m.load.join(' ')} (clients and server share the cores)`);
     const rows: (string | number)[][] = [['streams', ...results.map((r) => String(r.streams))]];
-    const add = (label: string, pick: (r: CountResult) => number): void => void rows.push([label, ...results.map(pick)]);
+    const add = (label: string, pick: (r: CountResult) => number | string): void => void rows.push([label, ...results.map(pick)]);
     add('connections', (r) => r.connections);
     add('connected and ACKed', (r) => r.connected);
     add('time to connect all (ms)', (r) => r.connectMs);
     add('server RSS before streams (MiB)', (r) => mib(r.before.rss));
     add('server RSS with streams (MiB)', (r) => mib(r.connectedMem.rss));
     add('server heap with streams (MiB, after GC)', (r) => mib(r.connectedMem.heapUsed));
+    add('server RSS after the changes, idle (MiB)', (r) => mib(r.idle.rss));
+    add('  heap used / total (MiB)', (r) => `${mib(r.idle.heapUsed).toFixed(0)} / ${mib(r.idle.heapTotal).toFixed(0)}`);
+    add('  external, array buffers (MiB)', (r) => `${mib(r.idle.external).toFixed(0)}, ${mib(r.idle.arrayBuffers).toFixed(0)}`);
     add('RSS per stream (KiB)', (r) => r.rssPerStreamKiB);
     add('heap per stream (KiB)', (r) => r.heapPerStreamKiB);
     add('server peak RSS (MiB)', (r) => mib(r.peakRss));
-    const med = (xs: number[]): number => quantiles(xs).p50;
+    const med = median;
     const maxOf = (xs: number[]): number => quantiles(xs).max;
     for (const kind of ['policy', 'endpoints'] as const) {
       const of = (r: CountResult): ChangeResult[] => r.changes.filter((c) => c.kind === kind);
@@ -399,6 +423,7 @@ async function main(): Promise<void> {
       add(`  served → all ACKed (ms, worst)`, (r) => maxOf(of(r).map((c) => c.servedToAllAckedMs)));
       add('  responses per change', (r) => med(of(r).map((c) => c.responses)));
       add('  server CPU per change (ms)', (r) => med(of(r).map((c) => c.serverCpuMs)));
+      add('  client processes\' CPU (ms)', (r) => med(of(r).map((c) => c.clientCpuMs)));
     }
     add('streams that missed a change', (r) => r.changes.reduce((s, c) => s + (c.streams - c.done) + c.failed, 0));
     log(table(rows));

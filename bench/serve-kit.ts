@@ -165,8 +165,12 @@ export function quantiles(xs: readonly number[]): Quantiles {
   return { n: s.length, min: s[0] ?? NaN, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: s[s.length - 1] ?? NaN };
 }
 
+/** The middle value (the mean of the two middle ones for an even count). */
 export function median(xs: readonly number[]): number {
-  return quantiles(xs).p50;
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 export const mib = (bytes: number): number => bytes / (1024 * 1024);
