@@ -4,7 +4,8 @@
  * every proxy, until every stream has ACKed it.
  *
  *   npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 2]
- *       [--clients P] [--per-connection 1] [--window 200] [--debounce 100] [--idle 10000] [--cpu-prof] [--json]
+ *       [--clients P] [--per-connection 1] [--window 200] [--debounce 100] [--idle 10000]
+ *       [--no-parse-cache] [--cpu-prof] [--json]
  *
  * - The server: bench/serve-child.ts (`startServer --watch`, 127.0.0.1, ephemeral ports) in its
  *   own process, a fresh one per stream count; it reports its memory (process.memoryUsage after
@@ -69,17 +70,18 @@ interface Options {
   json: boolean;
   timeoutMs: number;
   idleMs: number;
+  parseCache: boolean;
 }
 
 function usage(msg: string): never {
   console.error(
-    `${msg}\nusage: npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 2] [--clients P] [--per-connection 1] [--window 200] [--debounce 100] [--timeout 60000] [--idle 10000] [--cpu-prof] [--json]`,
+    `${msg}\nusage: npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 2] [--clients P] [--per-connection 1] [--window 200] [--debounce 100] [--timeout 60000] [--idle 10000] [--no-parse-cache] [--cpu-prof] [--json]`,
   );
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { streams: [1000, 10000], services: 1000, repeat: 2, perConnection: 1, window: 200, debounceMs: 100, cpuProf: false, json: false, timeoutMs: 60_000, idleMs: 10_000 };
+  const o: Options = { streams: [1000, 10000], services: 1000, repeat: 2, perConnection: 1, window: 200, debounceMs: 100, cpuProf: false, json: false, timeoutMs: 60_000, idleMs: 10_000, parseCache: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -98,6 +100,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--debounce') o.debounceMs = num();
     else if (a === '--timeout') o.timeoutMs = Math.min(600_000, num());
     else if (a === '--idle') o.idleMs = Math.min(120_000, num());
+    else if (a === '--no-parse-cache') o.parseCache = false;
     else if (a === '--cpu-prof') o.cpuProf = true;
     else if (a === '--json') o.json = true;
     else usage(`unknown argument ${a}`);
@@ -260,7 +263,7 @@ async function measure(o: Options, dir: string, wide: Wide, expected: Record<Sta
   writeFileSync(join(dir, WIDE_FILE), wide.a);
   writeFileSync(join(dir, wide.endpoints.file), wide.endpoints.original);
   const server: ServeChild = await startServeChild(
-    { paths: [dir], watch: true, debounceMs: o.debounceMs },
+    { paths: [dir], watch: true, debounceMs: o.debounceMs, noParseCache: !o.parseCache },
     { execArgv: o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(HERE, 'profiles')] : [] },
   );
   const clients: IpcChild[] = [];

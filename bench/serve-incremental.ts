@@ -324,10 +324,13 @@ async function main(): Promise<void> {
     const failed = [...followers.values()].filter((f) => f.failed);
     log(`${ready} streams connected and ACKed in ${Math.round(connectMs)} ms${failed.length ? `; ${failed.length} failed: ${failed[0].failed}` : ''}`);
 
-    // Each run: a different destination (spread over the mesh), a caller it does not admit yet.
+    // Each run: a different destination (spread over the mesh; every third a canary, whose two
+    // Deployments run as one service account), and a caller it does not admit yet.
+    const canaries = mesh.targets.filter((t) => (mesh.workloadsBySa.get(t.destSa)?.length ?? 0) > 1);
     const edits: { target: MeshIndex['targets'][number]; source: string }[] = [];
     for (let r = 0; r < o.repeat; r++) {
-      const target = mesh.targets[(r * 197 + 11) % mesh.targets.length];
+      const pool = r % 3 === 1 && canaries.length > 0 ? canaries : mesh.targets;
+      const target = pool[(r * 197 + 11) % pool.length];
       let k = (r * 389 + 500) % mesh.serviceAccounts.length;
       while (target.sources.has(mesh.serviceAccounts[k]) || mesh.serviceAccounts[k] === target.destSa) k = (k + 1) % mesh.serviceAccounts.length;
       edits.push({ target, source: mesh.serviceAccounts[k] });

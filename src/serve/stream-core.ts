@@ -23,7 +23,7 @@ import { clip, MAX_NAMES_PER_TYPE, MAX_NODE_ID_LENGTH, MAX_TYPES_PER_STREAM } fr
 import type { Logger } from './logger.ts';
 import type { Protocol, XdsMetrics } from './metrics.ts';
 import type { SecretSource } from './secrets.ts';
-import type { EncodedResource, ProxySnapshot, ResourceInterner, ResourceSet, Snapshot } from './snapshot.ts';
+import { memoize, type EncodedResource, type ProxySnapshot, type ResourceInterner, type ResourceSet, type Snapshot } from './snapshot.ts';
 import { CDS, EDS, PUSH_ORDER, RDS, ROUTING_TYPES, shortType } from './type-urls.ts';
 import { NonceSource } from './versions.ts';
 import { flavourOfNode, looksProxyless, viewFor, type Flavour, type View } from './views.ts';
@@ -277,15 +277,14 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
     }
   }
 
-  /** The stream's view of a snapshot, made once per snapshot (every ACK evaluates the stream). */
-  private view: { snapshot: Snapshot; proxy: ProxySnapshot; flavour: Flavour | undefined; view: View } | undefined;
-
+  /**
+   * The view of a snapshot, made once per snapshot, proxy and flavour and shared by the proxy's
+   * streams (every ACK evaluates a stream). Kept in the snapshot, not in the stream: a stream
+   * that a change did not concern must not hold an old snapshot alive.
+   */
   private viewOf(snapshot: Snapshot, proxy: ProxySnapshot): View {
-    const v = this.view;
-    if (v?.snapshot === snapshot && v.proxy === proxy && v.flavour === this.flavour) return v.view;
-    const view = viewFor(this.flavour ?? 'sidecar', snapshot, proxy, this.host.interner, this.host.secrets);
-    this.view = { snapshot, proxy, flavour: this.flavour, view };
-    return view;
+    const flavour = this.flavour ?? 'sidecar';
+    return memoize(snapshot, `view|${flavour}|${proxy.nodeId}`, () => viewFor(flavour, snapshot, proxy, this.host.interner, this.host.secrets));
   }
 
   /** `types` in PUSH_ORDER, then the others; rebuilt when a type is added. */
