@@ -5,7 +5,7 @@
  *
  *   npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 2]
  *       [--clients P] [--per-connection 1] [--window 200] [--debounce 100] [--idle 10000]
- *       [--no-parse-cache] [--cpu-prof] [--json]
+ *       [--no-parse-cache] [--bare] [--cpu-prof] [--json]
  *
  * - The server: bench/serve-child.ts (`startServer --watch`, 127.0.0.1, ephemeral ports) in its
  *   own process, a fresh one per stream count; it reports its memory (process.memoryUsage after
@@ -27,6 +27,10 @@
  *   A stream is done when the version_info it ACKed for each of the five types is the version
  *   of its proxy's full set in the new state, computed beforehand in this process with the
  *   server's own compile and snapshot code (bench/serve-kit.ts `expectedVersions`).
+ *
+ * `--bare` runs bench/ads-bare-server.ts instead: the same grpc-js service with no control plane
+ * behind it (one small response per request), for what connections and streams cost by
+ * themselves; it measures connecting and memory, and makes no change.
  *
  * Figures: server RSS (as the OS sees it) and heap (live, after a full GC) before the streams,
  * with them, per stream, at its peak and after the changes once idle for `--idle` ms; time to connect
@@ -71,17 +75,19 @@ interface Options {
   timeoutMs: number;
   idleMs: number;
   parseCache: boolean;
+  /** The floor: bench/ads-bare-server.ts instead of the xDS server; connections and memory only. */
+  bare: boolean;
 }
 
 function usage(msg: string): never {
   console.error(
-    `${msg}\nusage: npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 2] [--clients P] [--per-connection 1] [--window 200] [--debounce 100] [--timeout 60000] [--idle 10000] [--no-parse-cache] [--cpu-prof] [--json]`,
+    `${msg}\nusage: npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 2] [--clients P] [--per-connection 1] [--window 200] [--debounce 100] [--timeout 60000] [--idle 10000] [--no-parse-cache] [--bare] [--cpu-prof] [--json]`,
   );
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { streams: [1000, 10000], services: 1000, repeat: 2, perConnection: 1, window: 200, debounceMs: 100, cpuProf: false, json: false, timeoutMs: 60_000, idleMs: 10_000, parseCache: true };
+  const o: Options = { streams: [1000, 10000], services: 1000, repeat: 2, perConnection: 1, window: 200, debounceMs: 100, cpuProf: false, json: false, timeoutMs: 60_000, idleMs: 10_000, parseCache: true, bare: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -101,6 +107,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--timeout') o.timeoutMs = Math.min(600_000, num());
     else if (a === '--idle') o.idleMs = Math.min(120_000, num());
     else if (a === '--no-parse-cache') o.parseCache = false;
+    else if (a === '--bare') o.bare = true;
     else if (a === '--cpu-prof') o.cpuProf = true;
     else if (a === '--json') o.json = true;
     else usage(`unknown argument ${a}`);
@@ -264,7 +271,7 @@ async function measure(o: Options, dir: string, wide: Wide, expected: Record<Sta
   writeFileSync(join(dir, wide.endpoints.file), wide.endpoints.original);
   const server: ServeChild = await startServeChild(
     { paths: [dir], watch: true, debounceMs: o.debounceMs, noParseCache: !o.parseCache },
-    { execArgv: o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(HERE, 'profiles')] : [] },
+    { execArgv: o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(HERE, 'profiles')] : [], ...(o.bare ? { script: 'ads-bare-server.ts' } : {}) },
   );
   const clients: IpcChild[] = [];
   try {
@@ -292,7 +299,7 @@ async function measure(o: Options, dir: string, wide: Wide, expected: Record<Sta
     );
 
     const changes: ChangeResult[] = [];
-    for (let r = 0; r < o.repeat * CHANGES.length; r++) {
+    for (let r = 0; r < (o.bare ? 0 : o.repeat * CHANGES.length); r++) {
       const { kind, to } = CHANGES[r % CHANGES.length];
       const events: { msg: string; at: number; fields: Record<string, any> }[] = [];
       server.on('event', (m) => void events.push(m as never));
@@ -376,18 +383,22 @@ async function main(): Promise<void> {
     // The versions every proxy must end up with in each state, computed as the server does.
     writeFileSync(join(dir, WIDE_FILE), wide.a);
     const a = expectedVersions([dir]);
+    // (The bare server makes no change: no other state to compute.)
     writeFileSync(join(dir, WIDE_FILE), wide.b);
-    const b = expectedVersions([dir]);
+    const b = o.bare ? a : expectedVersions([dir]);
     writeFileSync(join(dir, wide.endpoints.file), wide.endpoints.moved);
-    const c = expectedVersions([dir]);
+    const c = o.bare ? a : expectedVersions([dir]);
     writeFileSync(join(dir, wide.endpoints.file), wide.endpoints.original);
     const nodes = Object.keys(a).sort();
     const differ = (x: ExpectedVersions, y: ExpectedVersions): string =>
       `${nodes.filter((nd) => Object.keys(x[nd]).some((t) => x[nd][t] !== y[nd][t])).length} proxies, ` +
       `${nodes.reduce((s, nd) => s + Object.keys(x[nd]).filter((t) => x[nd][t] !== y[nd][t]).length, 0)} (proxy, type) pairs`;
-    log(`mesh: ${o.services} services, ${nodes.length} workloads, restrictive; changes, each one file written:`);
-    log(`  policy: ${WIDE_FILE} lets ${wide.destination} be called by one service account (A) or by all (B): ${differ(a, b)} change`);
-    log(`  endpoints: with everyone admitted, a pod of ${wide.destination} moves to another IP in ${wide.endpoints.file} (B↔C): ${differ(b, c)} change`);
+    if (o.bare) log('--bare: bench/ads-bare-server.ts (grpc-js, no control plane) instead of the xDS server; connections and memory only');
+    log(`mesh: ${o.services} services, ${nodes.length} workloads, restrictive${o.bare ? '' : '; changes, each one file written:'}`);
+    if (!o.bare) {
+      log(`  policy: ${WIDE_FILE} lets ${wide.destination} be called by one service account (A) or by all (B): ${differ(a, b)} change`);
+      log(`  endpoints: with everyone admitted, a pod of ${wide.destination} moves to another IP in ${wide.endpoints.file} (B↔C): ${differ(b, c)} change`);
+    }
     const results: CountResult[] = [];
     for (const n of o.streams) results.push(await measure(o, dir, wide, { A: a, B: b, C: c }, nodes, n, log));
 

@@ -102,8 +102,9 @@ export interface ServeChild extends IpcChild {
   readonly logs: { level: string; msg: string; fields?: Record<string, unknown> }[];
 }
 
-export async function startServeChild(options: ServeChildOptions, opts: { execArgv?: string[]; nofile?: number } = {}): Promise<ServeChild> {
-  const child = spawnIpc(join(HERE, 'serve-child.ts'), [JSON.stringify(options)], { ...opts, execArgv: ['--expose-gc', ...(opts.execArgv ?? [])], label: 'server' });
+/** `script`: another server speaking the same IPC (bench/ads-bare-server.ts, the floor). */
+export async function startServeChild(options: ServeChildOptions, opts: { execArgv?: string[]; nofile?: number; script?: string } = {}): Promise<ServeChild> {
+  const child = spawnIpc(join(HERE, opts.script ?? 'serve-child.ts'), [JSON.stringify(options)], { ...opts, execArgv: ['--expose-gc', ...(opts.execArgv ?? [])], label: 'server' });
   const logs: ServeChild['logs'] = [];
   child.on('log', (m) => {
     logs.push(m as never);

@@ -1,0 +1,73 @@
+/**
+ * The floor of bench/serve-fanout.ts (`--bare`): a grpc-js server with the same ADS service
+ * definition and keepalive settings as `smi-compile serve`, that compiles nothing and keeps no
+ * xDS state. It answers every request that is not an ACK with one small response of the type
+ * asked for. What it costs per stream is what grpc-js and Node's HTTP/2 cost per stream,
+ * whatever the control plane behind them.
+ *
+ *   node --import tsx --expose-gc bench/ads-bare-server.ts      (IPC only, like serve-child.ts)
+ */
+import { Server, ServerCredentials, type ServerDuplexStream } from '@grpc/grpc-js';
+import { adsServerDefinition, encodeAny, encodeSotwBody, type DiscoveryRequest, type SotwResponse } from '../src/serve/ads-service.ts';
+
+const bodies = new Map<string, Uint8Array>();
+const bodyFor = (typeUrl: string): Uint8Array => {
+  let b = bodies.get(typeUrl);
+  if (!b && bodies.size < 16) bodies.set(typeUrl, (b = new Uint8Array(encodeSotwBody('v1', [encodeAny(typeUrl, new Uint8Array(200))], typeUrl))));
+  return b ?? encodeSotwBody('v1', [], typeUrl);
+};
+
+const calls = new Set<ServerDuplexStream<DiscoveryRequest, SotwResponse>>();
+const server = new Server({
+  'grpc.keepalive_time_ms': 30_000,
+  'grpc.keepalive_timeout_ms': 10_000,
+  'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+});
+server.addService(adsServerDefinition, {
+  StreamAggregatedResources: (call: ServerDuplexStream<DiscoveryRequest, SotwResponse>) => {
+    calls.add(call);
+    let n = 0;
+    call.on('data', (req: DiscoveryRequest) => {
+      if (req.responseNonce) return; // an ACK
+      n += 1;
+      call.write({ versionInfo: 'v1', resources: [], typeUrl: req.typeUrl, nonce: String(n), body: bodyFor(req.typeUrl) });
+    });
+    const gone = (): void => void calls.delete(call);
+    call.on('end', gone);
+    call.on('error', gone);
+    call.on('cancelled', gone);
+  },
+  DeltaAggregatedResources: (call: ServerDuplexStream<unknown, unknown>) => call.end(),
+});
+
+const t0 = performance.now();
+server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, port) => {
+  if (err) {
+    process.send?.({ type: 'log', level: 'error', msg: String(err) });
+    process.exit(1);
+  }
+  process.send?.({ type: 'ready', port, adminPort: 0, startMs: performance.now() - t0 });
+});
+
+process.on('message', (m: { id: number; cmd: string; gc?: boolean }) => {
+  if (m.cmd === 'mem') {
+    const gc = Boolean(m.gc && typeof globalThis.gc === 'function');
+    if (gc) globalThis.gc!();
+    const u = process.memoryUsage();
+    const cpu = process.cpuUsage();
+    process.send?.({
+      type: 'reply',
+      id: m.id,
+      value: { ...u, maxRss: process.resourceUsage().maxRSS * 1024, streams: calls.size, proxies: 0, cpuMicros: cpu.user + cpu.system, gc },
+    });
+  } else if (m.cmd === 'stop') {
+    server.forceShutdown();
+    process.send?.({ type: 'reply', id: m.id, value: true });
+    process.disconnect?.();
+    setTimeout(() => process.exit(0), 50).unref();
+  }
+});
+process.on('disconnect', () => {
+  server.forceShutdown();
+  process.exit(0);
+});
