@@ -79,6 +79,23 @@ test('a valid skeleton does not hide a broken string: same shape, one well-forme
   assert.ok(protoProblem(L, { name: 'fine', stat_prefix: '\uDC00' }));
 });
 
+test('repeated elements are checked once per distinct shape, and a broken one among many is still found', () => {
+  const L = 'type.googleapis.com/envoy.config.listener.v3.Listener';
+  const chain = (i: number) => ({ name: `chain-${i}`, filters: [{ name: `f${i}` }] });
+  const chains = Array.from({ length: 20 }, (_, i) => chain(i));
+  assert.is(protoProblem(L, { name: 'many', filter_chains: chains }), undefined);
+  const broken = [...chains.slice(0, 13), { ...chain(13), filterz: [] }, ...chains.slice(14)];
+  assert.match(protoProblem(L, { name: 'many', filter_chains: broken }) ?? '', 'unknown field: "filterz"');
+  const badEnum = { name: 'x', listener_filters: [{ name: 'a' }, { name: 'b', typed_config: { '@type': 'type.googleapis.com/no.Such' } }] };
+  assert.match(protoProblem(L, badEnum) ?? '', /no such type/i);
+});
+
+test('a value with no exact JSON text is judged as written, not by its skeleton', () => {
+  const L = 'type.googleapis.com/envoy.config.listener.v3.Listener';
+  assert.is(protoProblem(L, { name: 'n', address: { socket_address: { address: 'a', port_value: 1 } } }), undefined);
+  assert.ok(protoProblem(L, { name: 'n', address: { socket_address: { address: 'a', port_value: Number.NaN } } }));
+});
+
 test('a resource in the wrong list is reported', () => {
   const proxy = emitProxy(plans.bookbuyerPlan(), {});
   const misplaced = { ...proxy, resources: { ...proxy.resources, listeners: proxy.resources.clusters } };

@@ -97,69 +97,107 @@ function isWellFormed(text: string): boolean {
   return !LONE_SURROGATE.test(text);
 }
 
-/** A string protojson accepts for a `string` field gets the placeholder; anything else is left for protojson to judge. */
-function stringSkeleton(value: unknown): unknown {
-  if (typeof value !== 'string' || !isWellFormed(value)) return value;
-  return value === '' ? '' : STRING_PLACEHOLDER;
-}
+const PLACEHOLDER_JSON = JSON.stringify(STRING_PLACEHOLDER);
 
 interface Walk {
-  /** Objects visited (not pruned), to be marked valid if the resource is. */
+  /** Shared (frozen) objects visited, to be marked valid if the resource is. */
   readonly visited: [object, string][];
+  /** Set when a value has no exact JSON text (NaN, a bigint, ...): the skeleton cannot stand in for it. */
+  inexact: boolean;
+}
+
+/** The JSON text of a value the walk passes through untouched, so protojson judges it exactly as written. */
+function literal(value: unknown, walk: Walk): string {
+  if (typeof value === 'number' && !Number.isFinite(value)) walk.inexact = true;
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    text = undefined;
+  }
+  if (text === undefined) {
+    walk.inexact = true;
+    return 'null';
+  }
+  return text;
 }
 
 /**
- * The skeleton of `value` read as `type`: sub-objects already valid as their type become
- * `{}`, string fields become the placeholder, map keys become `k0, k1, ...`. Anything the
+ * The skeleton of `value` read as `type`, as JSON text (which is also its cache key): shared
+ * sub-objects already valid as their type become `{}`, string fields become the placeholder,
+ * map keys become `k0, k1, ...`, and the elements of a repeated field are deduplicated (each
+ * element is read on its own, so `[a, b, a]` is valid exactly when `[a, b]` is). Anything the
  * walk does not understand (unknown fields, wrong JSON types, well-known types with their own
- * JSON forms) is passed through untouched, so protojson judges it exactly as written.
+ * JSON forms) is passed through untouched.
  */
-function skeleton(type: protobuf.Type, value: unknown, walk: Walk): unknown {
-  if (!isObject(value)) return value;
+function skeleton(type: protobuf.Type, value: unknown, walk: Walk): string {
+  if (!isObject(value)) return literal(value, walk);
   const typeName = fullNameOf(type);
+  const frozen = Object.isFrozen(value);
   if (typeName === '.google.protobuf.Any') {
     const typeUrl = value['@type'];
     const inner = typeof typeUrl === 'string' ? typeByUrl(typeUrl) : null;
-    if (!inner) return value;
-    if (validAs.get(value)?.has(typeName)) return {};
-    walk.visited.push([value, typeName]);
-    const { '@type': _url, ...body } = value;
-    return { '@type': typeUrl, ...(skeletonOfMessage(inner, body, walk, false) as Json) };
+    if (!inner) return literal(value, walk);
+    if (frozen) {
+      if (validAs.get(value)?.has(typeName)) return '{}';
+      walk.visited.push([value, typeName]);
+    }
+    const body = skeletonOfFields(inner, value, walk, '@type');
+    return body === '' ? `{"@type":${literal(typeUrl, walk)}}` : `{"@type":${literal(typeUrl, walk)},${body}}`;
   }
-  if (typeName.startsWith('.google.protobuf.')) return value;
-  if (validAs.get(value)?.has(typeName)) return {};
-  return skeletonOfMessage(type, value, walk, true);
+  if (typeName.startsWith('.google.protobuf.')) return literal(value, walk);
+  if (frozen) {
+    if (validAs.get(value)?.has(typeName)) return '{}';
+    walk.visited.push([value, typeName]);
+  }
+  return `{${skeletonOfFields(type, value, walk)}}`;
 }
 
-function skeletonOfMessage(type: protobuf.Type, value: Json, walk: Walk, record: boolean): unknown {
-  if (record) walk.visited.push([value, fullNameOf(type)]);
+function skeletonOfFields(type: protobuf.Type, value: Json, walk: Walk, skip?: string): string {
   const index = fieldIndex(type);
-  const out: Json = {};
-  for (const key of Object.keys(value)) {
-    const field = index.get(key);
+  let out = '';
+  for (const key in value) {
+    if (key === skip) continue;
     const fieldValue = value[key];
+    if (fieldValue === undefined) continue; // as JSON.stringify: an undefined property is absent
+    const field = index.get(key);
+    let text: string;
     if (!field) {
-      out[key] = fieldValue;
+      text = literal(fieldValue, walk);
     } else if (field.map && isObject(fieldValue)) {
       const stringKeys = field instanceof protobuf.MapField && field.keyType === 'string';
-      const entries: Json = {};
-      Object.keys(fieldValue).forEach((k, i) => {
-        entries[stringKeys && isWellFormed(k) ? `k${i}` : k] = skeletonOfValue(field, fieldValue[k], walk);
-      });
-      out[key] = entries;
+      const entries: string[] = [];
+      const seen = new Set<string>();
+      for (const k in fieldValue) {
+        if (fieldValue[k] === undefined) continue;
+        const entry = skeletonOfValue(field, fieldValue[k], walk);
+        if (stringKeys && isWellFormed(k)) {
+          if (seen.has(entry)) continue;
+          seen.add(entry);
+          entries.push(`"k${entries.length}":${entry}`);
+        } else {
+          entries.push(`${JSON.stringify(k)}:${entry}`);
+        }
+      }
+      text = `{${entries.join(',')}}`;
     } else if (field.repeated && Array.isArray(fieldValue)) {
-      out[key] = fieldValue.map((v) => skeletonOfValue(field, v, walk));
+      const elements = new Set<string>();
+      for (const element of fieldValue) elements.add(element === undefined ? 'null' : skeletonOfValue(field, element, walk));
+      text = `[${[...elements].join(',')}]`;
     } else {
-      out[key] = skeletonOfValue(field, fieldValue, walk);
+      text = skeletonOfValue(field, fieldValue, walk);
     }
+    out += `${out === '' ? '' : ','}${JSON.stringify(key)}:${text}`;
   }
   return out;
 }
 
-function skeletonOfValue(field: protobuf.Field, value: unknown, walk: Walk): unknown {
+function skeletonOfValue(field: protobuf.Field, value: unknown, walk: Walk): string {
   if (field.resolvedType instanceof protobuf.Type) return skeleton(field.resolvedType, value, walk);
-  if (field.type === 'string' && !field.resolvedType) return stringSkeleton(value);
-  return value; // numbers, bools, enums, bytes: their values decide validity
+  if (field.type === 'string' && !field.resolvedType && typeof value === 'string' && isWellFormed(value)) {
+    return value === '' ? '""' : PLACEHOLDER_JSON;
+  }
+  return literal(value, walk); // numbers, bools, enums, bytes, malformed strings: their values decide validity
 }
 
 // ── Encoding ────────────────────────────────────────────────────────────────
@@ -181,6 +219,11 @@ function encodeProblem(type: protobuf.Type, json: unknown): string | undefined {
   }
 }
 
+function withoutType(json: Json): Json {
+  const { '@type': _url, ...body } = json;
+  return body;
+}
+
 /** Why `json` is not a valid message of `typeUrl`, or undefined when it is. Cached per object. */
 export function protoProblem(typeUrl: string, json: object): string | undefined {
   if (verdicts.has(json)) return verdicts.get(json);
@@ -189,14 +232,15 @@ export function protoProblem(typeUrl: string, json: object): string | undefined 
   if (!type) {
     problem = `no such type: ${typeUrl}`;
   } else {
-    const { '@type': _url, ...body } = json as Json;
-    const walk: Walk = { visited: [] };
-    const shape = skeleton(type, body, walk);
-    const key = `${fullNameOf(type)}\u0000${JSON.stringify(shape)}`;
-    if (skeletons.has(key)) {
+    const walk: Walk = { visited: [], inexact: false };
+    const shape = `{${skeletonOfFields(type, json as Json, walk, '@type')}}`;
+    const key = `${fullNameOf(type)}\u0000${shape}`;
+    if (walk.inexact) {
+      problem = encodeProblem(type, withoutType(json as Json));
+    } else if (skeletons.has(key)) {
       problem = skeletons.get(key);
     } else {
-      problem = encodeProblem(type, shape);
+      problem = encodeProblem(type, JSON.parse(shape));
       if (skeletons.size >= MAX_SKELETONS) skeletons = new Map();
       skeletons.set(key, problem);
     }
@@ -208,7 +252,7 @@ export function protoProblem(typeUrl: string, json: object): string | undefined 
       }
     } else {
       // Say what is wrong in terms of the real resource, not its skeleton.
-      problem = encodeProblem(type, body) ?? problem;
+      problem = encodeProblem(type, withoutType(json as Json)) ?? problem;
     }
   }
   verdicts.set(json, problem);
