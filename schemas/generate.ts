@@ -8,6 +8,9 @@
  *   (sources/smi-legacy.ts);
  * - Kubernetes core kinds from sources/kubernetes.ts.
  *
+ * - schemas/validators.generated.js: every schema compiled into an ajv standalone validator
+ *   (generate-validators.ts).
+ *
  * Run `node --import tsx schemas/generate.ts` after changing a CRD or a source; a test fails
  * while the committed files are stale.
  */
@@ -19,6 +22,7 @@ import { KNOWN_KINDS, apiVersionOf, schemaFileOf, type KnownKind } from '../src/
 import { documentSchema, type JsonSchema } from './sources/helpers.ts';
 import { KUBERNETES_SCHEMAS } from './sources/kubernetes.ts';
 import { SMI_LEGACY_SCHEMAS } from './sources/smi-legacy.ts';
+import { generateValidatorsModule, VALIDATORS_FILE } from './generate-validators.ts';
 
 export const SCHEMAS_DIR = dirname(fileURLToPath(import.meta.url));
 
@@ -162,7 +166,8 @@ export function generateSchemas(): Map<string, string> {
 }
 
 function main(): void {
-  for (const [rel, text] of generateSchemas()) {
+  const schemas = generateSchemas();
+  for (const [rel, text] of [...schemas, [VALIDATORS_FILE, generateValidatorsModule(schemas)] as const]) {
     const path = join(SCHEMAS_DIR, rel);
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, text);

@@ -3,6 +3,7 @@ import { join, relative } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { generateSchemas, SCHEMAS_DIR } from '../../schemas/generate.ts';
+import { generateValidatorsModule, VALIDATORS_FILE } from '../../schemas/generate-validators.ts';
 import { KNOWN_KINDS, apiVersionOf, lookupKind } from './kinds.ts';
 import { validateAgainstSchema } from './schema.ts';
 
@@ -21,6 +22,11 @@ test('committed schemas are what schemas/generate.ts writes (run it after changi
   for (const [rel, text] of generated) {
     assert.is(readFileSync(join(SCHEMAS_DIR, rel), 'utf8'), text, `schemas/${rel} is stale`);
   }
+});
+
+test('committed validators are the committed schemas compiled (run schemas/generate.ts after changing a schema)', () => {
+  const committed = new Map(jsonFilesUnder(SCHEMAS_DIR).map((rel) => [rel, readFileSync(join(SCHEMAS_DIR, rel), 'utf8')]));
+  assert.is(readFileSync(join(SCHEMAS_DIR, VALIDATORS_FILE), 'utf8'), generateValidatorsModule(committed), `schemas/${VALIDATORS_FILE} is stale`);
 });
 
 test('every known kind has a schema that compiles and accepts a minimal object', () => {
