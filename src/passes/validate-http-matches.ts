@@ -55,19 +55,32 @@ function matchesNothing(m: HttpMatch): boolean {
   return m.methods !== undefined && m.methods.length === 0;
 }
 
+/** The rules of every TrafficTarget that name an HTTPRouteGroup, by `<namespace>/<group>`. */
+type RulesByGroup = ReadonlyMap<string, readonly { readonly matches?: readonly { name: string }[] }[]>;
+
+function rulesByGroup(mesh: Mesh): RulesByGroup {
+  const out = new Map<string, { matches?: readonly { name: string }[] }[]>();
+  for (const target of mesh.trafficTargets) {
+    for (const rule of target.rules) {
+      if (rule.kind !== 'HTTPRouteGroup') continue;
+      const key = `${target.meta.namespace}/${rule.name}`;
+      let list = out.get(key);
+      if (!list) out.set(key, (list = []));
+      list.push(rule);
+    }
+  }
+  return out;
+}
+
 /**
  * Whether some TrafficTarget admits `later` from this group without `earlier`: the proxies
  * it configures get a route for `later` alone, which is then reachable. Route groups are
  * looked up in the TrafficTarget's namespace; a rule without `matches` admits them all.
  */
-function canEscape(mesh: Mesh, group: HttpRouteGroup, earlier: HttpMatch, later: HttpMatch): boolean {
+function canEscape(rules: RulesByGroup, groupName: string, earlier: HttpMatch, later: HttpMatch): boolean {
   const admits = (names: readonly { name: string }[] | undefined, m: HttpMatch): boolean =>
     names === undefined || names.some((n) => n.name === m.name);
-  return mesh.trafficTargets.some(
-    (t) =>
-      t.meta.namespace === group.meta.namespace &&
-      t.rules.some((r) => r.kind === 'HTTPRouteGroup' && r.name === group.meta.name && admits(r.matches, later) && !admits(r.matches, earlier)),
-  );
+  return (rules.get(groupName) ?? []).some((r) => admits(r.matches, later) && !admits(r.matches, earlier));
 }
 
 /** Where the group's match list is (or would be): top level before v1alpha3, then under spec. */
@@ -76,6 +89,7 @@ function matchesPath(group: HttpRouteGroup): FieldPath {
 }
 
 export function validateHttpMatches(mesh: Mesh, reporter: Reporter): void {
+  const rules = rulesByGroup(mesh);
   for (const group of mesh.httpRouteGroups) {
     const ref = refOf(group);
     const groupName = `${group.meta.namespace}/${group.meta.name}`;
@@ -92,7 +106,7 @@ export function validateHttpMatches(mesh: Mesh, reporter: Reporter): void {
       }
       const earlier = group.matches
         .slice(0, j)
-        .find((e) => !matchesNothing(e) && covers(e, later) && !canEscape(mesh, group, e, later));
+        .find((e) => !matchesNothing(e) && covers(e, later) && !canEscape(rules, groupName, e, later));
       if (earlier) {
         const args = { match: later.name, group: groupName, earlier: earlier.name };
         reporter.report(diagnostic('route-shadowed', args, group.origin.locate(later.path), ref));
