@@ -61,38 +61,138 @@ function finish(bag: DiagnosticBag, proxies: readonly ProxyConfig[], timings: Co
   return { proxies, diagnostics, ok: !diagnostics.some((d) => d.level === 'error'), mesh, timings };
 }
 
-function compileWith(
+/** Which order `CompileSession.proxies()` hands the proxies out in. */
+export type ProxyOrder =
+  /** The passes' order (workloads as found): what `compile()` returns. */
+  | 'plan'
+  /**
+   * By output directory `<namespace>/<workload>/`, i.e. the order of the output tree's file
+   * paths (renderTree): lets a writer or a golden diff stream the tree in path order.
+   */
+  | 'path';
+
+/**
+ * A compile whose emit is pulled one proxy at a time: read, parse, build and the passes have
+ * run when the session is made (their errors are known before anything is emitted); each
+ * `proxies()` step emits one proxy and proto-checks it before handing it out. A caller that
+ * writes each proxy and drops it holds the mesh, the shared objects and one proxy, never the
+ * whole output. `compile()` is this with every proxy collected.
+ */
+export interface CompileSession {
+  /** How many proxies `proxies()` will hand out (0 after an internal error, or with `analyseOnly`). */
+  readonly proxyCount: number;
+  /** True while no error diagnostic has been reported: after the passes, then after each proxy's proto check. */
+  ok(): boolean;
+  /**
+   * Emits and proto-checks the proxies one at a time. Once per session. A caller may stop early
+   * (`break`); an internal error (SMI9002) in emit or the check ends the iteration.
+   */
+  proxies(order?: ProxyOrder): Generator<ProxyConfig, void, undefined>;
+  /** Diagnostics so far (sorted), ok and timings. `proxies` is empty: the caller had them one at a time. */
+  result(): CompileResult;
+  /** True when a stage threw (reported as SMI9002): the proxies handed out so far are not a whole compile. */
+  failedInternally(): boolean;
+}
+
+/** `<namespace>/<workload>/`: sorting on this sorts the proxies as their files sort in the output tree. */
+function pathKey(plan: { readonly namespace: string; readonly workload: string }): string {
+  return `${plan.namespace}/${plan.workload}/`;
+}
+
+function startSession(
   bag: DiagnosticBag,
   timings: CompileResult['timings'],
-  inputs: readonly SourceFile[],
+  inputs: readonly SourceFile[] | undefined,
   options: CompileRunOptions,
   parse: SourceParser = parseSources,
-): CompileResult {
+): CompileSession {
   let mesh: PlannedMesh | Mesh | undefined;
-  try {
-    const docs = timed(timings, 'parse', bag, () => parse([...inputs], bag));
-    const built = timed(timings, 'build', bag, () => buildMesh(docs, bag, { trustDomain: options.trustDomain }));
-    mesh = built;
-    const texts = new Map(inputs.map((f) => [f.path, f.text]));
-    const ctx = passContext(bag, options, (file) => texts.get(file));
-    const planned = timed(timings, 'passes', bag, () => runPasses(built, ctx));
-    mesh = planned;
-    if (options.analyseOnly) return finish(bag, [], timings, mesh);
-    const proxies = timed(timings, 'emit', bag, () => planned.proxies.map((plan) => emitProxy(plan, options)));
-    if (options.protoCheck !== false) {
-      timed(timings, 'protoCheck', bag, () => {
-        for (const proxy of proxies) checkProtos(proxy, bag);
-      });
+  let planned: PlannedMesh | undefined;
+  let failed = inputs === undefined; // reading failed internally
+  let errors = 0;
+  let counted = 0;
+  /** Counts errors incrementally: the check runs after every proxy, and a bag holds thousands of warnings. */
+  const ok = (): boolean => {
+    for (; counted < bag.items.length; counted++) if (bag.items[counted].level === 'error') errors++;
+    return !failed && errors === 0;
+  };
+  if (inputs) {
+    try {
+      const docs = timed(timings, 'parse', bag, () => parse([...inputs], bag));
+      const built = timed(timings, 'build', bag, () => buildMesh(docs, bag, { trustDomain: options.trustDomain }));
+      mesh = built;
+      const texts = new Map(inputs.map((f) => [f.path, f.text]));
+      const ctx = passContext(bag, options, (file) => texts.get(file));
+      planned = timed(timings, 'passes', bag, () => runPasses(built, ctx));
+      mesh = planned;
+    } catch (err) {
+      if (!(err instanceof InternalError)) throw err;
+      failed = true;
     }
-    return finish(bag, proxies, timings, mesh);
-  } catch (err) {
-    if (err instanceof InternalError) return finish(bag, [], timings, mesh);
-    throw err;
   }
+  const plans = !failed && planned && !options.analyseOnly ? planned.proxies : [];
+  let started = false;
+  return {
+    proxyCount: plans.length,
+    ok,
+    *proxies(order: ProxyOrder = 'plan') {
+      if (started) throw new Error('CompileSession.proxies() runs once');
+      started = true;
+      const list = order === 'path' ? [...plans].sort((a, b) => compareKeys(pathKey(a), pathKey(b))) : plans;
+      for (const plan of list) {
+        let proxy: ProxyConfig;
+        try {
+          proxy = timed(timings, 'emit', bag, () => emitProxy(plan, options));
+          if (options.protoCheck !== false) timed(timings, 'protoCheck', bag, () => checkProtos(proxy, bag));
+        } catch (err) {
+          if (!(err instanceof InternalError)) throw err;
+          failed = true;
+          return;
+        }
+        yield proxy;
+      }
+    },
+    result: () => finish(bag, [], timings, mesh),
+    failedInternally: () => failed,
+  };
+}
+
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Every proxy of a session, collected; none when emit or the check failed internally (SMI9002). */
+function collect(session: CompileSession): CompileResult {
+  const proxies = [...session.proxies()];
+  const result = session.result();
+  return session.failedInternally() ? result : { ...result, proxies };
+}
+
+/** Starts a compile of `inputs`: see CompileSession. */
+export function startCompile(inputs: readonly SourceFile[], options: CompileRunOptions = {}, parse?: SourceParser): CompileSession {
+  return startSession(new DiagnosticBag(), {}, inputs, options, parse);
+}
+
+/** Reads files, directories and `-` (stdin), then starts a compile: see CompileSession. */
+export function startCompilePaths(
+  paths: readonly string[],
+  options: CompileRunOptions = {},
+  stdin?: (maxBytes: number) => string | Buffer,
+  parse?: SourceParser,
+): CompileSession {
+  const bag = new DiagnosticBag();
+  const timings: CompileResult['timings'] = {};
+  let inputs: SourceFile[] | undefined;
+  try {
+    inputs = timed(timings, 'read', bag, () => readInputs([...paths], bag, { stdin, maxFileSize: options.maxFileSize }));
+  } catch (err) {
+    if (!(err instanceof InternalError)) throw err;
+  }
+  return startSession(bag, timings, inputs, options, parse);
 }
 
 export function compile(inputs: readonly SourceFile[], options: CompileRunOptions = {}): CompileResult {
-  return compileWith(new DiagnosticBag(), {}, inputs, options);
+  return collect(startCompile(inputs, options));
 }
 
 /** Reads files, directories and `-` (stdin), then compiles. */
@@ -102,14 +202,5 @@ export function compilePaths(
   stdin?: (maxBytes: number) => string | Buffer,
   parse?: SourceParser,
 ): CompileResult {
-  const bag = new DiagnosticBag();
-  const timings: CompileResult['timings'] = {};
-  let inputs: SourceFile[];
-  try {
-    inputs = timed(timings, 'read', bag, () => readInputs([...paths], bag, { stdin, maxFileSize: options.maxFileSize }));
-  } catch (err) {
-    if (err instanceof InternalError) return finish(bag, [], timings);
-    throw err;
-  }
-  return compileWith(bag, timings, inputs, options, parse);
+  return collect(startCompilePaths(paths, options, stdin, parse));
 }

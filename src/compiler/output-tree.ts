@@ -1,7 +1,9 @@
 /**
  * The output tree: `OUT/<namespace>/<workload>/{listeners,routes,clusters,endpoints,secrets,bootstrap}.yaml`.
- * Rendered in memory first, so that `compile -o`, `--check` and the golden tests share one
- * renderer, and so that nothing touches the disk until the whole tree is known to be good.
+ * One renderer for `compile -o`, `--check` and the golden tests: `renderProxy` serialises one
+ * proxy's files. `compile -o` streams them (StagedTree: one proxy at a time into a staging
+ * directory that replaces the output in one rename once every proxy was written and checked);
+ * `renderTree` renders a whole tree in memory (tests, small trees).
  */
 import { createTwoFilesPatch } from 'diff';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -28,14 +30,21 @@ export function serialise(value: unknown, format: OutputFormat): string {
   return jsyaml.dump(value, { lineWidth: -1, noRefs: true, indent: 2 });
 }
 
+function comparePaths(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** One proxy's files, `<namespace>/<workload>/<kind>.<format>` → content, sorted by path. */
+export function renderProxy(proxy: ProxyConfig, format: OutputFormat): [string, string][] {
+  const dir = `${proxy.namespace}/${proxy.workload}`;
+  const files: [string, string][] = [[`${dir}/bootstrap.${format}`, serialise(proxy.bootstrap, format)]];
+  for (const kind of XDS_KINDS) files.push([`${dir}/${kind}.${format}`, serialise(proxy.resources[kind], format)]);
+  return files.sort(([a], [b]) => comparePaths(a, b));
+}
+
 export function renderTree(proxies: readonly ProxyConfig[], format: OutputFormat): OutputTree {
-  const files: [string, string][] = [];
-  for (const proxy of proxies) {
-    const dir = `${proxy.namespace}/${proxy.workload}`;
-    for (const kind of XDS_KINDS) files.push([`${dir}/${kind}.${format}`, serialise(proxy.resources[kind], format)]);
-    files.push([`${dir}/bootstrap.${format}`, serialise(proxy.bootstrap, format)]);
-  }
-  files.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const files = proxies.flatMap((proxy) => renderProxy(proxy, format));
+  files.sort(([a], [b]) => comparePaths(a, b));
   return new Map(files);
 }
 
@@ -54,6 +63,11 @@ function listFiles(root: string, dir = root, out: string[] = []): string[] {
   return out;
 }
 
+/** The relative paths (with `/`) of every file below `dir`, sorted; empty when `dir` does not exist. */
+export function treeFiles(dir: string): string[] {
+  return listFiles(dir).sort(comparePaths);
+}
+
 /** Reads a tree from disk (every file below `dir`); empty when `dir` does not exist. */
 export function readTree(dir: string): OutputTree {
   return new Map(listFiles(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
@@ -65,37 +79,89 @@ export function foreignFiles(dir: string): string[] {
 }
 
 /**
- * Replaces `outDir` with `tree` as one step: the tree is written to a sibling temp directory
- * and renamed into place, so a killed compile leaves either the old tree or the new one,
- * never a mix. Stale workload directories disappear with the old tree.
+ * A new tree for `outDir`, written file by file into a hidden sibling staging directory
+ * `.OUT.tmp-<pid>`, then put in place by `commit()` as one step (the old tree is renamed
+ * aside, the staging directory renamed into place, the old tree removed): a killed compile
+ * leaves either the old tree or the new one, never a mix, and workload directories that
+ * disappeared disappear with the old tree. `abort()` removes the staging directory and leaves
+ * the old tree as it was. Files may come in any order; a path written twice keeps the last.
  */
+export class StagedTree {
+  readonly target: string;
+  readonly staging: string;
+  private readonly retired: string;
+  private readonly paths = new Set<string>();
+  private lastDir = '';
+  private bytesWritten = 0;
+  private state: 'open' | 'committed' | 'aborted' = 'open';
+
+  constructor(outDir: string) {
+    this.target = resolve(outDir);
+    const parent = dirname(this.target);
+    mkdirSync(parent, { recursive: true });
+    this.staging = join(parent, `.${basename(this.target)}.tmp-${process.pid}`);
+    this.retired = join(parent, `.${basename(this.target)}.old-${process.pid}`);
+    removeLeftovers(parent, basename(this.target));
+    rmSync(this.staging, { recursive: true, force: true });
+    mkdirSync(this.staging, { recursive: true }); // an empty mesh still produces an (empty) tree
+  }
+
+  /** Writes one file (relative path with `/`); a mode is set at creation (private keys: 0600), so the file is never readable by others. */
+  write(file: string, content: string, mode = 0o666): void {
+    if (this.state !== 'open') throw new Error(`StagedTree for ${this.target} is ${this.state}`);
+    const p = join(this.staging, ...file.split('/'));
+    const dir = dirname(p);
+    if (dir !== this.lastDir) {
+      mkdirSync(dir, { recursive: true });
+      this.lastDir = dir;
+    }
+    if (this.paths.has(file)) this.bytesWritten -= statSync(p).size;
+    writeFileSync(p, content, { mode });
+    this.paths.add(file);
+    this.bytesWritten += Buffer.byteLength(content);
+  }
+
+  get files(): number {
+    return this.paths.size;
+  }
+
+  get bytes(): number {
+    return this.bytesWritten;
+  }
+
+  /** Puts the staged tree in place of `outDir`. */
+  commit(): { files: number; bytes: number } {
+    if (this.state !== 'open') throw new Error(`StagedTree for ${this.target} is ${this.state}`);
+    let hadOld = false;
+    try {
+      renameSync(this.target, this.retired);
+      hadOld = true;
+    } catch {
+      // no previous tree
+    }
+    renameSync(this.staging, this.target);
+    this.state = 'committed';
+    if (hadOld) rmSync(this.retired, { recursive: true, force: true });
+    return { files: this.files, bytes: this.bytes };
+  }
+
+  /** Removes the staging directory; `outDir` stays as it was. Idempotent; a no-op after commit. */
+  abort(): void {
+    if (this.state !== 'open') return;
+    this.state = 'aborted';
+    rmSync(this.staging, { recursive: true, force: true });
+  }
+}
+
+/** Replaces `outDir` with `tree` as one step (see StagedTree). */
 export function writeTree(tree: OutputTree, outDir: string, modes?: ReadonlyMap<string, number>): { files: number; bytes: number } {
-  const target = resolve(outDir);
-  const parent = dirname(target);
-  mkdirSync(parent, { recursive: true });
-  const staging = join(parent, `.${basename(target)}.tmp-${process.pid}`);
-  const retired = join(parent, `.${basename(target)}.old-${process.pid}`);
-  removeLeftovers(parent, basename(target));
-  rmSync(staging, { recursive: true, force: true });
-  let bytes = 0;
-  for (const [file, content] of tree) {
-    const p = join(staging, ...file.split('/'));
-    mkdirSync(dirname(p), { recursive: true });
-    // A mode is set at creation (private keys: 0600), so the file is never readable by others.
-    writeFileSync(p, content, { mode: modes?.get(file) ?? 0o666 });
-    bytes += Buffer.byteLength(content);
-  }
-  mkdirSync(staging, { recursive: true }); // an empty mesh still produces an (empty) tree
-  let hadOld = false;
+  const staged = new StagedTree(outDir);
   try {
-    renameSync(target, retired);
-    hadOld = true;
-  } catch {
-    // no previous tree
+    for (const [file, content] of tree) staged.write(file, content, modes?.get(file));
+    return staged.commit();
+  } finally {
+    staged.abort();
   }
-  renameSync(staging, target);
-  if (hadOld) rmSync(retired, { recursive: true, force: true });
-  return { files: tree.size, bytes };
 }
 
 /**
@@ -136,25 +202,80 @@ export interface TreeDifference {
   readonly patch: string;
 }
 
+export interface DiffLabels {
+  readonly expected: string;
+  readonly actual: string;
+}
+
+const DEFAULT_LABELS: DiffLabels = { expected: 'golden', actual: 'compiled' };
+
+/** The difference of one file, or undefined when both sides are the same (undefined: the file is absent on that side). */
+export function diffFile(file: string, before: string | undefined, after: string | undefined, labels: DiffLabels = DEFAULT_LABELS): TreeDifference | undefined {
+  if (before === after) return undefined;
+  const kind = before === undefined ? 'unexpected' : after === undefined ? 'missing' : 'changed';
+  const patch = createTwoFilesPatch(`${labels.expected}/${file}`, `${labels.actual}/${file}`, before ?? '', after ?? '', undefined, undefined, { context: 3 });
+  return { file, kind, patch };
+}
+
 /** Differences from `expected` (the golden tree) to `actual` (this compile), sorted by file. */
-export function diffTrees(expected: OutputTree, actual: OutputTree, labels = { expected: 'golden', actual: 'compiled' }): TreeDifference[] {
-  const files = [...new Set([...expected.keys(), ...actual.keys()])].sort();
+export function diffTrees(expected: OutputTree, actual: OutputTree, labels: DiffLabels = DEFAULT_LABELS): TreeDifference[] {
+  const files = [...new Set([...expected.keys(), ...actual.keys()])].sort(comparePaths);
   const out: TreeDifference[] = [];
   for (const file of files) {
-    const before = expected.get(file);
-    const after = actual.get(file);
-    if (before === after) continue;
-    const kind = before === undefined ? 'unexpected' : after === undefined ? 'missing' : 'changed';
-    const patch = createTwoFilesPatch(
-      `${labels.expected}/${file}`,
-      `${labels.actual}/${file}`,
-      before ?? '',
-      after ?? '',
-      undefined,
-      undefined,
-      { context: 3 },
-    );
-    out.push({ file, kind, patch });
+    const d = diffFile(file, expected.get(file), actual.get(file), labels);
+    if (d) out.push(d);
   }
   return out;
+}
+
+/**
+ * Compares a tree that arrives in path order (one proxy's files at a time) with a golden tree
+ * on disk, reading one golden file at a time: golden files are listed first (names only), and
+ * those the compile does not produce are reported as `missing` where they fall in path order.
+ * The differences come out sorted by file, as `diffTrees` gives them.
+ */
+export class GoldenComparison {
+  private readonly goldenFiles: string[];
+  private next = 0;
+  private lastFile: string | undefined;
+  readonly differences: TreeDifference[] = [];
+  files = 0;
+
+  constructor(
+    readonly goldenDir: string,
+    private readonly labels: DiffLabels = DEFAULT_LABELS,
+  ) {
+    this.goldenFiles = treeFiles(goldenDir);
+  }
+
+  /** The next file of the compiled tree; files must come in strictly increasing path order. */
+  add(file: string, content: string): void {
+    if (this.lastFile !== undefined && comparePaths(this.lastFile, file) >= 0) {
+      throw new Error(`GoldenComparison: ${file} after ${this.lastFile}: files must come in path order`);
+    }
+    this.lastFile = file;
+    this.files++;
+    this.missingBefore(file);
+    let before: string | undefined;
+    if (this.next < this.goldenFiles.length && this.goldenFiles[this.next] === file) {
+      before = readFileSync(join(this.goldenDir, ...file.split('/')), 'utf8');
+      this.next++;
+    }
+    const d = diffFile(file, before, content, this.labels);
+    if (d) this.differences.push(d);
+  }
+
+  /** Reports the golden files that come after the last compiled file; returns every difference. */
+  finish(): TreeDifference[] {
+    this.missingBefore(undefined);
+    return this.differences;
+  }
+
+  private missingBefore(file: string | undefined): void {
+    while (this.next < this.goldenFiles.length && (file === undefined || comparePaths(this.goldenFiles[this.next], file) < 0)) {
+      const missing = this.goldenFiles[this.next++];
+      const d = diffFile(missing, readFileSync(join(this.goldenDir, ...missing.split('/')), 'utf8'), undefined, this.labels);
+      if (d) this.differences.push(d);
+    }
+  }
 }
