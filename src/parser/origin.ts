@@ -11,6 +11,7 @@
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { SourcePosition } from '../diagnostics/diagnostic.ts';
 import type { FieldPath, Origin } from '../ir/types.ts';
+import { cstDocument, locateInCst, type CstDocument } from './locate-cst.ts';
 import { findOffsets } from './locate.ts';
 import type { SourceFile } from './source.ts';
 
@@ -26,8 +27,10 @@ export interface DocumentSpan {
 
 interface ParsedSpan {
   readonly file: SourceFile;
-  readonly doc: Document;
+  readonly text: string;
   readonly lines: LineCounter;
+  readonly cst: CstDocument | undefined;
+  doc?: Document;
 }
 
 const CACHE_SIZE = 32;
@@ -43,12 +46,16 @@ function parsedSpan(file: SourceFile, span: DocumentSpan): ParsedSpan {
     return hit;
   }
   const lines = new LineCounter();
-  // Same options as the first parse, so the tree (and thus every path) is the same.
-  const doc = parseDocument(file.text.slice(span.start, span.end), { lineCounter: lines, prettyErrors: false });
-  const entry = { file, doc, lines };
+  const text = file.text.slice(span.start, span.end);
+  const entry: ParsedSpan = { file, text, lines, cst: cstDocument(text, lines.addNewLine) };
   cache.set(key, entry);
   if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
   return entry;
+}
+
+/** The Document, as the first parse made it (same options, so every path reads the same). */
+function composed(parsed: ParsedSpan): Document {
+  return parseDocument(parsed.text, { prettyErrors: false });
 }
 
 function positionIn(parsed: ParsedSpan, span: DocumentSpan, offset: number): SourcePosition {
@@ -62,7 +69,7 @@ function positionIn(parsed: ParsedSpan, span: DocumentSpan, offset: number): Sou
  */
 export function locateInSpan(file: SourceFile, span: DocumentSpan, path: FieldPath): { value: SourcePosition; key?: SourcePosition } {
   const parsed = parsedSpan(file, span);
-  const offsets = findOffsets(parsed.doc, parsed.doc.contents, path, 0);
+  const offsets = (parsed.cst && locateInCst(parsed.cst, path)) ?? findOffsets((parsed.doc ??= composed(parsed)), parsed.doc.contents, path, 0);
   const value = positionIn(parsed, span, offsets.value);
   return offsets.key === undefined ? { value } : { value, key: positionIn(parsed, span, offsets.key) };
 }
