@@ -18,7 +18,10 @@ const bodyFor = (typeUrl: string): Uint8Array => {
 };
 
 const calls = new Set<ServerDuplexStream<DiscoveryRequest, SotwResponse>>();
+/** `{ channelz: true }` (argv[2], JSON) keeps grpc-js's channelz accounting on, as it was before the server turned it off. */
+const options = JSON.parse(process.argv[2] ?? '{}') as { channelz?: boolean };
 const server = new Server({
+  ...(options.channelz ? {} : { 'grpc.enable_channelz': 0 }),
   'grpc.keepalive_time_ms': 30_000,
   'grpc.keepalive_timeout_ms': 10_000,
   'grpc.http2.min_ping_interval_without_data_ms': 5_000,

@@ -12,7 +12,6 @@
  * and the process runs with --expose-gc, plus open streams and CPU time), `{ id, cmd:
  * 'heap-snapshot', path }` (v8.writeHeapSnapshot, to see what streams cost), `{ id, cmd: 'stop' }`.
  */
-import { compilePaths } from '../src/compiler/compile.ts';
 import type { Logger, LogFields } from '../src/serve/logger.ts';
 import { startServer, type ServeOptions } from '../src/serve/server.ts';
 
@@ -22,6 +21,12 @@ export interface ServeChildOptions {
   readonly debounceMs?: number;
   /** Without the per-file parse cache (every recompile parses everything): a before/after figure. */
   readonly noParseCache?: boolean;
+  /** Compile in the server's own thread, not in the compile worker (the figures before it existed). */
+  readonly inThread?: boolean;
+  /** How long the compile worker may idle before it is retired (ms; the server's default when absent). */
+  readonly workerIdleMs?: number;
+  /** grpc-js channelz accounting on (the server turns it off). */
+  readonly channelz?: boolean;
 }
 
 export interface ServeChildMemory {
@@ -70,6 +75,15 @@ class ForwardingLogger implements Logger {
   }
 }
 
+/** The compiler run in this thread, as the server did before the compile worker (loaded only then). */
+async function inThreadCompiler(parseCache: boolean): Promise<NonNullable<ServeOptions['compiler']>> {
+  const { compilePaths } = await import('../src/compiler/compile.ts');
+  if (!parseCache) return compilePaths;
+  const { ParseCache } = await import('../src/serve/parse-cache.ts');
+  const cache = new ParseCache();
+  return (paths, o) => compilePaths(paths, o, undefined, cache.parse);
+}
+
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? '{}') as ServeChildOptions;
   const t0 = performance.now();
@@ -81,7 +95,11 @@ async function main(): Promise<void> {
     watch: options.watch,
     debounceMs: options.debounceMs,
     logger: new ForwardingLogger(),
-    ...(options.noParseCache ? { compiler: compilePaths } : {}),
+    parseCache: !options.noParseCache,
+    compileInWorker: !options.inThread,
+    ...(options.inThread ? { compiler: await inThreadCompiler(!options.noParseCache) } : {}),
+    ...(options.workerIdleMs !== undefined ? { workerIdleMs: options.workerIdleMs } : {}),
+    ...(options.channelz ? { grpcOptions: { 'grpc.enable_channelz': 1 } } : {}),
   };
   const server = await startServer(serveOptions);
   send({ type: 'ready', port: server.port, adminPort: server.adminPort, startMs: performance.now() - t0 });

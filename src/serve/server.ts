@@ -9,7 +9,6 @@
  */
 import { hostname } from 'node:os';
 import { Server, ServerCredentials, status } from '@grpc/grpc-js';
-import { compilePaths } from '../compiler/compile.ts';
 import { DEFAULT_TRUST_DOMAIN, type CompileOptions } from '../compiler/options.ts';
 import { diagnostic, formatDiagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import type { ProxyConfig } from '../emit/types.ts';
@@ -18,14 +17,15 @@ import { startAdmin, type AdminServer } from './admin.ts';
 import { adsServerDefinition } from './ads-service.ts';
 import { DeltaStream } from './delta-stream.ts';
 import { MAX_REQUEST_BYTES } from './limits.ts';
-import { ParseCache } from './parse-cache.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { XdsMetrics } from './metrics.ts';
 import { startSecurity, type CaServeOptions, type Security } from './security.ts';
-import { buildSnapshot, diffSnapshots, ResourceInterner, type Snapshot } from './snapshot.ts';
+import type { CompileReply } from './compile-worker.ts';
+import { buildSnapshot, diffSnapshots, ResourceInterner, snapshotFromWire, type Snapshot } from './snapshot.ts';
 import { SotwStream } from './sotw-stream.ts';
 import { StreamClosed, type AnyStream, type StreamHost } from './stream-core.ts';
 import { watchPaths, type Watcher } from './watch.ts';
+import { DEFAULT_WORKER_IDLE_MS, WorkerCompiler } from './worker-compiler.ts';
 
 export const DEFAULT_ADDRESS = '127.0.0.1';
 export const DEFAULT_PORT = 15128;
@@ -60,7 +60,19 @@ export interface ServeOptions {
   debounceMs?: number;
   compileOptions?: CompileOptions;
   logger?: Logger;
+  /** A compiler run in this thread instead of the compile worker (tests substitute one). */
   compiler?: Compiler;
+  /**
+   * Compile in a worker thread (compile-worker.ts; default true unless `compiler` is given): the
+   * compiler's memory is released when the worker retires, and ADS traffic never waits for a compile.
+   */
+  compileInWorker?: boolean;
+  /** With `watch`: re-parse only the files that changed (parse-cache.ts; default true). */
+  parseCache?: boolean;
+  /** With `watch`: retire the compile worker after this long without a change (default 5 s). */
+  workerIdleMs?: number;
+  /** Extra grpc-js server options (benchmarks: `{ 'grpc.enable_channelz': 1 }`). */
+  grpcOptions?: Readonly<Record<string, string | number>>;
   /** How long shutdown waits for streams to close before cutting them (default 5 s). */
   shutdownGraceMs?: number;
   /** Node's process metrics on /metrics (default true). */
@@ -76,6 +88,8 @@ export interface RecompileOutcome {
   readonly changed: readonly string[];
   readonly diagnostics: readonly Diagnostic[];
   readonly timings: RecompileTimings;
+  /** With the compile worker: resources it handed over (the ones this server did not hold yet). */
+  readonly handedOver?: number;
 }
 
 /** Where a recompile's time went, in milliseconds (also logged with the "serving snapshot" line). */
@@ -100,8 +114,11 @@ export interface ServerHandle {
   readonly adminPort: number;
   readonly metrics: XdsMetrics;
   snapshot(): Snapshot | undefined;
-  /** Recompiles now (what the watcher calls after its debounce). */
-  recompile(): RecompileOutcome;
+  /**
+   * Recompiles now (what the watcher calls after its debounce). With a `compiler` in this thread
+   * the new snapshot is served before this returns; with the compile worker, once it resolves.
+   */
+  recompile(): Promise<RecompileOutcome>;
   close(): Promise<void>;
 }
 
@@ -120,14 +137,27 @@ function logDiagnostics(logger: Logger, diagnostics: readonly Diagnostic[]): voi
   }
 }
 
+/** The compiler in the server's own thread (loaded only then): with the parse cache under --watch. */
+async function inThreadCompiler(parseCache: boolean): Promise<Compiler> {
+  const { compilePaths } = await import('../compiler/compile.ts');
+  if (!parseCache) return compilePaths;
+  const { ParseCache } = await import('./parse-cache.ts');
+  const cache = new ParseCache();
+  return (paths, options) => compilePaths(paths, options, undefined, cache.parse);
+}
+
 export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
   const address = opts.address ?? DEFAULT_ADDRESS;
   const logger = opts.logger ?? createLogger();
   const metrics = new XdsMetrics({ processMetrics: opts.processMetrics });
   const interner = new ResourceInterner();
   // With --watch, a recompile re-parses only the files that changed (parse-cache.ts).
-  const parseCache = opts.watch && !opts.compiler ? new ParseCache() : undefined;
-  const compiler: Compiler = opts.compiler ?? (parseCache ? (paths, options) => compilePaths(paths, options, undefined, parseCache.parse) : compilePaths);
+  const parseCache = Boolean(opts.watch) && opts.parseCache !== false;
+  const workerCompiler =
+    (opts.compileInWorker ?? !opts.compiler)
+      ? new WorkerCompiler({ parseCache, idleMs: opts.watch ? (opts.workerIdleMs ?? DEFAULT_WORKER_IDLE_MS) : 0, holds: () => interner.liveVersions() })
+      : undefined;
+  const compiler: Compiler | undefined = workerCompiler ? undefined : (opts.compiler ?? (await inThreadCompiler(parseCache)));
   /** Open, identified streams, with the flavour label their gauge was raised under (a stream may turn proxyless later). */
   const streams = new Map<AnyStream, string>();
   const perNode = new Map<string, number>();
@@ -197,29 +227,88 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
     }
   }
 
-  function recompile(): RecompileOutcome {
+  /** What a compile produced, in this thread or in the worker: the rest of a recompile is the same. */
+  interface Compiled {
+    readonly diagnostics: readonly Diagnostic[];
+    readonly next?: Snapshot;
+    readonly vanished: boolean;
+    readonly timings: { compile: number; phases: Readonly<Partial<Record<string, number>>>; snapshot: number; diff: number; push: number; streams: number };
+    readonly seconds: number;
+    readonly reply?: CompileReply;
+  }
+
+  /** Manifests that vanished (a directory emptied by a checkout or a volume mid-update) are not an empty mesh to push to every proxy. */
+  const vanishedInput = (diagnostics: readonly Diagnostic[]): boolean => current !== undefined && diagnostics.some((d) => d.code === 'SMI1012');
+  const internalError = (err: unknown): Diagnostic => diagnostic('internal-error', { detail: err instanceof Error ? err.message : String(err) });
+
+  function compileHere(run: Compiler): Compiled {
     const t0 = performance.now();
     let result: ReturnType<Compiler>;
     try {
-      result = compiler(opts.paths, compileOptions);
+      result = run(opts.paths, compileOptions);
     } catch (err) {
       // The compiler reports bad input as diagnostics; an exception is a bug, not a reason to stop serving.
-      result = { proxies: [], diagnostics: [diagnostic('internal-error', { detail: err instanceof Error ? err.message : String(err) })] };
+      result = { proxies: [], diagnostics: [internalError(err)] };
     }
     const t1 = performance.now();
     let diagnostics = result.diagnostics;
     let next: Snapshot | undefined;
-    // Manifests that vanished (a directory emptied by a checkout or a volume mid-update) are not
-    // an empty mesh to push to every proxy: SMI5003, and the last good snapshot stays.
-    const vanished = current !== undefined && diagnostics.some((d) => d.code === 'SMI1012');
+    const vanished = vanishedInput(diagnostics);
     if (!vanished && !diagnostics.some((d) => d.level === 'error')) {
       const built = buildSnapshot(result.proxies, interner);
       diagnostics = [...diagnostics, ...built.diagnostics];
       next = built.snapshot;
     }
     const t2 = performance.now();
-    const seconds = (t2 - t0) / 1000;
-    const timings = { compile: t1 - t0, phases: result.timings ?? {}, snapshot: t2 - t1, diff: 0, push: 0, streams: 0 };
+    return { diagnostics, next, vanished, seconds: (t2 - t0) / 1000, timings: { compile: t1 - t0, phases: result.timings ?? {}, snapshot: t2 - t1, diff: 0, push: 0, streams: 0 } };
+  }
+
+  async function compileInWorker(worker: WorkerCompiler): Promise<Compiled> {
+    const t0 = performance.now();
+    let reply: CompileReply | undefined;
+    let diagnostics: readonly Diagnostic[];
+    try {
+      reply = await worker.compile(opts.paths, compileOptions);
+      diagnostics = reply.internalError ? [internalError(reply.internalError)] : reply.diagnostics;
+    } catch (err) {
+      diagnostics = [internalError(err)];
+    }
+    const vanished = vanishedInput(diagnostics);
+    let next: Snapshot | undefined;
+    if (reply?.snapshot && !vanished && !diagnostics.some((d) => d.level === 'error')) {
+      try {
+        next = snapshotFromWire(reply.snapshot, interner);
+      } catch (err) {
+        diagnostics = [...diagnostics, internalError(err)];
+      }
+    }
+    const t2 = performance.now();
+    const compile = reply?.compileMs ?? t2 - t0;
+    // The snapshot's time: encoding in the worker, the hand-over, and assembling it here.
+    return { diagnostics, next, vanished, reply, seconds: (t2 - t0) / 1000, timings: { compile, phases: reply?.phases ?? {}, snapshot: t2 - t0 - compile, diff: 0, push: 0, streams: 0 } };
+  }
+
+  /** Compiles through the worker queue: one at a time, and a call made while one waits to start joins it. */
+  let chain: Promise<unknown> = Promise.resolve();
+  let queued: Promise<RecompileOutcome> | undefined;
+  function recompile(): Promise<RecompileOutcome> {
+    if (!workerCompiler) return Promise.resolve(serve(compileHere(compiler!)));
+    if (queued) return queued;
+    const run = chain
+      .then(() => {
+        queued = undefined;
+        return compileInWorker(workerCompiler);
+      })
+      .then(serve);
+    queued = run;
+    chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Serves what a compile produced (or logs why not): diff, push, log line. */
+  function serve(compiled: Compiled): RecompileOutcome {
+    const { next, vanished, seconds, timings } = compiled;
+    const diagnostics = compiled.diagnostics;
     logDiagnostics(logger, diagnostics);
     if (!next) {
       metrics.compileSeconds.observe({ result: 'error' }, seconds);
@@ -234,6 +323,8 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
       }
       return { ok: false, changed: [], diagnostics, timings };
     }
+    if (compiled.reply) workerCompiler?.installed(compiled.reply);
+    const handedOver = compiled.reply?.snapshot?.fresh.length;
     metrics.compileSeconds.observe({ result: 'ok' }, seconds);
     const tDiff = performance.now();
     const diff = diffSnapshots(current, next);
@@ -264,15 +355,17 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
       compileMs: ms(timings.compile),
       phases: Object.fromEntries(Object.entries(timings.phases).map(([k, v]) => [k, ms(v ?? 0)])),
       snapshotMs: ms(timings.snapshot),
+      ...(handedOver !== undefined ? { handedOver } : {}),
       diffMs: ms(timings.diff),
       pushMs: ms(timings.push),
       streams: timings.streams,
     });
-    return { ok: true, version: next.version, changed, diagnostics, timings };
+    return { ok: true, version: next.version, changed, diagnostics, timings, ...(handedOver !== undefined ? { handedOver } : {}) };
   }
 
-  const first = recompile();
+  const first = await recompile();
   if (!first.ok && !opts.watch) {
+    await workerCompiler?.close();
     throw new Error(`the manifests do not compile (${first.diagnostics.filter((d) => d.level === 'error').length} error(s)); nothing to serve`);
   }
 
@@ -296,6 +389,10 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
     'grpc.http2.min_ping_interval_without_data_ms': 5_000,
     // Requests only (limits.ts says why 4 MiB); responses, which can be large, are not capped.
     'grpc.max_receive_message_length': MAX_REQUEST_BYTES,
+    // No channelz service is offered, and its per-connection accounting costs ≈1.6 KiB of memory
+    // a connection (10,000 connections: 420 → 404 MiB RSS for bench/ads-bare-server.ts).
+    'grpc.enable_channelz': 0,
+    ...opts.grpcOptions,
   });
   server.addService(adsServerDefinition, {
     StreamAggregatedResources: (call: ConstructorParameters<typeof SotwStream>[1]) => {
@@ -347,7 +444,7 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
       onChange: (changedFiles) => {
         if (shuttingDown) return;
         logger.info('manifests changed; recompiling', { files: changedFiles.length, first: changedFiles[0] });
-        recompile();
+        void recompile();
       },
     });
   }
@@ -360,6 +457,7 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
     if (pushTimer) clearImmediate(pushTimer);
     pushQueue.clear();
     await watcher?.close();
+    await workerCompiler?.close();
     // ADS streams never end by themselves, so graceful means: tell every proxy to go elsewhere
     // (UNAVAILABLE makes Envoy and gRPC reconnect, to another replica behind the Service), then
     // wait for the connections to drain.

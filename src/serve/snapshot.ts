@@ -12,6 +12,7 @@ import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import { encodeProtoJson } from '../envoy/protos.ts';
 import { resourceName, TYPE_URL, XDS_KINDS, type EnvoyResource, type ProxyConfig } from '../emit/types.ts';
 import { encodeAny, encodeDeltaResource, encodeSotwBody } from './ads-service.ts';
+import type { WireSnapshot } from './compile-worker.ts';
 import { contentHash, setVersion } from './versions.ts';
 
 export interface EncodedResource {
@@ -98,6 +99,22 @@ export class ResourceInterner {
   rotate(): void {
     this.live = this.building;
     this.building = new Map();
+  }
+
+  /**
+   * A resource encoded elsewhere (the compile worker) for the snapshot being built: the one
+   * already held under its version if any (its bytes stay shared), else `r` itself.
+   */
+  adopt(version: string, r?: EncodedResource): EncodedResource | undefined {
+    const held = this.building.get(version) ?? this.live.get(version);
+    const out = held ?? r;
+    if (out) this.building.set(version, out);
+    return out;
+  }
+
+  /** Versions of the live set (what a new compile worker is told the server holds). */
+  liveVersions(): IterableIterator<string> {
+    return this.live.keys();
   }
 
   /** Abandons what was interned for a snapshot that failed to build. */
@@ -207,6 +224,48 @@ export function buildSnapshot(configs: readonly ProxyConfig[], interner: Resourc
       memo: new Map(),
     },
     diagnostics,
+  };
+}
+
+/**
+ * The snapshot the compile worker built (compile-worker.ts), assembled from the resources this
+ * server already holds and the fresh ones the worker sent. Same versions, same maps in the same
+ * order as `buildSnapshot` would have made in this thread.
+ */
+export function snapshotFromWire(wire: WireSnapshot, interner: ResourceInterner): Snapshot {
+  const fresh = new Map<string, EncodedResource>();
+  for (const r of wire.fresh) fresh.set(r.version, r);
+  const proxies = new Map<string, ProxySnapshot>();
+  const unique = new Set<EncodedResource>();
+  let refs = 0;
+  try {
+    for (const p of wire.proxies) {
+      const byType = new Map<string, Map<string, EncodedResource>>();
+      for (const [typeUrl, versions] of p.types) {
+        const named = new Map<string, EncodedResource>();
+        for (const v of versions) {
+          const r = interner.adopt(v, fresh.get(v));
+          if (!r) throw new Error(`compile worker referred to resource version ${v}, which it did not send and this server does not hold`);
+          named.set(r.name, r);
+          unique.add(r);
+        }
+        refs += named.size;
+        byType.set(typeUrl, named);
+      }
+      proxies.set(p.nodeId, { nodeId: p.nodeId, namespace: p.namespace, workload: p.workload, identity: p.identity, resources: byType, version: p.version });
+    }
+  } catch (err) {
+    interner.discard();
+    throw err;
+  }
+  interner.rotate();
+  let encodedBytes = 0;
+  for (const r of unique) encodedBytes += r.any.byteLength;
+  return {
+    version: wire.version,
+    proxies,
+    stats: { proxies: proxies.size, resources: refs, uniqueResources: unique.size, encodedBytes },
+    memo: new Map(),
   };
 }
 
