@@ -93,8 +93,11 @@ function isObject(value: unknown): value is Json {
 /** An unpaired UTF-16 surrogate: the one thing that makes a JS string an invalid proto `string` (protojson validateUtf16). */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** Any surrogate at all: almost no string has one, and this test is far cheaper than the one with lookarounds. */
+const ANY_SURROGATE = /[\uD800-\uDFFF]/;
+
 function isWellFormed(text: string): boolean {
-  return !LONE_SURROGATE.test(text);
+  return !ANY_SURROGATE.test(text) || !LONE_SURROGATE.test(text);
 }
 
 const PLACEHOLDER_JSON = JSON.stringify(STRING_PLACEHOLDER);
