@@ -9,7 +9,6 @@
  * - `ca rotate DIR` starts a root rotation that a running `serve --ca DIR` follows.
  */
 import { join, resolve } from 'node:path';
-import { InvalidArgumentError } from 'commander';
 import { formatDiagnostic } from '../diagnostics/diagnostic.ts';
 import {
   BuiltinCa,
@@ -24,19 +23,6 @@ import {
 } from '../identity/index.ts';
 import { CERT_FILE_MODE, KEY_FILE_MODE, writeFileAtomic } from '../identity/files.ts';
 import { EXIT_FAILURE, EXIT_OK, UsageError, type CliIO } from './io.ts';
-
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `90s`, `15m`, `24h`, `1h30m`, `7d`: a duration in milliseconds (a commander argument parser). */
-export function parseDuration(value: string): number {
-  const parts = [...value.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== value) {
-    throw new InvalidArgumentError('must be a duration such as 90s, 15m, 24h, 1h30m or 7d');
-  }
-  const ms = parts.reduce((sum, p) => sum + Number(p[1]) * UNITS[p[2]], 0);
-  if (ms <= 0) throw new InvalidArgumentError('must be longer than zero');
-  return Math.round(ms);
-}
 
 export type CaProviderKind = 'builtin' | 'file';
 

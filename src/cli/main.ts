@@ -3,12 +3,11 @@
  * level (or a golden mismatch), 2 usage error. Nothing else, whatever happens inside.
  */
 import { readFileSync } from 'node:fs';
+// Each command's module is loaded when that command runs: `lint` need not load the xDS server
+// (grpc-js) nor `compile` the CA (@peculiar/x509), a few hundred ms of a short run.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { parseDuration, runCaInit, runCaIssue, runCaRotate } from './ca-command.ts';
 import { readStdinBounded } from '../parser/read-inputs.ts';
-import { runCompile } from './compile-command.ts';
-import { runLint } from './lint-command.ts';
-import { runServeCommand } from './serve-command.ts';
+import { parseDuration } from './duration.ts';
 import { parseByteSize } from './size.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIO } from './io.ts';
 
@@ -67,7 +66,7 @@ Examples:
   $ smi-compile ./manifests --check golden/ --update
   $ kubectl get svc,deploy,sa,trafficsplits -A -o yaml | smi-compile - -o out`,
     )
-    .action(async (paths: string[], opts) => setExit(await runCompile(paths, opts, io)));
+    .action(async (paths: string[], opts) => setExit(await (await import('./compile-command.ts')).runCompile(paths, opts, io)));
 
   program
     .command('lint')
@@ -89,7 +88,7 @@ Examples:
   $ smi-compile lint ./manifests --output sarif > smi.sarif           # GitHub code scanning
   $ smi-compile lint ./manifests --suppress SMI3007 --suppress SMI2007=Service/legacy/billing`,
     )
-    .action((paths: string[], opts) => setExit(runLint(paths, opts, io)));
+    .action(async (paths: string[], opts) => setExit((await import('./lint-command.ts')).runLint(paths, opts, io)));
 
   program
     .command('serve')
@@ -121,7 +120,7 @@ Examples:
   $ smi-compile serve ./manifests --address 0.0.0.0 --port 15128 --admin-port 15129
   $ smi-compile serve ./manifests --ca ./ca                       # mTLS xDS, certificates over SDS`,
     )
-    .action(async (paths: string[], opts) => setExit(await runServeCommand(paths, opts)));
+    .action(async (paths: string[], opts) => setExit(await (await import('./serve-command.ts')).runServeCommand(paths, opts)));
 
   const ca = program.command('ca').description('the built-in certificate authority: make a root, issue certificates to files, rotate the root (docs/certificates.md)');
   ca.command('init')
@@ -129,7 +128,7 @@ Examples:
     .argument('<dir>', 'directory for the CA')
     .option('--force', 'replace an existing CA (every certificate it issued stops being trusted)')
     .option('--root-lifetime <duration>', 'lifetime of the root (default 10 years)', parseDuration)
-    .action(async (dir: string, opts) => setExit(await runCaInit(dir, opts, io)));
+    .action(async (dir: string, opts) => setExit(await (await import('./ca-command.ts')).runCaInit(dir, opts, io)));
   ca.command('issue')
     .description('issue a workload certificate to files: OUT/tls.crt, OUT/tls.key (mode 0600), OUT/ca.crt')
     .argument('<dir>', 'the CA directory')
@@ -138,13 +137,13 @@ Examples:
     .option('--trust-domain <domain>', 'trust domain of the identity', 'cluster.local')
     .option('--lifetime <duration>', 'certificate lifetime', parseDuration, 24 * 3_600_000)
     .addOption(new Option('--ca-provider <kind>', 'builtin (ca init) or file (tls.crt, tls.key, ca.crt)').choices(['builtin', 'file']).default('builtin'))
-    .action(async (dir: string, opts) => setExit(await runCaIssue(dir, opts, io)));
+    .action(async (dir: string, opts) => setExit(await (await import('./ca-command.ts')).runCaIssue(dir, opts, io)));
   ca.command('rotate')
     .description('start a root rotation: both roots trusted at once, signing switches after --propagation, the old root retires after --overlap')
     .argument('<dir>', 'the CA directory')
     .option('--propagation <duration>', 'keep signing with the old root this long (default 15m)', parseDuration)
     .option('--overlap <duration>', 'then keep trusting it this long: the longest certificate lifetime (default 24h)', parseDuration)
-    .action(async (dir: string, opts) => setExit(await runCaRotate(dir, opts, io)));
+    .action(async (dir: string, opts) => setExit(await (await import('./ca-command.ts')).runCaRotate(dir, opts, io)));
 
   return program;
 }
