@@ -252,6 +252,8 @@ interface CountResult {
   readonly connectFailures: string[];
   readonly connectMs: number;
   readonly initialBytes: number;
+  /** 0.5 s after the server is ready (its compile worker, if any, not retired yet). */
+  readonly started: ServeChildMemory;
   readonly before: ServeChildMemory;
   readonly connectedMem: ServeChildMemory;
   readonly rssPerStreamKiB: number;
@@ -285,6 +287,9 @@ async function measure(o: Options, dir: string, wide: Wide, expected: Record<Sta
   const clients: IpcChild[] = [];
   try {
     await sleep(500);
+    const started = await sample(server);
+    // The compile worker is retired once idle: "before streams" is the server as it idles.
+    if (!o.bare && !o.inThread) await sleep((o.workerIdleMs ?? 5000) + 500);
     const before = await sample(server);
     const p = o.clients ?? Math.max(1, Math.ceil(n / 2500));
     for (let i = 0; i < p; i++) clients.push(spawnIpc(join(HERE, 'ads-load-client.ts'), [], { label: `client ${i}` }));
@@ -366,6 +371,7 @@ async function measure(o: Options, dir: string, wide: Wide, expected: Record<Sta
       connectFailures: [...new Set(opened.flatMap((r) => r.failures))],
       connectMs,
       initialBytes: opened.reduce((s, r) => s + r.bytes, 0),
+      started,
       before,
       connectedMem,
       rssPerStreamKiB: (connectedMem.rss - before.rss) / 1024 / n,
@@ -423,7 +429,9 @@ async function main(): Promise<void> {
     add('connections', (r) => r.connections);
     add('connected and ACKed', (r) => r.connected);
     add('time to connect all (ms)', (r) => r.connectMs);
+    add('server RSS 0.5 s after start (MiB)', (r) => mib(r.started.rss));
     add('server RSS before streams (MiB)', (r) => mib(r.before.rss));
+    add('server heap before streams (MiB, after GC)', (r) => mib(r.before.heapUsed));
     add('server RSS with streams (MiB)', (r) => mib(r.connectedMem.rss));
     add('server heap with streams (MiB, after GC)', (r) => mib(r.connectedMem.heapUsed));
     add('server RSS after the changes, idle (MiB)', (r) => mib(r.idle.rss));

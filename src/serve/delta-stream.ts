@@ -34,27 +34,27 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest, DeltaResponse>
       // Legacy wildcard: a first request that subscribes to nothing wants everything.
       if (req.resourceNamesSubscribe.length === 0) state.wildcard = true;
       // What the client already holds (after a reconnect) is not sent again if unchanged.
-      for (const [name, version] of Object.entries(req.initialResourceVersions ?? {})) state.sent.set(name, { version });
+      for (const [name, version] of Object.entries(req.initialResourceVersions ?? {})) state.ownSent().set(name, { version });
     }
     for (const n of req.resourceNamesSubscribe) {
       if (n === '*') {
         state.wildcard = true;
         continue;
       }
-      state.names.add(n);
+      state.addName(n);
       // An explicit (re)subscription asks for the resource to be sent, even if sent before.
-      if (!firstOfType) state.sent.delete(n);
-      state.absent.delete(n);
+      if (!firstOfType) state.ownSent().delete(n);
+      state.deleteAbsent(n);
     }
     for (const n of req.resourceNamesUnsubscribe) {
       if (n === '*') {
         state.wildcard = false;
         continue;
       }
-      state.names.delete(n);
-      state.absent.delete(n);
+      state.deleteName(n);
+      state.deleteAbsent(n);
       // The client dropped it; under a wildcard it still wants it, so it stays "held".
-      if (!state.wildcard) state.sent.delete(n);
+      if (!state.wildcard) state.ownSent().delete(n);
     }
     this.noteNames(state.typeUrl, req.resourceNamesSubscribe);
   }
@@ -76,9 +76,10 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest, DeltaResponse>
   protected send(state: TypeState, desired: Desired, proxy: ProxySnapshot): void {
     const { updated, removed, absent } = this.diff(state, desired);
     updated.sort(byName);
-    for (const r of updated) state.sent.set(r.name, { version: r.version, resource: r });
-    for (const n of removed) state.sent.delete(n);
-    for (const n of absent) state.absent.add(n);
+    const sent = state.ownSent();
+    for (const r of updated) sent.set(r.name, { version: r.version, resource: r });
+    for (const n of removed) sent.delete(n);
+    for (const n of absent) state.addAbsent(n);
     const nonce = this.nonces.next();
     state.sentVersion = proxy.version;
     state.nonce = nonce;

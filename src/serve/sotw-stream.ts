@@ -9,7 +9,7 @@
 import type { DiscoveryRequest, SotwResponse } from './ads-service.ts';
 import type { Protocol } from './metrics.ts';
 import type { ProxySnapshot } from './snapshot.ts';
-import { AdsStream, type Desired, type SentEntry, type TypeState } from './stream-core.ts';
+import { AdsStream, type Desired, type TypeState } from './stream-core.ts';
 import { shortType } from './type-urls.ts';
 import { setVersion } from './versions.ts';
 
@@ -24,8 +24,7 @@ export class SotwStream extends AdsStream<DiscoveryRequest, SotwResponse> {
     else if (names.length > 0) state.legacyWildcard = false;
     state.subscribed = true;
     state.wildcard = star || (names.length === 0 && state.legacyWildcard);
-    state.names.clear();
-    for (const n of names) if (n !== '*') state.names.add(n);
+    state.setNames(names);
     this.noteNames(state.typeUrl, state.names);
   }
 
@@ -46,7 +45,7 @@ export class SotwStream extends AdsStream<DiscoveryRequest, SotwResponse> {
     const versionInfo = this.version(desired);
     const nonce = this.nonces.next();
     // A shared set is recorded as sent by reference (never modified), not copied per stream.
-    state.sent = set ? (set.sent as Map<string, SentEntry>) : new Map(resources.map((r) => [r.name, { version: r.version, resource: r }]));
+    state.sent = set ? set.sent : new Map(resources.map((r) => [r.name, { version: r.version, resource: r }]));
     state.sentVersion = versionInfo;
     state.nonce = nonce;
     state.inFlight = true;

@@ -54,23 +54,30 @@ export interface SentEntry {
   readonly resource?: EncodedResource;
 }
 
-/** Per-type state of one stream. */
+/** Shared by every TypeState that has none (never modified: the setters below allocate their own). */
+const NO_NAMES: ReadonlySet<string> = new Set();
+const NOTHING_SENT: ReadonlyMap<string, SentEntry> = new Map();
+
+/**
+ * Per-type state of one stream. Its collections are allocated on first write: a wildcard SotW
+ * stream (Envoy) never has names of its own and holds its proxy's shared `sent` maps, and at
+ * 10,000 streams × 5 types empty Maps and Sets were ≈ 2.5 KiB a stream.
+ */
 export class TypeState {
   /** The client asked for the type at least once on this stream. */
   subscribed = false;
   wildcard = false;
   /** SotW legacy wildcard: the first request named nothing, so later empty lists stay wildcard. */
   legacyWildcard = false;
-  readonly names = new Set<string>();
+  private ownNames: Set<string> | undefined;
   /**
    * What the client was sent, by name (SotW: the last response; delta: the running state). A SotW
    * stream sent a proxy's whole set holds that set's shared map (`ResourceSet.sent`): never modified.
    */
-  sent = new Map<string, SentEntry>();
+  sent: ReadonlyMap<string, SentEntry> = NOTHING_SENT;
   /** SotW `version_info` / delta `system_version_info` of the last response. */
   sentVersion = '';
-  /** Delta: names the client subscribed to and was told do not exist. */
-  readonly absent = new Set<string>();
+  private ownAbsent: Set<string> | undefined;
   /** Nonce of the last response: a request answering any other nonce is stale. */
   nonce = '';
   inFlight = false;
@@ -81,6 +88,44 @@ export class TypeState {
   nacks = 0;
   lastError = '';
   constructor(readonly typeUrl: string) {}
+
+  /** Names the client subscribed to (wildcard aside). */
+  get names(): ReadonlySet<string> {
+    return this.ownNames ?? NO_NAMES;
+  }
+
+  /** SotW: the request's names replace the subscription (`*` is the wildcard, not a name). */
+  setNames(names: Iterable<string>): void {
+    this.ownNames = undefined;
+    for (const n of names) if (n !== '*') (this.ownNames ??= new Set()).add(n);
+  }
+
+  addName(name: string): void {
+    (this.ownNames ??= new Set()).add(name);
+  }
+
+  deleteName(name: string): void {
+    this.ownNames?.delete(name);
+  }
+
+  /** Delta: names the client subscribed to and was told do not exist. */
+  get absent(): ReadonlySet<string> {
+    return this.ownAbsent ?? NO_NAMES;
+  }
+
+  addAbsent(name: string): void {
+    (this.ownAbsent ??= new Set()).add(name);
+  }
+
+  deleteAbsent(name: string): void {
+    this.ownAbsent?.delete(name);
+  }
+
+  /** Delta: the running state, as a map of this stream's own (SotW replaces `sent` whole instead). */
+  ownSent(): Map<string, SentEntry> {
+    if (this.sent === NOTHING_SENT) this.sent = new Map();
+    return this.sent as Map<string, SentEntry>;
+  }
 }
 
 export interface Desired {
