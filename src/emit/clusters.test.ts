@@ -1,7 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { clusters } from './clusters.ts';
-import { bookbuyerPlan, bookstoreV1Plan, tcpAndGrpcPlan } from './test-plans.ts';
+import { DiagnosticBag } from '../diagnostics/diagnostic.ts';
+import { clusters, MAX_CACHED_CALLER_CLUSTERS } from './clusters.ts';
+import { checkProtos, emitProxy } from './index.ts';
+import { bookbuyerPlan, bookstoreV1Plan, tcpAndGrpcPlan, wideMeshPlan } from './test-plans.ts';
 
 type J = Record<string, any>;
 const byName = (list: J[], name: string) => list.find((r) => r.name === name || r.cluster_name === name);
@@ -59,6 +61,49 @@ test('same cluster for another caller differs only in the caller certificate', (
   const cert = (c: J) => c.transport_socket.typed_config.common_tls_context.tls_certificate_sds_secret_configs[0].name;
   assert.is(cert(b), 'service-cert:thief/bookthief');
   assert.ok(a.circuit_breakers === b.circuit_breakers, 'constant pieces are shared');
+});
+
+test('per (caller, upstream) only the four nodes down to the caller certificate are new; the rest is shared and frozen', () => {
+  const [a1, a2] = clusters(bookbuyerPlan()) as J[];
+  const [b1] = clusters({ ...bookbuyerPlan(), namespace: 'thief', serviceAccount: 'bookthief' }) as J[];
+  const tls = (c: J) => c.transport_socket.typed_config;
+  const ctx = (c: J) => tls(c).common_tls_context;
+  // Path to the caller's certificate: new per caller.
+  for (const pick of [(c: J) => c, (c: J) => c.transport_socket, tls, ctx]) assert.ok(pick(a1) !== pick(b1));
+  // Everything else: one object for every caller of the upstream.
+  for (const key of ['eds_cluster_config', 'circuit_breakers', 'typed_extension_protocol_options']) assert.ok(a1[key] === b1[key], key);
+  for (const key of ['tls_params', 'validation_context_sds_secret_config', 'alpn_protocols']) assert.ok(ctx(a1)[key] === ctx(b1)[key], key);
+  // The caller's certificate list: one per caller, whatever it calls.
+  assert.ok(ctx(a1).tls_certificate_sds_secret_configs === ctx(a2).tls_certificate_sds_secret_configs);
+  assert.ok(ctx(a1).tls_certificate_sds_secret_configs !== ctx(b1).tls_certificate_sds_secret_configs);
+  // A second workload with the same service account gets the very same cluster.
+  assert.ok(clusters({ ...bookbuyerPlan(), workload: 'bookbuyer-v2' })[0] === a1);
+  for (const pick of [(c: J) => c, (c: J) => c.transport_socket, tls, ctx]) assert.ok(Object.isFrozen(pick(b1)));
+});
+
+test('the clusters encode under the Envoy protos, for each caller', () => {
+  for (const plan of [wideMeshPlan(30, 'ns1', 'svc1'), wideMeshPlan(30, 'ns2', 'svc2'), tcpAndGrpcPlan()]) {
+    const bag = new DiagnosticBag();
+    checkProtos(emitProxy(plan, {}), bag);
+    assert.equal(bag.items, []);
+  }
+});
+
+test('the per-caller clusters kept for reuse are bounded (least recently used callers go first)', () => {
+  const upstreams = 200;
+  const callers = Math.ceil(MAX_CACHED_CALLER_CLUSTERS / upstreams) + 20;
+  const plan = wideMeshPlan(upstreams);
+  const caller = (i: number) => ({ ...plan, namespace: `caller-${i}`, serviceAccount: 'sa' });
+  const first = clusters(caller(0))[0];
+  const recent = clusters(caller(1))[0];
+  for (let i = 2; i < callers; i++) {
+    clusters(caller(i));
+    if (i % 50 === 0) assert.ok(clusters(caller(1))[0] === recent, 'a caller in use stays');
+  }
+  const again = clusters(caller(0))[0];
+  assert.ok(again !== first, 'the least recently used caller was dropped');
+  assert.equal(again, first, 'and rebuilt with the same content');
+  assert.ok(clusters(caller(1))[0] === recent);
 });
 
 test.run();

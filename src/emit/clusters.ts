@@ -10,7 +10,7 @@
  * one, and smi-compile has no UpstreamTrafficSetting.
  */
 import type { AppProtocol } from '../ir/types.ts';
-import type { InboundPort, ProxyPlan, ServiceName, UpstreamCluster } from '../ir/proxy-plan.ts';
+import type { InboundPort, ProxyPlan, UpstreamCluster } from '../ir/proxy-plan.ts';
 import {
   ADS_CONFIG_SOURCE,
   compareByName,
@@ -59,11 +59,80 @@ const NO_CIRCUIT_BREAKING: Json = Object.freeze({
 /** Endpoints arrive as ClusterLoadAssignments named like the cluster, over the ADS stream. */
 const EDS_OVER_ADS: Json = Object.freeze({ eds_config: ADS_CONFIG_SOURCE });
 
-/** HTTP protocol options for HTTP and gRPC clusters; TCP clusters carry none. */
+/** `typed_extension_protocol_options` for HTTP and gRPC clusters (one frozen object each); TCP clusters carry none. */
+const PROTOCOL_OPTIONS: Readonly<Partial<Record<AppProtocol, Json>>> = Object.freeze({
+  grpc: Object.freeze({ [HTTP_PROTOCOL_OPTIONS_KEY]: HTTP_PROTOCOL_OPTIONS_HTTP2 }),
+  http: Object.freeze({ [HTTP_PROTOCOL_OPTIONS_KEY]: HTTP_PROTOCOL_OPTIONS_USE_DOWNSTREAM }),
+});
+
 function protocolOptions(protocol: AppProtocol): Json | undefined {
-  if (protocol === 'grpc') return { [HTTP_PROTOCOL_OPTIONS_KEY]: HTTP_PROTOCOL_OPTIONS_HTTP2 };
-  if (protocol === 'http') return { [HTTP_PROTOCOL_OPTIONS_KEY]: HTTP_PROTOCOL_OPTIONS_USE_DOWNSTREAM };
-  return undefined;
+  return PROTOCOL_OPTIONS[protocol];
+}
+
+/**
+ * What every caller's cluster for one upstream shares, built once per upstream (a frozen
+ * `shared()` object): its name, SNI and trust anchor reference, protocol options. `key` is its
+ * content key, which also names the upstream in the per-caller table below.
+ */
+interface UpstreamParts {
+  readonly key: string;
+  readonly name: string;
+  readonly options: Json | undefined;
+  /** `root-cert-for-mtls-outbound:<ns>/<svc>` as an SDS reference. */
+  readonly validation: Json;
+  /** The upstream service's FQDN. */
+  readonly sni: string;
+}
+
+function upstreamParts(upstream: UpstreamCluster): UpstreamParts {
+  const key = `${upstream.name}|${upstream.protocol}|${serviceKey(upstream.service)}`;
+  return shared('upstream-cluster-parts', key, () => ({
+    key,
+    name: upstream.name,
+    options: protocolOptions(upstream.protocol),
+    validation: sdsSecret(outboundRootCertSecretName(upstream.service)),
+    sni: serviceFqdn(upstream.service),
+  }));
+}
+
+/** `tls_certificate_sds_secret_configs`: the caller's own certificate; one list per caller, whatever it calls. */
+function callerCertificates(callerCert: string): readonly Json[] {
+  return shared('caller-certificates', callerCert, () => [sdsSecret(callerCert)]);
+}
+
+/**
+ * A caller's clusters, by upstream, for the callers seen last. A cluster names the caller's
+ * certificate, so it is one object per (caller identity, upstream): workloads with one
+ * service account share it, and a recompile gets the same objects back (the xDS server
+ * matches unchanged resources by identity). Bounded by whole callers, least recently used
+ * first: in permissive mode every proxy calls every service (1,366 clusters a caller at 1,000
+ * services), and a table of every caller's would hold the square of the mesh alive after the
+ * proxies that used it are written and gone.
+ */
+export const MAX_CACHED_CALLER_CLUSTERS = Number(process.env.OW7_CAP ?? 32_768);
+const clustersByCaller = new Map<string, Map<string, EnvoyResource>>();
+let cachedCallerClusters = 0;
+
+function clustersOfCaller(callerCert: string): Map<string, EnvoyResource> {
+  let table = clustersByCaller.get(callerCert);
+  if (table) {
+    clustersByCaller.delete(callerCert); // most recently used last
+  } else {
+    table = new Map();
+    for (const [caller, oldest] of clustersByCaller) {
+      if (cachedCallerClusters <= MAX_CACHED_CALLER_CLUSTERS) break;
+      clustersByCaller.delete(caller);
+      cachedCallerClusters -= oldest.size;
+    }
+  }
+  clustersByCaller.set(callerCert, table);
+  return table;
+}
+
+/** Forget the cached per-caller clusters (with clearShared: tests, unrelated compiles). */
+export function clearClusterCache(): void {
+  clustersByCaller.clear();
+  cachedCallerClusters = 0;
 }
 
 /**
@@ -71,39 +140,46 @@ function protocolOptions(protocol: AppProtocol): Json | undefined {
  * certificate, trust the upstream through `root-cert-for-mtls-outbound:<ns>/<svc>` (whose
  * secret also pins the upstream's identities), advertise ALPN `osm`, and send the upstream
  * service's FQDN as SNI: the upstream's inbound filter chain matches on exactly that name.
+ *
+ * Only the four objects on the path from the cluster down to the caller's certificate are new
+ * per (caller, upstream); everything under them is shared, so the proto check walks just those
+ * four (it prunes sub-objects it has already proven valid).
  */
-function upstreamTlsTransportSocket(service: ServiceName, callerCert: string): Json {
-  return shared('upstream-tls', `${serviceKey(service)}|${callerCert}`, () => ({
-    name: TLS_TRANSPORT_SOCKET,
-    typed_config: {
-      '@type': TYPE.upstreamTlsContext,
-      common_tls_context: {
-        tls_params: TLS_PARAMS,
-        tls_certificate_sds_secret_configs: [sdsSecret(callerCert)],
-        validation_context_sds_secret_config: sdsSecret(outboundRootCertSecretName(service)),
-        alpn_protocols: ALPN_IN_MESH,
-      },
-      sni: serviceFqdn(service),
-    },
-  }));
+function buildUpstreamCluster(parts: UpstreamParts, certificates: readonly Json[]): EnvoyResource {
+  const commonTlsContext = Object.freeze({
+    tls_params: TLS_PARAMS,
+    tls_certificate_sds_secret_configs: certificates,
+    validation_context_sds_secret_config: parts.validation,
+    alpn_protocols: ALPN_IN_MESH,
+  });
+  const typedConfig = Object.freeze({ '@type': TYPE.upstreamTlsContext, common_tls_context: commonTlsContext, sni: parts.sni });
+  const transportSocket = Object.freeze({ name: TLS_TRANSPORT_SOCKET, typed_config: typedConfig });
+  const cluster: Record<string, unknown> = {
+    '@type': TYPE.cluster,
+    name: parts.name,
+    type: 'EDS',
+    eds_cluster_config: EDS_OVER_ADS,
+    circuit_breakers: NO_CIRCUIT_BREAKING,
+  };
+  if (parts.options) cluster.typed_extension_protocol_options = parts.options;
+  cluster.transport_socket = transportSocket;
+  return Object.freeze(cluster) as EnvoyResource;
 }
 
 /** A cluster depends on the caller only through its certificate name, so proxies with one service account share it. */
 export function upstreamCluster(upstream: UpstreamCluster, plan: ProxyPlan): EnvoyResource {
-  const callerCert = serviceCertSecretName(plan.namespace, plan.serviceAccount);
-  return shared('upstream-cluster', `${upstream.name}|${upstream.protocol}|${callerCert}`, () => {
-    const cluster: Record<string, unknown> = {
-      '@type': TYPE.cluster,
-      name: upstream.name,
-      type: 'EDS',
-      eds_cluster_config: EDS_OVER_ADS,
-      circuit_breakers: NO_CIRCUIT_BREAKING,
-    };
-    const options = protocolOptions(upstream.protocol);
-    if (options) cluster.typed_extension_protocol_options = options;
-    cluster.transport_socket = upstreamTlsTransportSocket(upstream.service, callerCert);
-    return cluster as EnvoyResource;
-  });
+  return upstreamClusterFor(upstream, serviceCertSecretName(plan.namespace, plan.serviceAccount));
+}
+
+function upstreamClusterFor(upstream: UpstreamCluster, callerCert: string, table = clustersOfCaller(callerCert)): EnvoyResource {
+  const parts = upstreamParts(upstream);
+  let cluster = table.get(parts.key);
+  if (!cluster) {
+    cluster = buildUpstreamCluster(parts, callerCertificates(callerCert));
+    table.set(parts.key, cluster);
+    cachedCallerClusters++;
+  }
+  return cluster;
 }
 
 /** The local app behind one of the workload's service ports (osm getLocalServiceCluster, as a STATIC cluster: the address is a literal). */
@@ -126,8 +202,10 @@ export function localCluster(port: InboundPort): EnvoyResource {
 
 /** Every cluster of the proxy, sorted by name; one local cluster per distinct local cluster name. */
 export function clusters(plan: ProxyPlan): EnvoyResource[] {
+  const callerCert = serviceCertSecretName(plan.namespace, plan.serviceAccount);
+  const table = clustersOfCaller(callerCert);
   const byName = new Map<string, EnvoyResource>();
-  for (const upstream of plan.upstreams) byName.set(upstream.name, upstreamCluster(upstream, plan));
+  for (const upstream of plan.upstreams) byName.set(upstream.name, upstreamClusterFor(upstream, callerCert, table));
   for (const port of plan.inbound) if (!byName.has(port.localCluster)) byName.set(port.localCluster, localCluster(port));
   return [...byName.values()].sort(compareByName);
 }

@@ -6,18 +6,24 @@
 import type { CompileOptions } from '../compiler/options.ts';
 import type { ProxyPlan } from '../ir/proxy-plan.ts';
 import { bootstrap } from './bootstrap.ts';
-import { clusters } from './clusters.ts';
+import { clearClusterCache, clusters } from './clusters.ts';
 import { compareByName } from './common.ts';
 import { endpoints } from './endpoints.ts';
 import { inboundListener } from './listeners-inbound.ts';
 import { outboundListener } from './listeners-outbound.ts';
 import { inboundRouteConfigurations, outboundRouteConfigurations } from './routes.ts';
 import { secrets } from './secrets.ts';
+import { clearShared as clearSharedTables } from './shared.ts';
 import type { EnvoyResource, ProxyConfig } from './types.ts';
 
 export { checkProtos } from './proto-check.ts';
 export { layoutOutboundChains, type OutboundChainLayout, type OutboundChainPlan } from './listeners-outbound.ts';
-export { clearShared } from './shared.ts';
+
+/** Forget every shared object, and the per-caller clusters (tests, or a long-running server between unrelated compiles). */
+export function clearShared(): void {
+  clearSharedTables();
+  clearClusterCache();
+}
 
 export function emitProxy(plan: ProxyPlan, options: CompileOptions): ProxyConfig {
   const inbound = inboundListener(plan);

@@ -1,0 +1,130 @@
+/**
+ * `compile -o` and `--check` stream the tree one proxy at a time: the bytes, the atomic
+ * replacement and the golden diff must be what the whole-tree renderer gives.
+ */
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { generateMesh, writeMesh } from '../../bench/generate-mesh.ts';
+import { compilePaths } from '../compiler/compile.ts';
+import { diffTrees, readTree, renderTree, writeTree } from '../compiler/output-tree.ts';
+import { runCompile, type CompileCommandOptions } from './compile-command.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'smi-compile-command-'));
+let n = 0;
+const fresh = (): string => join(root, `case-${n++}`);
+const leftovers = (dir: string): string[] => readdirSync(join(dir, '..')).filter((f) => /^\..*\.(tmp|old)-\d+$/.test(f));
+
+async function run(paths: string[], opts: Partial<CompileCommandOptions>): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCompile(paths, { format: 'yaml', ...opts }, {
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    stdin: () => '',
+    cwd: process.cwd(),
+    isTTY: false,
+    env: {},
+  });
+  return { code, stdout, stderr };
+}
+
+/** The permissive sample: every proxy calls every service. */
+const mesh = join(root, 'mesh');
+writeMesh(generateMesh({ services: 12, permissive: true, seed: 3 }), mesh);
+
+test('-o writes the same bytes as rendering the whole tree (yaml and json)', async () => {
+  for (const format of ['yaml', 'json'] as const) {
+    for (const input of ['fixtures/bookstore', mesh]) {
+      const out = fresh();
+      const r = await run([input], { output: out, format });
+      assert.is(r.code, 0, r.stderr);
+      const expected = renderTree(compilePaths([input]).proxies, format);
+      assert.equal(readTree(out), expected, `${input} ${format}`);
+      const bytes = [...expected.values()].reduce((s, c) => s + Buffer.byteLength(c), 0);
+      assert.match(r.stderr, new RegExp(`wrote \\d+ proxies \\(${expected.size} files, ${(bytes / 1024).toFixed(1)} KiB\\)`));
+      assert.equal(leftovers(out), []);
+    }
+  }
+});
+
+test('an SMI9001 found mid-stream: exit 1, the old tree intact, no staging directory', async () => {
+  const out = fresh();
+  assert.is((await run(['fixtures/bookstore'], { output: out })).code, 0);
+  const before = readTree(out);
+  const broken = fresh();
+  cpSync('fixtures/bookstore', broken, { recursive: true });
+  const access = join(broken, 'traffic-access-v1.yaml');
+  writeFileSync(access, readFileSync(access, 'utf8').replace('"client-app": "bookbuyer"', '"client-app": "book\\uD800buyer"'));
+  // In path order bookbuyer/bookbuyer comes first and is fine (staged), bookstore/bookstore-v2 fails.
+  const r = await run([broken], { output: out });
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /SMI9001 .*proxy bookstore\/bookstore-v2/);
+  assert.match(r.stderr, /SMI9001 .*proxy bookstore\/bookstore\)/, 'every problem is reported, not only the first');
+  assert.match(r.stderr, /2 errors, \d+ warnings; nothing written/);
+  assert.equal(readTree(out), before);
+  assert.equal(leftovers(out), []);
+  // Into a directory that did not exist: it still does not.
+  const nowhere = fresh();
+  assert.is((await run([broken], { output: nowhere })).code, 1);
+  assert.not.ok(existsSync(nowhere));
+  assert.equal(leftovers(nowhere), []);
+});
+
+test('--check streams the comparison: same diff and exit codes as diffTrees, missing files included', async () => {
+  const golden = fresh();
+  const expected = renderTree(compilePaths([mesh]).proxies, 'yaml');
+  writeTree(expected, golden);
+  const same = await run([mesh], { check: golden });
+  assert.is(same.code, 0, same.stderr);
+  assert.match(same.stderr, new RegExp(`up to date \\(${expected.size} files, \\d+ proxies`));
+  assert.is(same.stdout, '');
+
+  // Edit the golden: one file changed, one workload the compile does not produce, one file gone.
+  const files = [...expected.keys()];
+  const edited = new Map(expected);
+  edited.set(files[3], `${expected.get(files[3])}# edited\n`);
+  edited.set('aaa/gone/listeners.yaml', '[]\n');
+  edited.set('zzz/gone/listeners.yaml', '[]\n');
+  edited.delete(files[10]);
+  writeTree(edited, golden);
+  const differ = await run([mesh], { check: golden });
+  assert.is(differ.code, 1);
+  const differences = diffTrees(edited, expected);
+  assert.equal(differences.map((d) => d.kind).sort(), ['changed', 'missing', 'missing', 'unexpected']);
+  assert.is(differ.stdout, differences.map((d) => d.patch).join(''));
+  assert.match(differ.stderr, /4 files differ \(missing, changed, unexpected\)/);
+
+  const update = await run([mesh], { check: golden, update: true });
+  assert.is(update.code, 0, update.stderr);
+  assert.match(update.stderr, /updated 4 files/);
+  assert.equal(readTree(golden), expected);
+  assert.equal(leftovers(golden), []);
+  assert.is((await run([mesh], { check: golden })).code, 0);
+});
+
+test('--check --update with nothing to update leaves the golden tree untouched', async () => {
+  const golden = fresh();
+  writeTree(renderTree(compilePaths(['fixtures/bookstore']).proxies, 'yaml'), golden);
+  const inode = statSync(golden).ino;
+  const r = await run(['fixtures/bookstore'], { check: golden, update: true });
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /up to date/);
+  assert.is(statSync(golden).ino, inode, 'not replaced by a staged copy');
+  assert.equal(leftovers(golden), []);
+});
+
+test('errors before emit: nothing written, no staging directory', async () => {
+  const out = fresh();
+  const r = await run([join(root, 'no-such-input')], { output: out });
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /nothing written/);
+  assert.not.ok(existsSync(out));
+  assert.equal(leftovers(out), []);
+});
+
+test.after(() => rmSync(root, { recursive: true, force: true }));
+
+test.run();
