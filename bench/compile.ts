@@ -11,12 +11,16 @@
  *
  * SIZES default to 250 1000 5000. For each size and mode the parent generates the mesh
  * (bench/generate-mesh.ts) into a temp directory, then starts `--repeat` children. Each child:
- *   1. reads the input files (fs), compiles them (the compiler's own per-phase timings), and
- *      writes the output tree the way `smi-compile -o` does; records peak RSS right then;
+ *   1. reads the input files (fs), compiles them (the compiler's own per-phase timings) and
+ *      writes the output tree the way `smi-compile -o` does: streamed, each proxy emitted,
+ *      proto-checked, serialised and written into the staging directory before the next, the
+ *      staging directory renamed into place at the end; records peak RSS right then, and
+ *      deletes the tree (tmpfs is RAM: the floor writes the same bytes again);
  *   2. measures the FLOOR on the same input and output: the same files read again, parsed
  *      with the library the parser uses for clean documents (js-yaml `loadAll`, core schema),
- *      and the same resource objects serialised by the compiler's own `serialise` (the
- *      writer's library and options) and written with plain fs writes, same layout.
+ *      and the same resource objects (from a second, untimed compile, one proxy at a time)
+ *      serialised by the compiler's own `serialise` (the writer's library and options) and
+ *      written with plain fs writes, same layout.
  *      `--yaml-ast` also times `yaml`'s parseAllDocuments (AST + positions) as a reference.
  * The floor runs after the compile in the same process, so its libraries are warm: a
  * conservative (low) floor. Times are the best of the repeats; RSS is the median.
@@ -27,7 +31,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import jsyaml from 'js-yaml';
-import { LineCounter, parseAllDocuments, stringify } from 'yaml';
+import { LineCounter, parseAllDocuments } from 'yaml';
 import { generateMesh, writeMesh } from './generate-mesh.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -50,14 +54,14 @@ export interface RunResult {
   readonly outputBytes: number;
   /** Importing the compiler's modules (tsx transpile included), not part of `wall`. */
   readonly loadMs: number;
-  /** read + compile + render + write, in the child (not the untimed flush before the write). */
+  /** read + compile (parse … passes, then emit and proto check per proxy) + render + write, in the child, streamed one proxy at a time as `smi-compile -o` does. */
   readonly wallMs: number;
   /** read (ours), the compiler's own phases, render and write (ours). */
   readonly phases: Readonly<Record<string, number>>;
   /** KiB, from process.resourceUsage().maxRSS right after the write. */
   readonly maxRssKiB: number;
-  /** KiB, peak RSS right after compile(), before the write: what the compiler itself needed. */
-  readonly rssCompileKiB: number;
+  /** KiB, peak RSS after the passes, before the first proxy is emitted: the mesh and the plans. */
+  readonly rssPlannedKiB: number;
   readonly heapUsedMiB: number;
   readonly floor: {
     readonly readMs: number;
@@ -79,16 +83,34 @@ export interface RunResult {
 // ── the compiler, loaded lazily so this file type-checks and runs its floor-only parts even
 //    while the compiler's modules are moving ──────────────────────────────────────────────
 
+interface Diag {
+  readonly code: string;
+  readonly level: string;
+  readonly message: string;
+  readonly source?: { file: string; line: number; column: number };
+}
+/** src/compiler/compile.ts CompileSession: emit and proto check pulled one proxy at a time. */
+interface Session {
+  ok(): boolean;
+  proxies(order?: 'plan' | 'path'): Iterable<Proxy>;
+  result(): { diagnostics: readonly Diag[]; timings?: Record<string, number> };
+}
+/** src/compiler/output-tree.ts StagedTree: the staging directory `smi-compile -o` writes into. */
+interface Staged {
+  write(file: string, content: string): void;
+  commit(): { files: number; bytes: number };
+  abort(): void;
+}
 interface CompilerApi {
+  /** The whole compile, every proxy held (bench/proxy-size.ts). */
   compile(inputs: { path: string; text: string }[], options: Record<string, unknown>): {
     proxies: readonly Proxy[];
-    diagnostics: readonly { code: string; level: string; message: string; source?: { file: string; line: number; column: number } }[];
+    diagnostics: readonly Diag[];
     timings?: Record<string, number>;
   };
-  write(proxies: readonly Proxy[], outDir: string, format: Format): { files: number; bytes: number };
-  /** When the writer has two steps (output-tree.ts): serialise everything, then the fs part. */
-  render?(proxies: readonly Proxy[], format: Format): ReadonlyMap<string, string>;
-  writeTree?(tree: ReadonlyMap<string, string>, outDir: string): { files: number; bytes: number };
+  startCompile(inputs: { path: string; text: string }[], options: Record<string, unknown>): Session;
+  renderProxy(proxy: Proxy, format: Format): [string, string][];
+  stagedTree(outDir: string): Staged;
   serialise(value: unknown, format: Format): string;
 }
 interface Proxy {
@@ -106,24 +128,12 @@ async function tryImport(rel: string): Promise<Record<string, any> | undefined> 
   return (await import(pathToFileURL(file).href)) as Record<string, any>;
 }
 
-/** Only if the writer exports no `serialise`: what it did before it moved to js-yaml. */
-function fallbackSerialise(value: unknown, format: Format): string {
-  if (format === 'json') return `${JSON.stringify(value, null, 2)}\n`;
-  return stringify(value, { lineWidth: 0, minContentWidth: 0, aliasDuplicateObjects: false });
-}
-
 export async function loadCompiler(): Promise<CompilerApi> {
   const c = await tryImport('compiler/compile.ts');
-  if (!c?.compile) throw new Error('src/compiler/compile.ts has no compile() yet');
-  const w = await tryImport('compiler/write-output.ts');
   const t = await tryImport('compiler/output-tree.ts');
-  let write: CompilerApi['write'];
-  if (w?.writeOutput) write = w.writeOutput;
-  else if (t?.renderTree && t?.writeTree) write = (proxies, outDir, format) => t.writeTree(t.renderTree(proxies, format), outDir);
-  else throw new Error('no writer: neither write-output.ts writeOutput() nor output-tree.ts renderTree()/writeTree()');
-  const serialise = (t?.serialise as CompilerApi['serialise'] | undefined) ?? fallbackSerialise;
-  if (!w?.writeOutput && t?.renderTree && t?.writeTree) return { compile: c.compile, write, serialise, render: t.renderTree, writeTree: t.writeTree };
-  return { compile: c.compile, write, serialise };
+  if (!c?.compile || !c?.startCompile) throw new Error('src/compiler/compile.ts has no compile() and startCompile() (the streaming compile)');
+  if (!t?.renderProxy || !t?.StagedTree || !t?.serialise) throw new Error('src/compiler/output-tree.ts has no renderProxy/StagedTree/serialise');
+  return { compile: c.compile, startCompile: c.startCompile, renderProxy: t.renderProxy, stagedTree: (dir) => new t.StagedTree(dir), serialise: t.serialise };
 }
 
 // ── child ────────────────────────────────────────────────────────────────────
@@ -144,48 +154,71 @@ function readInputs(dir: string): { path: string; text: string }[] {
     .map((f) => ({ path: join(dir, f), text: readFileSync(join(dir, f), 'utf8') }));
 }
 
+function countResources(p: Proxy): number {
+  return XDS_KINDS.reduce((m, k) => m + (p.resources[k]?.length ?? 0), 0);
+}
+
 async function child(args: { input: string; out: string; services: number; mode: Mode; format: Format; yamlAst: boolean; noWrite: boolean }): Promise<RunResult> {
   const tLoad = performance.now();
   const api = await loadCompiler();
   const loadMs = performance.now() - tLoad;
 
-  // ── the compiler ──
-  const t0 = performance.now();
-  const inputs = readInputs(args.input);
-  const t1 = performance.now();
-  const result = api.compile(inputs, {});
-  const t2 = performance.now();
-  const rssCompileKiB = process.resourceUsage().maxRSS;
-  const hasErrors = result.diagnostics.some((d) => d.level === 'error');
-  const compiledDir = join(args.out, 'compiled');
-  // The write: serialise (CPU) and the fs part timed apart when the writer has two steps.
+  // ── the compiler, as `smi-compile -o` runs it: read, parse, build and passes, then each proxy
+  //    emitted, proto-checked, serialised (render) and written into the staging directory
+  //    before the next one; the staging directory renamed into place at the end ──
   // Dirty pages of earlier runs are flushed first (untimed) so one run's writeback does not
   // land on the next one's clock.
   flush();
-  const t2b = performance.now();
+  const t0 = performance.now();
+  const inputs = readInputs(args.input);
+  const t1 = performance.now();
+  const session = api.startCompile(inputs, {});
+  const rssPlannedKiB = process.resourceUsage().maxRSS;
+  const compiledDir = join(args.out, 'compiled');
+  let renderMs = 0;
+  let writeMs = 0;
+  let proxies = 0;
+  let resources = 0;
   let written = { files: 0, bytes: 0 };
-  let renderMs: number | undefined;
-  if (args.noWrite) {
-    // compile only: the output of this size does not fit (see --no-write)
-  } else if (!hasErrors && api.render && api.writeTree) {
-    const tree = api.render(result.proxies, args.format);
-    renderMs = performance.now() - t2b;
-    written = api.writeTree(tree, compiledDir);
-  } else if (!hasErrors) {
-    written = api.write(result.proxies, compiledDir, args.format);
+  const staged = session.ok() && !args.noWrite ? api.stagedTree(compiledDir) : undefined;
+  try {
+    for (const proxy of session.proxies('path')) {
+      proxies++;
+      resources += countResources(proxy);
+      if (!staged || !session.ok()) continue;
+      const r0 = performance.now();
+      const files = api.renderProxy(proxy, args.format);
+      const r1 = performance.now();
+      for (const [file, content] of files) staged.write(file, content);
+      writeMs += performance.now() - r1;
+      renderMs += r1 - r0;
+    }
+    if (staged && session.ok()) {
+      const c0 = performance.now();
+      written = staged.commit();
+      writeMs += performance.now() - c0;
+    }
+  } finally {
+    staged?.abort();
   }
   const t3 = performance.now();
+  const result = session.result();
   const maxRssKiB = process.resourceUsage().maxRSS;
   const heapUsedMiB = process.memoryUsage().heapUsed / 2 ** 20;
+  const hasErrors = result.diagnostics.some((d) => d.level === 'error');
 
   const phases: Record<string, number> = { read: t1 - t0 };
   const timings = result.timings ?? {};
   for (const [k, v] of Object.entries(timings)) if (typeof v === 'number') phases[k] = v;
   const inCompile = Object.values(timings).reduce((a, b) => a + (typeof b === 'number' ? b : 0), 0);
-  if (t2 - t1 - inCompile > 1) phases.other = t2 - t1 - inCompile; // compile() time no phase claimed
-  if (renderMs !== undefined) phases.render = renderMs;
-  phases.write = t3 - t2b - (renderMs ?? 0);
-  // The compiled tree is not needed any more: free the space (a tmpfs is RAM) before the floor.
+  if (staged) {
+    phases.render = renderMs;
+    phases.write = writeMs;
+  }
+  const other = t3 - t1 - inCompile - renderMs - writeMs; // time no phase claimed (the loop itself)
+  if (other > 1) phases.other = other;
+  // The compiled tree is not needed any more: free the space (a tmpfs is RAM) before the floor
+  // writes the same bytes again.
   rmSync(compiledDir, { recursive: true, force: true });
 
   // ── the floor: same bytes in, same bytes out, nothing in between ──
@@ -198,28 +231,32 @@ async function child(args: { input: string; out: string; services: number; mode:
   let docs = 0;
   for (const f of again) jsyaml.loadAll(f.text, (d) => void (docs += d ? 1 : 0), { schema: jsyaml.CORE_SCHEMA });
   const f2 = performance.now();
-  // Serialise every file with the writer's own function, then write them plainly.
-  const texts: [string, string][] = [];
-  for (const p of args.noWrite ? [] : result.proxies) {
-    const dir = `${p.namespace}/${p.workload}`;
-    for (const kind of XDS_KINDS) texts.push([`${dir}/${kind}.${args.format}`, api.serialise(p.resources[kind] ?? [], args.format)]);
-    texts.push([`${dir}/bootstrap.${args.format}`, api.serialise(p.bootstrap, args.format)]);
-  }
-  const f3a = performance.now();
-  flush();
-  const f3b = performance.now();
-  let floorBytes = 0;
-  const floorDir = join(args.out, 'floor');
-  let lastDir = '';
-  for (const [file, text] of texts) {
-    const path = join(floorDir, file);
-    const dir = dirname(path);
-    if (dir !== lastDir) mkdirSync((lastDir = dir), { recursive: true });
-    writeFileSync(path, text);
-    floorBytes += Buffer.byteLength(text);
-  }
-  const f3 = performance.now();
   void docs;
+  // Serialise every file with the writer's own function, and write it plainly. The compile
+  // above held one proxy at a time, so the floor's objects come from a second, untimed compile
+  // of the same input (the same objects, the same bytes), one proxy at a time too: only the
+  // serialise and the write of each file are timed.
+  let serialiseMs = 0;
+  let floorWriteMs = 0;
+  let floorBytes = 0;
+  if (!args.noWrite && !hasErrors) {
+    flush();
+    const floorDir = join(args.out, 'floor');
+    for (const p of api.startCompile(inputs, { protoCheck: false }).proxies('path')) {
+      const s0 = performance.now();
+      const dir = `${p.namespace}/${p.workload}`;
+      const texts: [string, string][] = XDS_KINDS.map((kind) => [`${dir}/${kind}.${args.format}`, api.serialise(p.resources[kind] ?? [], args.format)]);
+      texts.push([`${dir}/bootstrap.${args.format}`, api.serialise(p.bootstrap, args.format)]);
+      const s1 = performance.now();
+      mkdirSync(join(floorDir, dir), { recursive: true });
+      for (const [file, text] of texts) {
+        writeFileSync(join(floorDir, file), text);
+        floorBytes += Buffer.byteLength(text);
+      }
+      floorWriteMs += performance.now() - s1;
+      serialiseMs += s1 - s0;
+    }
+  }
   // Reference, not part of the floor: the same files through `yaml`'s AST with positions
   // (what the parser falls back to, and what it used to do for every document).
   let yamlAstMs: number | undefined;
@@ -235,8 +272,8 @@ async function child(args: { input: string; out: string; services: number; mode:
     mode: args.mode,
     inputFiles: inputs.length,
     inputBytes: inputs.reduce((n, f) => n + Buffer.byteLength(f.text), 0),
-    proxies: result.proxies.length,
-    resources: result.proxies.reduce((n, p) => n + XDS_KINDS.reduce((m, k) => m + (p.resources[k]?.length ?? 0), 0), 0),
+    proxies,
+    resources,
     diagnostics: { error: count('error'), warning: count('warning'), info: count('info') },
     firstErrors: result.diagnostics
       .filter((d) => d.level === 'error')
@@ -245,17 +282,17 @@ async function child(args: { input: string; out: string; services: number; mode:
     outputFiles: written.files,
     outputBytes: written.bytes,
     loadMs,
-    wallMs: t3 - t2b + (t2 - t0),
+    wallMs: t3 - t0,
     phases,
     maxRssKiB,
-    rssCompileKiB,
+    rssPlannedKiB,
     heapUsedMiB,
     floor: {
       readMs: f1 - f0,
       parseMs: f2 - f1,
-      serialiseMs: f3a - f2,
-      writeMs: f3 - f3b,
-      totalMs: f1 - f0 + (f2 - f1) + (f3a - f2) + (f3 - f3b),
+      serialiseMs,
+      writeMs: floorWriteMs,
+      totalMs: f2 - f0 + serialiseMs + floorWriteMs,
       bytes: floorBytes,
       yamlAstMs,
     },
@@ -318,7 +355,7 @@ function best(runs: RunResult[]) {
     loadMs: min(runs.map((r) => r.loadMs)),
     processMs: min(runs.map((r) => r.processMs ?? 0)),
     maxRssMiB: median(runs.map((r) => r.maxRssKiB / 1024)),
-    rssCompileMiB: median(runs.map((r) => (r.rssCompileKiB ?? 0) / 1024)),
+    rssPlannedMiB: median(runs.map((r) => (r.rssPlannedKiB ?? 0) / 1024)),
     rssRangeMiB: [min(runs.map((r) => r.maxRssKiB / 1024)), Math.max(...runs.map((r) => r.maxRssKiB / 1024))],
     phases,
   };
@@ -341,7 +378,7 @@ function printTable(summaries: Summary[], repeat: number, outRoot: string): void
     // `other` (compile() time no phase claimed) only when it is ever worth a column
     (p) => p !== 'other' || summaries.some((s) => s.runs.length && best(s.runs).phases.other >= 5),
   );
-  const head = ['services', 'mode', 'runs', 'proxies', 'resources', 'out MB', 'wall ms', 'floor ms', 'wall/floor', 'ms/out MB', 'RSS MiB', 'RSS compile', ...phases.map((p) => `${p}`), 'fl.parse', 'fl.serialise', 'fl.write'];
+  const head = ['services', 'mode', 'runs', 'proxies', 'resources', 'out MB', 'wall ms', 'floor ms', 'wall/floor', 'ms/out MB', 'RSS MiB', 'RSS planned', ...phases.map((p) => `${p}`), 'fl.parse', 'fl.serialise', 'fl.write'];
   const withAst = summaries.some((s) => s.runs.length && s.runs.every((r) => r.floor.yamlAstMs !== undefined));
   if (withAst) head.push('yaml AST');
   const rows = [head];
@@ -367,7 +404,7 @@ function printTable(summaries: Summary[], repeat: number, outRoot: string): void
       outMB > 0 ? `${(b.wallMs / b.floorMs).toFixed(2)}×` : '',
       outMB > 0 ? (b.wallMs / outMB).toFixed(1) : '',
       `${Math.round(b.maxRssMiB)}`,
-      b.rssCompileMiB ? `${Math.round(b.rssCompileMiB)}` : '',
+      b.rssPlannedMiB ? `${Math.round(b.rssPlannedMiB)}` : '',
       ...phases.map((p) => (b.phases[p] === undefined ? '' : fmtMs(b.phases[p]))),
       fmtMs(b.floorParseMs),
       fmtMs(b.floorSerialiseMs),
@@ -380,7 +417,7 @@ function printTable(summaries: Summary[], repeat: number, outRoot: string): void
   }
   console.log(table(rows));
   console.log(
-    `\nbest of ${repeat > 1 ? `${repeat} ` : ''}\`runs\` fresh processes per row (times), RSS = median peak RSS of the child (RSS compile: the peak before the write); wall = read + compile + render + write in the child,` +
+    `\nbest of ${repeat > 1 ? `${repeat} ` : ''}\`runs\` fresh processes per row (times), RSS = median peak RSS of the child over the whole streamed compile and write (RSS planned: the peak after the passes, before emit); wall = read + compile + render + write in the child, one proxy at a time,` +
       ` floor = read + js-yaml load + serialise + write of the same bytes; output under ${outRoot}. Node ${process.version}.`,
   );
   for (const n of notes) console.log(`note: ${n}`);
