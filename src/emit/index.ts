@@ -4,7 +4,7 @@
  * expresses them. See each family's file for the OSM code it mirrors.
  */
 import type { CompileOptions } from '../compiler/options.ts';
-import type { ProxyPlan } from '../ir/proxy-plan.ts';
+import type { OutboundPort, ProxyPlan, UpstreamCluster } from '../ir/proxy-plan.ts';
 import { bootstrap } from './bootstrap.ts';
 import { clearClusterCache, clusters } from './clusters.ts';
 import { compareByName } from './common.ts';
@@ -25,11 +25,53 @@ export function clearShared(): void {
   clearClusterCache();
 }
 
+/**
+ * Families that read one or two fields of the plan, memoised on those fields' identity. The
+ * planner hands every proxy of a source service account the same `outbound` and `upstreams`
+ * lists (in permissive mode, every proxy the same ones), and plans are immutable, so the
+ * result for a list is the result for every plan holding it: the outbound listener, the
+ * outbound route configurations (which also depend on the caller's namespace, for bare host
+ * names) and the ClusterLoadAssignments are built once per list instead of once per proxy
+ * (at 1,000 permissive services: 1,365 CLAs and ~1,366 filter chains and virtual hosts a
+ * proxy, each looked up by a content key). The families get a plan holding only the fields
+ * memoised on (`only`), so one that starts reading another field gets undefined, and the
+ * goldens say so, instead of a stale memo.
+ */
+const outboundListeners = new WeakMap<readonly OutboundPort[], { readonly listener: EnvoyResource | undefined }>();
+const outboundRoutes = new WeakMap<readonly OutboundPort[], Map<string, readonly EnvoyResource[]>>();
+const endpointLists = new WeakMap<readonly UpstreamCluster[], readonly EnvoyResource[]>();
+
+function only<K extends keyof ProxyPlan>(plan: ProxyPlan, ...keys: K[]): ProxyPlan {
+  const part: Partial<ProxyPlan> = {};
+  for (const key of keys) (part as Record<string, unknown>)[key] = plan[key];
+  return part as ProxyPlan;
+}
+
+function memoOutboundListener(plan: ProxyPlan): EnvoyResource | undefined {
+  let hit = outboundListeners.get(plan.outbound);
+  if (!hit) outboundListeners.set(plan.outbound, (hit = { listener: outboundListener(only(plan, 'outbound')) }));
+  return hit.listener;
+}
+
+function memoOutboundRoutes(plan: ProxyPlan): readonly EnvoyResource[] {
+  let byNamespace = outboundRoutes.get(plan.outbound);
+  if (!byNamespace) outboundRoutes.set(plan.outbound, (byNamespace = new Map()));
+  let routes = byNamespace.get(plan.namespace);
+  if (!routes) byNamespace.set(plan.namespace, (routes = Object.freeze(outboundRouteConfigurations(only(plan, 'outbound', 'namespace')))));
+  return routes;
+}
+
+function memoEndpoints(plan: ProxyPlan): readonly EnvoyResource[] {
+  let list = endpointLists.get(plan.upstreams);
+  if (!list) endpointLists.set(plan.upstreams, (list = Object.freeze(endpoints(only(plan, 'upstreams')))));
+  return list;
+}
+
 export function emitProxy(plan: ProxyPlan, options: CompileOptions): ProxyConfig {
   const inbound = inboundListener(plan);
-  const outbound = outboundListener(plan);
+  const outbound = memoOutboundListener(plan);
   const listeners = [inbound, outbound].filter((l): l is EnvoyResource => l !== undefined).sort(compareByName);
-  const routes = [...inboundRouteConfigurations(plan), ...outboundRouteConfigurations(plan)].sort(compareByName);
+  const routes = [...inboundRouteConfigurations(plan), ...memoOutboundRoutes(plan)].sort(compareByName);
   return {
     namespace: plan.namespace,
     workload: plan.workload,
@@ -39,7 +81,7 @@ export function emitProxy(plan: ProxyPlan, options: CompileOptions): ProxyConfig
       listeners,
       routes,
       clusters: clusters(plan),
-      endpoints: endpoints(plan),
+      endpoints: memoEndpoints(plan),
       secrets: secrets(plan, inbound !== undefined),
     },
     bootstrap: bootstrap(plan, options),
