@@ -1,9 +1,12 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compilePaths, startCompilePaths } from './compile.ts';
+import { generateMesh } from '../../bench/generate-mesh.ts';
+import { compilePaths, startCompile, startCompilePaths } from './compile.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'smi-compile-session-'));
 const dirOf = (p: { namespace: string; workload: string }): string => `${p.namespace}/${p.workload}/`;
@@ -60,6 +63,20 @@ test('a proto failure turns ok() false from the proxy that has it on; compile() 
   const failures = whole.diagnostics.filter((d) => d.code === 'SMI9001').map((d) => d.message);
   assert.is(failures.length, 2, failures.join('\n'));
   assert.equal(session.result().diagnostics, whole.diagnostics);
+});
+
+test('a session keeps no proxy it handed out: what the caller drops can be collected', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const session = startCompile(generateMesh({ services: 30, permissive: true, seed: 2 }).files);
+  // Each proxy's own cluster list (the clusters themselves may be kept for the proxy's service account).
+  const lists: WeakRef<object>[] = [];
+  for (const proxy of session.proxies('path')) lists.push(new WeakRef(proxy.resources.clusters));
+  assert.ok(session.ok() && lists.length > 30);
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+  const alive = lists.filter((r) => r.deref() !== undefined).length;
+  assert.ok(alive <= 1, `${alive} of ${lists.length} proxies' cluster lists still reachable`);
 });
 
 test.after(() => rmSync(root, { recursive: true, force: true }));
