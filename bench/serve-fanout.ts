@@ -289,7 +289,8 @@ async function measure(o: Options, dir: string, wide: Wide, expected: Record<Sta
     await sleep(500);
     const started = await sample(server);
     // The compile worker is retired once idle: "before streams" is the server as it idles.
-    if (!o.bare && !o.inThread) await sleep((o.workerIdleMs ?? 5000) + 500);
+    const workerIdle = o.bare || o.inThread ? 0 : (o.workerIdleMs ?? 30_000) + 1000;
+    if (workerIdle) await sleep(workerIdle);
     const before = await sample(server);
     const p = o.clients ?? Math.max(1, Math.ceil(n / 2500));
     for (let i = 0; i < p; i++) clients.push(spawnIpc(join(HERE, 'ads-load-client.ts'), [], { label: `client ${i}` }));
@@ -360,7 +361,7 @@ async function measure(o: Options, dir: string, wide: Wide, expected: Record<Sta
       await sleep(500);
     }
     // Steady state: what the server holds once the changes are over and V8 has had time to shrink its heap.
-    await sleep(o.idleMs);
+    await sleep(Math.max(o.idleMs, workerIdle));
     const idle = await sample(server);
     const final = idle;
     return {

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { envoyType } from '../envoy/protos.ts';
-import { encodeAny, encodeDeltaResource, encodeDeltaResponse, encodeSotwBody, encodeSotwResponse } from './ads-service.ts';
+import { encodeAny, encodeDeltaResource, encodeDeltaResponse, encodeSotwBody, encodeSotwResponse, serializeSotwResponse } from './ads-service.ts';
 
 const bytes = new Uint8Array([8, 1, 16, 2]);
 
@@ -36,6 +36,19 @@ test('a response from a shared pre-encoded body is the same bytes as one encoded
     assert.is(m.nonce ?? '', nonce);
     assert.is(m.controlPlane?.identifier, controlPlane);
     assert.is(m.resources.length, 2);
+  }
+});
+
+test('the server\'s serializer (one reused buffer) writes the same bytes, for every size, as a fresh encode', () => {
+  // Growing past the reused buffer's size, then past its cap (1 MiB: those get a buffer of their own), then small again.
+  for (const size of [10, 70_000, 200_000, 2_000_000, 50, 300_000]) {
+    const any = encodeAny('T', new Uint8Array(size).fill(size % 251));
+    const body = encodeSotwBody(`v${size}`, [any], 'T');
+    const r = { versionInfo: '', resources: [], typeUrl: 'T', nonce: `n${size}`, controlPlane: 'cp', body };
+    const expected = encodeSotwResponse(r);
+    const got = serializeSotwResponse(r);
+    assert.is(got.byteLength, expected.byteLength);
+    assert.ok(Buffer.compare(Buffer.from(got), expected) === 0, `size ${size}`);
   }
 });
 

@@ -110,6 +110,31 @@ function controlPlaneField(field: number, identifier: string | undefined): Uint8
 }
 
 export function encodeSotwResponse(r: SotwResponse): Buffer {
+  return writeSotwResponse(r, (n) => Buffer.allocUnsafe(n));
+}
+
+/**
+ * Responses up to this size are serialized into one reused buffer (see `serializeSotwResponse`);
+ * larger ones get their own, so that one huge response does not pin its size for good.
+ */
+const SCRATCH_MAX = 1 << 20;
+let scratch = Buffer.allocUnsafeSlow(64 * 1024);
+
+/**
+ * What the server's gRPC method serializes responses with: like `encodeSotwResponse`, but into a
+ * buffer reused from one response to the next. grpc-js copies the serialized message into its
+ * own framed buffer at once (server-interceptors.js `serializeMessage`), so our copy was pure
+ * garbage: at 10,000 streams a policy change allocated every response body twice.
+ */
+export function serializeSotwResponse(r: SotwResponse): Buffer {
+  return writeSotwResponse(r, (n) => {
+    if (n > SCRATCH_MAX) return Buffer.allocUnsafe(n);
+    if (scratch.byteLength < n) scratch = Buffer.allocUnsafeSlow(Math.min(SCRATCH_MAX, Math.max(n, scratch.byteLength * 2)));
+    return scratch.subarray(0, n);
+  });
+}
+
+function writeSotwResponse(r: SotwResponse, alloc: (n: number) => Buffer): Buffer {
   const body = r.body ?? encodeSotwBody(r.versionInfo, r.resources, r.typeUrl);
   const controlPlane = controlPlaneField(6, r.controlPlane);
   // Written by hand: this runs once per response to every stream, and a protobuf Writer per
@@ -119,7 +144,7 @@ export function encodeSotwResponse(r: SotwResponse): Buffer {
   for (let v = nonceLength >>> 7; v > 0; v >>>= 7) varint += 1;
   const nonceField = r.nonce ? 1 + varint + nonceLength : 0;
   // One copy of the (shared) body per response; the fields stay in field-number order.
-  const out = Buffer.allocUnsafe(body.byteLength + nonceField + controlPlane.byteLength);
+  const out = alloc(body.byteLength + nonceField + controlPlane.byteLength);
   out.set(body, 0);
   let pos = body.byteLength;
   if (r.nonce) {
@@ -182,7 +207,8 @@ export const adsServerDefinition = {
     responseStream: true,
     requestSerialize: encoder(types.request),
     requestDeserialize: decoder<DiscoveryRequest>(types.request),
-    responseSerialize: encodeSotwResponse,
+    // grpc-js copies the result into its own frame before returning: a reused buffer is safe here.
+    responseSerialize: serializeSotwResponse,
     responseDeserialize: decoder<SotwResponse>(types.response),
   },
   DeltaAggregatedResources: {

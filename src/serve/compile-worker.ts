@@ -7,18 +7,23 @@
  * the compile's garbage, the compiler's code); in a worker all of it is released when the worker
  * is retired, and the ADS event loop never pauses for a compile.
  *
- * Per request it compiles (with the per-file parse cache when asked), encodes and interns every
- * resource exactly as the in-process server does (`buildSnapshot`, same versions), and answers
- * with the snapshot in wire form: per proxy the versions of its resources, and the encoded bytes
- * and JSON of only those resources the server does not hold yet. After a one-policy edit that is
- * a few dozen resources, not the 15,000 of the mesh.
+ * Per request it compiles (with the per-file parse cache when asked), versions every resource as
+ * the in-process server does (`buildSnapshot`: same versions, maps and order), and answers with
+ * the snapshot in wire form: per proxy the versions of its resources, and the encoded bytes and
+ * JSON of only those resources the server does not hold yet (only those are encoded at all).
+ * After a one-policy edit that is a few dozen resources, not the 15,000 of the mesh. Between
+ * compiles the worker keeps its parse cache and emit's shared objects, and no resource.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { compilePaths } from '../compiler/compile.ts';
 import type { CompileOptions } from '../compiler/options.ts';
-import type { Diagnostic } from '../diagnostics/diagnostic.ts';
+import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
+import { resourceName, TYPE_URL, XDS_KINDS, type EnvoyResource, type ProxyConfig } from '../emit/types.ts';
+import { encodeProtoJson } from '../envoy/protos.ts';
+import { encodeAny } from './ads-service.ts';
 import { ParseCache } from './parse-cache.ts';
-import { buildSnapshot, ResourceInterner, type EncodedResource, type ProxySnapshot, type Snapshot } from './snapshot.ts';
+import type { EncodedResource, ProxySnapshot } from './snapshot.ts';
+import { contentHash, setVersion } from './versions.ts';
 
 /** A resource the server does not hold yet: everything `EncodedResource` has. */
 export type WireResource = EncodedResource;
@@ -73,32 +78,69 @@ export interface WorkerInit {
   readonly holds: readonly string[];
 }
 
-function toWire(snapshot: Snapshot, holds: ReadonlySet<string>): WireSnapshot {
-  const fresh: WireResource[] = [];
-  const seen = new Set<string>();
-  const proxies: WireProxy[] = [];
-  for (const p of snapshot.proxies.values()) {
-    const types: [string, string[]][] = [];
-    for (const [typeUrl, byName] of p.resources) {
-      const versions: string[] = [];
-      for (const r of byName.values()) {
-        versions.push(r.version);
-        if (!holds.has(r.version) && !seen.has(r.version)) {
-          seen.add(r.version);
-          fresh.push(r);
-        }
-      }
-      types.push([typeUrl, versions]);
+/**
+ * Versions of emitted resources, by content: the same function as `ResourceInterner` (snapshot.ts)
+ * uses, with its identity shortcut for frozen objects (emit shares them across proxies and
+ * compiles). It keeps no resource: what the server holds it never needs again.
+ */
+class Versions {
+  private readonly byObject = new WeakMap<object, { readonly typeUrl: string; readonly version: string }>();
+  of(typeUrl: string, json: EnvoyResource): string {
+    const frozen = Object.isFrozen(json);
+    if (frozen) {
+      const hit = this.byObject.get(json);
+      if (hit && hit.typeUrl === typeUrl) return hit.version;
     }
-    proxies.push({ nodeId: p.nodeId, namespace: p.namespace, workload: p.workload, identity: p.identity, version: p.version, types });
+    const version = contentHash(`${typeUrl}\n${JSON.stringify(json)}`);
+    if (frozen) this.byObject.set(json, { typeUrl, version });
+    return version;
   }
-  return { version: snapshot.version, proxies, fresh };
 }
 
-function versionsOf(snapshot: Snapshot): Set<string> {
-  const out = new Set<string>();
-  for (const p of snapshot.proxies.values()) for (const byName of p.resources.values()) for (const r of byName.values()) out.add(r.version);
-  return out;
+/**
+ * What `buildSnapshot` makes, in wire form: the same versions, maps and order, and proto-encode
+ * diagnostics for resources that do not encode. Only resources the server does not hold are
+ * encoded (the ones it holds encoded before, and the same content encodes the same).
+ */
+function wireSnapshot(configs: readonly ProxyConfig[], versions: Versions, holds: ReadonlySet<string>): { wire?: WireSnapshot; live: Set<string>; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const fresh = new Map<string, WireResource>();
+  const failed = new Set<string>();
+  const live = new Set<string>();
+  const proxies: WireProxy[] = [];
+  for (const config of configs) {
+    const types: [string, string[]][] = [];
+    const all: { name: string; version: string }[] = [];
+    for (const kind of XDS_KINDS) {
+      const typeUrl = TYPE_URL[kind];
+      const named = new Map<string, string>();
+      for (const json of config.resources[kind] ?? []) {
+        const version = versions.of(typeUrl, json);
+        const name = resourceName(json);
+        if (!holds.has(version) && !fresh.has(version) && !failed.has(version)) {
+          try {
+            fresh.set(version, { name, typeUrl, version, any: new Uint8Array(encodeAny(typeUrl, encodeProtoJson(typeUrl, json))), json });
+          } catch (err) {
+            failed.add(version);
+            diagnostics.push(
+              diagnostic('proto-encode', { typeName: typeUrl.replace(/^.*\//, ''), name, detail: err instanceof Error ? err.message : String(err) }),
+            );
+            continue;
+          }
+        } else if (failed.has(version)) {
+          continue;
+        }
+        named.set(name, version);
+        all.push({ name: `${typeUrl}/${name}`, version });
+        live.add(version);
+      }
+      types.push([typeUrl, [...named.values()]]);
+    }
+    proxies.push({ nodeId: config.nodeId, namespace: config.namespace, workload: config.workload, identity: config.identity, version: setVersion(all), types });
+  }
+  if (diagnostics.length > 0) return { live, diagnostics };
+  const version = setVersion(proxies.map((p) => ({ name: p.nodeId, version: p.version })));
+  return { wire: { version, proxies, fresh: [...fresh.values()] }, live, diagnostics };
 }
 
 function main(): void {
@@ -106,7 +148,7 @@ function main(): void {
   if (!port) throw new Error('compile-worker.ts runs in a worker thread');
   const init = workerData as WorkerInit;
   const parseCache = init.parseCache ? new ParseCache() : undefined;
-  const interner = new ResourceInterner();
+  const versions = new Versions();
   /** What the server holds (as of its last 'installed'), and what it will hold if it installs the last reply. */
   let holds = new Set<string>(init.holds);
   let pending: { id: number; versions: Set<string> } | undefined;
@@ -125,11 +167,11 @@ function main(): void {
       let diagnostics: readonly Diagnostic[] = result.diagnostics;
       let wire: WireSnapshot | undefined;
       if (!diagnostics.some((d) => d.level === 'error')) {
-        const built = buildSnapshot(result.proxies, interner);
+        const built = wireSnapshot(result.proxies, versions, holds);
         diagnostics = [...diagnostics, ...built.diagnostics];
-        if (built.snapshot) {
-          wire = toWire(built.snapshot, holds);
-          pending = { id: m.id, versions: versionsOf(built.snapshot) };
+        if (built.wire) {
+          wire = built.wire;
+          pending = { id: m.id, versions: built.live };
         }
       }
       reply = { id: m.id, diagnostics, phases: result.timings ?? {}, compileMs: t1 - t0, snapshotMs: performance.now() - t1, snapshot: wire };

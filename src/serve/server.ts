@@ -69,7 +69,7 @@ export interface ServeOptions {
   compileInWorker?: boolean;
   /** With `watch`: re-parse only the files that changed (parse-cache.ts; default true). */
   parseCache?: boolean;
-  /** With `watch`: retire the compile worker after this long without a change (default 5 s). */
+  /** With `watch`: retire the compile worker after this long without a change (default 30 s). */
   workerIdleMs?: number;
   /** Extra grpc-js server options (benchmarks: `{ 'grpc.enable_channelz': 1 }`). */
   grpcOptions?: Readonly<Record<string, string | number>>;

@@ -12,7 +12,7 @@ import type { CompileOptions } from '../compiler/options.ts';
 import type { CompileReply, CompileRequest, InstalledMessage, WorkerInit } from './compile-worker.ts';
 
 /** Default: a worker idle this long is retired (its memory returned). */
-export const DEFAULT_WORKER_IDLE_MS = 5_000;
+export const DEFAULT_WORKER_IDLE_MS = 30_000;
 
 export interface WorkerCompilerOptions {
   readonly parseCache: boolean;
