@@ -23,7 +23,7 @@ import { encodeProtoJson } from '../envoy/protos.ts';
 import { encodeAny } from './ads-service.ts';
 import { ParseCache } from './parse-cache.ts';
 import type { EncodedResource, ProxySnapshot } from './snapshot.ts';
-import { contentHash, setVersion } from './versions.ts';
+import { contentHash, JsonTexts, setVersion } from './versions.ts';
 
 /** A resource the server does not hold yet: everything `EncodedResource` has. */
 export type WireResource = EncodedResource;
@@ -85,13 +85,14 @@ export interface WorkerInit {
  */
 class Versions {
   private readonly byObject = new WeakMap<object, { readonly typeUrl: string; readonly version: string }>();
+  private readonly texts = new JsonTexts();
   of(typeUrl: string, json: EnvoyResource): string {
     const frozen = Object.isFrozen(json);
     if (frozen) {
       const hit = this.byObject.get(json);
       if (hit && hit.typeUrl === typeUrl) return hit.version;
     }
-    const version = contentHash(`${typeUrl}\n${JSON.stringify(json)}`);
+    const version = contentHash(`${typeUrl}\n${this.texts.resource(json)}`);
     if (frozen) this.byObject.set(json, { typeUrl, version });
     return version;
   }

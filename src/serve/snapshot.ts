@@ -13,7 +13,7 @@ import { encodeProtoJson } from '../envoy/protos.ts';
 import { resourceName, TYPE_URL, XDS_KINDS, type EnvoyResource, type ProxyConfig } from '../emit/types.ts';
 import { encodeAny, encodeDeltaResource, encodeSotwBody } from './ads-service.ts';
 import type { WireSnapshot } from './compile-worker.ts';
-import { contentHash, setVersion } from './versions.ts';
+import { contentHash, JsonTexts, setVersion } from './versions.ts';
 
 export interface EncodedResource {
   readonly name: string;
@@ -48,6 +48,8 @@ export class ResourceInterner {
   private building = new Map<string, EncodedResource>();
   private readonly byObject = new WeakMap<object, EncodedResource>();
   private readonly deltaCache = new WeakMap<EncodedResource, Uint8Array>();
+  /** JSON texts of the frozen parts of fresh resources (versions.ts). */
+  private readonly texts = new JsonTexts();
   /** Resources encoded (cache misses) since the server started: a test and a metric read it. */
   encodeCount = 0;
 
@@ -75,7 +77,7 @@ export class ResourceInterner {
       const hit = this.byObject.get(json);
       if (hit && hit.typeUrl === typeUrl) return hit;
     }
-    const key = contentHash(`${typeUrl}\n${JSON.stringify(json)}`);
+    const key = contentHash(`${typeUrl}\n${this.texts.resource(json)}`);
     let r = this.building.get(key) ?? this.live.get(key);
     if (!r) {
       r = { name: resourceName(json), typeUrl, version: key, any: ownBytes(encodeAny(typeUrl, encodeProtoJson(typeUrl, json))), json };

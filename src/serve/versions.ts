@@ -15,6 +15,66 @@ export function contentHash(data: string | Uint8Array): string {
 }
 
 /**
+ * `JSON.stringify`, character for character, remembering the text of frozen objects.
+ *
+ * Emit builds each proxy's listeners, route configurations and secrets afresh on every compile,
+ * but most of what is inside them (filter chains, virtual hosts, ...) is frozen and shared
+ * (src/emit/shared.ts), by proxies and across compiles. A resource's version is the hash of its
+ * JSON text; with the texts of its frozen parts remembered, only its fresh parts are serialized
+ * again (1,000 services: 8.2 MB of listener and route JSON re-stringified per compile before).
+ * The text is the same as `JSON.stringify`'s, so versions do not change.
+ *
+ * Frozen objects are the ones nobody may edit, so their text stays right; it is kept in a WeakMap
+ * and goes when they do. A top-level resource's own text is not kept (callers remember its version).
+ */
+export class JsonTexts {
+  private readonly texts = new WeakMap<object, string>();
+
+  /** `JSON.stringify(value)` (undefined for what it gives undefined). */
+  of(value: unknown): string | undefined {
+    if (value === null || typeof value !== 'object') return JSON.stringify(value);
+    if (Object.isFrozen(value)) {
+      let t = this.texts.get(value);
+      if (t === undefined) {
+        t = JSON.stringify(value);
+        this.texts.set(value, t);
+      }
+      return t;
+    }
+    return this.fresh(value);
+  }
+
+  /** The text of a resource, without keeping it. */
+  resource(value: object): string {
+    return Object.isFrozen(value) ? JSON.stringify(value) : this.fresh(value);
+  }
+
+  private fresh(value: object): string {
+    // What JSON.stringify does differently from the walk below: toJSON, and exotic objects.
+    if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return JSON.stringify(value);
+    if (Array.isArray(value)) {
+      let out = '[';
+      for (let i = 0; i < value.length; i++) {
+        const t = this.of(value[i]);
+        out += `${i > 0 ? ',' : ''}${t === undefined ? 'null' : t}`;
+      }
+      return `${out}]`;
+    }
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return JSON.stringify(value);
+    let out = '{';
+    let first = true;
+    for (const key of Object.keys(value)) {
+      const t = this.of((value as Record<string, unknown>)[key]);
+      if (t === undefined) continue;
+      out += `${first ? '' : ','}${JSON.stringify(key)}:${t}`;
+      first = false;
+    }
+    return `${out}}`;
+  }
+}
+
+/**
  * The version of a set of resources (a SotW response, a proxy's whole config): the hash of its
  * `name=version` lines in name order, so it does not depend on the order resources were added.
  */
