@@ -154,6 +154,7 @@ export async function runCompile(paths: string[], opts: CompileCommandOptions, i
         continue;
       }
       count++;
+      if (!sinks.staged && !sinks.golden) continue; // no -o, no --check: compiled and checked is all
       const dir = `${proxy.namespace}/${proxy.workload}`;
       const files = renderProxy(proxy, opts.format);
       for (const name of ['tls.crt', 'tls.key']) {
