@@ -5,7 +5,7 @@ import type { ProxyConfig } from '../emit/types.ts';
 import { memoryLogger } from './logger.ts';
 import { RawAdsClient } from './raw-client.ts';
 import { startServer } from './server.ts';
-import { simpleProxy, testServer } from './testing.ts';
+import { cluster, proxy, simpleProxy, testServer } from './testing.ts';
 import { CDS, LDS } from './type-urls.ts';
 
 const broken: Diagnostic = { code: 'SMI1001', level: 'error', message: 'YAML syntax error: x', source: { file: 'a.yaml', line: 1, column: 1 } };
@@ -70,6 +70,38 @@ test('shutdown ends open streams with UNAVAILABLE so proxies reconnect elsewhere
   await closing;
   assert.is(ended?.code, 14);
   assert.match(ended!.details, /shutting down/);
+});
+
+test('pushes are paced by a window of streams awaiting an ACK; ACKs, or the window wait, let the rest through', async () => {
+  const ids = ['ns/a', 'ns/b', 'ns/c', 'ns/d'];
+  const configs = (timeout: string) => ids.map((id) => proxy(id, { clusters: [cluster('ns/x|80', { connect_timeout: timeout })] }));
+  const srv = await testServer(configs('1s'), { pushWindow: { streams: 2, waitMs: 1500 } });
+  try {
+    const streams = ids.map((id) => {
+      const s = srv.client().sotw();
+      s.send({ node: { id }, typeUrl: CDS });
+      return s;
+    });
+    for (const s of streams) {
+      const r = await s.next();
+      s.send({ typeUrl: CDS, versionInfo: r.versionInfo, responseNonce: r.nonce });
+    }
+    await new Promise((r) => setTimeout(r, 200)); // every initial response ACKed: the window is empty
+    srv.publish(configs('5s'));
+    const first = await Promise.all(streams.map((s) => s.maybeNext(600)));
+    assert.is(first.filter(Boolean).length, 2, 'two streams pushed; two wait for the window');
+    // ACKing one response opens the window for one more stream.
+    const i = first.findIndex(Boolean);
+    streams[i].send({ typeUrl: CDS, versionInfo: first[i]!.versionInfo, responseNonce: first[i]!.nonce });
+    const waiting = streams.filter((_, k) => !first[k]);
+    const second = await Promise.all(waiting.map((s) => s.maybeNext(1000)));
+    assert.is(second.filter(Boolean).length, 1, 'one ACK, one more stream');
+    // Nobody ACKs any more: after the window wait the last one goes anyway.
+    const last = waiting[second.findIndex((r) => !r)];
+    assert.ok(await last.maybeNext(4000), 'a full window does not stall a push for good');
+  } finally {
+    await srv.close();
+  }
 });
 
 test.run();

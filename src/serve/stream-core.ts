@@ -39,6 +39,11 @@ export interface StreamHost {
   /** Called once the stream's node is known (and valid), and when it closes. */
   attach(stream: AnyStream): void;
   detach(stream: AnyStream): void;
+  /**
+   * The stream now waits for an ACK (`true`: its first response in flight) or no longer does
+   * (`false`: the last one answered, or the stream closed). The server paces pushes with it.
+   */
+  awaiting?(stream: AnyStream, waiting: boolean): void;
   /** With a CA: throws StreamClosed unless the client's certificate is the workload's identity (auth.ts). */
   authorize?(stream: AnyStream, call: unknown, proxy: ProxySnapshot): void;
   /** With a CA: fills in SDS secrets and the proxyless TLS settings (secrets.ts). */
@@ -160,6 +165,8 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
   protected closed = false;
   /** The client is not reading: its write buffer is full, and pushes wait for 'drain'. */
   private draining = false;
+  /** Types with a response in flight (see StreamHost.awaiting). */
+  private inFlightTypes = 0;
 
   constructor(
     protected readonly host: StreamHost,
@@ -235,6 +242,7 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
     }
     if (!state.inFlight) return 'current'; // a repeated ACK: only its subscription part matters
     state.inFlight = false;
+    if (--this.inFlightTypes === 0) this.host.awaiting?.(this, false);
     const labels = { protocol: this.protocol, type: shortType(state.typeUrl) };
     if (req.errorDetail && (req.errorDetail.code !== 0 || req.errorDetail.message)) {
       state.nacked = true;
@@ -414,6 +422,8 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
   }
 
   protected write(res: Res, state: TypeState, count: number): void {
+    // Every response sets its type in flight (send() is only called for a type that was not).
+    if (this.inFlightTypes++ === 0) this.host.awaiting?.(this, true);
     this.host.metrics.responses.inc({ protocol: this.protocol, type: shortType(state.typeUrl) });
     this.host.metrics.resourcesSent.inc({ protocol: this.protocol, type: shortType(state.typeUrl) }, count);
     if (this.call.write(res)) return;
@@ -439,6 +449,10 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
   close(err: StreamClosed | undefined): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.inFlightTypes > 0) {
+      this.inFlightTypes = 0;
+      this.host.awaiting?.(this, false);
+    }
     if (this.nodeId) {
       this.host.detach(this);
       this.log.info('stream closed', err ? { code: status[err.code] } : {});

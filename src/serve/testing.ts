@@ -7,7 +7,7 @@ import { TYPE } from '../emit/names.ts';
 import type { EnvoyResource, ProxyConfig } from '../emit/types.ts';
 import { memoryLogger, type Logger } from './logger.ts';
 import { RawAdsClient } from './raw-client.ts';
-import { startServer, type ServerHandle } from './server.ts';
+import { startServer, type ServeOptions, type ServerHandle } from './server.ts';
 
 const ADS = { ads: {}, resource_api_version: 'V3' };
 
@@ -128,7 +128,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function testServer(configs: ProxyConfig[]): Promise<TestServer> {
+export async function testServer(configs: ProxyConfig[], options: Partial<ServeOptions> = {}): Promise<TestServer> {
   let current: { proxies: ProxyConfig[]; diagnostics: Diagnostic[] } = { proxies: configs, diagnostics: [] };
   const logger = memoryLogger('debug');
   const handle = await startServer({
@@ -138,6 +138,7 @@ export async function testServer(configs: ProxyConfig[]): Promise<TestServer> {
     logger,
     processMetrics: false,
     compiler: () => current,
+    ...options,
   });
   const clients: RawAdsClient[] = [];
   return {
