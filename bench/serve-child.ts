@@ -21,8 +21,8 @@ export interface ServeChildOptions {
   readonly debounceMs?: number;
   /** Without the per-file parse cache (every recompile parses everything): a before/after figure. */
   readonly noParseCache?: boolean;
-  /** Compile in the server's own thread, not in the compile worker (the figures before it existed). */
-  readonly inThread?: boolean;
+  /** Compile in the server's compile worker (ServeOptions.compileInWorker) instead of its own thread. */
+  readonly worker?: boolean;
   /** How long the compile worker may idle before it is retired (ms; the server's default when absent). */
   readonly workerIdleMs?: number;
   /** grpc-js channelz accounting on (the server turns it off). */
@@ -75,15 +75,6 @@ class ForwardingLogger implements Logger {
   }
 }
 
-/** The compiler run in this thread, as the server did before the compile worker (loaded only then). */
-async function inThreadCompiler(parseCache: boolean): Promise<NonNullable<ServeOptions['compiler']>> {
-  const { compilePaths } = await import('../src/compiler/compile.ts');
-  if (!parseCache) return compilePaths;
-  const { ParseCache } = await import('../src/serve/parse-cache.ts');
-  const cache = new ParseCache();
-  return (paths, o) => compilePaths(paths, o, undefined, cache.parse);
-}
-
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? '{}') as ServeChildOptions;
   const t0 = performance.now();
@@ -96,8 +87,7 @@ async function main(): Promise<void> {
     debounceMs: options.debounceMs,
     logger: new ForwardingLogger(),
     parseCache: !options.noParseCache,
-    compileInWorker: !options.inThread,
-    ...(options.inThread ? { compiler: await inThreadCompiler(!options.noParseCache) } : {}),
+    compileInWorker: Boolean(options.worker),
     ...(options.workerIdleMs !== undefined ? { workerIdleMs: options.workerIdleMs } : {}),
     ...(options.channelz ? { grpcOptions: { 'grpc.enable_channelz': 1 } } : {}),
   };

@@ -5,7 +5,7 @@
  *
  *   npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 2]
  *       [--clients P] [--per-connection 1] [--window 200] [--debounce 100] [--idle 10000]
- *       [--no-parse-cache] [--in-thread] [--worker-idle MS] [--channelz] [--bare] [--cpu-prof] [--json]
+ *       [--no-parse-cache] [--worker] [--worker-idle MS] [--channelz] [--bare] [--cpu-prof] [--json]
  *
  * - The server: bench/serve-child.ts (`startServer --watch`, 127.0.0.1, ephemeral ports) in its
  *   own process, a fresh one per stream count; it reports its memory (process.memoryUsage after
@@ -77,8 +77,8 @@ interface Options {
   parseCache: boolean;
   /** The floor: bench/ads-bare-server.ts instead of the xDS server; connections and memory only. */
   bare: boolean;
-  /** Compile in the server's thread (as before the compile worker). */
-  inThread: boolean;
+  /** Compile in the server's compile worker (ServeOptions.compileInWorker). */
+  worker: boolean;
   /** The server's compile worker idle time before retirement (ms; its default when absent). */
   workerIdleMs?: number;
   /** grpc-js channelz on (it was, before the server turned it off). */
@@ -87,13 +87,13 @@ interface Options {
 
 function usage(msg: string): never {
   console.error(
-    `${msg}\nusage: npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 2] [--clients P] [--per-connection 1] [--window 200] [--debounce 100] [--timeout 60000] [--idle 10000] [--no-parse-cache] [--in-thread] [--worker-idle MS] [--channelz] [--bare] [--cpu-prof] [--json]`,
+    `${msg}\nusage: npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 2] [--clients P] [--per-connection 1] [--window 200] [--debounce 100] [--timeout 60000] [--idle 10000] [--no-parse-cache] [--worker] [--worker-idle MS] [--channelz] [--bare] [--cpu-prof] [--json]`,
   );
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { streams: [1000, 10000], services: 1000, repeat: 2, perConnection: 1, window: 200, debounceMs: 100, cpuProf: false, json: false, timeoutMs: 60_000, idleMs: 10_000, parseCache: true, bare: false, inThread: false, channelz: false };
+  const o: Options = { streams: [1000, 10000], services: 1000, repeat: 2, perConnection: 1, window: 200, debounceMs: 100, cpuProf: false, json: false, timeoutMs: 60_000, idleMs: 10_000, parseCache: true, bare: false, worker: false, channelz: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -114,7 +114,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--idle') o.idleMs = Math.min(120_000, num());
     else if (a === '--no-parse-cache') o.parseCache = false;
     else if (a === '--bare') o.bare = true;
-    else if (a === '--in-thread') o.inThread = true;
+    else if (a === '--worker') o.worker = true;
     else if (a === '--worker-idle') o.workerIdleMs = num();
     else if (a === '--channelz') o.channelz = true;
     else if (a === '--cpu-prof') o.cpuProf = true;
@@ -281,7 +281,7 @@ async function measure(o: Options, dir: string, wide: Wide, expected: Record<Sta
   writeFileSync(join(dir, WIDE_FILE), wide.a);
   writeFileSync(join(dir, wide.endpoints.file), wide.endpoints.original);
   const server: ServeChild = await startServeChild(
-    { paths: [dir], watch: true, debounceMs: o.debounceMs, noParseCache: !o.parseCache, inThread: o.inThread, workerIdleMs: o.workerIdleMs, channelz: o.channelz },
+    { paths: [dir], watch: true, debounceMs: o.debounceMs, noParseCache: !o.parseCache, worker: o.worker, workerIdleMs: o.workerIdleMs, channelz: o.channelz },
     { execArgv: o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(HERE, 'profiles')] : [], ...(o.bare ? { script: 'ads-bare-server.ts' } : {}) },
   );
   const clients: IpcChild[] = [];
@@ -289,7 +289,7 @@ async function measure(o: Options, dir: string, wide: Wide, expected: Record<Sta
     await sleep(500);
     const started = await sample(server);
     // The compile worker is retired once idle: "before streams" is the server as it idles.
-    const workerIdle = o.bare || o.inThread ? 0 : (o.workerIdleMs ?? 30_000) + 1000;
+    const workerIdle = o.worker ? (o.workerIdleMs ?? 30_000) + 1000 : 0;
     if (workerIdle) await sleep(workerIdle);
     const before = await sample(server);
     const p = o.clients ?? Math.max(1, Math.ceil(n / 2500));

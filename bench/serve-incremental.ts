@@ -3,7 +3,7 @@
  * stream per workload, then one TrafficTarget edited (a source added) per run.
  *
  *   npx tsx bench/serve-incremental.ts [--services 1000] [--repeat 5] [--debounce 100]
- *       [--no-parse-cache] [--in-thread] [--worker-idle MS] [--cpu-prof] [--json]
+ *       [--no-parse-cache] [--worker] [--worker-idle MS] [--cpu-prof] [--json]
  *
  * The server runs in a child process (bench/serve-child.ts: `startServer`, 127.0.0.1,
  * ephemeral ports); this process holds one RawAdsClient (src/serve/raw-client.ts) per workload,
@@ -39,8 +39,8 @@ interface Options {
   repeat: number;
   debounceMs: number;
   parseCache: boolean;
-  /** Compile in the server's thread (as before the compile worker). */
-  inThread: boolean;
+  /** Compile in the server's compile worker (ServeOptions.compileInWorker). */
+  worker: boolean;
   /** The compile worker's idle time before it is retired (the server's default when absent). */
   workerIdleMs?: number;
   cpuProf: boolean;
@@ -48,7 +48,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { services: 1000, repeat: 5, debounceMs: 100, parseCache: true, inThread: false, cpuProf: false, json: false };
+  const o: Options = { services: 1000, repeat: 5, debounceMs: 100, parseCache: true, worker: false, cpuProf: false, json: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -60,7 +60,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--repeat') o.repeat = Math.max(1, Math.min(50, Math.floor(num())));
     else if (a === '--debounce') o.debounceMs = num();
     else if (a === '--no-parse-cache') o.parseCache = false;
-    else if (a === '--in-thread') o.inThread = true;
+    else if (a === '--worker') o.worker = true;
     else if (a === '--worker-idle') o.workerIdleMs = num();
     else if (a === '--cpu-prof') o.cpuProf = true;
     else if (a === '--json') o.json = true;
@@ -70,7 +70,7 @@ function parseArgs(argv: string[]): Options {
 }
 
 function usage(msg: string): never {
-  console.error(`${msg}\nusage: npx tsx bench/serve-incremental.ts [--services 1000] [--repeat 5] [--debounce 100] [--no-parse-cache] [--in-thread] [--worker-idle MS] [--cpu-prof] [--json]`);
+  console.error(`${msg}\nusage: npx tsx bench/serve-incremental.ts [--services 1000] [--repeat 5] [--debounce 100] [--no-parse-cache] [--worker] [--worker-idle MS] [--cpu-prof] [--json]`);
   process.exit(2);
 }
 
@@ -300,10 +300,10 @@ async function main(): Promise<void> {
     const mesh = indexMesh(dir);
     const nodes = [...mesh.workloadsBySa.values()].flat().sort();
     const log = (s: string): void => void (o.json ? process.stderr : process.stdout).write(`${s}\n`);
-    log(`mesh: ${o.services} services, ${gen.files.length} files, ${nodes.length} workloads, restrictive; debounce ${o.debounceMs} ms; parse cache ${o.parseCache ? 'on' : 'off'}; compile ${o.inThread ? 'in the server thread' : `in the worker (retired after ${o.workerIdleMs ?? 30_000} ms idle)`}`);
+    log(`mesh: ${o.services} services, ${gen.files.length} files, ${nodes.length} workloads, restrictive; debounce ${o.debounceMs} ms; parse cache ${o.parseCache ? 'on' : 'off'}; compile ${o.worker ? `in the worker (retired after ${o.workerIdleMs ?? 30_000} ms idle)` : 'in the server thread'}`);
 
     server = await startServeChild(
-      { paths: [dir], watch: true, debounceMs: o.debounceMs, noParseCache: !o.parseCache, inThread: o.inThread, workerIdleMs: o.workerIdleMs },
+      { paths: [dir], watch: true, debounceMs: o.debounceMs, noParseCache: !o.parseCache, worker: o.worker, workerIdleMs: o.workerIdleMs },
       { execArgv: o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(process.cwd(), 'bench', 'profiles')] : [] },
     );
     log(`server up in ${Math.round(server.startMs)} ms (first compile included) on 127.0.0.1:${server.port}`);

@@ -49,7 +49,7 @@ async function withServer(fn: (h: ServerHandle, dir: string, logger: ReturnType<
   cpSync(FIXTURE, dir, { recursive: true });
   const logger = memoryLogger('debug');
   // No watcher events matter here: recompile() is called directly.
-  const h = await startServer({ paths: [dir], port: 0, adminPort: 0, watch: true, debounceMs: 10_000, workerIdleMs: 300, logger, processMetrics: false });
+  const h = await startServer({ paths: [dir], port: 0, adminPort: 0, watch: true, debounceMs: 10_000, compileInWorker: true, workerIdleMs: 300, logger, processMetrics: false });
   try {
     await fn(h, dir, logger);
   } finally {
