@@ -3,8 +3,8 @@ import { spawn } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-test('serve starts on ephemeral ports, reports ready, and shuts down cleanly on SIGTERM', async () => {
-  const child = spawn(process.execPath, ['bin/smi-compile.js', 'serve', 'fixtures/bookstore', '--port', '0', '--admin-port', '0', '--log-format', 'json'], {
+async function startsAndStops(extraArgs: string[]): Promise<void> {
+  const child = spawn(process.execPath, ['bin/smi-compile.js', 'serve', 'fixtures/bookstore', '--port', '0', '--admin-port', '0', '--log-format', 'json', ...extraArgs], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -32,10 +32,20 @@ test('serve starts on ephemeral ports, reports ready, and shuts down cleanly on 
     clearTimeout(killer);
     child.kill('SIGKILL');
   }
-});
+}
+
+test('serve starts on ephemeral ports, reports ready, and shuts down cleanly on SIGTERM', () => startsAndStops([]));
+
+test('serve --compile-worker compiles in a worker thread and stops as cleanly', () => startsAndStops(['--compile-worker', '--watch', '--compile-worker-idle', '100']));
 
 test('serve refuses stdin with a usage error (exit 2)', async () => {
   const child = spawn(process.execPath, ['bin/smi-compile.js', 'serve', '-'], { stdio: 'ignore' });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  assert.is(code, 2);
+});
+
+test('--compile-worker-idle without --compile-worker is a usage error (exit 2)', async () => {
+  const child = spawn(process.execPath, ['bin/smi-compile.js', 'serve', 'fixtures/bookstore', '--compile-worker-idle', '100'], { stdio: 'ignore' });
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   assert.is(code, 2);
 });

@@ -108,6 +108,12 @@ Examples:
     .option('--ca <dir>', 'certificate authority: serve certificates over SDS and accept only mTLS xDS clients with a mesh certificate')
     .addOption(new Option('--ca-provider <kind>', 'builtin: a root from `ca init`; file: an operator\'s CA (tls.crt, tls.key, ca.crt), reloaded on change').choices(['builtin', 'file']).default('builtin'))
     .addOption(new Option('--cert-lifetime <duration>', 'lifetime of workload certificates, renewed at 2/3 of it (e.g. 6h, 90m)').argParser(parseDuration).default(24 * 3_600_000, '24h'))
+    .option('--compile-worker', 'compile in a worker thread: xDS traffic never waits for a compile, at the cost of a second heap (docs/xds-server.md)')
+    .option('--compile-worker-idle <ms>', 'with --compile-worker and --watch: retire the worker after this long without a compile', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number of milliseconds');
+      return n;
+    })
     .addOption(new Option('--log-level <level>', 'least severe log level printed').choices(['debug', 'info', 'warn', 'error']).default('info'))
     .addOption(new Option('--log-format <format>', 'log format (default: json unless stderr is a terminal)').choices(['json', 'text']))
     .addHelpText(
