@@ -14,6 +14,7 @@ import { outboundListener } from './listeners-outbound.ts';
 import { inboundRouteConfigurations, outboundRouteConfigurations } from './routes.ts';
 import { secrets } from './secrets.ts';
 import { clearShared as clearSharedTables } from './shared.ts';
+export { sweepShared } from './shared.ts';
 import type { EnvoyResource, ProxyConfig } from './types.ts';
 
 export { checkProtos } from './proto-check.ts';

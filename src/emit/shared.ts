@@ -16,20 +16,49 @@
 
 const MAX_ENTRIES_PER_FAMILY = 250_000;
 
-const families = new Map<string, Map<string, object>>();
+/**
+ * A family's objects in two generations: `current` holds what was handed out since the last
+ * sweep, `previous` what was handed out before it. A compile that asks for an object of the
+ * previous compile gets the very same one (and moves it to `current`); a sweep forgets what
+ * was not asked for since the sweep before. Without sweeps (one compile, the CLI) everything
+ * stays in `current`.
+ */
+interface Family {
+  current: Map<string, object>;
+  previous: Map<string, object>;
+}
+
+const families = new Map<string, Family>();
 const ids = new WeakMap<object, number>();
 let nextId = 1;
 
 /** The object built for `key` in `family`, built (and deep-frozen) on first use. */
 export function shared<T extends object>(family: string, key: string, build: () => T): T {
   let table = families.get(family);
-  if (!table) families.set(family, (table = new Map()));
-  const hit = table.get(key);
+  if (!table) families.set(family, (table = { current: new Map(), previous: new Map() }));
+  let hit = table.current.get(key);
   if (hit) return hit as T;
-  if (table.size >= MAX_ENTRIES_PER_FAMILY) table.clear();
+  if (table.current.size >= MAX_ENTRIES_PER_FAMILY) table.current.clear();
+  hit = table.previous.get(key);
+  if (hit) {
+    table.current.set(key, hit);
+    return hit as T;
+  }
   const made = deepFreeze(build());
-  table.set(key, made);
+  table.current.set(key, made);
   return made;
+}
+
+/**
+ * Forgets the objects not handed out since the previous sweep. A long-running server calls
+ * it after each compile, so the tables hold what the last two compiles used, not everything
+ * any compile ever made.
+ */
+export function sweepShared(): void {
+  for (const table of families.values()) {
+    table.previous = table.current;
+    table.current = new Map();
+  }
 }
 
 /**

@@ -16,6 +16,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { compilePaths } from '../compiler/compile.ts';
+import { sweepShared } from '../emit/index.ts';
 import type { CompileOptions } from '../compiler/options.ts';
 import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import { resourceName, TYPE_URL, XDS_KINDS, type EnvoyResource, type ProxyConfig } from '../emit/types.ts';
@@ -163,7 +164,8 @@ function main(): void {
     const t0 = performance.now();
     let reply: CompileReply;
     try {
-      const result = parseCache ? compilePaths(m.paths, m.options, undefined, parseCache.parse) : compilePaths(m.paths, m.options);
+      const result = compilePaths(m.paths, m.options, undefined, parseCache?.parse);
+      sweepShared(); // as in the server's thread (server.ts inThreadCompiler)
       const t1 = performance.now();
       let diagnostics: readonly Diagnostic[] = result.diagnostics;
       let wire: WireSnapshot | undefined;

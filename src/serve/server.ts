@@ -151,10 +151,16 @@ function logDiagnostics(logger: Logger, diagnostics: readonly Diagnostic[]): voi
 /** The compiler in the server's own thread (loaded only then): with the parse cache under --watch. */
 async function inThreadCompiler(parseCache: boolean): Promise<Compiler> {
   const { compilePaths } = await import('../compiler/compile.ts');
-  if (!parseCache) return compilePaths;
-  const { ParseCache } = await import('./parse-cache.ts');
-  const cache = new ParseCache();
-  return (paths, options) => compilePaths(paths, options, undefined, cache.parse);
+  const { sweepShared } = await import('../emit/index.ts');
+  const cache = parseCache ? new (await import('./parse-cache.ts')).ParseCache() : undefined;
+  return (paths, options) => {
+    try {
+      return compilePaths(paths, options, undefined, cache?.parse);
+    } finally {
+      // Emit's shared tables keep what this compile and the one before used, not every object any compile made.
+      sweepShared();
+    }
+  };
 }
 
 export async function startServer(opts: ServeOptions): Promise<ServerHandle> {

@@ -1,0 +1,27 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { clearShared, shared, sweepShared } from './shared.ts';
+
+const make = (n: number) => () => ({ n });
+
+test('the same key gives the same frozen object', () => {
+  clearShared();
+  const a = shared('t', 'k', make(1));
+  assert.is(shared('t', 'k', make(2)), a);
+  assert.ok(Object.isFrozen(a));
+});
+
+test('an object asked for in consecutive compiles survives sweeps; one not asked for is forgotten after two', () => {
+  clearShared();
+  const kept = shared('t', 'kept', make(1));
+  const dropped = shared('t', 'dropped', make(2));
+  sweepShared(); // compile 1 done
+  assert.is(shared('t', 'kept', make(3)), kept);
+  sweepShared(); // compile 2 done: 'dropped' was not used in it
+  assert.is(shared('t', 'kept', make(4)), kept);
+  const again = shared('t', 'dropped', make(5));
+  assert.is.not(again, dropped);
+  assert.equal(again, { n: 5 });
+});
+
+test.run();
