@@ -29,6 +29,8 @@ interface Family {
 }
 
 const families = new Map<string, Family>();
+/** Every object `shared()` has handed out: the ones many resources reach. */
+const handedOut = new WeakSet<object>();
 const ids = new WeakMap<object, number>();
 let nextId = 1;
 
@@ -46,7 +48,17 @@ export function shared<T extends object>(family: string, key: string, build: () 
   }
   const made = deepFreeze(build());
   table.current.set(key, made);
+  handedOut.add(made);
   return made;
+}
+
+/**
+ * Whether `shared()` made this object. Caches keyed by object identity (the proto check's)
+ * are worth their entries only for these: an object only one resource reaches is never met
+ * again.
+ */
+export function isShared(obj: object): boolean {
+  return handedOut.has(obj);
 }
 
 /**
