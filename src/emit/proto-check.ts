@@ -54,17 +54,38 @@ function fullNameOf(type: protobuf.ReflectionObject): string {
   return name;
 }
 
-const fieldIndexes = new WeakMap<protobuf.Type, Map<string, protobuf.Field>>();
+/** What the walk needs of a field, worked out once per field. */
+interface FieldInfo {
+  /** The JSON key as written, quoted (the skeleton keeps the caller's spelling). */
+  readonly quoted: string;
+  /** The message type of a message field (or of a map's values). */
+  readonly message: protobuf.Type | undefined;
+  /** A plain `string` field: its text does not decide validity. */
+  readonly isString: boolean;
+  readonly map: boolean;
+  readonly stringKeys: boolean;
+  readonly repeated: boolean;
+}
+
+const fieldIndexes = new WeakMap<protobuf.Type, Map<string, FieldInfo>>();
 
 /** A message's fields by every name proto3 JSON accepts (snake_case as in Envoy's docs, lowerCamel). */
-function fieldIndex(type: protobuf.Type): Map<string, protobuf.Field> {
+function fieldIndex(type: protobuf.Type): Map<string, FieldInfo> {
   let index = fieldIndexes.get(type);
   if (!index) {
     index = new Map();
     for (const field of type.fieldsArray) {
       field.resolve();
       for (const name of [field.name, field.jsonName, (field as { protoName?: string }).protoName]) {
-        if (name) index.set(name, field);
+        if (!name) continue;
+        index.set(name, {
+          quoted: JSON.stringify(name),
+          message: field.resolvedType instanceof protobuf.Type ? field.resolvedType : undefined,
+          isString: field.type === 'string' && !field.resolvedType,
+          map: field.map,
+          stringKeys: field instanceof protobuf.MapField && field.keyType === 'string',
+          repeated: field.repeated,
+        });
       }
     }
     fieldIndexes.set(type, index);
@@ -170,15 +191,14 @@ function skeletonOfFields(type: protobuf.Type, value: Json, walk: Walk, skip?: s
     const field = index.get(key);
     let text: string;
     if (!field) {
-      text = literal(fieldValue, walk);
+      text = `${JSON.stringify(key)}:${literal(fieldValue, walk)}`;
     } else if (field.map && isObject(fieldValue)) {
-      const stringKeys = field instanceof protobuf.MapField && field.keyType === 'string';
       const entries: string[] = [];
       const seen = new Set<string>();
       for (const k in fieldValue) {
         if (fieldValue[k] === undefined) continue;
         const entry = skeletonOfValue(field, fieldValue[k], walk);
-        if (stringKeys && isWellFormed(k)) {
+        if (field.stringKeys && isWellFormed(k)) {
           if (seen.has(entry)) continue;
           seen.add(entry);
           entries.push(`"k${entries.length}":${entry}`);
@@ -186,24 +206,28 @@ function skeletonOfFields(type: protobuf.Type, value: Json, walk: Walk, skip?: s
           entries.push(`${JSON.stringify(k)}:${entry}`);
         }
       }
-      text = `{${entries.join(',')}}`;
+      text = `${field.quoted}:{${entries.join(',')}}`;
     } else if (field.repeated && Array.isArray(fieldValue)) {
-      const elements = new Set<string>();
-      for (const element of fieldValue) elements.add(element === undefined ? 'null' : skeletonOfValue(field, element, walk));
-      text = `[${[...elements].join(',')}]`;
+      text = `${field.quoted}:[${repeatedSkeleton(field, fieldValue, walk)}]`;
     } else {
-      text = skeletonOfValue(field, fieldValue, walk);
+      text = `${field.quoted}:${skeletonOfValue(field, fieldValue, walk)}`;
     }
-    out += `${out === '' ? '' : ','}${JSON.stringify(key)}:${text}`;
+    out = out === '' ? text : `${out},${text}`;
   }
   return out;
 }
 
-function skeletonOfValue(field: protobuf.Field, value: unknown, walk: Walk): string {
-  if (field.resolvedType instanceof protobuf.Type) return skeleton(field.resolvedType, value, walk);
-  if (field.type === 'string' && !field.resolvedType && typeof value === 'string' && isWellFormed(value)) {
-    return value === '' ? '""' : PLACEHOLDER_JSON;
-  }
+/** The distinct skeletons of a repeated field's elements, in first-seen order. */
+function repeatedSkeleton(field: FieldInfo, elements: readonly unknown[], walk: Walk): string {
+  if (elements.length === 1) return elements[0] === undefined ? 'null' : skeletonOfValue(field, elements[0], walk);
+  const distinct = new Set<string>();
+  for (const element of elements) distinct.add(element === undefined ? 'null' : skeletonOfValue(field, element, walk));
+  return [...distinct].join(',');
+}
+
+function skeletonOfValue(field: FieldInfo, value: unknown, walk: Walk): string {
+  if (field.message) return skeleton(field.message, value, walk);
+  if (field.isString && typeof value === 'string' && isWellFormed(value)) return value === '' ? '""' : PLACEHOLDER_JSON;
   return literal(value, walk); // numbers, bools, enums, bytes, malformed strings: their values decide validity
 }
 
