@@ -15,6 +15,7 @@
 
 /** Offset where the estimated nesting first exceeds `limit`, or -1. Scans `text[start, end)`. */
 export function nestingBeyond(text: string, limit: number, start = 0, end = text.length): number {
+  if (boundedBelow(text, limit, start, end)) return -1;
   let flow = 0;
   // Block context: columns of the enclosing nodes, innermost last.
   const indents: number[] = [];
@@ -68,6 +69,29 @@ export function nestingBeyond(text: string, limit: number, start = 0, end = text
     }
   }
   return -1;
+}
+
+/**
+ * True when no estimate of the scan below can exceed `limit`, found with native searches only:
+ * block levels each sit at a greater column than the one they are in (so there are no more of
+ * them than the longest line has characters), and flow levels each need an opening bracket.
+ * Almost every manifest passes, and skips the character-by-character scan.
+ */
+function boundedBelow(text: string, limit: number, start: number, end: number): boolean {
+  let budget = limit - 1;
+  for (const bracket of ['[', '{']) {
+    for (let at = text.indexOf(bracket, start); at !== -1 && at < end; at = text.indexOf(bracket, at + 1)) {
+      if (--budget < 0) return false;
+    }
+  }
+  let lineStart = start;
+  while (lineStart < end) {
+    let next = text.indexOf('\n', lineStart);
+    if (next === -1 || next > end) next = end;
+    if (next - lineStart > budget) return false;
+    lineStart = next + 1;
+  }
+  return true;
 }
 
 function isBlank(c: number): boolean {
