@@ -78,7 +78,22 @@ export interface RunResult {
   };
   /** Child process wall time as seen by the parent, including Node and module start-up. */
   processMs?: number;
+  /** The floor again in a fresh process of its own (cold, like the compile): see floorChild. */
+  coldFloor?: FloorResult;
 }
+
+/** The floor measured by `floorChild`, in a process that ran nothing else first. */
+export interface FloorResult {
+  readonly readMs: number;
+  readonly parseMs: number;
+  readonly serialiseMs: number;
+  readonly writeMs: number;
+  readonly totalMs: number;
+  readonly bytes: number;
+}
+
+/** Output beyond this is not dumped for the cold floor (the JSON of every object would not fit comfortably). */
+const COLD_FLOOR_MAX_OUTPUT_BYTES = 1e9;
 
 // ── the compiler, loaded lazily so this file type-checks and runs its floor-only parts even
 //    while the compiler's modules are moving ──────────────────────────────────────────────
@@ -257,6 +272,15 @@ async function child(args: { input: string; out: string; services: number; mode:
       serialiseMs += s1 - s0;
     }
   }
+  // For the cold floor (floorChild): the same objects as JSON lines, one proxy a line, written
+  // untimed, so a fresh process can serialise them without running the compiler first.
+  if (!args.noWrite && !hasErrors && floorBytes <= COLD_FLOOR_MAX_OUTPUT_BYTES) {
+    const lines: string[] = [];
+    for (const p of api.startCompile(inputs, { protoCheck: false }).proxies('path')) {
+      lines.push(JSON.stringify({ dir: `${p.namespace}/${p.workload}`, resources: p.resources, bootstrap: p.bootstrap }));
+    }
+    writeFileSync(join(args.out, 'objects.jsonl'), `${lines.join('\n')}\n`);
+  }
   // Reference, not part of the floor: the same files through `yaml`'s AST with positions
   // (what the parser falls back to, and what it used to do for every document).
   let yamlAstMs: number | undefined;
@@ -299,6 +323,48 @@ async function child(args: { input: string; out: string; services: number; mode:
   };
 }
 
+/**
+ * The floor in a process of its own: the compile child runs cold (a fresh process, modules
+ * loaded but nothing run), while the floor measured after it in the same process runs with
+ * js-yaml and the writer's serialise already compiled by the JIT. Here both start cold too:
+ * the objects are read from the compile child's JSON dump (JSON.parse, untimed), then the
+ * same read + js-yaml load + serialise + write is timed.
+ */
+async function floorChild(args: { input: string; objects: string; out: string; format: Format }): Promise<FloorResult> {
+  const t = await tryImport('compiler/output-tree.ts');
+  if (!t?.serialise) throw new Error('src/compiler/output-tree.ts has no serialise');
+  const serialise = t.serialise as CompilerApi['serialise'];
+  const proxies = readFileSync(args.objects, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { dir: string; resources: Record<string, unknown[]>; bootstrap: unknown });
+  flush();
+  const f0 = performance.now();
+  const inputs = readInputs(args.input);
+  const f1 = performance.now();
+  for (const f of inputs) jsyaml.loadAll(f.text, () => undefined, { schema: jsyaml.CORE_SCHEMA });
+  const f2 = performance.now();
+  let serialiseMs = 0;
+  let writeMs = 0;
+  let bytes = 0;
+  const floorDir = join(args.out, 'cold-floor');
+  for (const p of proxies) {
+    const s0 = performance.now();
+    const texts: [string, string][] = XDS_KINDS.map((kind) => [`${p.dir}/${kind}.${args.format}`, serialise(p.resources[kind] ?? [], args.format)]);
+    texts.push([`${p.dir}/bootstrap.${args.format}`, serialise(p.bootstrap, args.format)]);
+    const s1 = performance.now();
+    mkdirSync(join(floorDir, p.dir), { recursive: true });
+    for (const [file, text] of texts) {
+      writeFileSync(join(floorDir, file), text);
+      bytes += Buffer.byteLength(text);
+    }
+    writeMs += performance.now() - s1;
+    serialiseMs += s1 - s0;
+  }
+  rmSync(floorDir, { recursive: true, force: true });
+  return { readMs: f1 - f0, parseMs: f2 - f1, serialiseMs, writeMs, totalMs: f2 - f0 + serialiseMs + writeMs, bytes };
+}
+
 // ── parent ───────────────────────────────────────────────────────────────────
 
 interface Summary {
@@ -310,9 +376,13 @@ interface Summary {
 }
 
 function runChild(args: string[], heapMb: number, timeoutMs: number): Promise<RunResult> {
+  return runProcess<RunResult>('--child', args, heapMb, timeoutMs);
+}
+
+function runProcess<T extends { processMs?: number }>(role: '--child' | '--floor-child', args: string[], heapMb: number, timeoutMs: number): Promise<T> {
   return new Promise((resolvePromise, reject) => {
     const t0 = performance.now();
-    const cp = spawn(process.execPath, [`--max-old-space-size=${heapMb}`, '--import', 'tsx', fileURLToPath(import.meta.url), '--child', ...args], {
+    const cp = spawn(process.execPath, [`--max-old-space-size=${heapMb}`, '--import', 'tsx', fileURLToPath(import.meta.url), role, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -327,7 +397,7 @@ function runChild(args: string[], heapMb: number, timeoutMs: number): Promise<Ru
         reject(new Error(`child ${signal ? `killed (${signal})` : `exited ${code}`}: ${err.trim().split('\n').slice(-8).join('\n')}`));
         return;
       }
-      const r = JSON.parse(line) as RunResult;
+      const r = JSON.parse(line) as T;
       r.processMs = performance.now() - t0;
       resolvePromise(r);
     });
@@ -348,6 +418,7 @@ function best(runs: RunResult[]) {
   return {
     wallMs: min(runs.map((r) => r.wallMs)),
     floorMs: min(runs.map((r) => r.floor.totalMs)),
+    coldFloorMs: runs.every((r) => r.coldFloor) ? min(runs.map((r) => r.coldFloor!.totalMs)) : undefined,
     floorParseMs: min(runs.map((r) => r.floor.parseMs)),
     floorWriteMs: min(runs.map((r) => r.floor.writeMs)),
     floorSerialiseMs: min(runs.map((r) => r.floor.serialiseMs ?? 0)),
@@ -378,7 +449,7 @@ function printTable(summaries: Summary[], repeat: number, outRoot: string): void
     // `other` (compile() time no phase claimed) only when it is ever worth a column
     (p) => p !== 'other' || summaries.some((s) => s.runs.length && best(s.runs).phases.other >= 5),
   );
-  const head = ['services', 'mode', 'runs', 'proxies', 'resources', 'out MB', 'wall ms', 'floor ms', 'wall/floor', 'ms/out MB', 'RSS MiB', 'RSS planned', ...phases.map((p) => `${p}`), 'fl.parse', 'fl.serialise', 'fl.write'];
+  const head = ['services', 'mode', 'runs', 'proxies', 'resources', 'out MB', 'wall ms', 'floor ms', 'wall/floor', 'cold floor', 'wall/cold', 'ms/out MB', 'RSS MiB', 'RSS planned', ...phases.map((p) => `${p}`), 'fl.parse', 'fl.serialise', 'fl.write'];
   const withAst = summaries.some((s) => s.runs.length && s.runs.every((r) => r.floor.yamlAstMs !== undefined));
   if (withAst) head.push('yaml AST');
   const rows = [head];
@@ -402,6 +473,8 @@ function printTable(summaries: Summary[], repeat: number, outRoot: string): void
       fmtMs(b.wallMs),
       fmtMs(b.floorMs),
       outMB > 0 ? `${(b.wallMs / b.floorMs).toFixed(2)}×` : '',
+      b.coldFloorMs === undefined ? '' : fmtMs(b.coldFloorMs),
+      b.coldFloorMs === undefined ? '' : `${(b.wallMs / b.coldFloorMs).toFixed(2)}×`,
       outMB > 0 ? (b.wallMs / outMB).toFixed(1) : '',
       `${Math.round(b.maxRssMiB)}`,
       b.rssPlannedMiB ? `${Math.round(b.rssPlannedMiB)}` : '',
@@ -418,7 +491,7 @@ function printTable(summaries: Summary[], repeat: number, outRoot: string): void
   console.log(table(rows));
   console.log(
     `\nbest of ${repeat > 1 ? `${repeat} ` : ''}\`runs\` fresh processes per row (times), RSS = median peak RSS of the child over the whole streamed compile and write (RSS planned: the peak after the passes, before emit); wall = read + compile + render + write in the child, one proxy at a time,` +
-      ` floor = read + js-yaml load + serialise + write of the same bytes; output under ${outRoot}. Node ${process.version}.`,
+      ` floor = read + js-yaml load + serialise + write of the same bytes, in the same process after the compile (libraries warm); cold floor = the same in a fresh process of its own (cold, as the compile runs), up to 1 GB of output; output under ${outRoot}. Node ${process.version}.`,
   );
   for (const n of notes) console.log(`note: ${n}`);
 }
@@ -496,8 +569,13 @@ async function parent(argv: string[]): Promise<void> {
           rmSync(out, { recursive: true, force: true });
           try {
             const r = await runChild(['--input', input, '--out', out, '--services', String(services), '--mode', mode, '--format', format, ...(yamlAst ? ['--yaml-ast'] : []), ...(noWrite ? ['--no-write'] : [])], heapMb, timeoutMs);
+            const objects = join(out, 'objects.jsonl');
+            if (existsSync(objects)) {
+              r.coldFloor = await runProcess<FloorResult & { processMs?: number }>('--floor-child', ['--input', input, '--objects', objects, '--out', out, '--format', format], heapMb, timeoutMs);
+              rmSync(objects, { force: true });
+            }
             runs.push(r);
-            if (!json) console.error(`  run ${k + 1}: wall ${fmtMs(r.wallMs)}, floor ${fmtMs(r.floor.totalMs)}, RSS ${Math.round(r.maxRssKiB / 1024)} MiB, ${r.proxies} proxies, ${(r.outputBytes / 1e6).toFixed(1)} MB`);
+            if (!json) console.error(`  run ${k + 1}: wall ${fmtMs(r.wallMs)}, floor ${fmtMs(r.floor.totalMs)} (cold ${r.coldFloor ? fmtMs(r.coldFloor.totalMs) : '-'}), RSS ${Math.round(r.maxRssKiB / 1024)} MiB, ${r.proxies} proxies, ${(r.outputBytes / 1e6).toFixed(1)} MB`);
           } catch (err) {
             failed = (err as Error).message;
             if (!json) console.error(`  run ${k + 1} failed: ${failed}`);
@@ -524,6 +602,12 @@ async function parent(argv: string[]): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === '--floor-child') {
+    const get = (name: string) => argv[argv.indexOf(name) + 1];
+    const r = await floorChild({ input: get('--input'), objects: get('--objects'), out: get('--out'), format: get('--format') as Format });
+    process.stdout.write(`${JSON.stringify(r)}\n`);
+    return;
+  }
   if (argv[0] === '--child') {
     const get = (name: string) => argv[argv.indexOf(name) + 1];
     const r = await child({

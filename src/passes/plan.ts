@@ -42,6 +42,8 @@ function saKeyToIdentity(saKey: string, trustDomain: string): string {
 }
 
 class Planner {
+  /** `ns/sa` → principal: every admitted source is named again by every rule and proxy that admits it. */
+  private readonly identities = new Map<string, string>();
   private readonly upstreamCache = new Map<string, UpstreamCluster>();
   private readonly outboundPortCache = new Map<string, OutboundPort>();
   private readonly outboundBySourceAccount = new Map<string, OutboundPlan>();
@@ -180,7 +182,7 @@ class Planner {
         targetPort: port.targetPort,
         port: port.port.port,
         protocol: port.port.protocol,
-        identities: binding.serviceAccounts.map((sa) => saKeyToIdentity(sa, this.trustDomain)),
+        identities: binding.serviceAccounts.map((sa) => this.identity(sa)),
         endpoints: binding.endpoints,
       };
       this.upstreamCache.set(name, cluster);
@@ -263,7 +265,7 @@ class Planner {
     }
     const admitting = rules.filter((r) => ruleAdmitsPort(r, port.port.protocol, port.port.port, port.targetPort));
     const policies: InboundPolicy[] = admitting
-      .map((r) => ({ name: r.target.meta.name, principals: r.sources.map((s) => saKeyToIdentity(s, this.trustDomain)) }))
+      .map((r) => ({ name: r.target.meta.name, principals: r.sources.map((s) => this.identity(s)) }))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     return { ...withApexes, policies, routes: http ? this.inboundRoutes(admitting) : [] };
   }
@@ -296,12 +298,18 @@ class Planner {
           };
           byMatch.set(key, entry);
         }
-        for (const s of rule.sources) entry.principals.add(saKeyToIdentity(s, this.trustDomain));
+        for (const s of rule.sources) entry.principals.add(this.identity(s));
       }
     }
     return [...byMatch.values()]
       .sort((a, b) => (a.groupKey !== b.groupKey ? (a.groupKey < b.groupKey ? -1 : 1) : a.index - b.index))
       .map((e) => ({ ...e.route, principals: [...e.principals].sort() }));
+  }
+
+  private identity(saKey: string): string {
+    let principal = this.identities.get(saKey);
+    if (principal === undefined) this.identities.set(saKey, (principal = saKeyToIdentity(saKey, this.trustDomain)));
+    return principal;
   }
 }
 
