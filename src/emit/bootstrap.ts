@@ -14,6 +14,7 @@ import { DEFAULT_XDS_ADDRESS, DEFAULT_XDS_PORT } from '../compiler/options.ts';
 import type { ProxyPlan } from '../ir/proxy-plan.ts';
 import { ADS_CONFIG_SOURCE, HTTP_PROTOCOL_OPTIONS_HTTP2, socketAddress } from './common.ts';
 import { ADMIN_PORT, HTTP_PROTOCOL_OPTIONS_KEY, LOCALHOST_ADDRESS, XDS_CLUSTER_NAME } from './names.ts';
+import { shared } from './shared.ts';
 
 type Json = Record<string, unknown>;
 
@@ -33,12 +34,15 @@ function xdsCluster(address: string, port: number): Json {
 }
 
 /** Bootstrap as proto3 JSON (no `@type`: it is a file Envoy reads with `-c`, not an Any). */
+/** Everything but the node is the same for every proxy of a compile: one shared object each. */
 export function bootstrap(plan: ProxyPlan, options: CompileOptions): Json {
   const nodeId = `${plan.namespace}/${plan.workload}`;
+  const address = options.xdsAddress ?? DEFAULT_XDS_ADDRESS;
+  const port = options.xdsPort ?? DEFAULT_XDS_PORT;
   return {
     node: { id: nodeId, cluster: nodeId },
-    static_resources: { clusters: [xdsCluster(options.xdsAddress ?? DEFAULT_XDS_ADDRESS, options.xdsPort ?? DEFAULT_XDS_PORT)] },
-    dynamic_resources: {
+    static_resources: shared('bootstrap-static', `${address}|${port}`, () => ({ clusters: [xdsCluster(address, port)] })),
+    dynamic_resources: shared('bootstrap-dynamic', '', () => ({
       lds_config: ADS_CONFIG_SOURCE,
       cds_config: ADS_CONFIG_SOURCE,
       ads_config: {
@@ -47,7 +51,7 @@ export function bootstrap(plan: ProxyPlan, options: CompileOptions): Json {
         grpc_services: [{ envoy_grpc: { cluster_name: XDS_CLUSTER_NAME } }],
         set_node_on_first_message_only: true,
       },
-    },
-    admin: { address: socketAddress(LOCALHOST_ADDRESS, ADMIN_PORT) },
+    })),
+    admin: shared('bootstrap-admin', '', () => ({ address: socketAddress(LOCALHOST_ADDRESS, ADMIN_PORT) })),
   };
 }
