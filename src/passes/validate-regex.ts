@@ -110,14 +110,22 @@ function jsOnly(p: string, t: Token): string | undefined {
 
 // ── Error offsets ───────────────────────────────────────────────────────────
 
+/** RE2's verdict per pattern text: meshes repeat patterns, and `serve` recompiles them all on every edit. Bounded. */
+const verdicts = new Map<string, RE2JSSyntaxException | undefined>();
+const MAX_VERDICTS = 50_000;
+
 function compileError(p: string): RE2JSSyntaxException | undefined {
+  if (verdicts.has(p)) return verdicts.get(p);
+  let verdict: RE2JSSyntaxException | undefined;
   try {
     RE2JS.compile(p);
-    return undefined;
   } catch (e) {
-    if (e instanceof RE2JSSyntaxException) return e;
-    throw e;
+    if (!(e instanceof RE2JSSyntaxException)) throw e;
+    verdict = e;
   }
+  if (verdicts.size >= MAX_VERDICTS) verdicts.clear();
+  verdicts.set(p, verdict);
+  return verdict;
 }
 
 /** The innermost `(` left open, or the first `)` that closes nothing. */
