@@ -4,12 +4,16 @@
  */
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { generateMesh, writeMesh } from '../../bench/generate-mesh.ts';
-import { compilePaths } from '../compiler/compile.ts';
-import { diffTrees, readTree, renderTree, writeTree } from '../compiler/output-tree.ts';
+import { compilePaths, startCompilePaths, type CompileSession } from '../compiler/compile.ts';
+import { diffTrees, readTree, renderTree, treeFiles, writeTree } from '../compiler/output-tree.ts';
+import type { ProxyConfig } from '../emit/types.ts';
+import { BuiltinCa } from '../identity/index.ts';
 import { runCompile, type CompileCommandOptions } from './compile-command.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'smi-compile-command-'));
@@ -17,7 +21,11 @@ let n = 0;
 const fresh = (): string => join(root, `case-${n++}`);
 const leftovers = (dir: string): string[] => readdirSync(join(dir, '..')).filter((f) => /^\..*\.(tmp|old)-\d+$/.test(f));
 
-async function run(paths: string[], opts: Partial<CompileCommandOptions>): Promise<{ code: number; stdout: string; stderr: string }> {
+async function run(
+  paths: string[],
+  opts: Partial<CompileCommandOptions>,
+  start: typeof startCompilePaths = startCompilePaths,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const code = await runCompile(paths, { format: 'yaml', ...opts }, {
@@ -27,7 +35,7 @@ async function run(paths: string[], opts: Partial<CompileCommandOptions>): Promi
     cwd: process.cwd(),
     isTTY: false,
     env: {},
-  });
+  }, start);
   return { code, stdout, stderr };
 }
 
@@ -123,6 +131,55 @@ test('errors before emit: nothing written, no staging directory', async () => {
   assert.match(r.stderr, /nothing written/);
   assert.not.ok(existsSync(out));
   assert.equal(leftovers(out), []);
+});
+
+/** A session whose proxies pass through `watch` on their way to the command. */
+function watched(watch: (proxy: ProxyConfig, index: number) => void): typeof startCompilePaths {
+  return (...args) => {
+    const session = startCompilePaths(...args);
+    return {
+      ...session,
+      *proxies(order) {
+        let i = 0;
+        for (const proxy of session.proxies(order)) {
+          watch(proxy, i++);
+          yield proxy;
+        }
+      },
+    } satisfies CompileSession;
+  };
+}
+
+test('--ca and --emit-secrets stream: each proxy is written before the next ones are emitted, and dropped', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const ca = join(root, 'ca');
+  await BuiltinCa.init(ca);
+  for (const emitSecrets of [false, true]) {
+    const out = fresh();
+    const staging = join(dirname(out), `.${basename(out)}.tmp-${process.pid}`);
+    const dirs: string[] = [];
+    const refs: WeakRef<object>[] = [];
+    let stagedBehind = 0;
+    let maxAlive = 0;
+    const r = await run([mesh], { output: out, ca, emitSecrets }, watched((proxy, i) => {
+      dirs.push(`${proxy.namespace}/${proxy.workload}`);
+      // The directory two proxies back is on disk already (the last one may wait for a namesake).
+      if (i >= 2 && existsSync(join(staging, dirs[i - 2], 'secrets.yaml'))) stagedBehind++;
+      if (emitSecrets) {
+        // Issuing a certificate awaits key generation: jobs end between proxies, so what the
+        // command dropped can be collected here (WeakRefs keep their targets to the end of a job).
+        gc();
+        maxAlive = Math.max(maxAlive, refs.slice(0, Math.max(0, i - 2)).filter((ref) => ref.deref() !== undefined).length);
+      }
+      refs.push(new WeakRef(proxy.resources.clusters));
+    }));
+    assert.is(r.code, 0, r.stderr);
+    assert.ok(dirs.length > 12);
+    assert.is(stagedBehind, dirs.length - 2, `written as they come (--emit-secrets: ${emitSecrets})`);
+    if (emitSecrets) assert.ok(maxAlive <= 1, `${maxAlive} of the proxies handed out before still reachable`);
+    assert.equal(treeFiles(out).length, dirs.length * (emitSecrets ? 8 : 6));
+  }
 });
 
 test.after(() => rmSync(root, { recursive: true, force: true }));

@@ -8,14 +8,18 @@
  * tree grows with the square of the services: ≈5.7 GB of YAML at 1,000). Errors of the
  * earlier stages are known before the first file is written; a proto failure (SMI9001)
  * found on the way removes the staging directory and leaves the old tree.
+ *
+ * `--ca` (and `--emit-secrets`) stream too: the CA is loaded before the first proxy, and each
+ * proxy gets its trust bundles (and certificate) on its way to the writer (ProxyCertificates in
+ * compile-secrets.ts keeps the certificates issued so far, one per identity, not the proxies).
  */
 import { existsSync } from 'node:fs';
 import { startCompilePaths } from '../compiler/compile.ts';
 import { foreignFiles, GoldenComparison, renderProxy, StagedTree, type OutputFormat } from '../compiler/output-tree.ts';
 import { atLeast, formatDiagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
-import type { ProxyConfig } from '../emit/types.ts';
+import { CertificateError } from '../identity/index.ts';
 import type { CaProviderKind } from './ca-command.ts';
-import { compileCertificatesOrReport, privateKeysWarning, type CompiledCertificates } from './compile-secrets.ts';
+import { privateKeysWarning, ProxyCertificates } from './compile-secrets.ts';
 import { EXIT_FAILURE, EXIT_OK, UsageError, type CliIO } from './io.ts';
 
 export interface CompileCommandOptions {
@@ -57,6 +61,9 @@ interface Sinks {
   readonly golden?: GoldenComparison;
 }
 
+/** A file of the tree: relative path, content, and a mode when it must not be world-readable (tls.key). */
+type TreeFile = [file: string, content: string, mode?: number];
+
 /**
  * Hands a proxy's files on to the sinks, one workload directory at a time. Two workloads that
  * share a directory (same namespace and name, different kinds) come one after the other in path
@@ -64,29 +71,30 @@ interface Sinks {
  */
 class DirectoryBuffer {
   private dir: string | undefined;
-  private files: [string, string][] = [];
-  constructor(
-    private readonly sinks: Sinks,
-    private readonly modes?: ReadonlyMap<string, number>,
-  ) {}
+  private files: TreeFile[] = [];
+  constructor(private readonly sinks: Sinks) {}
 
-  add(dir: string, files: [string, string][]): void {
+  add(dir: string, files: TreeFile[]): void {
     if (dir !== this.dir) this.flush();
     this.dir = dir;
     this.files = files;
   }
 
   flush(): void {
-    for (const [file, content] of this.files) {
+    for (const [file, content, mode] of this.files) {
       this.sinks.golden?.add(file, content);
-      this.sinks.staged?.write(file, content, this.modes?.get(file));
+      this.sinks.staged?.write(file, content, mode);
     }
     this.files = [];
     this.dir = undefined;
   }
 }
 
-export async function runCompile(paths: string[], opts: CompileCommandOptions, io: CliIO): Promise<number> {
+/**
+ * @param start how the compile session is started: `startCompilePaths`, or a wrapper of it in
+ * tests that watch the proxies go by (compile-command.test.ts).
+ */
+export async function runCompile(paths: string[], opts: CompileCommandOptions, io: CliIO, start: typeof startCompilePaths = startCompilePaths): Promise<number> {
   if (opts.update && !opts.check) throw new UsageError('--update needs --check GOLDEN_DIR (the tree to update)');
   if (opts.output && opts.check) throw new UsageError('use either -o DIR or --check GOLDEN_DIR, not both');
   if (opts.emitSecrets && !opts.ca) throw new UsageError('--emit-secrets needs --ca DIR, the CA that signs the certificates');
@@ -102,7 +110,7 @@ export async function runCompile(paths: string[], opts: CompileCommandOptions, i
 
   const t0 = performance.now();
   // Read, parse, build and the passes run here: their errors are known before anything is emitted.
-  const session = startCompilePaths(
+  const session = start(
     paths,
     { trustDomain: opts.trustDomain, xdsAddress: opts.xdsAddress, xdsPort: opts.xdsPort, maxFileSize: opts.maxFileSize },
     io.stdin,
@@ -115,58 +123,74 @@ export async function runCompile(paths: string[], opts: CompileCommandOptions, i
   };
   if (!session.ok()) return failed();
 
-  // The proxies, in path order, each emitted and proto-checked on demand. `--ca` needs them all
-  // at once (compileCertificates issues one certificate per identity across workloads), so then
-  // they are collected first; otherwise each is rendered, written or compared, and dropped.
-  let proxies: Iterable<ProxyConfig> = session.proxies('path');
-  let certs: CompiledCertificates | undefined;
-  let printed = false;
+  // `--ca`: the CA is loaded before anything is staged. A CA that cannot be used (or, later, cannot
+  // issue) is reported after the compile's own diagnostics, as one that ran to the end: the rest is
+  // still emitted and checked (not written), and an error there wins, as it always has.
+  let certs: ProxyCertificates | undefined;
+  let caError: CertificateError | undefined;
   if (opts.ca) {
-    const all: ProxyConfig[] = [];
-    for (const proxy of proxies) all.push(proxy);
-    if (!session.ok()) return failed();
-    // Every diagnostic is known now: print them before what the CA step may report, as they come in order.
-    printDiagnostics(session.result().diagnostics, io, opts.verbose);
-    printed = true;
-    certs = await compileCertificatesOrReport(
-      all,
-      { ca: opts.ca, caProvider: opts.caProvider ?? 'builtin', emitSecrets: Boolean(opts.emitSecrets), outDir: opts.output, lifetimeMs: opts.certLifetime },
-      io.stderr,
-    );
-    if (!certs) return EXIT_FAILURE;
-    proxies = certs.proxies;
+    try {
+      certs = await ProxyCertificates.open({
+        ca: opts.ca,
+        caProvider: opts.caProvider ?? 'builtin',
+        emitSecrets: Boolean(opts.emitSecrets),
+        outDir: opts.output,
+        lifetimeMs: opts.certLifetime,
+      });
+    } catch (err) {
+      if (!(err instanceof CertificateError)) throw err;
+      caError = err;
+    }
   }
 
   const writeTo = opts.output ?? (opts.check && opts.update ? opts.check : undefined);
-  const sinks: Sinks = {
-    staged: writeTo === undefined ? undefined : new StagedTree(writeTo),
-    golden: opts.check ? new GoldenComparison(opts.check) : undefined,
-  };
-  const buffer = new DirectoryBuffer(sinks, certs?.modes);
+  let sinks: Sinks = {};
   let count = 0;
   try {
-    for (const proxy of proxies) {
+    sinks = {
+      staged: writeTo === undefined || caError ? undefined : new StagedTree(writeTo),
+      golden: opts.check && !caError ? new GoldenComparison(opts.check) : undefined,
+    };
+    const buffer = new DirectoryBuffer(sinks);
+    // The proxies, in path order, each emitted and proto-checked on demand, given its
+    // certificates, rendered, written or compared, and dropped.
+    for (const emitted of session.proxies('path')) {
       // An SMI9001 (a resource the Envoy protos reject) stops the output: the staging directory
       // goes, the old tree stays. The rest is still emitted and checked so that one run reports
-      // every problem.
-      if (!session.ok()) {
+      // every problem. So does a CA error.
+      if (!session.ok() || caError) {
         sinks.staged?.abort();
         continue;
       }
+      let proxy = emitted;
+      let certFiles: readonly TreeFile[] = [];
+      if (certs) {
+        try {
+          const certified = await certs.apply(emitted);
+          proxy = certified.proxy;
+          certFiles = certified.files.map((f): TreeFile => [f.path, f.content, f.mode]);
+        } catch (err) {
+          if (!(err instanceof CertificateError)) throw err;
+          caError = err;
+          sinks.staged?.abort();
+          continue;
+        }
+      }
       count++;
       if (!sinks.staged && !sinks.golden) continue; // no -o, no --check: compiled and checked is all
-      const dir = `${proxy.namespace}/${proxy.workload}`;
-      const files = renderProxy(proxy, opts.format);
-      for (const name of ['tls.crt', 'tls.key']) {
-        const content = certs?.files.get(`${dir}/${name}`);
-        if (content !== undefined) files.push([`${dir}/${name}`, content]);
-      }
-      buffer.add(dir, files);
+      const files: TreeFile[] = renderProxy(proxy, opts.format);
+      files.push(...certFiles);
+      buffer.add(`${proxy.namespace}/${proxy.workload}`, files);
     }
-    if (session.ok()) buffer.flush();
+    await certs?.close();
+    if (session.ok() && !caError) buffer.flush();
     const result = session.result();
     if (!result.ok) return failed();
-    if (!printed) printDiagnostics(result.diagnostics, io, opts.verbose);
+    printDiagnostics(result.diagnostics, io, opts.verbose);
+    if (caError) {
+      io.stderr(`${formatDiagnostic(caError.diagnostic)}\n`);
+      return EXIT_FAILURE;
+    }
     const warnings = countBy(result.diagnostics, 'warning');
     const withWarnings = warnings ? ` with ${plural(warnings, 'warning')}` : '';
 
@@ -200,5 +224,6 @@ export async function runCompile(paths: string[], opts: CompileCommandOptions, i
     return EXIT_OK;
   } finally {
     sinks.staged?.abort(); // a no-op once committed; otherwise nothing of this compile is left behind
+    await certs?.close(); // a no-op once closed
   }
 }

@@ -6,12 +6,17 @@
  * commit). Private keys are written only with `--emit-secrets`: then each workload directory gets
  * `tls.crt` and `tls.key` (mode 0600), and its `service-cert` secret points at them by file name,
  * so the key never sits inside a YAML file that gets diffed, reviewed and pasted around.
+ *
+ * A step applied to one proxy at a time (ProxyCertificates), as the compile session hands the
+ * proxies out: it keeps the CA provider, the certificates issued so far (one per identity, shared
+ * by the workloads of a service account) and the trust-bundle secrets already made (one object
+ * per distinct secret, shared by every proxy that names it), never the proxies.
  */
 import { resolve } from 'node:path';
 import type { OutputTree } from '../compiler/output-tree.ts';
 import { diagnostic, formatDiagnostic } from '../diagnostics/diagnostic.ts';
 import type { EnvoyResource, ProxyConfig } from '../emit/types.ts';
-import { CertificateError, DEFAULT_LIFETIME_MS, principalName, serviceCertName, type IssuedCertificate, type WorkloadIdentity } from '../identity/index.ts';
+import { DEFAULT_LIFETIME_MS, principalName, serviceCertName, type CertificateProvider, type IssuedCertificate, type WorkloadIdentity } from '../identity/index.ts';
 import { KEY_FILE_MODE } from '../identity/files.ts';
 import { loadProvider, type CaProviderKind } from './ca-command.ts';
 
@@ -24,73 +29,143 @@ export interface CompileCertificateOptions {
   readonly lifetimeMs?: number;
 }
 
-export interface CompiledCertificates {
-  readonly proxies: ProxyConfig[];
-  /** Extra files of the output tree (tls.crt, tls.key), by relative path. */
-  readonly files: Map<string, string>;
-  /** File modes for those that must not be world-readable. */
-  readonly modes: Map<string, number>;
+/** A file of the output tree beside a proxy's config (tls.crt, tls.key). */
+export interface CertificateFile {
+  /** Relative path with `/`: `<namespace>/<workload>/tls.crt`. */
+  readonly path: string;
+  readonly content: string;
+  /** Set for files that must not be world-readable (the key: 0600); undefined: the tree's default. */
+  readonly mode?: number;
+}
+
+export interface CertifiedProxy {
+  /** The proxy with trust bundles in its root-cert secrets and, with `emitSecrets`, its service-cert pointing at the files. */
+  readonly proxy: ProxyConfig;
+  /** The certificate files of the proxy's directory, in path order (none without `emitSecrets`). */
+  readonly files: readonly CertificateFile[];
+}
+
+/** What SMI6009 reports once the keys are written. */
+export interface KeysWritten {
+  /** Workload directories given a private key. */
   readonly keys: number;
   /** The earliest expiry among the issued certificates. */
   readonly notAfter?: Date;
 }
 
-function withTrustBundle(secret: EnvoyResource, pem: string): EnvoyResource {
-  if (!String(secret.name).startsWith('root-cert-for-mtls-')) return secret;
-  const validation = (secret.validation_context ?? {}) as Record<string, unknown>;
-  return { ...secret, validation_context: { trusted_ca: { inline_string: pem }, ...validation } };
-}
+const isRootCert = (secret: EnvoyResource): boolean => String(secret.name).startsWith('root-cert-for-mtls-');
 
-export async function compileCertificates(proxies: readonly ProxyConfig[], opts: CompileCertificateOptions): Promise<CompiledCertificates> {
-  const provider = await loadProvider(opts.caProvider, opts.ca);
-  try {
-    const bundle = provider.trustBundle().pem;
-    const files = new Map<string, string>();
-    const modes = new Map<string, number>();
-    const issued = new Map<string, IssuedCertificate>(); // one certificate per identity, shared by its workloads
-    let notAfter: Date | undefined;
-    const out: ProxyConfig[] = [];
-    for (const proxy of proxies) {
-      let secrets = proxy.resources.secrets.map((s) => withTrustBundle(s, bundle));
-      const identity: WorkloadIdentity | undefined = proxy.identity && { namespace: proxy.namespace, ...proxy.identity };
-      const certName = identity && serviceCertName(identity);
-      if (opts.emitSecrets && identity && secrets.some((s) => s.name === certName)) {
-        const key = principalName(identity);
-        let cert = issued.get(key);
-        if (!cert) {
-          cert = await provider.issue({ identity, lifetimeMs: opts.lifetimeMs ?? DEFAULT_LIFETIME_MS });
-          issued.set(key, cert);
-          if (!notAfter || cert.notAfter < notAfter) notAfter = cert.notAfter;
-        }
-        const dir = `${proxy.namespace}/${proxy.workload}`;
-        files.set(`${dir}/tls.crt`, cert.chainPem);
-        files.set(`${dir}/tls.key`, cert.privateKeyPem);
-        modes.set(`${dir}/tls.key`, KEY_FILE_MODE);
-        const abs = (f: string): string => resolve(opts.outDir ?? '.', proxy.namespace, proxy.workload, f);
-        secrets = secrets.map((s) =>
-          s.name === certName ? { ...s, tls_certificate: { certificate_chain: { filename: abs('tls.crt') }, private_key: { filename: abs('tls.key') } } } : s,
-        );
-      }
-      out.push({ ...proxy, resources: { ...proxy.resources, secrets } });
-    }
-    return { proxies: out, files, modes, keys: modes.size, notAfter };
-  } finally {
-    await provider.close();
+/**
+ * Certificates for the proxies of one compile, one proxy at a time (`apply`): `open` loads the CA
+ * (a CertificateError, e.g. SMI6001, when it is unusable), `close` releases it. Memory: the
+ * provider, one issued certificate per identity, one trust-bundle secret per distinct root-cert
+ * secret, and the certificate files of the last directory; not the proxies.
+ *
+ * Give it the proxies in path order (`session.proxies('path')`), as the CLI does: two workloads
+ * that share a directory (same namespace and name, different kinds) then come one after the
+ * other, and the directory keeps the certificate files of the last of them that has one, as the
+ * output tree keeps the files of the last one.
+ */
+export class ProxyCertificates implements KeysWritten {
+  private readonly bundle: string;
+  private readonly issued = new Map<string, IssuedCertificate>(); // by principal: one certificate per identity
+  /** Root-cert secrets with the trust bundle, by the emitted secret (emit shares the outbound ones)... */
+  private readonly bySecret = new WeakMap<EnvoyResource, EnvoyResource>();
+  /** ...and by content, for those emit makes afresh for each proxy (the inbound one). */
+  private readonly byContent = new Map<string, EnvoyResource>();
+  private dir: string | undefined;
+  private dirFiles: readonly CertificateFile[] = [];
+  private keyDir: string | undefined;
+  private keyCount = 0;
+  private earliest: Date | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly provider: CertificateProvider,
+    private readonly opts: CompileCertificateOptions,
+  ) {
+    this.bundle = provider.trustBundle().pem;
   }
-}
 
-/** `compileCertificates`, with an unusable CA printed as its diagnostic (undefined: exit 1). */
-export async function compileCertificatesOrReport(
-  proxies: readonly ProxyConfig[],
-  opts: CompileCertificateOptions,
-  stderr: (text: string) => void,
-): Promise<CompiledCertificates | undefined> {
-  try {
-    return await compileCertificates(proxies, opts);
-  } catch (err) {
-    if (!(err instanceof CertificateError)) throw err;
-    stderr(`${formatDiagnostic(err.diagnostic)}\n`);
-    return undefined;
+  /** Loads the CA. Throws CertificateError when the CA is unusable. */
+  static async open(opts: CompileCertificateOptions): Promise<ProxyCertificates> {
+    const provider = await loadProvider(opts.caProvider, opts.ca);
+    try {
+      return new ProxyCertificates(provider, opts);
+    } catch (err) {
+      await provider.close();
+      throw err;
+    }
+  }
+
+  get keys(): number {
+    return this.keyCount;
+  }
+
+  get notAfter(): Date | undefined {
+    return this.earliest;
+  }
+
+  /** The proxy with its certificates. Throws CertificateError when the CA cannot issue. */
+  async apply(proxy: ProxyConfig): Promise<CertifiedProxy> {
+    if (this.closed) throw new Error('ProxyCertificates: apply() after close()');
+    let secrets = proxy.resources.secrets.map((s) => this.withTrustBundle(s));
+    const dir = `${proxy.namespace}/${proxy.workload}`;
+    if (dir !== this.dir) {
+      this.dir = dir;
+      this.dirFiles = [];
+    }
+    const identity: WorkloadIdentity | undefined = proxy.identity && { namespace: proxy.namespace, ...proxy.identity };
+    const certName = identity && serviceCertName(identity);
+    if (this.opts.emitSecrets && identity && secrets.some((s) => s.name === certName)) {
+      const cert = await this.certificate(identity);
+      this.dirFiles = [
+        { path: `${dir}/tls.crt`, content: cert.chainPem },
+        { path: `${dir}/tls.key`, content: cert.privateKeyPem, mode: KEY_FILE_MODE },
+      ];
+      if (this.keyDir !== dir) {
+        this.keyDir = dir;
+        this.keyCount++;
+      }
+      const abs = (f: string): string => resolve(this.opts.outDir ?? '.', proxy.namespace, proxy.workload, f);
+      secrets = secrets.map((s) =>
+        s.name === certName ? { ...s, tls_certificate: { certificate_chain: { filename: abs('tls.crt') }, private_key: { filename: abs('tls.key') } } } : s,
+      );
+    }
+    return { proxy: { ...proxy, resources: { ...proxy.resources, secrets } }, files: this.dirFiles };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.provider.close();
+  }
+
+  private async certificate(identity: WorkloadIdentity): Promise<IssuedCertificate> {
+    const key = principalName(identity);
+    let cert = this.issued.get(key);
+    if (!cert) {
+      cert = await this.provider.issue({ identity, lifetimeMs: this.opts.lifetimeMs ?? DEFAULT_LIFETIME_MS });
+      this.issued.set(key, cert);
+      if (!this.earliest || cert.notAfter < this.earliest) this.earliest = cert.notAfter;
+    }
+    return cert;
+  }
+
+  /** A root-cert secret with `trusted_ca` first in its validation context; the same object for the same secret. */
+  private withTrustBundle(secret: EnvoyResource): EnvoyResource {
+    if (!isRootCert(secret)) return secret;
+    let out = this.bySecret.get(secret);
+    if (out) return out;
+    const content = JSON.stringify(secret);
+    out = this.byContent.get(content);
+    if (!out) {
+      const validation = (secret.validation_context ?? {}) as Record<string, unknown>;
+      out = Object.freeze({ ...secret, validation_context: Object.freeze({ trusted_ca: Object.freeze({ inline_string: this.bundle }), ...validation }) });
+      this.byContent.set(content, out);
+    }
+    this.bySecret.set(secret, out);
+    return out;
   }
 }
 
@@ -101,7 +176,7 @@ export function withCertificateFiles(tree: OutputTree, files: ReadonlyMap<string
 }
 
 /** SMI6009, printed after keys were written. */
-export function privateKeysWarning(certs: CompiledCertificates, outDir: string): string {
+export function privateKeysWarning(certs: KeysWritten, outDir: string): string {
   const d = diagnostic('private-keys-written', { count: certs.keys, dir: outDir, notAfter: certs.notAfter?.toISOString() ?? '?' });
   return `${formatDiagnostic(d)}\n`;
 }
