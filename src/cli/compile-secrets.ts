@@ -13,7 +13,6 @@
  * per distinct secret, shared by every proxy that names it), never the proxies.
  */
 import { resolve } from 'node:path';
-import type { OutputTree } from '../compiler/output-tree.ts';
 import { diagnostic, formatDiagnostic } from '../diagnostics/diagnostic.ts';
 import type { EnvoyResource, ProxyConfig } from '../emit/types.ts';
 import { DEFAULT_LIFETIME_MS, principalName, serviceCertName, type CertificateProvider, type IssuedCertificate, type WorkloadIdentity } from '../identity/index.ts';
@@ -167,12 +166,6 @@ export class ProxyCertificates implements KeysWritten {
     this.bySecret.set(secret, out);
     return out;
   }
-}
-
-/** The rendered tree plus the certificate files, in path order as renderTree keeps it. */
-export function withCertificateFiles(tree: OutputTree, files: ReadonlyMap<string, string> | undefined): OutputTree {
-  if (!files || files.size === 0) return tree;
-  return new Map([...tree, ...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /** SMI6009, printed after keys were written. */
