@@ -38,7 +38,7 @@ function* documentTexts(): Generator<[string, string]> {
   const files = [
     ...yamlFilesUnder(join(ROOT, 'fixtures')),
     ...yamlFilesUnder(join(ROOT, 'test', 'diagnostics')),
-    ...yamlFilesUnder(join(ROOT, '..', 'shared', 'corpus', 'osm-docs')),
+    ...yamlFilesUnder(join(ROOT, 'src', 'parser', 'testdata', 'osm-docs')), // OSM's docs samples, copied with their license
   ];
   for (const file of files) yield [file, readFileSync(file, 'utf8')];
   for (const f of generateMesh({ services: 40, permissive: false }).files) yield [f.path, f.text];
