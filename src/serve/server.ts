@@ -294,7 +294,7 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
     let next: Snapshot | undefined;
     const vanished = vanishedInput(diagnostics);
     if (!vanished && !diagnostics.some((d) => d.level === 'error')) {
-      const built = buildSnapshot(result.proxies, interner);
+      const built = buildSnapshot(result.proxies, interner, current);
       diagnostics = [...diagnostics, ...built.diagnostics];
       next = built.snapshot;
     }

@@ -28,6 +28,25 @@ test('a recompile re-encodes only what changed (frozen objects are not even stri
   assert.ok(s1.proxies.get('ns/a')!.resources.get(CDS)!.get('ns/f|80') === s2.proxies.get('ns/a')!.resources.get(CDS)!.get('ns/f|80'));
 });
 
+test('a proxy whose config is the same frozen object is carried over, and its resources stay live', () => {
+  const interner = new ResourceInterner();
+  const a = Object.freeze(simpleProxy('ns/a', { 'ns/x|80': 100 }));
+  const s1 = buildSnapshot([a, simpleProxy('ns/b', { 'ns/y|80': 100 })], interner).snapshot!;
+  const s2 = buildSnapshot([a, simpleProxy('ns/b', { 'ns/z|80': 100 })], interner, s1).snapshot!;
+  assert.ok(s2.proxies.get('ns/a') === s1.proxies.get('ns/a'), 'carried over');
+  assert.ok(s2.proxies.get('ns/b') !== s1.proxies.get('ns/b'));
+  assert.is(s2.stats.resources, s1.stats.resources);
+  // The carried proxy's resources survived the rotation: a third build finds them without encoding.
+  const before = interner.encodeCount;
+  const fresh = buildSnapshot([simpleProxy('ns/a', { 'ns/x|80': 100 })], interner, s2).snapshot!;
+  assert.is(interner.encodeCount, before, 'nothing re-encoded');
+  assert.is(fresh.proxies.get('ns/a')!.version, s1.proxies.get('ns/a')!.version);
+  // A config that is not frozen is never trusted by identity.
+  const c = simpleProxy('ns/c', { 'ns/x|80': 100 });
+  const t1 = buildSnapshot([c], interner).snapshot!;
+  assert.ok(buildSnapshot([c], interner, t1).snapshot!.proxies.get('ns/c') !== t1.proxies.get('ns/c'));
+});
+
 test('versions depend on content only: two interners (two replicas) agree', () => {
   const input = () => [simpleProxy('ns/a', { 'ns/x|80': 80, 'ns/y|80': 20 })];
   const s1 = buildSnapshot(input(), new ResourceInterner()).snapshot!;

@@ -119,6 +119,11 @@ export class ResourceInterner {
     return this.live.keys();
   }
 
+  /** Keeps a resource of the live snapshot in the one being built (a proxy carried over unchanged). */
+  keep(r: EncodedResource): void {
+    this.building.set(r.version, r);
+  }
+
   /** Abandons what was interned for a snapshot that failed to build. */
   discard(): void {
     this.building = new Map();
@@ -163,6 +168,13 @@ export interface Snapshot {
    * memoised for its lifetime: they are pure functions of the snapshot, so streams share them.
    */
   readonly memo: Map<string, unknown>;
+  /**
+   * The config each proxy was built from (buildSnapshot): the next snapshot carries a proxy
+   * whose config is the very same object over as it is. Emit under `serve` (stableObjects)
+   * hands back the same frozen config for a plan that did not change, so a one-policy edit
+   * re-reads only the proxies it touched. Absent for snapshots assembled from the compile worker.
+   */
+  readonly configs?: ReadonlyMap<string, ProxyConfig>;
 }
 
 export interface SnapshotResult {
@@ -170,13 +182,30 @@ export interface SnapshotResult {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-/** Encodes every proxy's resources. Resources that do not encode make the whole snapshot fail. */
-export function buildSnapshot(configs: readonly ProxyConfig[], interner: ResourceInterner): SnapshotResult {
+/**
+ * Encodes every proxy's resources. Resources that do not encode make the whole snapshot fail.
+ * A proxy whose config is the same frozen object `previous` was built from is carried over.
+ */
+export function buildSnapshot(configs: readonly ProxyConfig[], interner: ResourceInterner, previous?: Snapshot): SnapshotResult {
   const diagnostics: Diagnostic[] = [];
   const proxies = new Map<string, ProxySnapshot>();
+  const sources = new Map<string, ProxyConfig>();
   const unique = new Set<EncodedResource>();
   let refs = 0;
   for (const config of configs) {
+    sources.set(config.nodeId, config);
+    const carried = Object.isFrozen(config) && previous?.configs?.get(config.nodeId) === config ? previous.proxies.get(config.nodeId) : undefined;
+    if (carried) {
+      for (const named of carried.resources.values()) {
+        refs += named.size;
+        for (const r of named.values()) {
+          interner.keep(r);
+          unique.add(r);
+        }
+      }
+      proxies.set(config.nodeId, carried);
+      continue;
+    }
     const byType = new Map<string, Map<string, EncodedResource>>();
     const all: EncodedResource[] = [];
     for (const kind of XDS_KINDS) {
@@ -224,6 +253,7 @@ export function buildSnapshot(configs: readonly ProxyConfig[], interner: Resourc
       proxies,
       stats: { proxies: proxies.size, resources: refs, uniqueResources: unique.size, encodedBytes },
       memo: new Map(),
+      configs: sources,
     },
     diagnostics,
   };
