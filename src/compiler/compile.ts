@@ -3,16 +3,17 @@
  * xDS server are thin shells around it. It never throws for bad input; an exception escaping
  * a stage is a compiler bug and is reported as SMI9002 with the stage it came from.
  */
-import { compareDiagnostics, diagnostic, DiagnosticBag, type Diagnostic, type Reporter } from '../diagnostics/diagnostic.ts';
+import { compareDiagnostics, diagnostic, DiagnosticBag, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import { checkProtos, emitProxy } from '../emit/index.ts';
 import type { ProxyConfig } from '../emit/types.ts';
-import { buildMesh } from '../ir/build/index.ts';
+import { assembleMesh, buildMesh } from '../ir/build/index.ts';
 import type { Mesh } from '../ir/types.ts';
-import { parseSources, type ManifestDocument } from '../parser/parse.ts';
+import { parseSources } from '../parser/parse.ts';
 import { readInputs } from '../parser/read-inputs.ts';
 import type { SourceFile } from '../parser/source.ts';
 import { passContext } from '../passes/context.ts';
 import { runPasses, type PlannedMesh } from '../passes/index.ts';
+import type { CompileMemo } from './compile-memo.ts';
 import type { CompileOptions } from './options.ts';
 
 export type Phase = 'read' | 'parse' | 'build' | 'passes' | 'emit' | 'protoCheck';
@@ -33,12 +34,6 @@ export interface CompileRunOptions extends CompileOptions {
   /** Stop after the passes (lint needs diagnostics, not Envoy resources). */
   readonly analyseOnly?: boolean;
 }
-
-/**
- * The parse stage, replaceable: `serve --watch` passes a per-file cache of it (src/serve/parse-cache.ts)
- * so that a recompile re-parses only the files that changed. It must behave as `parseSources`.
- */
-export type SourceParser = (files: SourceFile[], reporter: Reporter) => ManifestDocument[];
 
 class InternalError extends Error {}
 
@@ -104,7 +99,7 @@ function startSession(
   timings: CompileResult['timings'],
   inputs: readonly SourceFile[] | undefined,
   options: CompileRunOptions,
-  parse: SourceParser = parseSources,
+  memo?: CompileMemo,
 ): CompileSession {
   let mesh: PlannedMesh | Mesh | undefined;
   let planned: PlannedMesh | undefined;
@@ -112,18 +107,27 @@ function startSession(
   let errors = 0;
   let counted = 0;
   /** Counts errors incrementally: the check runs after every proxy, and a bag holds thousands of warnings. */
-  const ok = (): boolean => {
+  const errorsSoFar = (): number => {
     for (; counted < bag.items.length; counted++) if (bag.items[counted].level === 'error') errors++;
-    return !failed && errors === 0;
+    return errors;
   };
+  const ok = (): boolean => errorsSoFar() === 0 && !failed;
   if (inputs) {
     try {
-      const docs = timed(timings, 'parse', bag, () => parse([...inputs], bag));
-      const built = timed(timings, 'build', bag, () => buildMesh(docs, bag, { trustDomain: options.trustDomain }));
+      const build = { trustDomain: options.trustDomain };
+      let built: Mesh;
+      if (memo) {
+        // Parse and build only the files that changed (their time is 'parse'); assemble the mesh.
+        const resources = timed(timings, 'parse', bag, () => memo.resources(inputs, bag));
+        built = timed(timings, 'build', bag, () => assembleMesh(resources, bag, build));
+      } else {
+        const docs = timed(timings, 'parse', bag, () => parseSources([...inputs], bag));
+        built = timed(timings, 'build', bag, () => buildMesh(docs, bag, build));
+      }
       mesh = built;
       const texts = new Map(inputs.map((f) => [f.path, f.text]));
       const ctx = passContext(bag, options, (file) => texts.get(file));
-      planned = timed(timings, 'passes', bag, () => runPasses(built, ctx));
+      planned = timed(timings, 'passes', bag, () => runPasses(built, ctx, memo?.passes));
       mesh = planned;
     } catch (err) {
       if (!(err instanceof InternalError)) throw err;
@@ -142,8 +146,15 @@ function startSession(
       for (const plan of list) {
         let proxy: ProxyConfig;
         try {
-          proxy = timed(timings, 'emit', bag, () => emitProxy(plan, options));
-          if (options.protoCheck !== false) timed(timings, 'protoCheck', bag, () => checkProtos(proxy, bag));
+          const emitted = memo?.emittedFor(plan, options);
+          if (emitted) {
+            proxy = emitted; // the same plan object as last compile: the same config, checked then
+          } else {
+            proxy = timed(timings, 'emit', bag, () => emitProxy(plan, options));
+            const before = errorsSoFar();
+            if (options.protoCheck !== false) timed(timings, 'protoCheck', bag, () => checkProtos(proxy, bag));
+            if (memo && errorsSoFar() === before) proxy = memo.remember(plan, proxy);
+          }
         } catch (err) {
           if (!(err instanceof InternalError)) throw err;
           failed = true;
@@ -169,8 +180,8 @@ function collect(session: CompileSession): CompileResult {
 }
 
 /** Starts a compile of `inputs`: see CompileSession. */
-export function startCompile(inputs: readonly SourceFile[], options: CompileRunOptions = {}, parse?: SourceParser): CompileSession {
-  return startSession(new DiagnosticBag(), {}, inputs, options, parse);
+export function startCompile(inputs: readonly SourceFile[], options: CompileRunOptions = {}, memo?: CompileMemo): CompileSession {
+  return startSession(new DiagnosticBag(), {}, inputs, options, memo);
 }
 
 /** Reads files, directories and `-` (stdin), then starts a compile: see CompileSession. */
@@ -178,7 +189,7 @@ export function startCompilePaths(
   paths: readonly string[],
   options: CompileRunOptions = {},
   stdin?: (maxBytes: number) => string | Buffer,
-  parse?: SourceParser,
+  memo?: CompileMemo,
 ): CompileSession {
   const bag = new DiagnosticBag();
   const timings: CompileResult['timings'] = {};
@@ -188,7 +199,7 @@ export function startCompilePaths(
   } catch (err) {
     if (!(err instanceof InternalError)) throw err;
   }
-  return startSession(bag, timings, inputs, options, parse);
+  return startSession(bag, timings, inputs, options, memo);
 }
 
 export function compile(inputs: readonly SourceFile[], options: CompileRunOptions = {}): CompileResult {
@@ -200,7 +211,7 @@ export function compilePaths(
   paths: readonly string[],
   options: CompileRunOptions = {},
   stdin?: (maxBytes: number) => string | Buffer,
-  parse?: SourceParser,
+  memo?: CompileMemo,
 ): CompileResult {
-  return collect(startCompilePaths(paths, options, stdin, parse));
+  return collect(startCompilePaths(paths, options, stdin, memo));
 }

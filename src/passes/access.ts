@@ -9,6 +9,7 @@ import {
   resourceKey,
   type HttpMatch,
   type HttpRouteGroup,
+  type Mesh,
   type TcpRoute,
   type TrafficTarget,
   type UdpRoute,
@@ -112,6 +113,20 @@ function resolveRules(target: TrafficTarget, routes: RouteIndex, ctx: PassContex
   return { http: uniqueHttp, tcp };
 }
 
+/** In permissive mode TrafficTargets change nothing: said once for the whole mesh (access itself runs per namespace). */
+export function reportPermissiveTargets(mesh: Mesh, ctx: PassContext): void {
+  if (!mesh.settings.permissive || mesh.trafficTargets.length === 0) return;
+  const from = mesh.settings.from;
+  ctx.report(
+    diagnostic(
+      'permissive-mode-ignores-targets',
+      { count: mesh.trafficTargets.length },
+      from ? at(from, ['spec', 'traffic', 'enablePermissiveTrafficPolicyMode']) : undefined,
+      from ? refOf(from) : undefined,
+    ),
+  );
+}
+
 export function resolveAccess(mesh: BoundMesh, ctx: PassContext): AccessMesh {
   const routes: RouteIndex = {
     http: indexByKey(mesh.httpRouteGroups),
@@ -121,18 +136,6 @@ export function resolveAccess(mesh: BoundMesh, ctx: PassContext): AccessMesh {
   for (const udp of mesh.udpRoutes) {
     ctx.report(diagnostic('udp-route-unsupported', { namespace: udp.meta.namespace, name: udp.meta.name }, at(udp, ['metadata', 'name']), refOf(udp)));
   }
-  if (mesh.settings.permissive && mesh.trafficTargets.length > 0) {
-    const from = mesh.settings.from;
-    ctx.report(
-      diagnostic(
-        'permissive-mode-ignores-targets',
-        { count: mesh.trafficTargets.length },
-        from ? at(from, ['spec', 'traffic', 'enablePermissiveTrafficPolicyMode']) : undefined,
-        from ? refOf(from) : undefined,
-      ),
-    );
-  }
-
   const seenTargets = new Set<string>();
   const rules: AccessRule[] = [];
   for (const target of mesh.trafficTargets) {

@@ -31,3 +31,19 @@ export function firstByKey<T>(items: readonly T[], keyFn: (t: T) => string): T[]
 export function indexByKey<T extends { meta: ObjectMeta }>(items: readonly T[]): Map<string, T> {
   return new Map(firstByKey(items, resourceKey).map((item) => [resourceKey(item), item]));
 }
+
+/** Structural equality of plain data (arrays, plain objects, primitives); identical objects short-cut. */
+export function sameData(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameData(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (!sameData((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  return true;
+}

@@ -1,25 +1,59 @@
 /**
  * The passes, in order. Each reads the IR and returns a richer one, reporting problems to the
  * context instead of throwing, so one run reports every problem it can find.
+ *
+ * The namespace-local passes run per namespace (namespaces.ts); splits and the plan look
+ * across namespaces and run on the merged result. A PassMemo carries one compile's work to the
+ * next (`serve --watch`): see namespaces.ts and plan.ts for what is reused and when.
  */
 import type { Mesh } from '../ir/types.ts';
-import { resolveAccess } from './access.ts';
-import { bind } from './bind.ts';
+import { reportPermissiveTargets } from './access.ts';
 import type { PassContext } from './context.ts';
-import { reportDuplicates } from './duplicates.ts';
-import { planProxies, type PlannedMesh } from './plan.ts';
-import { resolveSplits } from './splits.ts';
-import { validateHttpMatches } from './validate-http-matches.ts';
-import { validateRegexes } from './validate-regex.ts';
+import { runNamespacePasses, type ShardMemo } from './namespaces.ts';
+import { planProxies, PlanMemo, type PlannedMesh } from './plan.ts';
+import { resolveSplits, type ResolvedSplit, type SplitMesh } from './splits.ts';
 
-export function runPasses(mesh: Mesh, ctx: PassContext): PlannedMesh {
-  const checked = reportDuplicates(mesh, ctx);
-  validateRegexes(checked, ctx, ctx.sourceText);
-  validateHttpMatches(checked, ctx);
-  const bound = bind(checked, ctx);
-  const withAccess = resolveAccess(bound, ctx);
-  const withSplits = resolveSplits(withAccess, ctx);
-  return planProxies(withSplits, ctx);
+/** One compile's pass results, for the next compile to reuse what its edit did not touch. */
+export class PassMemo {
+  shards: ShardMemo = new Map();
+  plan = new PlanMemo();
+  /** Namespaces whose local passes ran again in the last compile (the rest were reused). */
+  rerunNamespaces: string[] = [];
+}
+
+export function runPasses(mesh: Mesh, ctx: PassContext, memo?: PassMemo): PlannedMesh {
+  const shards: ShardMemo = new Map();
+  const local = runNamespacePasses(mesh, ctx, memo?.shards, shards);
+  reportPermissiveTargets(mesh, ctx);
+  const withSplits = resolveSplits(local, ctx);
+  const nextPlan = memo ? new PlanMemo() : undefined;
+  const stable = memo ? withStableSplits(withSplits, memo.plan.splits, nextPlan!.splits) : withSplits;
+  const planned = planProxies(stable, ctx, memo?.plan, nextPlan);
+  if (memo) {
+    memo.rerunNamespaces = [...shards].filter(([ns, shard]) => memo.shards.get(ns) !== shard).map(([ns]) => ns);
+    memo.shards = shards;
+    memo.plan = nextPlan!;
+  }
+  return planned;
+}
+
+/**
+ * Splits are resolved afresh every compile (a hundred of them take well under a millisecond),
+ * then each is replaced by the previous compile's object when it resolved to the same split,
+ * apex, backends and weights: the plans that read it are then reused (plan.ts).
+ */
+function withStableSplits(mesh: SplitMesh, previous: ReadonlyMap<string, ResolvedSplit>, next: Map<string, ResolvedSplit>): SplitMesh {
+  for (const [apex, split] of mesh.splits) {
+    const earlier = previous.get(apex);
+    const same =
+      earlier !== undefined &&
+      earlier.split === split.split &&
+      earlier.apex === split.apex &&
+      earlier.backends.length === split.backends.length &&
+      earlier.backends.every((b, i) => b.binding === split.backends[i].binding && b.weight === split.backends[i].weight);
+    next.set(apex, same ? earlier : split);
+  }
+  return { ...mesh, splits: next };
 }
 
 export type { PlannedMesh } from './plan.ts';

@@ -4,8 +4,17 @@
  *
  * Proxies with the same service account get the same outbound plan, and in permissive mode
  * every proxy shares one; the shared arrays let emit build identical resources once.
+ *
+ * With a PlanMemo (serve --watch), a plan is also reused across compiles: each unit of work (a
+ * service account's outbound plan, a workload's inbound ports) records every table entry it
+ * read, and the next compile hands back the previous result while those entries are still the
+ * same objects (the namespace shards, namespaces.ts, keep bindings and rules the same objects
+ * while their namespace is unchanged). A unit that had to be planned again but came out equal
+ * to the previous one is replaced by it: plans hold no source positions, so an edit elsewhere
+ * in the same namespace leaves them the same objects. Emit and the server then skip every proxy
+ * whose plan is the same object, and a one-policy edit re-emits only the proxies it changed.
  */
-import { diagnostic } from '../diagnostics/diagnostic.ts';
+import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import type {
   InboundHttpRoute,
   InboundPolicy,
@@ -18,8 +27,9 @@ import type {
 import { keyOf, resourceKey, type Workload } from '../ir/types.ts';
 import { ruleAdmitsPort, type AccessRule } from './access.ts';
 import { compareIPs, identityOf, type ResolvedPort, type ServiceBinding } from './bind.ts';
+import { sameData } from './collections.ts';
 import { at, refOf, type PassContext } from './context.ts';
-import type { SplitMesh } from './splits.ts';
+import type { ResolvedSplit, SplitMesh } from './splits.ts';
 
 export interface PlannedMesh extends SplitMesh {
   readonly proxies: readonly ProxyPlan[];
@@ -28,6 +38,44 @@ export interface PlannedMesh extends SplitMesh {
 interface OutboundPlan {
   readonly outbound: readonly OutboundPort[];
   readonly upstreams: readonly UpstreamCluster[];
+}
+
+/** The tables a unit of planning reads; what it read of them decides whether it can be reused. */
+type Table = 'bySource' | 'byDestination' | 'servicesOfServiceAccount' | 'servicesOfWorkload' | 'apexesOfBackend' | 'splits' | 'services' | 'allServices';
+/** One read: table, key, what it held. Lists compare by their items, everything else by identity. */
+type Read = readonly [Table, unknown, unknown];
+
+interface Unit<T> {
+  readonly reads: readonly Read[];
+  readonly value: T;
+}
+
+interface OutboundUnit {
+  readonly plan: OutboundPlan;
+  /** Filter-chain overlaps in this plan, by pair (reported once per compile however many proxies share them). */
+  readonly overlaps: readonly (readonly [string, Diagnostic])[];
+}
+
+/** What one compile planned, for the next to reuse (see the file comment). */
+export class PlanMemo {
+  /** `trustDomain|permissive`: every plan depends on both. */
+  settings = '';
+  /** By `ns/sa` (`*`: the permissive plan every proxy shares). */
+  outbound = new Map<string, Unit<OutboundUnit>>();
+  /** By workload key `ns/kind/name`. */
+  inbound = new Map<string, Unit<readonly InboundPort[]>>();
+  proxies = new Map<string, ProxyPlan>();
+  splits = new Map<string, ResolvedSplit>();
+  /** Units reused and computed in the last compile (tests and the bench read them). */
+  reused = 0;
+  planned = 0;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 const isHttpFamily = (protocol: string) => protocol === 'http' || protocol === 'grpc';
@@ -46,16 +94,33 @@ class Planner {
   private readonly identities = new Map<string, string>();
   private readonly upstreamCache = new Map<string, UpstreamCluster>();
   private readonly outboundPortCache = new Map<string, OutboundPort>();
-  private readonly outboundBySourceAccount = new Map<string, OutboundPlan>();
-  private permissiveOutbound?: OutboundPlan;
-  private readonly reportedOverlaps = new Set<string>();
   /** Services that are the apex of a split, per backend `ns/svc`: callers of a backend may use the apex. */
   private readonly apexesOfBackend = new Map<string, ServiceBinding[]>();
+  /** The reads of the unit being planned (undefined: nobody is recording). */
+  private reads: Read[] | undefined;
+  private readonly tables: Readonly<Record<Table, ReadonlyMap<unknown, unknown>>>;
+  private readonly previous: PlanMemo | undefined;
 
   constructor(
     private readonly mesh: SplitMesh,
     private readonly ctx: PassContext,
+    memo: PlanMemo | undefined,
+    private readonly next: PlanMemo | undefined,
   ) {
+    const settings = `${mesh.settings.trustDomain}|${mesh.settings.permissive}`;
+    this.previous = memo?.settings === settings ? memo : undefined;
+    if (next) next.settings = settings;
+    const b = mesh.bindings;
+    this.tables = {
+      bySource: mesh.access.bySource,
+      byDestination: mesh.access.byDestination,
+      servicesOfServiceAccount: b.servicesOfServiceAccount,
+      servicesOfWorkload: b.servicesOfWorkload,
+      apexesOfBackend: this.apexesOfBackend,
+      splits: mesh.splits,
+      services: b.services,
+      allServices: new Map([['*', [...b.services.values()]]]),
+    };
     for (const s of mesh.splits.values()) {
       for (const b of s.backends) {
         const list = this.apexesOfBackend.get(b.binding.key) ?? [];
@@ -70,38 +135,115 @@ class Planner {
   }
 
   plan(): ProxyPlan[] {
-    return this.mesh.bindings.workloads.map((w) => this.planProxy(w));
+    const plans = this.mesh.bindings.workloads.map((w) => this.planProxy(w));
+    const reported = new Set<string>();
+    for (const unit of this.outboundUnits) {
+      for (const [pair, d] of unit.overlaps) {
+        if (reported.has(pair)) continue;
+        reported.add(pair);
+        this.ctx.report(d);
+      }
+    }
+    return plans;
+  }
+
+  /** Outbound units this compile used, in first-use order (their overlaps are reported in that order). */
+  private readonly outboundUnits = new Set<OutboundUnit>();
+
+  /**
+   * `compute()` for this compile, or the previous compile's value when every table entry it
+   * read then holds the same thing now. Units nest (an outbound plan inside a proxy's): an inner
+   * unit's reads are also the outer one's.
+   */
+  private unit<T>(units: 'outbound' | 'inbound', key: string, compute: () => T, same: (earlier: T, fresh: T) => T): T {
+    const earlier = (this.previous?.[units] as Map<string, Unit<T>> | undefined)?.get(key);
+    let unit: Unit<T>;
+    if (earlier && earlier.reads.every(([table, k, v]) => sameValue(this.tables[table].get(k), v))) {
+      unit = earlier;
+      if (this.next) this.next.reused++;
+    } else {
+      const outer = this.reads;
+      const reads: Read[] = [];
+      this.reads = reads;
+      try {
+        const value = compute();
+        unit = { reads, value: earlier ? same(earlier.value, value) : value };
+      } finally {
+        this.reads = outer;
+      }
+      if (this.next) this.next.planned++;
+    }
+    if (this.reads) for (const r of unit.reads) this.reads.push(r);
+    (this.next?.[units] as Map<string, Unit<T>> | undefined)?.set(key, unit);
+    return unit.value;
+  }
+
+  private read<K, V>(table: Table, key: K): V | undefined {
+    const value = this.tables[table].get(key) as V | undefined;
+    this.reads?.push([table, key, value]);
+    return value;
   }
 
   private planProxy(w: Workload): ProxyPlan {
     const saKey = keyOf(w.meta.namespace, w.serviceAccount);
-    const outbound = this.mesh.settings.permissive ? this.permissivePlan() : this.restrictivePlan(saKey);
-    this.checkOverlaps(outbound.outbound);
-    return {
-      namespace: w.meta.namespace,
-      workload: w.meta.name,
-      kind: w.kind,
-      serviceAccount: w.serviceAccount,
-      identity: identityOf(w.serviceAccount, w.meta.namespace, this.trustDomain),
-      trustDomain: this.trustDomain,
-      permissive: this.mesh.settings.permissive,
-      inbound: this.inboundPorts(w, saKey),
-      outbound: outbound.outbound,
-      upstreams: outbound.upstreams,
-    };
+    const outbound = this.mesh.settings.permissive
+      ? this.outboundUnit('*', () => this.permissivePlan())
+      : this.outboundUnit(saKey, () => this.restrictivePlan(saKey));
+    this.outboundUnits.add(outbound);
+    const key = `${w.meta.namespace}/${w.kind}/${w.meta.name}`;
+    const inbound = this.unit('inbound', key, () => this.inboundPorts(w, saKey), (earlier, fresh) => (sameData(earlier, fresh) ? earlier : fresh));
+    const earlier = this.previous?.proxies.get(key);
+    const plan: ProxyPlan =
+      earlier &&
+      earlier.inbound === inbound &&
+      earlier.outbound === outbound.plan.outbound &&
+      earlier.upstreams === outbound.plan.upstreams &&
+      earlier.serviceAccount === w.serviceAccount
+        ? earlier
+        : {
+            namespace: w.meta.namespace,
+            workload: w.meta.name,
+            kind: w.kind,
+            serviceAccount: w.serviceAccount,
+            identity: identityOf(w.serviceAccount, w.meta.namespace, this.trustDomain),
+            trustDomain: this.trustDomain,
+            permissive: this.mesh.settings.permissive,
+            inbound,
+            outbound: outbound.plan.outbound,
+            upstreams: outbound.plan.upstreams,
+          };
+    this.next?.proxies.set(key, plan);
+    return plan;
+  }
+
+  /** A source's outbound plan with the filter-chain overlaps in it, planned once per compile (and reused across them). */
+  private readonly outboundThisCompile = new Map<string, OutboundUnit>();
+  private outboundUnit(key: string, planOf: () => OutboundPlan): OutboundUnit {
+    let unit = this.outboundThisCompile.get(key);
+    if (!unit) {
+      unit = this.unit(
+        'outbound',
+        key,
+        () => {
+          const plan = planOf();
+          return { plan, overlaps: this.overlaps(plan.outbound) };
+        },
+        // The overlaps carry source positions, which may have moved; the plan does not.
+        (earlier, fresh) => (sameData(earlier.plan, fresh.plan) ? { plan: earlier.plan, overlaps: fresh.overlaps } : fresh),
+      );
+      this.outboundThisCompile.set(key, unit);
+    }
+    return unit;
   }
 
   // ── outbound ────────────────────────────────────────────────────────────
 
   private permissivePlan(): OutboundPlan {
-    this.permissiveOutbound ??= this.outboundPlan([...this.mesh.bindings.services.values()], () => true);
-    return this.permissiveOutbound;
+    return this.outboundPlan(this.read<string, ServiceBinding[]>('allServices', '*') ?? [], () => true);
   }
 
   private restrictivePlan(saKey: string): OutboundPlan {
-    const cached = this.outboundBySourceAccount.get(saKey);
-    if (cached) return cached;
-    const rules = this.mesh.access.bySource.get(saKey) ?? [];
+    const rules = this.read<string, readonly AccessRule[]>('bySource', saKey) ?? [];
     const rulesByService = new Map<ServiceBinding, AccessRule[]>();
     const admit = (binding: ServiceBinding, rule: AccessRule) => {
       const list = rulesByService.get(binding) ?? [];
@@ -109,18 +251,16 @@ class Planner {
       rulesByService.set(binding, list);
     };
     for (const rule of rules) {
-      for (const binding of this.mesh.bindings.servicesOfServiceAccount.get(rule.destination) ?? []) {
+      for (const binding of this.read<string, readonly ServiceBinding[]>('servicesOfServiceAccount', rule.destination) ?? []) {
         admit(binding, rule);
         // Reaching a backend of a split means reaching its apex: the split sends apex traffic there.
-        for (const apex of this.apexesOfBackend.get(binding.key) ?? []) admit(apex, rule);
+        for (const apex of this.read<string, ServiceBinding[]>('apexesOfBackend', binding.key) ?? []) admit(apex, rule);
       }
     }
     const services = [...rulesByService.keys()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    const plan = this.outboundPlan(services, (binding, port) =>
+    return this.outboundPlan(services, (binding, port) =>
       (rulesByService.get(binding) ?? []).some((rule) => ruleAdmitsPort(rule, port.port.protocol, port.port.port, port.targetPort)),
     );
-    this.outboundBySourceAccount.set(saKey, plan);
-    return plan;
   }
 
   private outboundPlan(services: readonly ServiceBinding[], admits: (b: ServiceBinding, p: ResolvedPort) => boolean): OutboundPlan {
@@ -142,10 +282,11 @@ class Planner {
   }
 
   private outboundPort(binding: ServiceBinding, port: ResolvedPort): OutboundPort | undefined {
+    // Read before the cache: a unit that finds the port cached depends on the split all the same.
+    const split = this.read<string, ResolvedSplit>('splits', binding.key);
     const cacheKey = `${binding.key}:${port.port.port}`;
     const cached = this.outboundPortCache.get(cacheKey);
     if (cached) return cached;
-    const split = this.mesh.splits.get(binding.key);
     let backends: WeightedBackend[];
     if (split) {
       backends = [];
@@ -196,7 +337,9 @@ class Planner {
    * alone: HTTP and gRPC services share one such chain per port (routed by Host), but a TCP
    * service cannot share it with anything, so emit keeps only one of them.
    */
-  private checkOverlaps(outbound: readonly OutboundPort[]): void {
+  private overlaps(outbound: readonly OutboundPort[]): (readonly [string, Diagnostic])[] {
+    const found: (readonly [string, Diagnostic])[] = [];
+    const pairs = new Set<string>();
     const claimed = new Map<string, OutboundPort>();
     for (const out of outbound) {
       const keys = out.addresses.length > 0 ? out.addresses.map((a) => `${a}|${out.port}`) : [`*|${out.port}`];
@@ -208,37 +351,36 @@ class Planner {
         }
         if (first.service === out.service) continue;
         if (key.startsWith('*|') && isHttpFamily(first.protocol) && isHttpFamily(out.protocol)) continue;
-        this.reportOverlap(first, out, key);
+        const firstName = `${first.service.namespace}/${first.service.name}`;
+        const secondName = `${out.service.namespace}/${out.service.name}`;
+        const pair = `${firstName}|${secondName}|${key}`;
+        if (pairs.has(pair)) continue;
+        pairs.add(pair);
+        found.push([pair, this.overlapDiagnostic(firstName, secondName, out, key)]);
       }
     }
+    return found;
   }
 
-  private reportOverlap(first: OutboundPort, second: OutboundPort, key: string): void {
-    const firstName = `${first.service.namespace}/${first.service.name}`;
-    const secondName = `${second.service.namespace}/${second.service.name}`;
-    const pair = `${firstName}|${secondName}|${key}`;
-    if (this.reportedOverlaps.has(pair)) return;
-    this.reportedOverlaps.add(pair);
-    const service = this.mesh.bindings.services.get(secondName)!.service;
+  private overlapDiagnostic(firstName: string, secondName: string, second: OutboundPort, key: string): Diagnostic {
+    const service = this.read<string, ServiceBinding>('services', secondName)!.service;
     const portIndex = service.ports.findIndex((p) => p.port === second.port);
     const [address] = key.split('|');
-    this.ctx.report(
-      diagnostic(
-        'filter-chain-overlap',
-        { first: firstName, second: secondName, address: address === '*' ? '<any address>' : address, port: second.port },
-        at(service, portIndex >= 0 ? [...service.ports[portIndex].path, 'port'] : ['spec']),
-        refOf(service),
-      ),
+    return diagnostic(
+      'filter-chain-overlap',
+      { first: firstName, second: secondName, address: address === '*' ? '<any address>' : address, port: second.port },
+      at(service, portIndex >= 0 ? [...service.ports[portIndex].path, 'port'] : ['spec']),
+      refOf(service),
     );
   }
 
   // ── inbound ─────────────────────────────────────────────────────────────
 
   private inboundPorts(w: Workload, saKey: string): InboundPort[] {
-    const rules = this.mesh.access.byDestination.get(saKey) ?? [];
+    const rules = this.read<string, readonly AccessRule[]>('byDestination', saKey) ?? [];
     const ports: InboundPort[] = [];
     const seen = new Set<string>();
-    for (const binding of this.mesh.bindings.servicesOfWorkload.get(w) ?? []) {
+    for (const binding of this.read<Workload, readonly ServiceBinding[]>('servicesOfWorkload', w) ?? []) {
       for (const port of binding.ports) {
         const key = `${binding.key}|${port.targetPort}`;
         if (seen.has(key)) continue;
@@ -275,7 +417,7 @@ class Planner {
    * header), so the backend's inbound route configuration needs the apex's virtual host too.
    */
   private apexesServedBy(binding: ServiceBinding, port: number): { service: { namespace: string; name: string }; port: number }[] {
-    return (this.apexesOfBackend.get(binding.key) ?? [])
+    return (this.read<string, ServiceBinding[]>('apexesOfBackend', binding.key) ?? [])
       .filter((apex) => apex.ports.some((p) => p.port.port === port))
       .map((apex) => ({ service: { namespace: apex.service.meta.namespace, name: apex.service.meta.name }, port }))
       .sort((a, b) => (a.service.name < b.service.name ? -1 : a.service.name > b.service.name ? 1 : 0));
@@ -313,6 +455,7 @@ class Planner {
   }
 }
 
-export function planProxies(mesh: SplitMesh, ctx: PassContext): PlannedMesh {
-  return { ...mesh, proxies: new Planner(mesh, ctx).plan() };
+/** `memo`: the previous compile's plans, to reuse; `next` receives this compile's. */
+export function planProxies(mesh: SplitMesh, ctx: PassContext, memo?: PlanMemo, next?: PlanMemo): PlannedMesh {
+  return { ...mesh, proxies: new Planner(mesh, ctx, memo, next).plan() };
 }

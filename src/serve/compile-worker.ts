@@ -22,7 +22,7 @@ import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import { resourceName, TYPE_URL, XDS_KINDS, type EnvoyResource, type ProxyConfig } from '../emit/types.ts';
 import { encodeProtoJson } from '../envoy/protos.ts';
 import { encodeAny } from './ads-service.ts';
-import { ParseCache } from './parse-cache.ts';
+import { CompileMemo } from '../compiler/compile-memo.ts';
 import type { EncodedResource, ProxySnapshot } from './snapshot.ts';
 import { contentHash, JsonTexts, setVersion } from './versions.ts';
 
@@ -149,7 +149,7 @@ function main(): void {
   const port = parentPort;
   if (!port) throw new Error('compile-worker.ts runs in a worker thread');
   const init = workerData as WorkerInit;
-  const parseCache = init.parseCache ? new ParseCache() : undefined;
+  const memo = init.parseCache ? new CompileMemo() : undefined;
   const versions = new Versions();
   /** What the server holds (as of its last 'installed'), and what it will hold if it installs the last reply. */
   let holds = new Set<string>(init.holds);
@@ -164,7 +164,7 @@ function main(): void {
     const t0 = performance.now();
     let reply: CompileReply;
     try {
-      const result = compilePaths(m.paths, m.options, undefined, parseCache?.parse);
+      const result = compilePaths(m.paths, m.options, undefined, memo);
       sweepShared(); // as in the server's thread (server.ts inThreadCompiler)
       const t1 = performance.now();
       let diagnostics: readonly Diagnostic[] = result.diagnostics;

@@ -76,7 +76,11 @@ export interface ServeOptions {
    * against 687: off by default.
    */
   compileInWorker?: boolean;
-  /** With `watch`: re-parse only the files that changed (parse-cache.ts; default true). */
+  /**
+   * With `watch`: recompile incrementally (src/compiler/compile-memo.ts: parse only the files
+   * that changed, rerun the passes only for the namespaces they touched, replan and re-emit only
+   * the proxies whose inputs changed; default true). False recompiles everything every time.
+   */
   parseCache?: boolean;
   /** With `watch`: retire the compile worker after this long without a change (default 30 s). */
   workerIdleMs?: number;
@@ -148,14 +152,14 @@ function logDiagnostics(logger: Logger, diagnostics: readonly Diagnostic[]): voi
   }
 }
 
-/** The compiler in the server's own thread (loaded only then): with the parse cache under --watch. */
-async function inThreadCompiler(parseCache: boolean): Promise<Compiler> {
+/** The compiler in the server's own thread (loaded only then): incremental under --watch. */
+async function inThreadCompiler(incremental: boolean): Promise<Compiler> {
   const { compilePaths } = await import('../compiler/compile.ts');
   const { sweepShared } = await import('../emit/index.ts');
-  const cache = parseCache ? new (await import('./parse-cache.ts')).ParseCache() : undefined;
+  const memo = incremental ? new (await import('../compiler/compile-memo.ts')).CompileMemo() : undefined;
   return (paths, options) => {
     try {
-      return compilePaths(paths, options, undefined, cache?.parse);
+      return compilePaths(paths, options, undefined, memo);
     } finally {
       // Emit's shared tables keep what this compile and the one before used, not every object any compile made.
       sweepShared();
@@ -168,7 +172,7 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
   const logger = opts.logger ?? createLogger();
   const metrics = new XdsMetrics({ processMetrics: opts.processMetrics });
   const interner = new ResourceInterner();
-  // With --watch, a recompile re-parses only the files that changed (parse-cache.ts).
+  // With --watch, a recompile redoes only what the change can reach (compile-memo.ts).
   const parseCache = Boolean(opts.watch) && opts.parseCache !== false;
   const workerCompiler =
     opts.compileInWorker === true && !opts.compiler

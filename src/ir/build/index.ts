@@ -5,7 +5,7 @@
 import { diagnostic, type Reporter } from '../../diagnostics/diagnostic.ts';
 import type { ManifestDocument } from '../../parser/parse.ts';
 import type {
-  EndpointSet, HttpRouteGroup, Mesh, MeshConfig, Namespace, Service, ServiceAccount, TcpRoute, TrafficSplit,
+  EndpointSet, HttpRouteGroup, Mesh, MeshConfig, Namespace, Resource, Service, ServiceAccount, TcpRoute, TrafficSplit,
   TrafficTarget, UdpRoute, Workload,
 } from '../types.ts';
 import { buildEndpoints, buildEndpointSlice } from './endpoints.ts';
@@ -21,8 +21,38 @@ export interface BuildOptions {
   trustDomain?: string;
 }
 
-/** Resources keep the order of the input (files sorted, documents in file order). */
-export function buildMesh(docs: ManifestDocument[], reporter: Reporter, options: BuildOptions): Mesh {
+/** One document → its IR resource (undefined when it has none: the reporter says why). */
+export function buildResource(doc: ManifestDocument, reporter: Reporter): Resource | undefined {
+  switch (doc.kind) {
+    case 'Namespace': return buildNamespace(doc);
+    case 'ServiceAccount': return buildServiceAccount(doc);
+    case 'Service': return buildService(doc);
+    case 'Deployment':
+    case 'StatefulSet':
+    case 'DaemonSet':
+    case 'ReplicaSet': return buildController(doc, doc.kind);
+    case 'Pod': return buildPod(doc);
+    case 'Endpoints': return buildEndpoints(doc);
+    case 'EndpointSlice': return buildEndpointSlice(doc, reporter);
+    case 'TrafficTarget': return buildTrafficTarget(doc);
+    case 'HTTPRouteGroup': return buildHttpRouteGroup(doc);
+    case 'TCPRoute': return buildTcpRoute(doc);
+    case 'UDPRoute': return buildUdpRoute(doc);
+    case 'TrafficSplit': return buildTrafficSplit(doc);
+    case 'MeshConfig': return buildMeshConfig(doc);
+    // The parser only hands on kinds it knows; anything else is our bug, not the input's.
+    default:
+      reporter.report(diagnostic('SMI9002', { detail: `no IR builder for ${doc.apiVersion} ${doc.kind}` }, doc.origin.position));
+      return undefined;
+  }
+}
+
+/**
+ * Built resources → the Mesh, each kind in input order, and the mesh-wide settings. Apart from
+ * the settings nothing here looks at two documents at once, so a caller may build each document
+ * once and assemble again after an edit (src/compiler/compile-memo.ts).
+ */
+export function assembleMesh(resources: Iterable<Resource>, reporter: Reporter, options: BuildOptions): Mesh {
   const namespaces: Namespace[] = [];
   const serviceAccounts: ServiceAccount[] = [];
   const services: Service[] = [];
@@ -35,31 +65,24 @@ export function buildMesh(docs: ManifestDocument[], reporter: Reporter, options:
   const trafficSplits: TrafficSplit[] = [];
   const meshConfigs: MeshConfig[] = [];
 
-  for (const doc of docs) {
-    switch (doc.kind) {
-      case 'Namespace': namespaces.push(buildNamespace(doc)); break;
-      case 'ServiceAccount': serviceAccounts.push(buildServiceAccount(doc)); break;
-      case 'Service': services.push(buildService(doc)); break;
+  for (const r of resources) {
+    switch (r.kind) {
+      case 'Namespace': namespaces.push(r); break;
+      case 'ServiceAccount': serviceAccounts.push(r); break;
+      case 'Service': services.push(r); break;
       case 'Deployment':
       case 'StatefulSet':
       case 'DaemonSet':
-      case 'ReplicaSet': workloads.push(buildController(doc, doc.kind)); break;
-      case 'Pod': workloads.push(buildPod(doc)); break;
-      case 'Endpoints': endpointSets.push(buildEndpoints(doc)); break;
-      case 'EndpointSlice': {
-        const set = buildEndpointSlice(doc, reporter);
-        if (set) endpointSets.push(set);
-        break;
-      }
-      case 'TrafficTarget': trafficTargets.push(buildTrafficTarget(doc)); break;
-      case 'HTTPRouteGroup': httpRouteGroups.push(buildHttpRouteGroup(doc)); break;
-      case 'TCPRoute': tcpRoutes.push(buildTcpRoute(doc)); break;
-      case 'UDPRoute': udpRoutes.push(buildUdpRoute(doc)); break;
-      case 'TrafficSplit': trafficSplits.push(buildTrafficSplit(doc)); break;
-      case 'MeshConfig': meshConfigs.push(buildMeshConfig(doc)); break;
-      // The parser only hands on kinds it knows; anything else is our bug, not the input's.
-      default:
-        reporter.report(diagnostic('SMI9002', { detail: `no IR builder for ${doc.apiVersion} ${doc.kind}` }, doc.origin.position));
+      case 'ReplicaSet':
+      case 'Pod': workloads.push(r); break;
+      case 'Endpoints':
+      case 'EndpointSlice': endpointSets.push(r); break;
+      case 'TrafficTarget': trafficTargets.push(r); break;
+      case 'HTTPRouteGroup': httpRouteGroups.push(r); break;
+      case 'TCPRoute': tcpRoutes.push(r); break;
+      case 'UDPRoute': udpRoutes.push(r); break;
+      case 'TrafficSplit': trafficSplits.push(r); break;
+      case 'MeshConfig': meshConfigs.push(r); break;
     }
   }
 
@@ -77,4 +100,14 @@ export function buildMesh(docs: ManifestDocument[], reporter: Reporter, options:
     trafficSplits,
     meshConfigs,
   };
+}
+
+/** Resources keep the order of the input (files sorted, documents in file order). */
+export function buildMesh(docs: readonly ManifestDocument[], reporter: Reporter, options: BuildOptions): Mesh {
+  const resources: Resource[] = [];
+  for (const doc of docs) {
+    const r = buildResource(doc, reporter);
+    if (r) resources.push(r);
+  }
+  return assembleMesh(resources, reporter, options);
 }

@@ -1,0 +1,124 @@
+/**
+ * The namespace-local passes, run one namespace at a time and merged.
+ *
+ * Duplicates, regex and HTTP-match checks, binding and access resolution never look across a
+ * namespace: a Service selects workloads and owns endpoints of its own namespace, a workload's
+ * service account and controller are in its namespace, a TrafficTarget applies only in its
+ * destination's namespace and names route groups of its own, and a duplicate shares namespace
+ * and name. So each namespace is a shard whose results depend on its resources alone, and
+ * `serve --watch` (with a PassMemo) reuses the results of every namespace an edit did not
+ * touch: same resource objects in, the same binding, rule and diagnostic objects out, which is
+ * what lets the planner and emit recognise unchanged work by identity. What does look across
+ * namespaces (splits, the outbound plans) runs after the merge.
+ */
+import type { Diagnostic } from '../diagnostics/diagnostic.ts';
+import type { Mesh, Resource, Workload } from '../ir/types.ts';
+import { resolveAccess, type AccessMesh, type AccessRule } from './access.ts';
+import { bind, type ServiceBinding } from './bind.ts';
+import { compareStrings, pushTo } from './collections.ts';
+import type { PassContext } from './context.ts';
+import { reportDuplicates } from './duplicates.ts';
+import { validateHttpMatches } from './validate-http-matches.ts';
+import { validateRegexes } from './validate-regex.ts';
+
+type ResourceLists = Omit<Mesh, 'settings'>;
+const LISTS = [
+  'namespaces', 'serviceAccounts', 'services', 'workloads', 'endpointSets', 'trafficTargets',
+  'httpRouteGroups', 'tcpRoutes', 'udpRoutes', 'trafficSplits', 'meshConfigs',
+] as const satisfies readonly (keyof ResourceLists)[];
+
+/** One namespace's resources, and what the local passes made of them. */
+export interface NamespaceShard {
+  readonly namespace: string;
+  readonly input: ResourceLists;
+  readonly diagnostics: readonly Diagnostic[];
+  readonly result: AccessMesh;
+}
+
+/** The previous compile's shards, by namespace: what `runNamespacePasses` may reuse. */
+export type ShardMemo = Map<string, NamespaceShard>;
+
+function emptyLists(): { -readonly [K in keyof ResourceLists]: Resource[] } {
+  return Object.fromEntries(LISTS.map((k) => [k, []])) as unknown as { -readonly [K in keyof ResourceLists]: Resource[] };
+}
+
+/** The mesh's resources by namespace (cluster-scoped ones under ''), each list in input order. */
+function partition(mesh: Mesh): Map<string, ResourceLists> {
+  const byNamespace = new Map<string, ReturnType<typeof emptyLists>>();
+  for (const list of LISTS) {
+    for (const r of mesh[list] as readonly Resource[]) {
+      let lists = byNamespace.get(r.meta.namespace);
+      if (!lists) byNamespace.set(r.meta.namespace, (lists = emptyLists()));
+      lists[list].push(r);
+    }
+  }
+  return byNamespace as unknown as Map<string, ResourceLists>;
+}
+
+function sameLists(a: ResourceLists, b: ResourceLists): boolean {
+  for (const list of LISTS) {
+    const x = a[list] as readonly Resource[];
+    const y = b[list] as readonly Resource[];
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  }
+  return true;
+}
+
+function runShard(namespace: string, input: ResourceLists, settings: Mesh['settings'], ctx: PassContext): NamespaceShard {
+  const diagnostics: Diagnostic[] = [];
+  const local: PassContext = { ...ctx, report: (d) => diagnostics.push(d) };
+  const mesh: Mesh = { settings, ...input };
+  const checked = reportDuplicates(mesh, local);
+  validateRegexes(checked, local, ctx.sourceText);
+  validateHttpMatches(checked, local);
+  const result = resolveAccess(bind(checked, local), local);
+  return { namespace, input, diagnostics, result };
+}
+
+/**
+ * Runs the namespace-local passes over every namespace (reusing `memo`'s shard for a namespace
+ * whose resources are the same objects) and merges them into one mesh, as if they had run over
+ * the whole mesh at once. `next` receives this compile's shards.
+ */
+export function runNamespacePasses(mesh: Mesh, ctx: PassContext, memo?: ShardMemo, next?: ShardMemo): AccessMesh {
+  const shards: NamespaceShard[] = [];
+  const namespaces = [...partition(mesh)].sort(([a], [b]) => compareStrings(a, b));
+  for (const [namespace, input] of namespaces) {
+    const earlier = memo?.get(namespace);
+    const shard = earlier && sameLists(earlier.input, input) ? earlier : runShard(namespace, input, mesh.settings, ctx);
+    next?.set(namespace, shard);
+    shards.push(shard);
+  }
+  for (const shard of shards) for (const d of shard.diagnostics) ctx.report(d);
+  return merge(mesh, shards);
+}
+
+/** The shards' tables as one: keys never collide (each is namespaced), lists concatenate in namespace order. */
+function merge(mesh: Mesh, shards: readonly NamespaceShard[]): AccessMesh {
+  const services = new Map<string, ServiceBinding>();
+  const workloads: Workload[] = [];
+  const servicesOfWorkload = new Map<Workload, readonly ServiceBinding[]>();
+  const servicesOfServiceAccount = new Map<string, readonly ServiceBinding[]>();
+  const workloadsOfServiceAccount = new Map<string, readonly Workload[]>();
+  const rules: AccessRule[] = [];
+  const byDestination = new Map<string, readonly AccessRule[]>();
+  const bySource = new Map<string, AccessRule[]>();
+  for (const { result } of shards) {
+    const b = result.bindings;
+    for (const [k, v] of b.services) services.set(k, v);
+    for (const w of b.workloads) workloads.push(w);
+    for (const [k, v] of b.servicesOfWorkload) servicesOfWorkload.set(k, v);
+    for (const [k, v] of b.servicesOfServiceAccount) servicesOfServiceAccount.set(k, v);
+    for (const [k, v] of b.workloadsOfServiceAccount) workloadsOfServiceAccount.set(k, v);
+    for (const r of result.access.rules) rules.push(r);
+    for (const [k, v] of result.access.byDestination) byDestination.set(k, v);
+    // Sources come from any namespace: the only table whose lists span shards.
+    for (const r of result.access.rules) for (const s of r.sources) pushTo(bySource, s, r);
+  }
+  return {
+    ...mesh,
+    bindings: { services, workloads, servicesOfWorkload, servicesOfServiceAccount, workloadsOfServiceAccount },
+    access: { rules, byDestination, bySource },
+  };
+}
