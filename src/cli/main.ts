@@ -103,7 +103,7 @@ Examples:
       const n = Number(v);
       if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number of milliseconds');
       return n;
-    }, 100)
+    }, 25)
     .option('--trust-domain <domain>', 'trust domain of identities (default: MeshConfig, else cluster.local)')
     .option('--ca <dir>', 'certificate authority: serve certificates over SDS and accept only mTLS xDS clients with a mesh certificate')
     .addOption(new Option('--ca-provider <kind>', 'builtin: a root from `ca init`; file: an operator\'s CA (tls.crt, tls.key, ca.crt), reloaded on change').choices(['builtin', 'file']).default('builtin'))

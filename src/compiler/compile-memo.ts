@@ -2,6 +2,7 @@
  * What `serve --watch` keeps from one compile to the next, so that a recompile after an edit
  * redoes only what the edit can reach:
  *
+ * - per file, while its status (inode, size, times) is unchanged: its text, not read again;
  * - per file, while its text is unchanged: the resources its documents built to and the
  *   diagnostics parsing and building gave (a document never depends on another file);
  * - per namespace, while its resources are the same objects: the local passes' results
@@ -20,18 +21,23 @@ import { buildResource } from '../ir/build/index.ts';
 import type { FieldPath, Origin, Resource } from '../ir/types.ts';
 import type { ProxyPlan } from '../ir/proxy-plan.ts';
 import { parseSources } from '../parser/parse.ts';
+import { FileTexts } from '../parser/read-inputs.ts';
 import type { SourceFile } from '../parser/source.ts';
 import { PassMemo } from '../passes/index.ts';
+import { asLists, groupByNamespace, LISTS, type NamespaceInput } from '../passes/namespaces.ts';
 import type { CompileOptions } from './options.ts';
 
 interface FileEntry {
   readonly text: string;
   readonly resources: readonly Resource[];
   readonly diagnostics: readonly Diagnostic[];
+  /** The same resources by namespace, then by list (src/passes/namespaces.ts LISTS). */
+  readonly namespaces: ReadonlyMap<string, readonly (readonly Resource[])[]>;
 }
 
 export class CompileMemo {
   private files = new Map<string, FileEntry>();
+  readonly texts = new FileTexts();
   readonly passes = new PassMemo();
   private emitted = new WeakMap<ProxyPlan, ProxyConfig>();
   /** The options the emitted configs were made with (JSON): other options, other configs. */
@@ -47,6 +53,7 @@ export class CompileMemo {
   resources(files: readonly SourceFile[], reporter: Reporter): Resource[] {
     const next = new Map<string, FileEntry>();
     const out: Resource[] = [];
+    this.latest = [];
     for (const file of files) {
       let entry = this.files.get(file.path) ?? next.get(file.path);
       if (entry && entry.text === file.text) {
@@ -56,10 +63,34 @@ export class CompileMemo {
         this.parsed += 1;
       }
       next.set(file.path, entry);
+      this.latest.push(entry);
       for (const d of entry.diagnostics) reporter.report(d);
       for (const r of entry.resources) out.push(r);
     }
     this.files = next;
+    return out;
+  }
+
+  /** The files of the latest `resources()` call, in input order. */
+  private latest: FileEntry[] = [];
+
+  /**
+   * The latest resources by namespace, each keyed by the files that hold it: what the namespace
+   * passes compare to reuse a namespace (src/passes/namespaces.ts), without looking at its resources.
+   */
+  namespaces(): Map<string, NamespaceInput> {
+    const files = new Map<string, FileEntry[]>();
+    for (const entry of this.latest) {
+      for (const ns of entry.namespaces.keys()) {
+        const list = files.get(ns);
+        if (list) list.push(entry);
+        else files.set(ns, [entry]);
+      }
+    }
+    const out = new Map<string, NamespaceInput>();
+    for (const [ns, entries] of files) {
+      out.set(ns, { key: entries, lists: () => asLists(LISTS.map((_, i) => entries.flatMap((e) => e.namespaces.get(ns)![i]))) });
+    }
     return out;
   }
 
@@ -96,7 +127,7 @@ function buildFile(file: SourceFile): FileEntry {
     const r = buildResource({ ...doc, origin: rememberPositions(doc.origin) }, reporter);
     if (r) resources.push(r);
   }
-  return { text: file.text, resources, diagnostics };
+  return { text: file.text, resources, diagnostics, namespaces: groupByNamespace(resources) };
 }
 
 /**

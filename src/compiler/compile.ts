@@ -127,7 +127,7 @@ function startSession(
       mesh = built;
       const texts = new Map(inputs.map((f) => [f.path, f.text]));
       const ctx = passContext(bag, options, (file) => texts.get(file));
-      planned = timed(timings, 'passes', bag, () => runPasses(built, ctx, memo?.passes));
+      planned = timed(timings, 'passes', bag, () => runPasses(built, ctx, memo?.passes, memo?.namespaces()));
       mesh = planned;
     } catch (err) {
       if (!(err instanceof InternalError)) throw err;
@@ -195,7 +195,7 @@ export function startCompilePaths(
   const timings: CompileResult['timings'] = {};
   let inputs: SourceFile[] | undefined;
   try {
-    inputs = timed(timings, 'read', bag, () => readInputs([...paths], bag, { stdin, maxFileSize: options.maxFileSize }));
+    inputs = timed(timings, 'read', bag, () => readInputs([...paths], bag, { stdin, maxFileSize: options.maxFileSize, texts: memo?.texts }));
   } catch (err) {
     if (!(err instanceof InternalError)) throw err;
   }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DiagnosticBag, type Diagnostic } from '../diagnostics/diagnostic.ts';
-import { readInputs } from './read-inputs.ts';
+import { FileTexts, readInputs } from './read-inputs.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'smi-read-inputs-'));
 const file = (rel: string, content: string | Buffer) => {
@@ -107,6 +107,29 @@ test('a file over the size limit is SMI1014', () => {
   assert.equal(where(diags), ['1:1 SMI1014']);
   assert.is(diags[0].message, 'file is 2000 bytes, over the limit of 1000 bytes');
   assert.is(files.length, 0);
+});
+
+test('with FileTexts, a file is read again only when its status changed; a bad file is never remembered', () => {
+  const a = file('texts/a.yaml', 'a: 1\n');
+  const bad = file('texts/bad.yaml', 'a: \0\n');
+  const texts = new FileTexts();
+  const first = read([join(root, 'texts')], { texts });
+  assert.equal(first.files.map((f) => f.text), ['a: 1\n']);
+  assert.is(texts.read, 1);
+  // Just written: racy, so read again (and again reported for the bad file).
+  const again = read([join(root, 'texts')], { texts });
+  assert.equal(again.files.map((f) => f.text), ['a: 1\n']);
+  assert.equal(where(again.diags), ['1:4 SMI1013'], 'the bad file is reported every time');
+  assert.is(texts.reused, 0);
+  writeFileSync(a, 'a: 2\n'); // same size, within the same timestamp tick perhaps: still seen
+  assert.equal(read([join(root, 'texts')], { texts }).files.map((f) => f.text), ['a: 2\n']);
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 150); // older than RACY_MS now: read once more, then trusted
+  read([join(root, 'texts')], { texts });
+  const reads = texts.read;
+  assert.equal(read([join(root, 'texts')], { texts }).files.map((f) => f.text), ['a: 2\n']);
+  assert.is(texts.read, reads, 'not read again');
+  assert.is(texts.reused, 1);
+  rmSync(bad);
 });
 
 test('- reads stdin as <stdin>, without a BOM', () => {

@@ -4,7 +4,7 @@
  *
  * Anything wrong with a path is a diagnostic; the other paths are still read.
  */
-import { closeSync, openSync, readdirSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { closeSync, openSync, readdirSync, readSync, realpathSync, statSync, type BigIntStats, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { diagnostic, type Reporter, type SourcePosition } from '../diagnostics/diagnostic.ts';
 import { STDIN_PATH, type SourceFile } from './source.ts';
@@ -17,6 +17,50 @@ export interface ReadInputsOptions {
   stdin?: (maxBytes: number) => string | Buffer;
   /** Largest file accepted, in bytes (default 16 MiB). */
   maxFileSize?: number;
+  /** Texts of an earlier read, reused for files whose status is unchanged (`serve --watch`). */
+  texts?: FileTexts;
+}
+
+/**
+ * The text of each file read cleanly, with the status it had (device, inode, size, and the
+ * modification and change times): a file whose status is the same is not read again. Any write
+ * changes ctime, but the kernel stamps it from a clock that ticks every few milliseconds, so two
+ * same-size writes within one tick look alike; as git does with its "racily clean" entries, a
+ * file changed less than RACY_MS before it was read is not trusted and is read again next time.
+ * Holds only the files of the latest read.
+ */
+export class FileTexts {
+  private entries = new Map<string, { readonly status: string; readonly text: string; readonly racy: boolean }>();
+  private next = new Map<string, { readonly status: string; readonly text: string; readonly racy: boolean }>();
+  /** Files read from disk and reused since this was made. */
+  read = 0;
+  reused = 0;
+
+  lookup(path: string, status: string): string | undefined {
+    const hit = this.entries.get(path);
+    if (hit?.status !== status || hit.racy) return undefined;
+    this.reused += 1;
+    this.next.set(path, hit);
+    return hit.text;
+  }
+
+  store(path: string, status: string, text: string, racy: boolean): void {
+    this.read += 1;
+    this.next.set(path, { status, text, racy });
+  }
+
+  /** Ends one read: what it did not see is forgotten. */
+  commit(): void {
+    this.entries = this.next;
+    this.next = new Map();
+  }
+}
+
+/** Far more than the kernel's timestamp tick (1–10 ms): a file changed this recently is read again. */
+const RACY_MS = 100;
+
+function statusKey(s: BigIntStats): string {
+  return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
 }
 
 export const DEFAULT_MAX_FILE_SIZE = 16 * 1024 * 1024;
@@ -46,11 +90,12 @@ export function readInputs(paths: string[], reporter: Reporter, opts: ReadInputs
       // undefined: the directory itself could not be read, which SMI1009 has said already.
       if (found?.length === 0) reporter.report(diagnostic('SMI1012', { path }));
       if (!found) continue;
-      for (const file of found) readOne(file, limit, reporter, seen, files);
+      for (const file of found) readOne(file, limit, reporter, seen, files, opts.texts);
     } else {
-      readOne(path, limit, reporter, seen, files);
+      readOne(path, limit, reporter, seen, files, opts.texts);
     }
   }
+  opts.texts?.commit();
   return files;
 }
 
@@ -96,13 +141,25 @@ function manifestsUnder(dir: string, reporter: Reporter): string[] | undefined {
   return rootRead ? out : undefined;
 }
 
-function readOne(path: string, limit: number, reporter: Reporter, seen: Set<string>, files: SourceFile[]): void {
+function readOne(path: string, limit: number, reporter: Reporter, seen: Set<string>, files: SourceFile[], texts?: FileTexts): void {
   let buffer: Buffer;
+  let status = '';
+  let racy = true;
   try {
     const real = realpathSync(path);
     if (seen.has(real)) return;
     seen.add(real);
-    const size = statSync(path).size;
+    const stats = statSync(path, { bigint: true });
+    const size = Number(stats.size);
+    if (texts) {
+      status = statusKey(stats);
+      racy = Date.now() - Number(stats.ctimeMs) < RACY_MS;
+      const text = texts.lookup(path, status);
+      if (text !== undefined) {
+        files.push({ path, text });
+        return;
+      }
+    }
     if (size > limit) {
       reporter.report(diagnostic('SMI1014', { size, limit }, { file: path, line: 1, column: 1 }));
       return;
@@ -118,7 +175,12 @@ function readOne(path: string, limit: number, reporter: Reporter, seen: Set<stri
     return;
   }
   const text = decode(path, buffer, reporter);
-  if (text !== undefined && checkText(path, text, reporter)) files.push({ path, text: stripBom(text) });
+  if (text === undefined || !checkText(path, text, reporter)) return;
+  const clean = stripBom(text);
+  // Only a file that read cleanly is remembered (a bad one is read and reported again), under
+  // the status from before the read: a write during it changes the status, so the next read misses.
+  texts?.store(path, status, clean, racy);
+  files.push({ path, text: clean });
 }
 
 /** Reads at most limit + 1 bytes, so a huge or endless file cannot exhaust memory. */

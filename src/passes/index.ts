@@ -9,7 +9,7 @@
 import type { Mesh } from '../ir/types.ts';
 import { reportPermissiveTargets } from './access.ts';
 import type { PassContext } from './context.ts';
-import { runNamespacePasses, type ShardMemo } from './namespaces.ts';
+import { runNamespacePasses, type NamespaceInput, type ShardMemo } from './namespaces.ts';
 import { planProxies, PlanMemo, type PlannedMesh } from './plan.ts';
 import { resolveSplits, type ResolvedSplit, type SplitMesh } from './splits.ts';
 
@@ -21,9 +21,10 @@ export class PassMemo {
   rerunNamespaces: string[] = [];
 }
 
-export function runPasses(mesh: Mesh, ctx: PassContext, memo?: PassMemo): PlannedMesh {
+/** `namespaces`: the mesh's resources by namespace, when the caller has them (see runNamespacePasses). */
+export function runPasses(mesh: Mesh, ctx: PassContext, memo?: PassMemo, namespaces?: ReadonlyMap<string, NamespaceInput>): PlannedMesh {
   const shards: ShardMemo = new Map();
-  const local = runNamespacePasses(mesh, ctx, memo?.shards, shards);
+  const local = runNamespacePasses(mesh, ctx, memo?.shards, shards, namespaces);
   reportPermissiveTargets(mesh, ctx);
   const withSplits = resolveSplits(local, ctx);
   const nextPlan = memo ? new PlanMemo() : undefined;

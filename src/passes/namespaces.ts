@@ -21,16 +21,28 @@ import { reportDuplicates } from './duplicates.ts';
 import { validateHttpMatches } from './validate-http-matches.ts';
 import { validateRegexes } from './validate-regex.ts';
 
-type ResourceLists = Omit<Mesh, 'settings'>;
-const LISTS = [
+export const LISTS = [
   'namespaces', 'serviceAccounts', 'services', 'workloads', 'endpointSets', 'trafficTargets',
   'httpRouteGroups', 'tcpRoutes', 'udpRoutes', 'trafficSplits', 'meshConfigs',
 ] as const satisfies readonly (keyof ResourceLists)[];
 
+export type ResourceLists = Omit<Mesh, 'settings'>;
+
+/**
+ * One namespace's resources, and what identifies them: while `key` holds the same objects in
+ * the same order, the resources are the same. Partitioning the mesh keys a namespace by its
+ * resources; the compile memo keys it by the files that hold them (src/compiler/compile-memo.ts),
+ * so an unchanged namespace costs a look at a few files, not at each of its resources.
+ */
+export interface NamespaceInput {
+  readonly key: readonly object[];
+  readonly lists: () => ResourceLists;
+}
+
 /** One namespace's resources, and what the local passes made of them. */
 export interface NamespaceShard {
   readonly namespace: string;
-  readonly input: ResourceLists;
+  readonly key: readonly object[];
   readonly diagnostics: readonly Diagnostic[];
   readonly result: AccessMesh;
 }
@@ -38,34 +50,52 @@ export interface NamespaceShard {
 /** The previous compile's shards, by namespace: what `runNamespacePasses` may reuse. */
 export type ShardMemo = Map<string, NamespaceShard>;
 
-function emptyLists(): { -readonly [K in keyof ResourceLists]: Resource[] } {
-  return Object.fromEntries(LISTS.map((k) => [k, []])) as unknown as { -readonly [K in keyof ResourceLists]: Resource[] };
+/** Per-list arrays (in LISTS order) → the lists of a mesh. */
+export function asLists(lists: readonly (readonly Resource[])[]): ResourceLists {
+  const [namespaces, serviceAccounts, services, workloads, endpointSets, trafficTargets, httpRouteGroups, tcpRoutes, udpRoutes, trafficSplits, meshConfigs] = lists;
+  return { namespaces, serviceAccounts, services, workloads, endpointSets, trafficTargets, httpRouteGroups, tcpRoutes, udpRoutes, trafficSplits, meshConfigs } as ResourceLists;
 }
 
-/** The mesh's resources by namespace (cluster-scoped ones under ''), each list in input order. */
-function partition(mesh: Mesh): Map<string, ResourceLists> {
-  const byNamespace = new Map<string, ReturnType<typeof emptyLists>>();
-  for (const list of LISTS) {
-    for (const r of mesh[list] as readonly Resource[]) {
+const LIST_OF_KIND: Readonly<Record<Resource['kind'], number>> = {
+  Namespace: 0, ServiceAccount: 1, Service: 2,
+  Deployment: 3, StatefulSet: 3, DaemonSet: 3, ReplicaSet: 3, Pod: 3,
+  Endpoints: 4, EndpointSlice: 4, TrafficTarget: 5, HTTPRouteGroup: 6, TCPRoute: 7, UDPRoute: 8, TrafficSplit: 9, MeshConfig: 10,
+};
+
+/** Resources by namespace (cluster-scoped ones under ''), then by list (LISTS order), in input order. */
+export function groupByNamespace(resources: Iterable<Resource>): Map<string, Resource[][]> {
+  // Plain arrays while filling (an object keyed by list name would be filled in dictionary mode).
+  const byNamespace = new Map<string, Resource[][]>();
+  for (const r of resources) {
+    let lists = byNamespace.get(r.meta.namespace);
+    if (!lists) byNamespace.set(r.meta.namespace, (lists = LISTS.map(() => [])));
+    lists[LIST_OF_KIND[r.kind]].push(r);
+  }
+  return byNamespace;
+}
+
+/** The mesh's namespaces, each keyed by its resources. */
+export function partitionMesh(mesh: Mesh): Map<string, NamespaceInput> {
+  const out = new Map<string, NamespaceInput>();
+  const byNamespace = new Map<string, Resource[][]>();
+  for (let i = 0; i < LISTS.length; i++) {
+    for (const r of mesh[LISTS[i]] as readonly Resource[]) {
       let lists = byNamespace.get(r.meta.namespace);
-      if (!lists) byNamespace.set(r.meta.namespace, (lists = emptyLists()));
-      lists[list].push(r);
+      if (!lists) byNamespace.set(r.meta.namespace, (lists = LISTS.map(() => [])));
+      lists[i].push(r);
     }
   }
-  return byNamespace as unknown as Map<string, ResourceLists>;
+  for (const [namespace, lists] of byNamespace) out.set(namespace, { key: lists.flat(), lists: () => asLists(lists) });
+  return out;
 }
 
-function sameLists(a: ResourceLists, b: ResourceLists): boolean {
-  for (const list of LISTS) {
-    const x = a[list] as readonly Resource[];
-    const y = b[list] as readonly Resource[];
-    if (x.length !== y.length) return false;
-    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
-  }
+function sameKey(a: readonly object[], b: readonly object[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
-function runShard(namespace: string, input: ResourceLists, settings: Mesh['settings'], ctx: PassContext): NamespaceShard {
+function runShard(namespace: string, key: readonly object[], input: ResourceLists, settings: Mesh['settings'], ctx: PassContext): NamespaceShard {
   const diagnostics: Diagnostic[] = [];
   const local: PassContext = { ...ctx, report: (d) => diagnostics.push(d) };
   const mesh: Mesh = { settings, ...input };
@@ -73,20 +103,27 @@ function runShard(namespace: string, input: ResourceLists, settings: Mesh['setti
   validateRegexes(checked, local, ctx.sourceText);
   validateHttpMatches(checked, local);
   const result = resolveAccess(bind(checked, local), local);
-  return { namespace, input, diagnostics, result };
+  return { namespace, key, diagnostics, result };
 }
 
 /**
  * Runs the namespace-local passes over every namespace (reusing `memo`'s shard for a namespace
  * whose resources are the same objects) and merges them into one mesh, as if they had run over
- * the whole mesh at once. `next` receives this compile's shards.
+ * the whole mesh at once. `next` receives this compile's shards. `inputs`: the mesh's
+ * namespaces, when the caller knows them already (they must partition `mesh` exactly).
  */
-export function runNamespacePasses(mesh: Mesh, ctx: PassContext, memo?: ShardMemo, next?: ShardMemo): AccessMesh {
+export function runNamespacePasses(
+  mesh: Mesh,
+  ctx: PassContext,
+  memo?: ShardMemo,
+  next?: ShardMemo,
+  inputs: ReadonlyMap<string, NamespaceInput> = partitionMesh(mesh),
+): AccessMesh {
   const shards: NamespaceShard[] = [];
-  const namespaces = [...partition(mesh)].sort(([a], [b]) => compareStrings(a, b));
+  const namespaces = [...inputs].sort(([a], [b]) => compareStrings(a, b));
   for (const [namespace, input] of namespaces) {
     const earlier = memo?.get(namespace);
-    const shard = earlier && sameLists(earlier.input, input) ? earlier : runShard(namespace, input, mesh.settings, ctx);
+    const shard = earlier && sameKey(earlier.key, input.key) ? earlier : runShard(namespace, input.key, input.lists(), mesh.settings, ctx);
     next?.set(namespace, shard);
     shards.push(shard);
   }

@@ -40,13 +40,18 @@ interface OutboundPlan {
   readonly upstreams: readonly UpstreamCluster[];
 }
 
-/** The tables a unit of planning reads; what it read of them decides whether it can be reused. */
-type Table = 'bySource' | 'byDestination' | 'servicesOfServiceAccount' | 'servicesOfWorkload' | 'apexesOfBackend' | 'splits' | 'services' | 'allServices';
-/** One read: table, key, what it held. Lists compare by their items, everything else by identity. */
-type Read = readonly [Table, unknown, unknown];
+/**
+ * The tables a unit of planning reads. A unit records which entries it read; the next compile
+ * finds the entries whose value changed (dirty) by comparing each table with the previous
+ * compile's, and reuses every unit that read none of them. Values compare as `sameValue` does.
+ */
+const TABLES = ['bySource', 'byDestination', 'servicesOfServiceAccount', 'servicesOfWorkload', 'apexesOfBackend', 'splits', 'services', 'allServices'] as const;
+type Table = (typeof TABLES)[number];
+const TABLE: Readonly<Record<Table, number>> = Object.fromEntries(TABLES.map((t, i) => [t, i])) as Record<Table, number>;
 
 interface Unit<T> {
-  readonly reads: readonly Read[];
+  /** Table index, key, table index, key, …: every entry the unit read. */
+  readonly reads: readonly unknown[];
   readonly value: T;
 }
 
@@ -60,6 +65,8 @@ interface OutboundUnit {
 export class PlanMemo {
   /** `trustDomain|permissive`: every plan depends on both. */
   settings = '';
+  /** The tables as this compile had them (TABLES order): the next compile's dirty entries are the differences. */
+  tables: readonly ReadonlyMap<unknown, unknown>[] = [];
   /** By `ns/sa` (`*`: the permissive plan every proxy shares). */
   outbound = new Map<string, Unit<OutboundUnit>>();
   /** By workload key `ns/kind/name`. */
@@ -71,11 +78,20 @@ export class PlanMemo {
   planned = 0;
 }
 
+/** Lists compare by their items (they are rebuilt every compile), everything else by identity. */
 function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** Keys whose value differs between two versions of a table (present in one only included). */
+function dirtyKeys(before: ReadonlyMap<unknown, unknown>, now: ReadonlyMap<unknown, unknown>): Set<unknown> {
+  const dirty = new Set<unknown>();
+  for (const [k, v] of now) if (!sameValue(before.get(k), v)) dirty.add(k);
+  for (const k of before.keys()) if (!now.has(k)) dirty.add(k);
+  return dirty;
 }
 
 const isHttpFamily = (protocol: string) => protocol === 'http' || protocol === 'grpc';
@@ -97,9 +113,11 @@ class Planner {
   /** Services that are the apex of a split, per backend `ns/svc`: callers of a backend may use the apex. */
   private readonly apexesOfBackend = new Map<string, ServiceBinding[]>();
   /** The reads of the unit being planned (undefined: nobody is recording). */
-  private reads: Read[] | undefined;
-  private readonly tables: Readonly<Record<Table, ReadonlyMap<unknown, unknown>>>;
+  private reads: unknown[] | undefined;
+  private readonly tables: readonly ReadonlyMap<unknown, unknown>[];
   private readonly previous: PlanMemo | undefined;
+  /** Per table, the entries that changed since the previous compile (with `previous` only). */
+  private readonly dirty: readonly Set<unknown>[] = [];
 
   constructor(
     private readonly mesh: SplitMesh,
@@ -111,7 +129,14 @@ class Planner {
     this.previous = memo?.settings === settings ? memo : undefined;
     if (next) next.settings = settings;
     const b = mesh.bindings;
-    this.tables = {
+    for (const s of mesh.splits.values()) {
+      for (const b of s.backends) {
+        const list = this.apexesOfBackend.get(b.binding.key) ?? [];
+        list.push(s.apex);
+        this.apexesOfBackend.set(b.binding.key, list);
+      }
+    }
+    const tables: Record<Table, ReadonlyMap<unknown, unknown>> = {
       bySource: mesh.access.bySource,
       byDestination: mesh.access.byDestination,
       servicesOfServiceAccount: b.servicesOfServiceAccount,
@@ -121,13 +146,9 @@ class Planner {
       services: b.services,
       allServices: new Map([['*', [...b.services.values()]]]),
     };
-    for (const s of mesh.splits.values()) {
-      for (const b of s.backends) {
-        const list = this.apexesOfBackend.get(b.binding.key) ?? [];
-        list.push(s.apex);
-        this.apexesOfBackend.set(b.binding.key, list);
-      }
-    }
+    this.tables = TABLES.map((t) => tables[t]);
+    if (next) next.tables = this.tables;
+    if (this.previous) this.dirty = this.tables.map((now, i) => dirtyKeys(this.previous!.tables[i], now));
   }
 
   get trustDomain(): string {
@@ -151,19 +172,18 @@ class Planner {
   private readonly outboundUnits = new Set<OutboundUnit>();
 
   /**
-   * `compute()` for this compile, or the previous compile's value when every table entry it
-   * read then holds the same thing now. Units nest (an outbound plan inside a proxy's): an inner
-   * unit's reads are also the outer one's.
+   * `compute()` for this compile, or the previous compile's value when no table entry it read
+   * has changed since. Units may nest: an inner unit's reads are also the outer one's.
    */
   private unit<T>(units: 'outbound' | 'inbound', key: string, compute: () => T, same: (earlier: T, fresh: T) => T): T {
     const earlier = (this.previous?.[units] as Map<string, Unit<T>> | undefined)?.get(key);
     let unit: Unit<T>;
-    if (earlier && earlier.reads.every(([table, k, v]) => sameValue(this.tables[table].get(k), v))) {
+    if (earlier && this.unchanged(earlier.reads)) {
       unit = earlier;
       if (this.next) this.next.reused++;
     } else {
       const outer = this.reads;
-      const reads: Read[] = [];
+      const reads: unknown[] = [];
       this.reads = reads;
       try {
         const value = compute();
@@ -178,10 +198,16 @@ class Planner {
     return unit.value;
   }
 
+  /** True when none of these entries changed since the previous compile (which held them unchanged since they were read). */
+  private unchanged(reads: readonly unknown[]): boolean {
+    for (let i = 0; i < reads.length; i += 2) if (this.dirty[reads[i] as number].has(reads[i + 1])) return false;
+    return true;
+  }
+
   private read<K, V>(table: Table, key: K): V | undefined {
-    const value = this.tables[table].get(key) as V | undefined;
-    this.reads?.push([table, key, value]);
-    return value;
+    const t = TABLE[table];
+    this.reads?.push(t, key);
+    return this.tables[t].get(key) as V | undefined;
   }
 
   private planProxy(w: Workload): ProxyPlan {

@@ -62,7 +62,7 @@ export interface ServeOptions {
   adminPort?: number;
   /** Recompile and push when the manifests change. */
   watch?: boolean;
-  /** Quiet period after a change before recompiling (default 100 ms). */
+  /** Quiet period after a change before recompiling (default DEFAULT_DEBOUNCE_MS, 25 ms; watch.ts says why). */
   debounceMs?: number;
   compileOptions?: CompileOptions;
   logger?: Logger;
