@@ -175,9 +175,10 @@ test('memoised configs and their documents are frozen: nothing can edit what the
   for (const p of r.proxies) assert.ok(Object.isFrozen(p));
   const again = compilePaths(['fixtures/bookstore'], options, undefined, memo);
   assert.ok(again.proxies.every((p, i) => p === r.proxies[i]), 'the same objects');
-  const resources = memo.resources([{ path: 'a.yaml', text: 'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: a\n  namespace: ns\n' }], { report: () => {} });
-  assert.is(resources.length, 1);
-  assert.is(resources[0].origin.locate(['metadata', 'name']).line, 4);
+  memo.load([{ path: 'a.yaml', text: 'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: a\n  namespace: ns\n' }], { report: () => {} });
+  const accounts = memo.lists().serviceAccounts;
+  assert.is(accounts.length, 1);
+  assert.is(accounts[0].origin.locate(['metadata', 'name']).line, 4);
 });
 
 test.run();

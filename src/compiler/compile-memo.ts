@@ -18,20 +18,21 @@
 import type { Diagnostic, Reporter, SourcePosition } from '../diagnostics/diagnostic.ts';
 import type { ProxyConfig } from '../emit/types.ts';
 import { buildResource } from '../ir/build/index.ts';
-import type { FieldPath, Origin, Resource } from '../ir/types.ts';
+import { asMeshLists, groupByList, MESH_LISTS, type FieldPath, type MeshLists, type Origin, type Resource } from '../ir/types.ts';
 import type { ProxyPlan } from '../ir/proxy-plan.ts';
 import { parseSources } from '../parser/parse.ts';
 import { FileTexts } from '../parser/read-inputs.ts';
 import type { SourceFile } from '../parser/source.ts';
 import { PassMemo } from '../passes/index.ts';
-import { asLists, groupByNamespace, LISTS, type NamespaceInput } from '../passes/namespaces.ts';
+import { groupByNamespace, type NamespaceInput } from '../passes/namespaces.ts';
 import type { CompileOptions } from './options.ts';
 
 interface FileEntry {
   readonly text: string;
-  readonly resources: readonly Resource[];
   readonly diagnostics: readonly Diagnostic[];
-  /** The same resources by namespace, then by list (src/passes/namespaces.ts LISTS). */
+  /** The same resources by list (MESH_LISTS order). */
+  readonly lists: readonly (readonly Resource[])[];
+  /** The same resources by namespace, then by list. */
   readonly namespaces: ReadonlyMap<string, readonly (readonly Resource[])[]>;
 }
 
@@ -47,12 +48,11 @@ export class CompileMemo {
   reused = 0;
 
   /**
-   * Parses and builds the files whose text changed, and hands back every file's resources in
-   * input order, replaying each file's diagnostics to `reporter`.
+   * Parses and builds the files whose text changed, replaying each file's diagnostics to
+   * `reporter`; `lists()` and `namespaces()` then hand out the resources.
    */
-  resources(files: readonly SourceFile[], reporter: Reporter): Resource[] {
+  load(files: readonly SourceFile[], reporter: Reporter): void {
     const next = new Map<string, FileEntry>();
-    const out: Resource[] = [];
     this.latest = [];
     for (const file of files) {
       let entry = this.files.get(file.path) ?? next.get(file.path);
@@ -65,10 +65,13 @@ export class CompileMemo {
       next.set(file.path, entry);
       this.latest.push(entry);
       for (const d of entry.diagnostics) reporter.report(d);
-      for (const r of entry.resources) out.push(r);
     }
     this.files = next;
-    return out;
+  }
+
+  /** The latest resources as the Mesh's lists: each file's lists, concatenated in input order. */
+  lists(): MeshLists {
+    return asMeshLists(MESH_LISTS.map((_, i) => this.latest.flatMap((e) => e.lists[i])));
   }
 
   /** The files of the latest `resources()` call, in input order. */
@@ -89,7 +92,7 @@ export class CompileMemo {
     }
     const out = new Map<string, NamespaceInput>();
     for (const [ns, entries] of files) {
-      out.set(ns, { key: entries, lists: () => asLists(LISTS.map((_, i) => entries.flatMap((e) => e.namespaces.get(ns)![i]))) });
+      out.set(ns, { key: entries, lists: () => asMeshLists(MESH_LISTS.map((_, i) => entries.flatMap((e) => e.namespaces.get(ns)![i]))) });
     }
     return out;
   }
@@ -127,7 +130,7 @@ function buildFile(file: SourceFile): FileEntry {
     const r = buildResource({ ...doc, origin: rememberPositions(doc.origin) }, reporter);
     if (r) resources.push(r);
   }
-  return { text: file.text, resources, diagnostics, namespaces: groupByNamespace(resources) };
+  return { text: file.text, diagnostics, lists: groupByList(resources), namespaces: groupByNamespace(resources) };
 }
 
 /**

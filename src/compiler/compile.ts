@@ -6,7 +6,7 @@
 import { compareDiagnostics, diagnostic, DiagnosticBag, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import { checkProtos, emitProxy } from '../emit/index.ts';
 import type { ProxyConfig } from '../emit/types.ts';
-import { assembleMesh, buildMesh } from '../ir/build/index.ts';
+import { buildMesh, meshFromLists } from '../ir/build/index.ts';
 import type { Mesh } from '../ir/types.ts';
 import { parseSources } from '../parser/parse.ts';
 import { readInputs } from '../parser/read-inputs.ts';
@@ -118,8 +118,8 @@ function startSession(
       let built: Mesh;
       if (memo) {
         // Parse and build only the files that changed (their time is 'parse'); assemble the mesh.
-        const resources = timed(timings, 'parse', bag, () => memo.resources(inputs, bag));
-        built = timed(timings, 'build', bag, () => assembleMesh(resources, bag, build));
+        timed(timings, 'parse', bag, () => memo.load(inputs, bag));
+        built = timed(timings, 'build', bag, () => meshFromLists(memo.lists(), bag, build));
       } else {
         const docs = timed(timings, 'parse', bag, () => parseSources([...inputs], bag));
         built = timed(timings, 'build', bag, () => buildMesh(docs, bag, build));

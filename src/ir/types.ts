@@ -216,6 +216,34 @@ export interface Mesh {
   readonly meshConfigs: readonly MeshConfig[];
 }
 
+/** The Mesh's resource lists in a fixed order: per-list arrays elsewhere are indexed by it. */
+export const MESH_LISTS = [
+  'namespaces', 'serviceAccounts', 'services', 'workloads', 'endpointSets', 'trafficTargets',
+  'httpRouteGroups', 'tcpRoutes', 'udpRoutes', 'trafficSplits', 'meshConfigs',
+] as const satisfies readonly (keyof Mesh)[];
+
+export type MeshLists = Omit<Mesh, 'settings'>;
+
+/** Which list (MESH_LISTS index) a resource of each kind belongs to. */
+export const LIST_OF_KIND: Readonly<Record<Resource['kind'], number>> = {
+  Namespace: 0, ServiceAccount: 1, Service: 2,
+  Deployment: 3, StatefulSet: 3, DaemonSet: 3, ReplicaSet: 3, Pod: 3,
+  Endpoints: 4, EndpointSlice: 4, TrafficTarget: 5, HTTPRouteGroup: 6, TCPRoute: 7, UDPRoute: 8, TrafficSplit: 9, MeshConfig: 10,
+};
+
+/** Per-list arrays (MESH_LISTS order) → the lists of a Mesh. */
+export function asMeshLists(lists: readonly (readonly Resource[])[]): MeshLists {
+  const [namespaces, serviceAccounts, services, workloads, endpointSets, trafficTargets, httpRouteGroups, tcpRoutes, udpRoutes, trafficSplits, meshConfigs] = lists;
+  return { namespaces, serviceAccounts, services, workloads, endpointSets, trafficTargets, httpRouteGroups, tcpRoutes, udpRoutes, trafficSplits, meshConfigs } as MeshLists;
+}
+
+/** Resources → per-list arrays (MESH_LISTS order), each in input order. */
+export function groupByList(resources: Iterable<Resource>): Resource[][] {
+  const lists: Resource[][] = MESH_LISTS.map(() => []);
+  for (const r of resources) lists[LIST_OF_KIND[r.kind]].push(r);
+  return lists;
+}
+
 /** `ns/name`, the key every lookup table uses. */
 export function keyOf(namespace: string, name: string): string {
   return `${namespace}/${name}`;

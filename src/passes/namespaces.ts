@@ -12,7 +12,7 @@
  * namespaces (splits, the outbound plans) runs after the merge.
  */
 import type { Diagnostic } from '../diagnostics/diagnostic.ts';
-import type { Mesh, Resource, Workload } from '../ir/types.ts';
+import { asMeshLists, LIST_OF_KIND, MESH_LISTS, type Mesh, type MeshLists, type Resource, type Workload } from '../ir/types.ts';
 import { resolveAccess, type AccessMesh, type AccessRule } from './access.ts';
 import { bind, type ServiceBinding } from './bind.ts';
 import { compareStrings, pushTo } from './collections.ts';
@@ -21,12 +21,6 @@ import { reportDuplicates } from './duplicates.ts';
 import { validateHttpMatches } from './validate-http-matches.ts';
 import { validateRegexes } from './validate-regex.ts';
 
-export const LISTS = [
-  'namespaces', 'serviceAccounts', 'services', 'workloads', 'endpointSets', 'trafficTargets',
-  'httpRouteGroups', 'tcpRoutes', 'udpRoutes', 'trafficSplits', 'meshConfigs',
-] as const satisfies readonly (keyof ResourceLists)[];
-
-export type ResourceLists = Omit<Mesh, 'settings'>;
 
 /**
  * One namespace's resources, and what identifies them: while `key` holds the same objects in
@@ -36,7 +30,7 @@ export type ResourceLists = Omit<Mesh, 'settings'>;
  */
 export interface NamespaceInput {
   readonly key: readonly object[];
-  readonly lists: () => ResourceLists;
+  readonly lists: () => MeshLists;
 }
 
 /** One namespace's resources, and what the local passes made of them. */
@@ -50,25 +44,12 @@ export interface NamespaceShard {
 /** The previous compile's shards, by namespace: what `runNamespacePasses` may reuse. */
 export type ShardMemo = Map<string, NamespaceShard>;
 
-/** Per-list arrays (in LISTS order) → the lists of a mesh. */
-export function asLists(lists: readonly (readonly Resource[])[]): ResourceLists {
-  const [namespaces, serviceAccounts, services, workloads, endpointSets, trafficTargets, httpRouteGroups, tcpRoutes, udpRoutes, trafficSplits, meshConfigs] = lists;
-  return { namespaces, serviceAccounts, services, workloads, endpointSets, trafficTargets, httpRouteGroups, tcpRoutes, udpRoutes, trafficSplits, meshConfigs } as ResourceLists;
-}
-
-const LIST_OF_KIND: Readonly<Record<Resource['kind'], number>> = {
-  Namespace: 0, ServiceAccount: 1, Service: 2,
-  Deployment: 3, StatefulSet: 3, DaemonSet: 3, ReplicaSet: 3, Pod: 3,
-  Endpoints: 4, EndpointSlice: 4, TrafficTarget: 5, HTTPRouteGroup: 6, TCPRoute: 7, UDPRoute: 8, TrafficSplit: 9, MeshConfig: 10,
-};
-
-/** Resources by namespace (cluster-scoped ones under ''), then by list (LISTS order), in input order. */
+/** Resources by namespace (cluster-scoped ones under ''), then by list (MESH_LISTS order), in input order. */
 export function groupByNamespace(resources: Iterable<Resource>): Map<string, Resource[][]> {
-  // Plain arrays while filling (an object keyed by list name would be filled in dictionary mode).
   const byNamespace = new Map<string, Resource[][]>();
   for (const r of resources) {
     let lists = byNamespace.get(r.meta.namespace);
-    if (!lists) byNamespace.set(r.meta.namespace, (lists = LISTS.map(() => [])));
+    if (!lists) byNamespace.set(r.meta.namespace, (lists = MESH_LISTS.map(() => [])));
     lists[LIST_OF_KIND[r.kind]].push(r);
   }
   return byNamespace;
@@ -78,14 +59,14 @@ export function groupByNamespace(resources: Iterable<Resource>): Map<string, Res
 export function partitionMesh(mesh: Mesh): Map<string, NamespaceInput> {
   const out = new Map<string, NamespaceInput>();
   const byNamespace = new Map<string, Resource[][]>();
-  for (let i = 0; i < LISTS.length; i++) {
-    for (const r of mesh[LISTS[i]] as readonly Resource[]) {
+  for (let i = 0; i < MESH_LISTS.length; i++) {
+    for (const r of mesh[MESH_LISTS[i]] as readonly Resource[]) {
       let lists = byNamespace.get(r.meta.namespace);
-      if (!lists) byNamespace.set(r.meta.namespace, (lists = LISTS.map(() => [])));
+      if (!lists) byNamespace.set(r.meta.namespace, (lists = MESH_LISTS.map(() => [])));
       lists[i].push(r);
     }
   }
-  for (const [namespace, lists] of byNamespace) out.set(namespace, { key: lists.flat(), lists: () => asLists(lists) });
+  for (const [namespace, lists] of byNamespace) out.set(namespace, { key: lists.flat(), lists: () => asMeshLists(lists) });
   return out;
 }
 
@@ -95,7 +76,7 @@ function sameKey(a: readonly object[], b: readonly object[]): boolean {
   return true;
 }
 
-function runShard(namespace: string, key: readonly object[], input: ResourceLists, settings: Mesh['settings'], ctx: PassContext): NamespaceShard {
+function runShard(namespace: string, key: readonly object[], input: MeshLists, settings: Mesh['settings'], ctx: PassContext): NamespaceShard {
   const diagnostics: Diagnostic[] = [];
   const local: PassContext = { ...ctx, report: (d) => diagnostics.push(d) };
   const mesh: Mesh = { settings, ...input };

@@ -14,7 +14,7 @@ function cert(subjectaltname: string, cn = 'bookbuyer.bookbuyer.cluster.local'):
 
 function proxy(nodeId: string, serviceAccount: string): ProxySnapshot {
   const [namespace, workload] = nodeId.split('/');
-  return { nodeId, namespace, workload, identity: { serviceAccount, trustDomain: 'cluster.local' }, resources: new Map(), version: 'v' };
+  return { nodeId, namespace, workload, identity: { serviceAccount, trustDomain: 'cluster.local' }, resources: new Map(), version: 'v', all: [] };
 }
 
 test('the SPIFFE URI decides when the certificate has one; names (DNS SANs, CN) otherwise', () => {

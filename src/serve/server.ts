@@ -298,7 +298,7 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
     let next: Snapshot | undefined;
     const vanished = vanishedInput(diagnostics);
     if (!vanished && !diagnostics.some((d) => d.level === 'error')) {
-      const built = buildSnapshot(result.proxies, interner, current);
+      const built = buildSnapshot(result.proxies, interner);
       diagnostics = [...diagnostics, ...built.diagnostics];
       next = built.snapshot;
     }

@@ -32,19 +32,39 @@ test('a proxy whose config is the same frozen object is carried over, and its re
   const interner = new ResourceInterner();
   const a = Object.freeze(simpleProxy('ns/a', { 'ns/x|80': 100 }));
   const s1 = buildSnapshot([a, simpleProxy('ns/b', { 'ns/y|80': 100 })], interner).snapshot!;
-  const s2 = buildSnapshot([a, simpleProxy('ns/b', { 'ns/z|80': 100 })], interner, s1).snapshot!;
+  const s2 = buildSnapshot([a, simpleProxy('ns/b', { 'ns/z|80': 100 })], interner).snapshot!;
   assert.ok(s2.proxies.get('ns/a') === s1.proxies.get('ns/a'), 'carried over');
   assert.ok(s2.proxies.get('ns/b') !== s1.proxies.get('ns/b'));
   assert.is(s2.stats.resources, s1.stats.resources);
   // The carried proxy's resources survived the rotation: a third build finds them without encoding.
   const before = interner.encodeCount;
-  const fresh = buildSnapshot([simpleProxy('ns/a', { 'ns/x|80': 100 })], interner, s2).snapshot!;
+  const fresh = buildSnapshot([simpleProxy('ns/a', { 'ns/x|80': 100 })], interner).snapshot!;
   assert.is(interner.encodeCount, before, 'nothing re-encoded');
   assert.is(fresh.proxies.get('ns/a')!.version, s1.proxies.get('ns/a')!.version);
   // A config that is not frozen is never trusted by identity.
   const c = simpleProxy('ns/c', { 'ns/x|80': 100 });
   const t1 = buildSnapshot([c], interner).snapshot!;
-  assert.ok(buildSnapshot([c], interner, t1).snapshot!.proxies.get('ns/c') !== t1.proxies.get('ns/c'));
+  assert.ok(buildSnapshot([c], interner).snapshot!.proxies.get('ns/c') !== t1.proxies.get('ns/c'));
+});
+
+test('resources no proxy refers to any more leave the cache; shared ones stay while any proxy holds them', () => {
+  const interner = new ResourceInterner();
+  const a = Object.freeze(simpleProxy('ns/a', { 'ns/x|80': 100 }));
+  const b = simpleProxy('ns/b', { 'ns/x|80': 50, 'ns/y|80': 50 });
+  const s1 = buildSnapshot([a, b], interner).snapshot!;
+  const withBoth = interner.size;
+  const s2 = buildSnapshot([a], interner).snapshot!;
+  assert.ok(interner.size < withBoth, 'what only b used is gone');
+  assert.is(s2.stats.uniqueResources, interner.size);
+  assert.ok(s2.stats.encodedBytes < s1.stats.encodedBytes);
+  const before = interner.encodeCount;
+  buildSnapshot([a, simpleProxy('ns/b', { 'ns/x|80': 50, 'ns/y|80': 50 })], interner);
+  assert.ok(interner.encodeCount > before, 'b\'s own resources are encoded again');
+  assert.is(interner.size, withBoth);
+  // A failed snapshot changes nothing: the served one keeps its resources.
+  const failed = buildSnapshot([proxy('ns/a', { clusters: [cluster('ns/x|80', { bogus: true })] })], interner);
+  assert.is(failed.snapshot, undefined);
+  assert.is(interner.size, withBoth);
 });
 
 test('versions depend on content only: two interners (two replicas) agree', () => {

@@ -39,13 +39,23 @@ function ownBytes(b: Uint8Array): Uint8Array {
  * Encodes resources once and hands out the same object for the same content.
  *
  * Two caches: by object identity (emit shares frozen objects between proxies and across
- * recompiles, so most lookups never even stringify) and by content hash. `rotate()` after each
- * snapshot drops what the new snapshot no longer uses, so the cache never outgrows the live
- * snapshot plus the one being built.
+ * recompiles, so most lookups never even stringify) and by content hash. The live set is what
+ * the served snapshot uses, counted by reference: committing a snapshot adds the references of
+ * the proxies it changed, added or carried from the worker and drops those of the proxies it
+ * replaced or removed, so a one-policy edit costs a few dozen count updates, not one per
+ * resource of every proxy, and the cache never outgrows the live snapshot plus the one being built.
  */
 export class ResourceInterner {
   private live = new Map<string, EncodedResource>();
+  /** References to each live resource, summed over the served snapshot's proxies. */
+  private readonly refs = new Map<EncodedResource, number>();
+  private liveBytes = 0;
+  /** The snapshot the live set belongs to: the next one is built against it. */
+  served: Snapshot | undefined;
+  /** Interned for the snapshot being built and not live yet. */
   private building = new Map<string, EncodedResource>();
+  /** Derived from the served snapshot (the proxyless flavour): dropped with it. */
+  private derived = new Map<string, EncodedResource>();
   private readonly byObject = new WeakMap<object, EncodedResource>();
   private readonly deltaCache = new WeakMap<EncodedResource, Uint8Array>();
   /** JSON texts of the frozen parts of fresh resources (versions.ts). */
@@ -56,7 +66,7 @@ export class ResourceInterner {
   /** Interns a resource of the snapshot being built. Throws when the JSON does not fit the proto. */
   intern(typeUrl: string, json: EnvoyResource): EncodedResource {
     const r = this.lookupOrEncode(typeUrl, json);
-    this.building.set(r.version, r);
+    if (!this.refs.has(r)) this.building.set(r.version, r);
     return r;
   }
 
@@ -66,7 +76,7 @@ export class ResourceInterner {
    */
   internDerived(typeUrl: string, json: EnvoyResource): EncodedResource {
     const r = this.lookupOrEncode(typeUrl, json);
-    this.live.set(r.version, r);
+    if (!this.refs.has(r)) this.derived.set(r.version, r);
     return r;
   }
 
@@ -78,7 +88,7 @@ export class ResourceInterner {
       if (hit && hit.typeUrl === typeUrl) return hit;
     }
     const key = contentHash(`${typeUrl}\n${this.texts.resource(json)}`);
-    let r = this.building.get(key) ?? this.live.get(key);
+    let r = this.building.get(key) ?? this.live.get(key) ?? this.derived.get(key);
     if (!r) {
       r = { name: resourceName(json), typeUrl, version: key, any: ownBytes(encodeAny(typeUrl, encodeProtoJson(typeUrl, json))), json };
       this.encodeCount += 1;
@@ -97,10 +107,37 @@ export class ResourceInterner {
     return bytes;
   }
 
-  /** Makes what was interned for the snapshot just built the live set. */
-  rotate(): void {
-    this.live = this.building;
+  /**
+   * Makes the snapshot just built the live one: `added` are the resource lists of the proxies it
+   * brings (new or changed), `dropped` those of the served snapshot's proxies it replaces or
+   * removes. Resources no proxy refers to any more leave the cache, as do the previous snapshot's
+   * derived ones. The caller then sets `served`.
+   */
+  commit(added: Iterable<readonly EncodedResource[]>, dropped: Iterable<readonly EncodedResource[]>): void {
+    for (const list of added) {
+      for (const r of list) {
+        const n = this.refs.get(r);
+        if (n === undefined) {
+          this.live.set(r.version, r);
+          this.liveBytes += r.any.byteLength;
+        }
+        this.refs.set(r, (n ?? 0) + 1);
+      }
+    }
+    for (const list of dropped) {
+      for (const r of list) {
+        const n = this.refs.get(r)! - 1;
+        if (n > 0) {
+          this.refs.set(r, n);
+          continue;
+        }
+        this.refs.delete(r);
+        this.live.delete(r.version);
+        this.liveBytes -= r.any.byteLength;
+      }
+    }
     this.building = new Map();
+    this.derived = new Map();
   }
 
   /**
@@ -108,9 +145,8 @@ export class ResourceInterner {
    * already held under its version if any (its bytes stay shared), else `r` itself.
    */
   adopt(version: string, r?: EncodedResource): EncodedResource | undefined {
-    const held = this.building.get(version) ?? this.live.get(version);
-    const out = held ?? r;
-    if (out) this.building.set(version, out);
+    const out = this.building.get(version) ?? this.live.get(version) ?? this.derived.get(version) ?? r;
+    if (out && !this.refs.has(out)) this.building.set(version, out);
     return out;
   }
 
@@ -119,18 +155,18 @@ export class ResourceInterner {
     return this.live.keys();
   }
 
-  /** Keeps a resource of the live snapshot in the one being built (a proxy carried over unchanged). */
-  keep(r: EncodedResource): void {
-    this.building.set(r.version, r);
-  }
-
   /** Abandons what was interned for a snapshot that failed to build. */
   discard(): void {
     this.building = new Map();
   }
 
+  /** Distinct resources the served snapshot uses, and their encoded bytes. */
+  get liveStats(): { readonly resources: number; readonly bytes: number } {
+    return { resources: this.live.size, bytes: this.liveBytes };
+  }
+
   get size(): number {
-    return this.live.size;
+    return this.live.size + this.derived.size;
   }
 }
 
@@ -146,6 +182,8 @@ export interface ProxySnapshot {
   readonly resources: ResourcesByType;
   /** Hash over every resource of the proxy: equal versions, nothing to push. */
   readonly version: string;
+  /** Every resource of the proxy, once per reference: what it holds in the interner's live set. */
+  readonly all: readonly EncodedResource[];
 }
 
 export interface SnapshotStats {
@@ -170,7 +208,7 @@ export interface Snapshot {
   readonly memo: Map<string, unknown>;
   /**
    * The config each proxy was built from (buildSnapshot): the next snapshot carries a proxy
-   * whose config is the very same object over as it is. Emit under `serve` (stableObjects)
+   * whose config is the very same frozen object over as it is, without looking at its resources. Emit under `serve` (stableObjects)
    * hands back the same frozen config for a plan that did not change, so a one-policy edit
    * re-reads only the proxies it touched. Absent for snapshots assembled from the compile worker.
    */
@@ -184,26 +222,22 @@ export interface SnapshotResult {
 
 /**
  * Encodes every proxy's resources. Resources that do not encode make the whole snapshot fail.
- * A proxy whose config is the same frozen object `previous` was built from is carried over.
+ * A proxy whose config is the same frozen object the interner's served snapshot was built from
+ * is carried over as it is.
  */
-export function buildSnapshot(configs: readonly ProxyConfig[], interner: ResourceInterner, previous?: Snapshot): SnapshotResult {
+export function buildSnapshot(configs: readonly ProxyConfig[], interner: ResourceInterner): SnapshotResult {
+  const previous = interner.served;
   const diagnostics: Diagnostic[] = [];
   const proxies = new Map<string, ProxySnapshot>();
   const sources = new Map<string, ProxyConfig>();
-  const unique = new Set<EncodedResource>();
+  const added: (readonly EncodedResource[])[] = [];
   let refs = 0;
   for (const config of configs) {
     sources.set(config.nodeId, config);
     const carried = Object.isFrozen(config) && previous?.configs?.get(config.nodeId) === config ? previous.proxies.get(config.nodeId) : undefined;
     if (carried) {
-      for (const named of carried.resources.values()) {
-        refs += named.size;
-        for (const r of named.values()) {
-          interner.keep(r);
-          unique.add(r);
-        }
-      }
       proxies.set(config.nodeId, carried);
+      refs += carried.all.length;
       continue;
     }
     const byType = new Map<string, Map<string, EncodedResource>>();
@@ -215,8 +249,6 @@ export function buildSnapshot(configs: readonly ProxyConfig[], interner: Resourc
         try {
           const r = interner.intern(typeUrl, json);
           named.set(r.name, r);
-          all.push(r);
-          unique.add(r);
         } catch (err) {
           diagnostics.push(
             diagnostic('proto-encode', {
@@ -227,9 +259,11 @@ export function buildSnapshot(configs: readonly ProxyConfig[], interner: Resourc
           );
         }
       }
-      refs += named.size;
+      for (const r of named.values()) all.push(r);
       byType.set(typeUrl, named);
     }
+    refs += all.length;
+    added.push(all);
     proxies.set(config.nodeId, {
       nodeId: config.nodeId,
       namespace: config.namespace,
@@ -237,27 +271,30 @@ export function buildSnapshot(configs: readonly ProxyConfig[], interner: Resourc
       identity: config.identity,
       resources: byType,
       version: setVersion(all.map((r) => ({ name: `${r.typeUrl}/${r.name}`, version: r.version }))),
+      all,
     });
   }
   if (diagnostics.length > 0) {
     interner.discard();
     return { diagnostics };
   }
-  interner.rotate();
-  let encodedBytes = 0;
-  for (const r of unique) encodedBytes += r.any.byteLength;
+  interner.commit(added, replacedIn(previous, proxies));
   const version = setVersion([...proxies.values()].map((p) => ({ name: p.nodeId, version: p.version })));
-  return {
-    snapshot: {
-      version,
-      proxies,
-      stats: { proxies: proxies.size, resources: refs, uniqueResources: unique.size, encodedBytes },
-      memo: new Map(),
-      configs: sources,
-    },
-    diagnostics,
-  };
+  const snapshot: Snapshot = { version, proxies, stats: snapshotStats(proxies.size, refs, interner), memo: new Map(), configs: sources };
+  interner.served = snapshot;
+  return { snapshot, diagnostics };
 }
+
+/** The resource lists of the proxies of `previous` that `proxies` does not carry over. */
+function* replacedIn(previous: Snapshot | undefined, proxies: ReadonlyMap<string, ProxySnapshot>): Generator<readonly EncodedResource[]> {
+  if (previous) for (const [id, p] of previous.proxies) if (proxies.get(id) !== p) yield p.all;
+}
+
+function snapshotStats(proxies: number, resources: number, interner: ResourceInterner): SnapshotStats {
+  const live = interner.liveStats;
+  return { proxies, resources, uniqueResources: live.resources, encodedBytes: live.bytes };
+}
+
 
 /**
  * The snapshot the compile worker built (compile-worker.ts), assembled from the resources this
@@ -268,37 +305,35 @@ export function snapshotFromWire(wire: WireSnapshot, interner: ResourceInterner)
   const fresh = new Map<string, EncodedResource>();
   for (const r of wire.fresh) fresh.set(r.version, r);
   const proxies = new Map<string, ProxySnapshot>();
-  const unique = new Set<EncodedResource>();
   let refs = 0;
   try {
     for (const p of wire.proxies) {
       const byType = new Map<string, Map<string, EncodedResource>>();
+      const all: EncodedResource[] = [];
       for (const [typeUrl, versions] of p.types) {
         const named = new Map<string, EncodedResource>();
         for (const v of versions) {
           const r = interner.adopt(v, fresh.get(v));
           if (!r) throw new Error(`compile worker referred to resource version ${v}, which it did not send and this server does not hold`);
           named.set(r.name, r);
-          unique.add(r);
         }
+        for (const r of named.values()) all.push(r);
         refs += named.size;
         byType.set(typeUrl, named);
       }
-      proxies.set(p.nodeId, { nodeId: p.nodeId, namespace: p.namespace, workload: p.workload, identity: p.identity, resources: byType, version: p.version });
+      proxies.set(p.nodeId, { nodeId: p.nodeId, namespace: p.namespace, workload: p.workload, identity: p.identity, resources: byType, version: p.version, all });
     }
   } catch (err) {
     interner.discard();
     throw err;
   }
-  interner.rotate();
-  let encodedBytes = 0;
-  for (const r of unique) encodedBytes += r.any.byteLength;
-  return {
-    version: wire.version,
-    proxies,
-    stats: { proxies: proxies.size, resources: refs, uniqueResources: unique.size, encodedBytes },
-    memo: new Map(),
-  };
+  interner.commit(
+    [...proxies.values()].map((p) => p.all),
+    replacedIn(interner.served, new Map()),
+  );
+  const snapshot: Snapshot = { version: wire.version, proxies, stats: snapshotStats(proxies.size, refs, interner), memo: new Map() };
+  interner.served = snapshot;
+  return snapshot;
 }
 
 export interface SnapshotDiff {

@@ -4,10 +4,7 @@
  */
 import { diagnostic, type Reporter } from '../../diagnostics/diagnostic.ts';
 import type { ManifestDocument } from '../../parser/parse.ts';
-import type {
-  EndpointSet, HttpRouteGroup, Mesh, MeshConfig, Namespace, Resource, Service, ServiceAccount, TcpRoute, TrafficSplit,
-  TrafficTarget, UdpRoute, Workload,
-} from '../types.ts';
+import { asMeshLists, groupByList, type Mesh, type MeshLists, type Resource } from '../types.ts';
 import { buildEndpoints, buildEndpointSlice } from './endpoints.ts';
 import { buildService } from './kubernetes-services.ts';
 import { buildController, buildNamespace, buildPod, buildServiceAccount } from './kubernetes-workloads.ts';
@@ -50,56 +47,15 @@ export function buildResource(doc: ManifestDocument, reporter: Reporter): Resour
 /**
  * Built resources → the Mesh, each kind in input order, and the mesh-wide settings. Apart from
  * the settings nothing here looks at two documents at once, so a caller may build each document
- * once and assemble again after an edit (src/compiler/compile-memo.ts).
+ * once and assemble again after an edit (src/compiler/compile-memo.ts, with `meshFromLists`).
  */
 export function assembleMesh(resources: Iterable<Resource>, reporter: Reporter, options: BuildOptions): Mesh {
-  const namespaces: Namespace[] = [];
-  const serviceAccounts: ServiceAccount[] = [];
-  const services: Service[] = [];
-  const workloads: Workload[] = [];
-  const endpointSets: EndpointSet[] = [];
-  const trafficTargets: TrafficTarget[] = [];
-  const httpRouteGroups: HttpRouteGroup[] = [];
-  const tcpRoutes: TcpRoute[] = [];
-  const udpRoutes: UdpRoute[] = [];
-  const trafficSplits: TrafficSplit[] = [];
-  const meshConfigs: MeshConfig[] = [];
+  return meshFromLists(asMeshLists(groupByList(resources)), reporter, options);
+}
 
-  for (const r of resources) {
-    switch (r.kind) {
-      case 'Namespace': namespaces.push(r); break;
-      case 'ServiceAccount': serviceAccounts.push(r); break;
-      case 'Service': services.push(r); break;
-      case 'Deployment':
-      case 'StatefulSet':
-      case 'DaemonSet':
-      case 'ReplicaSet':
-      case 'Pod': workloads.push(r); break;
-      case 'Endpoints':
-      case 'EndpointSlice': endpointSets.push(r); break;
-      case 'TrafficTarget': trafficTargets.push(r); break;
-      case 'HTTPRouteGroup': httpRouteGroups.push(r); break;
-      case 'TCPRoute': tcpRoutes.push(r); break;
-      case 'UDPRoute': udpRoutes.push(r); break;
-      case 'TrafficSplit': trafficSplits.push(r); break;
-      case 'MeshConfig': meshConfigs.push(r); break;
-    }
-  }
-
-  return {
-    settings: meshSettings(meshConfigs, options, reporter),
-    namespaces,
-    serviceAccounts,
-    services,
-    workloads,
-    endpointSets,
-    trafficTargets,
-    httpRouteGroups,
-    tcpRoutes,
-    udpRoutes,
-    trafficSplits,
-    meshConfigs,
-  };
+/** Resource lists → the Mesh: the lists as they are, and the settings their MeshConfigs decide. */
+export function meshFromLists(lists: MeshLists, reporter: Reporter, options: BuildOptions): Mesh {
+  return { settings: meshSettings(lists.meshConfigs, options, reporter), ...lists };
 }
 
 /** Resources keep the order of the input (files sorted, documents in file order). */
