@@ -43,6 +43,7 @@ export class CompileMemo {
   private emitted = new WeakMap<ProxyPlan, ProxyConfig>();
   /** The options the emitted configs were made with (JSON): other options, other configs. */
   private emitOptions = '';
+  private emitOptionsObject: CompileOptions | undefined;
   /** Files parsed (misses) and reused (hits) since the memo was made. */
   parsed = 0;
   reused = 0;
@@ -99,10 +100,13 @@ export class CompileMemo {
 
   /** The config emitted for this very plan object by an earlier compile with the same options. */
   emittedFor(plan: ProxyPlan, options: CompileOptions): ProxyConfig | undefined {
-    const key = JSON.stringify(options);
-    if (key !== this.emitOptions) {
-      this.emitOptions = key;
-      this.emitted = new WeakMap();
+    if (options !== this.emitOptionsObject) {
+      this.emitOptionsObject = options;
+      const key = JSON.stringify(options);
+      if (key !== this.emitOptions) {
+        this.emitOptions = key;
+        this.emitted = new WeakMap();
+      }
     }
     return this.emitted.get(plan);
   }

@@ -1,3 +1,6 @@
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Diagnostic } from '../diagnostics/diagnostic.ts';
@@ -101,6 +104,36 @@ test('pushes are paced by a window of streams awaiting an ACK; ACKs, or the wind
     assert.ok(await last.maybeNext(4000), 'a full window does not stall a push for good');
   } finally {
     await srv.close();
+  }
+});
+
+test('incremental recompiles serve exactly what a fresh server would, edit after edit', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'smi-serve-incremental-'));
+  const servers: Awaited<ReturnType<typeof startServer>>[] = [];
+  try {
+    cpSync('fixtures/bookstore', dir, { recursive: true });
+    const opts = { paths: [dir], port: 0, adminPort: 0, logger: memoryLogger(), processMetrics: false } as const;
+    const live = await startServer({ ...opts, watch: true, debounceMs: 60_000 }); // recompiled by hand below
+    servers.push(live);
+    const file = join(dir, readdirSync(dir).find((f) => /\.ya?ml$/.test(f) && /TrafficSplit/.test(readFileSync(join(dir, f), 'utf8')))!);
+    const edits = [
+      (t: string) => t.replace(/weight: (\d+)/, (_, w) => `weight: ${Number(w) + 5}`),
+      (t: string) => `# moved down\n\n${t}`,
+      (t: string) => t.replace(/weight: (\d+)/, (_, w) => `weight: ${Number(w) - 5}`),
+    ];
+    for (const edit of edits) {
+      writeFileSync(file, edit(readFileSync(file, 'utf8')));
+      const outcome = await live.recompile();
+      assert.ok(outcome.ok);
+      const fresh = await startServer(opts);
+      servers.push(fresh);
+      assert.is(live.snapshot()!.version, fresh.snapshot()!.version, 'same content, same version');
+      await fresh.close();
+      servers.pop();
+    }
+  } finally {
+    for (const s of servers) await s.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
