@@ -58,15 +58,8 @@ export function groupByNamespace(resources: Iterable<Resource>): Map<string, Res
 /** The mesh's namespaces, each keyed by its resources. */
 export function partitionMesh(mesh: Mesh): Map<string, NamespaceInput> {
   const out = new Map<string, NamespaceInput>();
-  const byNamespace = new Map<string, Resource[][]>();
-  for (let i = 0; i < MESH_LISTS.length; i++) {
-    for (const r of mesh[MESH_LISTS[i]] as readonly Resource[]) {
-      let lists = byNamespace.get(r.meta.namespace);
-      if (!lists) byNamespace.set(r.meta.namespace, (lists = MESH_LISTS.map(() => [])));
-      lists[i].push(r);
-    }
-  }
-  for (const [namespace, lists] of byNamespace) out.set(namespace, { key: lists.flat(), lists: () => asMeshLists(lists) });
+  const all = MESH_LISTS.flatMap((list) => mesh[list] as readonly Resource[]);
+  for (const [namespace, lists] of groupByNamespace(all)) out.set(namespace, { key: lists.flat(), lists: () => asMeshLists(lists) });
   return out;
 }
 
