@@ -112,7 +112,7 @@ test('incremental recompiles serve exactly what a fresh server would, edit after
   const servers: Awaited<ReturnType<typeof startServer>>[] = [];
   try {
     cpSync('fixtures/bookstore', dir, { recursive: true });
-    const opts = { paths: [dir], port: 0, adminPort: 0, logger: memoryLogger(), processMetrics: false } as const;
+    const opts = { paths: [dir], port: 0, adminPort: 0, logger: memoryLogger(), processMetrics: false };
     const live = await startServer({ ...opts, watch: true, debounceMs: 60_000 }); // recompiled by hand below
     servers.push(live);
     const file = join(dir, readdirSync(dir).find((f) => /\.ya?ml$/.test(f) && /TrafficSplit/.test(readFileSync(join(dir, f), 'utf8')))!);
