@@ -176,6 +176,7 @@ class Planner {
    * has changed since. Units may nest: an inner unit's reads are also the outer one's.
    */
   private unit<T>(units: 'outbound' | 'inbound', key: string, compute: () => T, same: (earlier: T, fresh: T) => T): T {
+    if (!this.next) return compute(); // nothing to remember: no reads to record
     const earlier = (this.previous?.[units] as Map<string, Unit<T>> | undefined)?.get(key);
     let unit: Unit<T>;
     if (earlier && this.unchanged(earlier.reads)) {
