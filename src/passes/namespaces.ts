@@ -21,7 +21,6 @@ import { reportDuplicates } from './duplicates.ts';
 import { validateHttpMatches } from './validate-http-matches.ts';
 import { validateRegexes } from './validate-regex.ts';
 
-
 /**
  * One namespace's resources, and what identifies them: while `key` holds the same objects in
  * the same order, the resources are the same. Partitioning the mesh keys a namespace by its
@@ -37,6 +36,8 @@ export interface NamespaceInput {
 export interface NamespaceShard {
   readonly namespace: string;
   readonly key: readonly object[];
+  /** The mesh settings it ran under (none of these passes reads them today; a future one may). */
+  readonly settings: string;
   readonly diagnostics: readonly Diagnostic[];
   readonly result: AccessMesh;
 }
@@ -63,6 +64,10 @@ export function partitionMesh(mesh: Mesh): Map<string, NamespaceInput> {
   return out;
 }
 
+function settingsKey(settings: Mesh['settings']): string {
+  return `${settings.trustDomain}|${settings.permissive}`;
+}
+
 function sameKey(a: readonly object[], b: readonly object[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -77,7 +82,7 @@ function runShard(namespace: string, key: readonly object[], input: MeshLists, s
   validateRegexes(checked, local, ctx.sourceText);
   validateHttpMatches(checked, local);
   const result = resolveAccess(bind(checked, local), local);
-  return { namespace, key, diagnostics, result };
+  return { namespace, key, settings: settingsKey(settings), diagnostics, result };
 }
 
 /**
@@ -97,7 +102,8 @@ export function runNamespacePasses(
   const namespaces = [...inputs].sort(([a], [b]) => compareStrings(a, b));
   for (const [namespace, input] of namespaces) {
     const earlier = memo?.get(namespace);
-    const shard = earlier && sameKey(earlier.key, input.key) ? earlier : runShard(namespace, input.key, input.lists(), mesh.settings, ctx);
+    const reusable = earlier && earlier.settings === settingsKey(mesh.settings) && sameKey(earlier.key, input.key);
+    const shard = reusable ? earlier : runShard(namespace, input.key, input.lists(), mesh.settings, ctx);
     next?.set(namespace, shard);
     shards.push(shard);
   }
