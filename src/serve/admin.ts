@@ -59,7 +59,7 @@ function streamSummary(stream: AnyStream): unknown {
     node: stream.nodeId,
     protocol: stream.protocol,
     flavour: stream.flavour ?? 'sidecar',
-    openedAt: stream.openedAt.toISOString(),
+    openedAt: new Date(stream.openedAtMs).toISOString(),
     types: Object.fromEntries(
       [...stream.types.values()].map((t) => [
         shortType(t.typeUrl),

@@ -59,6 +59,13 @@ export interface SentEntry {
   readonly resource?: EncodedResource;
 }
 
+/**
+ * The type URL constants by value: a decoded request carries a fresh copy of its type URL, and a
+ * stream keeping that copy as its map key and in its TypeState held five ≈ 70-byte strings of its
+ * own (3.4 MiB at 10,000 streams).
+ */
+const TYPE_URLS = new Map(PUSH_ORDER.map((t) => [t, t]));
+
 /** Shared by every TypeState that has none (never modified: the setters below allocate their own). */
 const NO_NAMES: ReadonlySet<string> = new Set();
 const NOTHING_SENT: ReadonlyMap<string, SentEntry> = new Map();
@@ -159,7 +166,8 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
   nodeId: string | undefined;
   flavour: Flavour | undefined;
   readonly types = new Map<string, TypeState>();
-  readonly openedAt = new Date();
+  /** Date.now() when opened (a number: a Date a stream was ≈ 90 bytes). */
+  readonly openedAtMs = Date.now();
   protected log: Logger;
   protected readonly nonces: NonceSource;
   protected closed = false;
@@ -219,8 +227,9 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
       if (this.types.size >= MAX_TYPES_PER_STREAM) {
         throw new StreamClosed(status.INVALID_ARGUMENT, `more than ${MAX_TYPES_PER_STREAM} type URLs on one stream`, 'too-many-types');
       }
-      state = new TypeState(req.typeUrl);
-      this.types.set(req.typeUrl, state);
+      const typeUrl = TYPE_URLS.get(req.typeUrl) ?? req.typeUrl;
+      state = new TypeState(typeUrl);
+      this.types.set(typeUrl, state);
     }
     this.handle(req, state, firstOfType);
     if (state.names.size > MAX_NAMES_PER_TYPE) {
@@ -285,8 +294,10 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
       throw new StreamClosed(status.UNAVAILABLE, 'no configuration has compiled yet; retry later', 'no-snapshot');
     }
     if (!snapshot.proxies.has(id)) throw new StreamClosed(status.NOT_FOUND, unknownWorkload(id, snapshot), 'unknown-workload');
-    this.host.authorize?.(this, this.call, snapshot.proxies.get(id)!);
-    this.nodeId = id;
+    const proxy = snapshot.proxies.get(id)!;
+    this.host.authorize?.(this, this.call, proxy);
+    // The snapshot's string, not the request's copy: one per workload, not one per stream.
+    this.nodeId = proxy.nodeId === id ? proxy.nodeId : id;
     this.flavour = flavourOfNode(node);
     this.log = this.log.child({ node: id });
     this.host.attach(this);
