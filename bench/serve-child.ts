@@ -9,9 +9,11 @@
  * a recompile served; `at` = performance.timeOrigin + performance.now(), comparable across
  * processes on one machine), warnings and errors as `{ type: 'log' }`. Requests from the
  * parent: `{ id, cmd: 'mem', gc?: boolean }` (process.memoryUsage, after a full GC when asked
- * and the process runs with --expose-gc, plus open streams and CPU time), `{ id, cmd:
+ * and the process runs with --expose-gc, plus V8's committed heap, open streams and CPU time), `{ id, cmd:
  * 'heap-snapshot', path }` (v8.writeHeapSnapshot, to see what streams cost), `{ id, cmd: 'stop' }`.
  */
+import { readFileSync } from 'node:fs';
+import v8 from 'node:v8';
 import type { Logger, LogFields } from '../src/serve/logger.ts';
 import { startServer, type ServeOptions } from '../src/serve/server.ts';
 
@@ -37,6 +39,16 @@ export interface ServeChildMemory {
   readonly heapTotal: number;
   readonly external: number;
   readonly arrayBuffers: number;
+  /** Pages the V8 heap holds (v8.getHeapStatistics().total_physical_size): heapUsed plus what V8 keeps free. */
+  readonly heapCommitted: number;
+  /** Of which the new space (two semi-spaces; V8 shrinks it only when the process idles). */
+  readonly newSpace: number;
+  /**
+   * RSS by kind of mapping (/proc/self/smaps): `brk` is the main thread's malloc arena (nghttp2,
+   * Node's buffers and handles), `anon` other anonymous memory (V8's heap pages, other threads'
+   * arenas and stacks), `file` mapped files (the node executable). Linux only; zeros elsewhere.
+   */
+  readonly mapped: { readonly brk: number; readonly anon: number; readonly file: number };
   readonly streams: number;
   readonly proxies: number;
   /** process.cpuUsage(), user + system, microseconds. */
@@ -48,6 +60,23 @@ export interface ServeChildMemory {
 const TIMED = new Set(['manifests changed; recompiling', 'serving snapshot', 'recompiled: no change']);
 
 const now = (): number => performance.timeOrigin + performance.now();
+
+function mapped(): ServeChildMemory['mapped'] {
+  const out = { brk: 0, anon: 0, file: 0 };
+  let text: string;
+  try {
+    text = readFileSync('/proc/self/smaps', 'utf8');
+  } catch {
+    return out;
+  }
+  let kind: keyof typeof out = 'anon';
+  for (const line of text.split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) kind = head[1] === '[heap]' ? 'brk' : head[1].startsWith('/') ? 'file' : 'anon';
+    else if (line.startsWith('Rss:')) out[kind] += Number(/(\d+)/.exec(line)?.[1] ?? 0) * 1024;
+  }
+  return out;
+}
 
 function send(message: object): void {
   process.send?.(message);
@@ -104,6 +133,7 @@ async function main(): Promise<void> {
         if (gc) globalThis.gc!();
         const u = process.memoryUsage();
         const cpu = process.cpuUsage();
+        const newSpace = v8.getHeapSpaceStatistics().find((sp) => sp.space_name === 'new_space');
         const reply: ServeChildMemory = {
           rss: u.rss,
           maxRss: process.resourceUsage().maxRSS * 1024,
@@ -111,6 +141,9 @@ async function main(): Promise<void> {
           heapTotal: u.heapTotal,
           external: u.external,
           arrayBuffers: u.arrayBuffers,
+          heapCommitted: v8.getHeapStatistics().total_physical_size,
+          newSpace: newSpace?.physical_space_size ?? 0,
+          mapped: mapped(),
           streams: await gauge('streams'),
           proxies: await gauge('proxies'),
           cpuMicros: cpu.user + cpu.system,

@@ -5,7 +5,8 @@
  *
  *   npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 2]
  *       [--clients P] [--per-connection 1] [--window 200] [--debounce 100] [--idle 10000]
- *       [--no-parse-cache] [--worker] [--worker-idle MS] [--channelz] [--bare] [--cpu-prof] [--json]
+ *       [--no-parse-cache] [--settle 12000] [--heap-snapshot DIR] [--plain-js] [--server-arg OPT]
+ *       [--worker] [--worker-idle MS] [--channelz] [--bare] [--cpu-prof] [--json]
  *
  * - The server: bench/serve-child.ts (`startServer --watch`, 127.0.0.1, ephemeral ports) in its
  *   own process, a fresh one per stream count; it reports its memory (process.memoryUsage after
@@ -28,12 +29,19 @@
  *   of its proxy's full set in the new state, computed beforehand in this process with the
  *   server's own compile and snapshot code (bench/serve-kit.ts `expectedVersions`).
  *
+ * `--heap-snapshot DIR` writes the server's heap before and with the streams (for
+ * bench/heap-owners.ts; the snapshot's own memory then spoils the peak RSS of that run).
+ *
+ * `--plain-js` bundles the server (serve-child.ts, or the bare server) to plain JavaScript with
+ * esbuild and runs it without tsx, whose loader hooks keep a thread and a V8 heap of their own.
+ *
  * `--bare` runs bench/ads-bare-server.ts instead: the same grpc-js service with no control plane
  * behind it (one small response per request), for what connections and streams cost by
  * themselves; it measures connecting and memory, and makes no change.
  *
- * Figures: server RSS (as the OS sees it) and heap (live, after a full GC) before the streams,
- * with them, per stream, at its peak and after the changes once idle for `--idle` ms; time to connect
+ * Figures: server RSS (as the OS sees it, and after a full GC), heap (live, after a full GC) and
+ * V8's committed heap before the streams (once the server has idled `--settle` ms after its
+ * compile), with them, per stream, at its peak and after the changes once idle for `--idle` ms; time to connect
  * all (every stream holding and having ACKed its first config); per change, the time from the
  * file write to the last stream done (debounce and recompile included) and from the new
  * snapshot being served to the last stream done; server CPU and peak RSS. Prints, never asserts.
@@ -50,6 +58,7 @@ import {
   median,
   mib,
   now,
+  plainJs,
   quantiles,
   scratchDir,
   sleep,
@@ -83,17 +92,25 @@ interface Options {
   workerIdleMs?: number;
   /** grpc-js channelz on (it was, before the server turned it off). */
   channelz: boolean;
+  /** How long the server idles after its initial compile before "before streams" is read (ms). */
+  settleMs: number;
+  /** Where to write the server's heap snapshots before and with the streams (bench/heap-owners.ts reads them). */
+  heapSnapshotDir?: string;
+  /** The server bundled to plain JavaScript and run without tsx (serve-kit.ts `plainJs`): what tsx's loader thread costs. */
+  plainJs: boolean;
+  /** Extra node options for the server process (`--server-arg --max-semi-space-size=4`, repeatable). */
+  serverArgs: string[];
 }
 
 function usage(msg: string): never {
   console.error(
-    `${msg}\nusage: npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 2] [--clients P] [--per-connection 1] [--window 200] [--debounce 100] [--timeout 60000] [--idle 10000] [--no-parse-cache] [--worker] [--worker-idle MS] [--channelz] [--bare] [--cpu-prof] [--json]`,
+    `${msg}\nusage: npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 2] [--clients P] [--per-connection 1] [--window 200] [--debounce 100] [--timeout 60000] [--idle 10000] [--no-parse-cache] [--settle 12000] [--heap-snapshot DIR] [--plain-js] [--server-arg OPT] [--worker] [--worker-idle MS] [--channelz] [--bare] [--cpu-prof] [--json]`,
   );
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { streams: [1000, 10000], services: 1000, repeat: 2, perConnection: 1, window: 200, debounceMs: 100, cpuProf: false, json: false, timeoutMs: 60_000, idleMs: 10_000, parseCache: true, bare: false, worker: false, channelz: false };
+  const o: Options = { streams: [1000, 10000], services: 1000, repeat: 2, perConnection: 1, window: 200, debounceMs: 100, cpuProf: false, json: false, timeoutMs: 60_000, idleMs: 10_000, parseCache: true, bare: false, worker: false, channelz: false, settleMs: 12_000, plainJs: false, serverArgs: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -113,6 +130,10 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--timeout') o.timeoutMs = Math.min(600_000, num());
     else if (a === '--idle') o.idleMs = Math.min(120_000, num());
     else if (a === '--no-parse-cache') o.parseCache = false;
+    else if (a === '--settle') o.settleMs = Math.min(120_000, num());
+    else if (a === '--plain-js') o.plainJs = true;
+    else if (a === '--server-arg') o.serverArgs.push(argv[++i] ?? usage('--server-arg needs a node option'));
+    else if (a === '--heap-snapshot') o.heapSnapshotDir = argv[++i] ?? usage('--heap-snapshot needs a directory');
     else if (a === '--bare') o.bare = true;
     else if (a === '--worker') o.worker = true;
     else if (a === '--worker-idle') o.workerIdleMs = num();
@@ -253,22 +274,27 @@ interface CountResult {
   readonly connectMs: number;
   readonly initialBytes: number;
   /** 0.5 s after the server is ready (its compile worker, if any, not retired yet). */
-  readonly started: ServeChildMemory;
-  readonly before: ServeChildMemory;
-  readonly connectedMem: ServeChildMemory;
+  readonly started: Sample;
+  readonly before: Sample;
+  readonly connectedMem: Sample;
   readonly rssPerStreamKiB: number;
   readonly heapPerStreamKiB: number;
   readonly changes: ChangeResult[];
   readonly peakRss: number;
   /** After the changes and `--idle` ms without traffic. */
-  readonly idle: ServeChildMemory;
+  readonly idle: Sample;
 }
 
-/** RSS as it is (no forced GC: what the OS sees), heap after a full GC (what is live). */
-async function sample(server: ServeChild): Promise<ServeChildMemory> {
+type Sample = ServeChildMemory & { readonly rssAfterGc: number };
+
+/**
+ * RSS as it is (no forced GC: what the OS sees), heap after a full GC (what is live), and RSS
+ * after that GC too: the raw figure swings by ± 25 MiB from run to run with where the GC cycle is.
+ */
+async function sample(server: ServeChild): Promise<Sample> {
   const raw = await server.memory(false);
   const collected = await server.memory(true);
-  return { ...collected, rss: raw.rss };
+  return { ...collected, rss: raw.rss, rssAfterGc: collected.rss };
 }
 
 /** Writes the one file that takes the mesh to `to` (from the state before it in CHANGES). */
@@ -277,12 +303,12 @@ function apply(dir: string, wide: Wide, kind: Kind, to: State): void {
   else writeFileSync(join(dir, wide.endpoints.file), to === 'C' ? wide.endpoints.moved : wide.endpoints.original);
 }
 
-async function measure(o: Options, dir: string, wide: Wide, expected: Record<State, ExpectedVersions>, nodes: string[], n: number, log: (s: string) => void): Promise<CountResult> {
+async function measure(o: Options, dir: string, wide: Wide, expected: Record<State, ExpectedVersions>, nodes: string[], n: number, log: (s: string) => void, script?: string): Promise<CountResult> {
   writeFileSync(join(dir, WIDE_FILE), wide.a);
   writeFileSync(join(dir, wide.endpoints.file), wide.endpoints.original);
   const server: ServeChild = await startServeChild(
     { paths: [dir], watch: true, debounceMs: o.debounceMs, noParseCache: !o.parseCache, worker: o.worker, workerIdleMs: o.workerIdleMs, channelz: o.channelz },
-    { execArgv: o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(HERE, 'profiles')] : [], ...(o.bare ? { script: 'ads-bare-server.ts' } : {}) },
+    { execArgv: [...o.serverArgs, ...(o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(HERE, 'profiles')] : [])], ...(script ? { script } : o.bare ? { script: 'ads-bare-server.ts' } : {}) },
   );
   const clients: IpcChild[] = [];
   try {
@@ -291,7 +317,18 @@ async function measure(o: Options, dir: string, wide: Wide, expected: Record<Sta
     // The compile worker is retired once idle: "before streams" is the server as it idles.
     const workerIdle = o.worker ? (o.workerIdleMs ?? 30_000) + 1000 : 0;
     if (workerIdle) await sleep(workerIdle);
+    // V8's memory reducer compacts the compile's half-empty pages and shrinks the new space once
+    // the process has idled ≈ 8 s: "before streams" is the idle server a proxy would connect to
+    // (0.5 s after start it held ≈ 70 MiB more, the figure this row gave before `--settle`).
+    await sleep(Math.max(0, o.settleMs - 500));
     const before = await sample(server);
+    const snap = async (label: string): Promise<void> => {
+      if (!o.heapSnapshotDir) return;
+      const path = join(o.heapSnapshotDir, `server-${n}-${label}.heapsnapshot`);
+      await server.request({ cmd: 'heap-snapshot', path }, 600_000);
+      log(`heap snapshot: ${path}`);
+    };
+    await snap('before');
     const p = o.clients ?? Math.max(1, Math.ceil(n / 2500));
     for (let i = 0; i < p; i++) clients.push(spawnIpc(join(HERE, 'ads-load-client.ts'), [], { label: `client ${i}` }));
     // Stream i names workload i mod W; client c takes a contiguous share of the streams.
@@ -308,6 +345,7 @@ async function measure(o: Options, dir: string, wide: Wide, expected: Record<Sta
     const connected = opened.reduce((s, r) => s + r.ready, 0);
     await sleep(1000);
     const connectedMem = await sample(server);
+    await snap('streams');
     log(
       `${n} streams (${p} client processes, ${opened.reduce((s, r) => s + r.connections, 0)} connections): ${connected} connected and ACKed in ${Math.round(connectMs)} ms; ` +
         `server RSS ${mib(connectedMem.rss).toFixed(0)} MiB (${mib(before.rss).toFixed(0)} before), heap ${mib(connectedMem.heapUsed).toFixed(0)} MiB (${mib(before.heapUsed).toFixed(0)} before)`,
@@ -416,7 +454,13 @@ async function main(): Promise<void> {
       log(`  endpoints: with everyone admitted, a pod of ${wide.destination} moves to another IP in ${wide.endpoints.file} (B↔C): ${differ(b, c)} change`);
     }
     const results: CountResult[] = [];
-    for (const n of o.streams) results.push(await measure(o, dir, wide, { A: a, B: b, C: c }, nodes, n, log));
+    const js = o.plainJs ? await plainJs(o.bare ? 'ads-bare-server.ts' : 'serve-child.ts') : undefined;
+    if (js) log(`--plain-js: the server runs as ${js.file}, without tsx`);
+    try {
+      for (const n of o.streams) results.push(await measure(o, dir, wide, { A: a, B: b, C: c }, nodes, n, log, js?.file));
+    } finally {
+      js?.remove();
+    }
 
     const m = await machine();
     if (o.json) {
@@ -432,16 +476,32 @@ async function main(): Promise<void> {
     add('time to connect all (ms)', (r) => r.connectMs);
     add('server RSS 0.5 s after start (MiB)', (r) => mib(r.started.rss));
     add('server RSS before streams (MiB)', (r) => mib(r.before.rss));
+    add('  the same after a full GC (MiB)', (r) => mib(r.before.rssAfterGc));
     add('server heap before streams (MiB, after GC)', (r) => mib(r.before.heapUsed));
+    add('  V8 heap committed / of it new space (MiB)', (r) => committed(r.before));
+    add('  RSS in malloc (brk) / other anonymous / files (MiB)', (r) => mapping(r.before));
     add('server RSS with streams (MiB)', (r) => mib(r.connectedMem.rss));
+    add('  the same after a full GC (MiB)', (r) => mib(r.connectedMem.rssAfterGc));
     add('server heap with streams (MiB, after GC)', (r) => mib(r.connectedMem.heapUsed));
+    add('  V8 heap committed / of it new space (MiB)', (r) => committed(r.connectedMem));
+    add('  RSS in malloc (brk) / other anonymous / files (MiB)', (r) => mapping(r.connectedMem));
     add('server RSS after the changes, idle (MiB)', (r) => mib(r.idle.rss));
+    add('  the same after a full GC (MiB)', (r) => mib(r.idle.rssAfterGc));
     add('  heap used / total (MiB)', (r) => `${mib(r.idle.heapUsed).toFixed(0)} / ${mib(r.idle.heapTotal).toFixed(0)}`);
+    add('  V8 heap committed / of it new space (MiB)', (r) => committed(r.idle));
+    add('  RSS in malloc (brk) / other anonymous / files (MiB)', (r) => mapping(r.idle));
     add('  external, array buffers (MiB)', (r) => `${mib(r.idle.external).toFixed(0)}, ${mib(r.idle.arrayBuffers).toFixed(0)}`);
     add('RSS per stream (KiB)', (r) => r.rssPerStreamKiB);
     add('heap per stream (KiB)', (r) => r.heapPerStreamKiB);
     add('server peak RSS (MiB)', (r) => mib(r.peakRss));
     const med = median;
+    // The bare server (ads-bare-server.ts) does not report these.
+    function committed(m: ServeChildMemory): string {
+      return m.heapCommitted === undefined ? '-' : `${mib(m.heapCommitted).toFixed(0)} / ${mib(m.newSpace).toFixed(0)}`;
+    }
+    function mapping(m: ServeChildMemory): string {
+      return m.mapped ? `${mib(m.mapped.brk).toFixed(0)} / ${mib(m.mapped.anon).toFixed(0)} / ${mib(m.mapped.file).toFixed(0)}` : '-';
+    }
     const maxOf = (xs: number[]): number => quantiles(xs).max;
     for (const kind of ['policy', 'endpoints'] as const) {
       const of = (r: CountResult): ChangeResult[] => r.changes.filter((c) => c.kind === kind);

@@ -4,7 +4,7 @@
  * limit raised, the versions each proxy must end up with, and small statistics.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,13 +33,15 @@ export interface IpcChild {
 
 /**
  * `node --import tsx FILE ARGS` with an IPC channel, started by a shell that first raises the
- * open-file limit (each ADS connection is a descriptor on both sides).
+ * open-file limit (each ADS connection is a descriptor on both sides). A `.mjs` FILE (see
+ * `plainJs`) runs without tsx.
  */
 export function spawnIpc(file: string, args: string[], opts: { nofile?: number; execArgv?: string[]; label: string }): IpcChild {
   const nofile = opts.nofile ?? 65536;
+  const loader = file.endsWith('.mjs') ? [] : ['--import', 'tsx'];
   const child = spawn(
     'sh',
-    ['-c', `ulimit -n ${nofile} 2>/dev/null || ulimit -n $(ulimit -Hn); exec "$@"`, 'sh', process.execPath, ...(opts.execArgv ?? []), '--import', 'tsx', file, ...args],
+    ['-c', `ulimit -n ${nofile} 2>/dev/null || ulimit -n $(ulimit -Hn); exec "$@"`, 'sh', process.execPath, ...(opts.execArgv ?? []), ...loader, file, ...args],
     { stdio: ['ignore', 'inherit', 'pipe', 'ipc'], cwd: join(HERE, '..') },
   );
   let stderr = '';
@@ -92,6 +94,24 @@ export function spawnIpc(file: string, args: string[], opts: { nofile?: number; 
   };
 }
 
+/**
+ * `bench/<script>` bundled to plain JavaScript (esbuild, which tsx brings along; packages stay
+ * imports) in a scratch directory, to run without tsx: under tsx, Node 20 runs the loader hooks
+ * in a thread of their own, with its own V8 heap, for the life of the process. What the bundle
+ * reads beside its sources (the Envoy protos' JSON) is copied next to it. Returns the file and a
+ * function that deletes the directory.
+ */
+export async function plainJs(script: string): Promise<{ file: string; remove: () => void }> {
+  const { build } = await import('esbuild');
+  const dir = scratchDir('smi-bench-js-');
+  mkdirSync(join(dir, 'bench'));
+  symlinkSync(join(HERE, '..', 'node_modules'), join(dir, 'node_modules'));
+  copyFileSync(join(HERE, '..', 'src', 'envoy', 'envoy-protos.bundle.json'), join(dir, 'bench', 'envoy-protos.bundle.json'));
+  const file = join(dir, 'bench', script.replace(/\.ts$/, '.mjs'));
+  await build({ entryPoints: [join(HERE, script)], outfile: file, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' });
+  return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
 export interface ServeChild extends IpcChild {
   readonly port: number;
   readonly adminPort: number;
@@ -102,9 +122,10 @@ export interface ServeChild extends IpcChild {
   readonly logs: { level: string; msg: string; fields?: Record<string, unknown> }[];
 }
 
-/** `script`: another server speaking the same IPC (bench/ads-bare-server.ts, the floor). */
+/** `script`: another server speaking the same IPC (bench/ads-bare-server.ts, the floor), or a path (plainJs). */
 export async function startServeChild(options: ServeChildOptions, opts: { execArgv?: string[]; nofile?: number; script?: string } = {}): Promise<ServeChild> {
-  const child = spawnIpc(join(HERE, opts.script ?? 'serve-child.ts'), [JSON.stringify(options)], { ...opts, execArgv: ['--expose-gc', ...(opts.execArgv ?? [])], label: 'server' });
+  const script = opts.script ?? 'serve-child.ts';
+  const child = spawnIpc(script.startsWith('/') ? script : join(HERE, script), [JSON.stringify(options)], { ...opts, execArgv: ['--expose-gc', ...(opts.execArgv ?? [])], label: 'server' });
   const logs: ServeChild['logs'] = [];
   child.on('log', (m) => {
     logs.push(m as never);
