@@ -8,6 +8,7 @@
  * of its document; the first `locate` re-parses that one document and a small LRU cache
  * keeps the most recent ASTs for the diagnostics that tend to cluster on one resource.
  */
+import { createHash } from 'node:crypto';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { SourcePosition } from '../diagnostics/diagnostic.ts';
 import type { FieldPath, Origin } from '../ir/types.ts';
@@ -58,9 +59,9 @@ function composed(parsed: ParsedSpan): Document {
   return parseDocument(parsed.text, { prettyErrors: false });
 }
 
-function positionIn(parsed: ParsedSpan, span: DocumentSpan, offset: number): SourcePosition {
-  const { line, col } = parsed.lines.linePos(offset);
-  return { file: parsed.file.path, line: span.startLine + line - 1, column: col };
+function positionIn(file: SourceFile, lines: LineCounter, span: DocumentSpan, offset: number): SourcePosition {
+  const { line, col } = lines.linePos(offset);
+  return { file: file.path, line: span.startLine + line - 1, column: col };
 }
 
 /**
@@ -68,10 +69,42 @@ function positionIn(parsed: ParsedSpan, span: DocumentSpan, offset: number): Sou
  * names a map entry), re-parsing the document on first use.
  */
 export function locateInSpan(file: SourceFile, span: DocumentSpan, path: FieldPath): { value: SourcePosition; key?: SourcePosition } {
-  const parsed = parsedSpan(file, span);
-  const offsets = (parsed.cst && locateInCst(parsed.cst, path)) ?? findOffsets((parsed.doc ??= composed(parsed)), parsed.doc.contents, path, 0);
-  const value = positionIn(parsed, span, offsets.value);
-  return offsets.key === undefined ? { value } : { value, key: positionIn(parsed, span, offsets.key) };
+  const known = locatedBefore(file, span);
+  const pathKey = JSON.stringify(path);
+  let offsets = known.offsets.get(pathKey);
+  if (!offsets) {
+    const parsed = parsedSpan(file, span);
+    offsets = (parsed.cst && locateInCst(parsed.cst, path)) ?? findOffsets((parsed.doc ??= composed(parsed)), parsed.doc.contents, path, 0);
+    known.lines ??= parsed.lines;
+    known.offsets.set(pathKey, offsets);
+  }
+  const lines = known.lines!;
+  const value = positionIn(file, lines, span, offsets.value);
+  return offsets.key === undefined ? { value } : { value, key: positionIn(file, lines, span, offsets.key) };
+}
+
+/**
+ * Offsets already found in a document, by the document's text: they hold wherever the same
+ * text sits. An edit to one resource of a file moves the lines of every document after it, and
+ * `serve --watch` reports the same warnings about them again; this finds their positions again
+ * without re-parsing them. Keyed by a hash (a slice of the file would keep the whole old file
+ * text alive), at most LOCATED_SIZE documents.
+ */
+interface Located {
+  lines?: LineCounter;
+  readonly offsets: Map<string, { value: number; key?: number }>;
+}
+const LOCATED_SIZE = 4096;
+const located = new Map<string, Located>();
+
+function locatedBefore(file: SourceFile, span: DocumentSpan): Located {
+  const hash = createHash('sha1').update(file.text.slice(span.start, span.end)).digest('base64');
+  let known = located.get(hash);
+  if (!known) {
+    located.set(hash, (known = { offsets: new Map() }));
+    if (located.size > LOCATED_SIZE) located.delete(located.keys().next().value as string);
+  }
+  return known;
 }
 
 /**

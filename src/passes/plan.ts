@@ -96,6 +96,18 @@ function dirtyKeys(before: ReadonlyMap<unknown, unknown>, now: ReadonlyMap<unkno
 
 const isHttpFamily = (protocol: string) => protocol === 'http' || protocol === 'grpc';
 
+/**
+ * A workload's key `ns/kind/name` and its service account's `ns/sa`, made once per workload
+ * object (workloads outlive compiles under serve --watch, and fresh strings are hashed anew on
+ * every map lookup).
+ */
+const workloadKeys = new WeakMap<Workload, { readonly key: string; readonly saKey: string }>();
+function keysOf(w: Workload): { readonly key: string; readonly saKey: string } {
+  let keys = workloadKeys.get(w);
+  if (!keys) workloadKeys.set(w, (keys = { key: `${w.meta.namespace}/${w.kind}/${w.meta.name}`, saKey: keyOf(w.meta.namespace, w.serviceAccount) }));
+  return keys;
+}
+
 function clusterName(binding: ServiceBinding, targetPort: number): string {
   return `${binding.key}|${targetPort}`;
 }
@@ -212,12 +224,11 @@ class Planner {
   }
 
   private planProxy(w: Workload): ProxyPlan {
-    const saKey = keyOf(w.meta.namespace, w.serviceAccount);
+    const { key, saKey } = keysOf(w);
     const outbound = this.mesh.settings.permissive
       ? this.outboundUnit('*', () => this.permissivePlan())
       : this.outboundUnit(saKey, () => this.restrictivePlan(saKey));
     this.outboundUnits.add(outbound);
-    const key = `${w.meta.namespace}/${w.kind}/${w.meta.name}`;
     const inbound = this.unit('inbound', key, () => this.inboundPorts(w, saKey), (earlier, fresh) => (sameData(earlier, fresh) ? earlier : fresh));
     const earlier = this.previous?.proxies.get(key);
     const plan: ProxyPlan =
