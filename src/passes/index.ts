@@ -23,7 +23,7 @@ export class PassMemo {
 
 /** `namespaces`: the mesh's resources by namespace, when the caller has them (see runNamespacePasses). */
 export function runPasses(mesh: Mesh, ctx: PassContext, memo?: PassMemo, namespaces?: ReadonlyMap<string, NamespaceInput>): PlannedMesh {
-  const shards: ShardMemo = new Map();
+  const shards: ShardMemo | undefined = memo ? new Map() : undefined;
   const local = runNamespacePasses(mesh, ctx, memo?.shards, shards, namespaces);
   reportPermissiveTargets(mesh, ctx);
   const withSplits = resolveSplits(local, ctx);
@@ -31,8 +31,8 @@ export function runPasses(mesh: Mesh, ctx: PassContext, memo?: PassMemo, namespa
   const stable = memo ? withStableSplits(withSplits, memo.plan.splits, nextPlan!.splits) : withSplits;
   const planned = planProxies(stable, ctx, memo?.plan, nextPlan);
   if (memo) {
-    memo.rerunNamespaces = [...shards].filter(([ns, shard]) => memo.shards.get(ns) !== shard).map(([ns]) => ns);
-    memo.shards = shards;
+    memo.rerunNamespaces = [...shards!].filter(([ns, shard]) => memo.shards.get(ns) !== shard).map(([ns]) => ns);
+    memo.shards = shards!;
     memo.plan = nextPlan!;
   }
   return planned;

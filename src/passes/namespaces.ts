@@ -98,6 +98,12 @@ export function runNamespacePasses(
   next?: ShardMemo,
   inputs: ReadonlyMap<string, NamespaceInput> = partitionMesh(mesh),
 ): AccessMesh {
+  // Nothing to reuse and nothing to keep: the whole mesh is one shard (same results, no partition or merge).
+  if (!memo && !next) {
+    const whole = runShard('', [], mesh, mesh.settings, ctx);
+    for (const d of whole.diagnostics) ctx.report(d);
+    return { ...mesh, ...whole.result };
+  }
   const shards: NamespaceShard[] = [];
   const namespaces = [...inputs].sort(([a], [b]) => compareStrings(a, b));
   for (const [namespace, input] of namespaces) {
