@@ -110,7 +110,7 @@ function loadBundle(): protobuf.Root | undefined {
 let cached: protobuf.Root | undefined;
 
 export function envoyRoot(): protobuf.Root {
-  cached ??= pinFullNames(loadBundle() ?? loadProtoFiles());
+  cached ??= loadBundle() ?? loadProtoFiles();
   return cached;
 }
 
@@ -119,6 +119,7 @@ export function envoyRoot(): protobuf.Root {
  * reads it for every message it converts (≈ 12% of encoding a snapshot). The root never
  * changes once loaded, so each name is worked out once and kept on the object.
  */
+let pinned = false;
 function pinFullNames<T extends protobuf.NamespaceBase>(ns: T): T {
   const pin = (obj: protobuf.ReflectionObject): void => {
     Object.defineProperty(obj, 'fullName', { value: obj.fullName, configurable: true });
@@ -156,6 +157,7 @@ export function fromProtoJson(typeUrl: string, json: unknown): protobuf.Message 
  * sub-objects are converted once and remembered (shared-messages.ts).
  */
 export function encodeProtoJson(typeUrl: string, json: unknown): Uint8Array {
+  if (!pinned) pinned = pinFullNames(envoyRoot()) !== undefined; // where protojson runs, not for every process that loads the protos
   const type = envoyType(typeUrl);
   return type.encode(messageFromJson(type, withoutTypeField(json))).finish();
 }
