@@ -88,7 +88,7 @@ function runShard(namespace: string, key: readonly object[], input: MeshLists, s
 /**
  * Runs the namespace-local passes over every namespace (reusing `memo`'s shard for a namespace
  * whose resources are the same objects) and merges them into one mesh, as if they had run over
- * the whole mesh at once. `next` receives this compile's shards. `inputs`: the mesh's
+ * the whole mesh at once. `next` receives this compile's shards. `known`: the mesh's
  * namespaces, when the caller knows them already (they must partition `mesh` exactly).
  */
 export function runNamespacePasses(
@@ -96,7 +96,7 @@ export function runNamespacePasses(
   ctx: PassContext,
   memo?: ShardMemo,
   next?: ShardMemo,
-  inputs: ReadonlyMap<string, NamespaceInput> = partitionMesh(mesh),
+  known?: ReadonlyMap<string, NamespaceInput>,
 ): AccessMesh {
   // Nothing to reuse and nothing to keep: the whole mesh is one shard (same results, no partition or merge).
   if (!memo && !next) {
@@ -105,7 +105,7 @@ export function runNamespacePasses(
     return { ...mesh, ...whole.result };
   }
   const shards: NamespaceShard[] = [];
-  const namespaces = [...inputs].sort(([a], [b]) => compareStrings(a, b));
+  const namespaces = [...(known ?? partitionMesh(mesh))].sort(([a], [b]) => compareStrings(a, b));
   for (const [namespace, input] of namespaces) {
     const earlier = memo?.get(namespace);
     const reusable = earlier && earlier.settings === settingsKey(mesh.settings) && sameKey(earlier.key, input.key);
