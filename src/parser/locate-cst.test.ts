@@ -6,6 +6,7 @@ import { parseAllDocuments } from 'yaml';
 import { generateMesh } from '../../bench/generate-mesh.ts';
 import type { FieldPath } from '../ir/types.ts';
 import { cstDocument, locateInCst } from './locate-cst.ts';
+import { locateInLines } from './locate-lines.ts';
 import { findOffsets } from './locate.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -75,6 +76,55 @@ test('the CST walker answers as the Document walker does, wherever it answers', 
   // The walker exists to answer for ordinary manifests; most paths must not fall back.
   assert.ok(answered > 20 * declined, `answered ${answered}, declined ${declined}`);
   console.log(`  ${documents} documents: ${answered} paths answered, ${declined} declined`);
+});
+
+test('the line reader answers as the Document walker does, wherever it answers', () => {
+  let answered = 0;
+  let declined = 0;
+  for (const [file, text] of documentTexts()) {
+    for (const doc of parseAllDocuments(text)) {
+      if (!('contents' in doc) || doc.errors.length > 0 || !doc.range) continue;
+      // As origin.ts slices it: from the start of the document's first line.
+      const start = text.lastIndexOf('\n', doc.range[0] - 1) + 1;
+      const slice = text.slice(start, doc.range[1]);
+      const single = parseAllDocuments(slice)[0];
+      if (!single || !('contents' in single) || single.errors.length > 0) continue;
+      for (const path of pathsOf(single.toJS())) {
+        const fast = locateInLines(slice, path);
+        if (fast === undefined) {
+          declined++;
+          continue;
+        }
+        answered++;
+        assert.equal(fast, findOffsets(single, single.contents, path, 0), `${file}: ${JSON.stringify(path)}\n${slice.slice(0, 400)}`);
+      }
+    }
+  }
+  // It exists to answer for ordinary manifests.
+  assert.ok(answered > 5 * declined, `answered ${answered}, declined ${declined}`);
+  console.log(`  line reader: ${answered} paths answered, ${declined} declined`);
+});
+
+test('the line reader declines what it cannot be sure of', () => {
+  const cases = [
+    'a: [1, 2]\n',
+    'a: &x 1\nb: *x\n',
+    'a: |\n  text\n',
+    'a:\tb\n',
+    '"a": 1\n',
+    'a:\nb: 1\n',
+    '? a\n: 1\n',
+    'a: "multi\n  line"\n',
+    'true: 1\n',
+  ];
+  for (const text of cases) {
+    const doc = parseAllDocuments(text)[0] as ReturnType<typeof parseAllDocuments>[0] & { contents: unknown };
+    const answer = locateInLines(text, ['a']);
+    if (answer !== undefined) assert.equal(answer, findOffsets(doc as never, doc.contents, ['a'], 0), text);
+  }
+  assert.is(locateInLines('a: [1, 2]\n', ['a', 0]), undefined);
+  assert.is(locateInLines('a: |\n  text\n', ['a']), undefined);
+  assert.is(locateInLines('a:\nb: 1\n', ['a']), undefined);
 });
 
 test('edge shapes agree with the Document walker: empty values, block scalars, comments, nested sequences', () => {

@@ -13,6 +13,7 @@ import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { SourcePosition } from '../diagnostics/diagnostic.ts';
 import type { FieldPath, Origin } from '../ir/types.ts';
 import { cstDocument, locateInCst, type CstDocument } from './locate-cst.ts';
+import { locateInLines } from './locate-lines.ts';
 import { findOffsets } from './locate.ts';
 import type { SourceFile } from './source.ts';
 
@@ -69,13 +70,20 @@ function positionIn(file: SourceFile, lines: LineCounter, span: DocumentSpan, of
  * names a map entry), re-parsing the document on first use.
  */
 export function locateInSpan(file: SourceFile, span: DocumentSpan, path: FieldPath): { value: SourcePosition; key?: SourcePosition } {
-  const known = locatedBefore(file, span);
+  const text = file.text.slice(span.start, span.end);
+  const known = locatedBefore(text);
   const pathKey = JSON.stringify(path);
   let offsets = known.offsets.get(pathKey);
   if (!offsets) {
-    const parsed = parsedSpan(file, span);
-    offsets = (parsed.cst && locateInCst(parsed.cst, path)) ?? findOffsets((parsed.doc ??= composed(parsed)), parsed.doc.contents, path, 0);
-    known.lines ??= parsed.lines;
+    // The lines first (no parse at all), then the CST, then the composed Document: each answers only when sure.
+    offsets = locateInLines(text, path);
+    if (offsets) {
+      known.lines ??= lineCounterOf(text);
+    } else {
+      const parsed = parsedSpan(file, span);
+      offsets = (parsed.cst && locateInCst(parsed.cst, path)) ?? findOffsets((parsed.doc ??= composed(parsed)), parsed.doc.contents, path, 0);
+      known.lines ??= parsed.lines;
+    }
     known.offsets.set(pathKey, offsets);
   }
   const lines = known.lines!;
@@ -97,8 +105,16 @@ interface Located {
 const LOCATED_SIZE = 4096;
 const located = new Map<string, Located>();
 
-function locatedBefore(file: SourceFile, span: DocumentSpan): Located {
-  const hash = createHash('sha1').update(file.text.slice(span.start, span.end)).digest('base64');
+/** Line starts as yaml's parser reports them to a LineCounter: 0, then after every newline. */
+function lineCounterOf(text: string): LineCounter {
+  const lines = new LineCounter();
+  lines.addNewLine(0);
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1);
+  return lines;
+}
+
+function locatedBefore(text: string): Located {
+  const hash = createHash('sha1').update(text).digest('base64');
   let known = located.get(hash);
   if (!known) {
     located.set(hash, (known = { offsets: new Map() }));
