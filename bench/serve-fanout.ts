@@ -4,7 +4,7 @@
  * every proxy, until every stream has ACKed it.
  *
  *   npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 2]
- *       [--clients P] [--per-connection 1] [--window 200] [--debounce 100] [--idle 10000]
+ *       [--clients P] [--per-connection 1] [--window 200] [--debounce 25] [--idle 10000]
  *       [--no-parse-cache] [--settle 12000] [--heap-snapshot DIR] [--plain-js] [--server-arg OPT]
  *       [--worker] [--worker-idle MS] [--channelz] [--bare] [--cpu-prof] [--json]
  *
@@ -46,6 +46,7 @@
  * file write to the last stream done (debounce and recompile included) and from the new
  * snapshot being served to the last stream done; server CPU and peak RSS. Prints, never asserts.
  */
+import { DEFAULT_DEBOUNCE_MS } from '../src/serve/watch.ts';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jsyaml from 'js-yaml';
@@ -104,13 +105,13 @@ interface Options {
 
 function usage(msg: string): never {
   console.error(
-    `${msg}\nusage: npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 2] [--clients P] [--per-connection 1] [--window 200] [--debounce 100] [--timeout 60000] [--idle 10000] [--no-parse-cache] [--settle 12000] [--heap-snapshot DIR] [--plain-js] [--server-arg OPT] [--worker] [--worker-idle MS] [--channelz] [--bare] [--cpu-prof] [--json]`,
+    `${msg}\nusage: npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 2] [--clients P] [--per-connection 1] [--window 200] [--debounce 25] [--timeout 60000] [--idle 10000] [--no-parse-cache] [--settle 12000] [--heap-snapshot DIR] [--plain-js] [--server-arg OPT] [--worker] [--worker-idle MS] [--channelz] [--bare] [--cpu-prof] [--json]`,
   );
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { streams: [1000, 10000], services: 1000, repeat: 2, perConnection: 1, window: 200, debounceMs: 100, cpuProf: false, json: false, timeoutMs: 60_000, idleMs: 10_000, parseCache: true, bare: false, worker: false, channelz: false, settleMs: 12_000, plainJs: false, serverArgs: [] };
+  const o: Options = { streams: [1000, 10000], services: 1000, repeat: 2, perConnection: 1, window: 200, debounceMs: DEFAULT_DEBOUNCE_MS, cpuProf: false, json: false, timeoutMs: 60_000, idleMs: 10_000, parseCache: true, bare: false, worker: false, channelz: false, settleMs: 12_000, plainJs: false, serverArgs: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
