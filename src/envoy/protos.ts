@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import protobuf from 'protobufjs';
 import protojson from 'protobufjs/ext/protojson.js';
 import { messageFromJson } from './shared-messages.ts';
-export { nextGeneration as nextEncodingGeneration } from './shared-messages.ts';
+export { forgetConverted } from './shared-messages.ts';
 
 const require = createRequire(import.meta.url);
 const XDS_DEPS = join(dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');

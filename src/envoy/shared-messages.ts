@@ -5,8 +5,8 @@
  * recompiles (filter chains, virtual hosts, cluster parts, typed configs). protobufjs's
  * `protojson.fromJson` converts a whole resource every time, and that conversion, not the
  * encoding after it, is ~90% of encoding a snapshot (1,000 services: 840 of 915 ms). Here a
- * message-typed field whose value is a frozen object is converted once per (type, object) and
- * the result reused; everything else (scalars, enums, maps, well-known types, anything not
+ * message-typed field whose value is a frozen object is converted once per (type, object) within
+ * a snapshot build and the result reused; everything else (scalars, enums, maps, well-known types, anything not
  * frozen) still goes through `protojson.fromJson`, which does all the checking, so the result
  * encodes to the very bytes `protojson.fromJson` gives (shared-messages.test.ts holds them to it
  * over every resource the goldens and the benchmark meshes produce), and bad input throws the
@@ -20,18 +20,16 @@ type FieldIndex = Readonly<Record<string, protobuf.Field>>;
 
 const indexes = new WeakMap<protobuf.Type, FieldIndex>();
 /**
- * Converted messages by type and object, in two generations: what the current and the previous
- * generation used (`nextGeneration`, after each snapshot). A message is as big as its JSON, so
- * keeping one for every shared object for as long as it lives would double what a server holds
- * (+20 MiB at 1,000 services); two generations keep what consecutive recompiles share.
+ * Converted messages by type and object, for one snapshot build (`forgetConverted` after it).
+ * A message is as big as its JSON: kept across builds, the initial snapshot's would stay in
+ * memory until the next recompile (+19 MiB at 1,000 services). Within a build, the resources of
+ * a change share most of their parts (the new cluster and filter chain of every caller).
  */
-let current = new Map<protobuf.Type, WeakMap<object, protobuf.Message>>();
-let previous = new Map<protobuf.Type, WeakMap<object, protobuf.Message>>();
+let converted = new Map<protobuf.Type, WeakMap<object, protobuf.Message>>();
 
-/** Starts a generation: what neither this one nor the last uses is forgotten. */
-export function nextGeneration(): void {
-  previous = current;
-  current = new Map();
+/** Ends a build: its converted messages are dropped. */
+export function forgetConverted(): void {
+  converted = new Map();
 }
 
 /** Fields by every name proto3 JSON may use for them (proto name, json name, protobufjs name). */
@@ -62,10 +60,10 @@ const isPlainObject = (v: unknown): v is Json => v !== null && typeof v === 'obj
 /** The message for `json` of `type`; frozen objects are converted once. */
 export function messageFromJson(type: protobuf.Type, json: unknown): protobuf.Message {
   if (!isPlainObject(json) || !Object.isFrozen(json)) return convert(type, json);
-  let byObject = current.get(type);
-  if (!byObject) current.set(type, (byObject = new WeakMap()));
+  let byObject = converted.get(type);
+  if (!byObject) converted.set(type, (byObject = new WeakMap()));
   let message = byObject.get(json);
-  if (!message) byObject.set(json, (message = previous.get(type)?.get(json) ?? convert(type, json)));
+  if (!message) byObject.set(json, (message = convert(type, json)));
   return message;
 }
 

@@ -9,7 +9,7 @@
  * version of a state-of-the-world response.
  */
 import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
-import { encodeProtoJson, nextEncodingGeneration } from '../envoy/protos.ts';
+import { encodeProtoJson, forgetConverted } from '../envoy/protos.ts';
 import { resourceName, TYPE_URL, XDS_KINDS, type EnvoyResource, type ProxyConfig } from '../emit/types.ts';
 import { encodeAny, encodeDeltaResource, encodeSotwBody } from './ads-service.ts';
 import type { WireSnapshot } from './compile-worker.ts';
@@ -138,7 +138,7 @@ export class ResourceInterner {
     }
     this.building = new Map();
     this.derived = new Map();
-    nextEncodingGeneration();
+    forgetConverted();
   }
 
   /**
@@ -159,6 +159,7 @@ export class ResourceInterner {
   /** Abandons what was interned for a snapshot that failed to build. */
   discard(): void {
     this.building = new Map();
+    forgetConverted();
   }
 
   /** Distinct resources the served snapshot uses, and their encoded bytes. */
