@@ -266,8 +266,15 @@ class Planner {
           const plan = planOf();
           return { plan, overlaps: this.overlaps(plan.outbound) };
         },
-        // The overlaps carry source positions, which may have moved; the plan does not.
-        (earlier, fresh) => (sameData(earlier.plan, fresh.plan) ? { plan: earlier.plan, overlaps: fresh.overlaps } : fresh),
+        // Each list kept apart: an endpoint change alters `upstreams` only, and emit's outbound
+        // listener and routes, keyed on the `outbound` list, then stay as they were. The overlaps
+        // carry source positions, which may have moved; the plan does not.
+        (earlier, fresh) => {
+          const outbound = sameData(earlier.plan.outbound, fresh.plan.outbound) ? earlier.plan.outbound : fresh.plan.outbound;
+          const upstreams = sameData(earlier.plan.upstreams, fresh.plan.upstreams) ? earlier.plan.upstreams : fresh.plan.upstreams;
+          const plan = outbound === earlier.plan.outbound && upstreams === earlier.plan.upstreams ? earlier.plan : { outbound, upstreams };
+          return { plan, overlaps: fresh.overlaps };
+        },
       );
       this.outboundThisCompile.set(key, unit);
     }
