@@ -21,8 +21,8 @@ export interface ServeChildOptions {
   readonly paths: string[];
   readonly watch: boolean;
   readonly debounceMs?: number;
-  /** Without the per-file parse cache (every recompile parses everything): a before/after figure. */
-  readonly noParseCache?: boolean;
+  /** Without incremental recompiles (every recompile does everything): a before/after figure. */
+  readonly noIncremental?: boolean;
   /** Compile in the server's compile worker (ServeOptions.compileInWorker) instead of its own thread. */
   readonly worker?: boolean;
   /** How long the compile worker may idle before it is retired (ms; the server's default when absent). */
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
     watch: options.watch,
     debounceMs: options.debounceMs,
     logger: new ForwardingLogger(),
-    parseCache: !options.noParseCache,
+    incremental: !options.noIncremental,
     compileInWorker: Boolean(options.worker),
     ...(options.workerIdleMs !== undefined ? { workerIdleMs: options.workerIdleMs } : {}),
     ...(options.channelz ? { grpcOptions: { 'grpc.enable_channelz': 1 } } : {}),

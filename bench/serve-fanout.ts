@@ -5,7 +5,7 @@
  *
  *   npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 2]
  *       [--clients P] [--per-connection 1] [--window 200] [--debounce 25] [--idle 10000]
- *       [--no-parse-cache] [--settle 12000] [--heap-snapshot DIR] [--plain-js] [--server-arg OPT]
+ *       [--no-incremental] [--settle 12000] [--heap-snapshot DIR] [--plain-js] [--server-arg OPT]
  *       [--worker] [--worker-idle MS] [--channelz] [--bare] [--cpu-prof] [--json]
  *
  * - The server: bench/serve-child.ts (`startServer --watch`, 127.0.0.1, ephemeral ports) in its
@@ -84,7 +84,7 @@ interface Options {
   json: boolean;
   timeoutMs: number;
   idleMs: number;
-  parseCache: boolean;
+  incremental: boolean;
   /** The floor: bench/ads-bare-server.ts instead of the xDS server; connections and memory only. */
   bare: boolean;
   /** Compile in the server's compile worker (ServeOptions.compileInWorker). */
@@ -105,13 +105,13 @@ interface Options {
 
 function usage(msg: string): never {
   console.error(
-    `${msg}\nusage: npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 2] [--clients P] [--per-connection 1] [--window 200] [--debounce 25] [--timeout 60000] [--idle 10000] [--no-parse-cache] [--settle 12000] [--heap-snapshot DIR] [--plain-js] [--server-arg OPT] [--worker] [--worker-idle MS] [--channelz] [--bare] [--cpu-prof] [--json]`,
+    `${msg}\nusage: npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 2] [--clients P] [--per-connection 1] [--window 200] [--debounce 25] [--timeout 60000] [--idle 10000] [--no-incremental] [--settle 12000] [--heap-snapshot DIR] [--plain-js] [--server-arg OPT] [--worker] [--worker-idle MS] [--channelz] [--bare] [--cpu-prof] [--json]`,
   );
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { streams: [1000, 10000], services: 1000, repeat: 2, perConnection: 1, window: 200, debounceMs: DEFAULT_DEBOUNCE_MS, cpuProf: false, json: false, timeoutMs: 60_000, idleMs: 10_000, parseCache: true, bare: false, worker: false, channelz: false, settleMs: 12_000, plainJs: false, serverArgs: [] };
+  const o: Options = { streams: [1000, 10000], services: 1000, repeat: 2, perConnection: 1, window: 200, debounceMs: DEFAULT_DEBOUNCE_MS, cpuProf: false, json: false, timeoutMs: 60_000, idleMs: 10_000, incremental: true, bare: false, worker: false, channelz: false, settleMs: 12_000, plainJs: false, serverArgs: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -130,7 +130,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--debounce') o.debounceMs = num();
     else if (a === '--timeout') o.timeoutMs = Math.min(600_000, num());
     else if (a === '--idle') o.idleMs = Math.min(120_000, num());
-    else if (a === '--no-parse-cache') o.parseCache = false;
+    else if (a === '--no-incremental' || a === '--no-parse-cache') o.incremental = false;
     else if (a === '--settle') o.settleMs = Math.min(120_000, num());
     else if (a === '--plain-js') o.plainJs = true;
     else if (a === '--server-arg') o.serverArgs.push(argv[++i] ?? usage('--server-arg needs a node option'));
@@ -308,7 +308,7 @@ async function measure(o: Options, dir: string, wide: Wide, expected: Record<Sta
   writeFileSync(join(dir, WIDE_FILE), wide.a);
   writeFileSync(join(dir, wide.endpoints.file), wide.endpoints.original);
   const server: ServeChild = await startServeChild(
-    { paths: [dir], watch: true, debounceMs: o.debounceMs, noParseCache: !o.parseCache, worker: o.worker, workerIdleMs: o.workerIdleMs, channelz: o.channelz },
+    { paths: [dir], watch: true, debounceMs: o.debounceMs, noIncremental: !o.incremental, worker: o.worker, workerIdleMs: o.workerIdleMs, channelz: o.channelz },
     { execArgv: [...o.serverArgs, ...(o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(HERE, 'profiles')] : [])], ...(script ? { script } : o.bare ? { script: 'ads-bare-server.ts' } : {}) },
   );
   const clients: IpcChild[] = [];

@@ -40,7 +40,7 @@ interface Options {
   repeat: number;
   debounceMs: number;
   /** The server's incremental recompiles (src/compiler/compile-memo.ts); off recompiles everything. */
-  parseCache: boolean;
+  incremental: boolean;
   /** Compile in the server's compile worker (ServeOptions.compileInWorker). */
   worker: boolean;
   /** The compile worker's idle time before it is retired (the server's default when absent). */
@@ -50,7 +50,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { services: 1000, repeat: 5, debounceMs: DEFAULT_DEBOUNCE_MS, parseCache: true, worker: false, cpuProf: false, json: false };
+  const o: Options = { services: 1000, repeat: 5, debounceMs: DEFAULT_DEBOUNCE_MS, incremental: true, worker: false, cpuProf: false, json: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -61,7 +61,7 @@ function parseArgs(argv: string[]): Options {
     if (a === '--services') o.services = num();
     else if (a === '--repeat') o.repeat = Math.max(1, Math.min(50, Math.floor(num())));
     else if (a === '--debounce') o.debounceMs = num();
-    else if (a === '--no-incremental' || a === '--no-parse-cache') o.parseCache = false;
+    else if (a === '--no-incremental' || a === '--no-parse-cache') o.incremental = false;
     else if (a === '--worker') o.worker = true;
     else if (a === '--worker-idle') o.workerIdleMs = num();
     else if (a === '--cpu-prof') o.cpuProf = true;
@@ -302,10 +302,10 @@ async function main(): Promise<void> {
     const mesh = indexMesh(dir);
     const nodes = [...mesh.workloadsBySa.values()].flat().sort();
     const log = (s: string): void => void (o.json ? process.stderr : process.stdout).write(`${s}\n`);
-    log(`mesh: ${o.services} services, ${gen.files.length} files, ${nodes.length} workloads, restrictive; debounce ${o.debounceMs} ms; incremental ${o.parseCache ? 'on' : 'off'}; compile ${o.worker ? `in the worker (retired after ${o.workerIdleMs ?? 30_000} ms idle)` : 'in the server thread'}`);
+    log(`mesh: ${o.services} services, ${gen.files.length} files, ${nodes.length} workloads, restrictive; debounce ${o.debounceMs} ms; incremental ${o.incremental ? 'on' : 'off'}; compile ${o.worker ? `in the worker (retired after ${o.workerIdleMs ?? 30_000} ms idle)` : 'in the server thread'}`);
 
     server = await startServeChild(
-      { paths: [dir], watch: true, debounceMs: o.debounceMs, noParseCache: !o.parseCache, worker: o.worker, workerIdleMs: o.workerIdleMs },
+      { paths: [dir], watch: true, debounceMs: o.debounceMs, noIncremental: !o.incremental, worker: o.worker, workerIdleMs: o.workerIdleMs },
       { execArgv: o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(process.cwd(), 'bench', 'profiles')] : [] },
     );
     log(`server up in ${Math.round(server.startMs)} ms (first compile included) on 127.0.0.1:${server.port}`);

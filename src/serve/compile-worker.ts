@@ -3,16 +3,16 @@
  * it), so that the compiler's memory is not the server's.
  *
  * A 1,000-service compile leaves the heap of whoever runs it ≈ 200 MiB larger than the server
- * needs (the parse cache, emit's shared-object tables, each resource's JSON, V8 heap grown for
+ * needs (the compile memo, emit's shared-object tables, each resource's JSON, V8 heap grown for
  * the compile's garbage, the compiler's code); in a worker all of it is released when the worker
  * is retired, and the ADS event loop never pauses for a compile.
  *
- * Per request it compiles (with the per-file parse cache when asked), versions every resource as
+ * Per request it compiles (incrementally, with a compile memo, when asked), versions every resource as
  * the in-process server does (`buildSnapshot`: same versions, maps and order), and answers with
  * the snapshot in wire form: per proxy the versions of its resources, and the encoded bytes and
  * JSON of only those resources the server does not hold yet (only those are encoded at all).
  * After a one-policy edit that is a few dozen resources, not the 15,000 of the mesh. Between
- * compiles the worker keeps its parse cache and emit's shared objects, and no resource.
+ * compiles the worker keeps its compile memo and emit's shared objects, and no resource.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { compilePaths } from '../compiler/compile.ts';
@@ -74,7 +74,7 @@ export interface CompileReply {
 }
 
 export interface WorkerInit {
-  readonly parseCache: boolean;
+  readonly incremental: boolean;
   /** Versions the server holds already (a worker started after another was retired). */
   readonly holds: readonly string[];
 }
@@ -149,7 +149,7 @@ function main(): void {
   const port = parentPort;
   if (!port) throw new Error('compile-worker.ts runs in a worker thread');
   const init = workerData as WorkerInit;
-  const memo = init.parseCache ? new CompileMemo() : undefined;
+  const memo = init.incremental ? new CompileMemo() : undefined;
   const versions = new Versions();
   /** What the server holds (as of its last 'installed'), and what it will hold if it installs the last reply. */
   let holds = new Set<string>(init.holds);

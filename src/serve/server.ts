@@ -81,7 +81,7 @@ export interface ServeOptions {
    * that changed, rerun the passes only for the namespaces they touched, replan and re-emit only
    * the proxies whose inputs changed; default true). False recompiles everything every time.
    */
-  parseCache?: boolean;
+  incremental?: boolean;
   /** With `watch`: retire the compile worker after this long without a change (default 30 s). */
   workerIdleMs?: number;
   /** Pacing of pushes after a change (default DEFAULT_PUSH_WINDOW). */
@@ -173,12 +173,12 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
   const metrics = new XdsMetrics({ processMetrics: opts.processMetrics });
   const interner = new ResourceInterner();
   // With --watch, a recompile redoes only what the change can reach (compile-memo.ts).
-  const parseCache = Boolean(opts.watch) && opts.parseCache !== false;
+  const incremental = Boolean(opts.watch) && opts.incremental !== false;
   const workerCompiler =
     opts.compileInWorker === true && !opts.compiler
-      ? new WorkerCompiler({ parseCache, idleMs: opts.watch ? (opts.workerIdleMs ?? DEFAULT_WORKER_IDLE_MS) : 0, holds: () => interner.liveVersions() })
+      ? new WorkerCompiler({ incremental, idleMs: opts.watch ? (opts.workerIdleMs ?? DEFAULT_WORKER_IDLE_MS) : 0, holds: () => interner.liveVersions() })
       : undefined;
-  const compiler: Compiler | undefined = workerCompiler ? undefined : (opts.compiler ?? (await inThreadCompiler(parseCache)));
+  const compiler: Compiler | undefined = workerCompiler ? undefined : (opts.compiler ?? (await inThreadCompiler(incremental)));
   /** Open, identified streams, with the flavour label their gauge was raised under (a stream may turn proxyless later). */
   const streams = new Map<AnyStream, string>();
   const perNode = new Map<string, number>();

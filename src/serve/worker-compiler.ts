@@ -2,7 +2,7 @@
  * The server's side of the compile worker (compile-worker.ts).
  *
  * One worker at a time; compiles are queued, never concurrent (the watcher's debounce already
- * coalesces bursts). The worker keeps its parse cache and resource cache between compiles while
+ * coalesces bursts). The worker keeps its compile memo and resource cache between compiles while
  * edits come; once no compile has been asked for `idleMs`, it is retired (terminated), and its
  * whole heap with it: what the server keeps is the snapshot alone. The next compile starts a
  * fresh worker, told which resources the server already holds so that they are not sent again.
@@ -15,7 +15,7 @@ import type { CompileReply, CompileRequest, InstalledMessage, WorkerInit } from 
 export const DEFAULT_WORKER_IDLE_MS = 30_000;
 
 export interface WorkerCompilerOptions {
-  readonly parseCache: boolean;
+  readonly incremental: boolean;
   /** Retire the worker after this long without a compile; 0 retires it after every compile. */
   readonly idleMs: number;
   /** The versions the server holds now (asked when a worker starts). */
@@ -66,7 +66,7 @@ export class WorkerCompiler {
   }
 
   private start(): Worker {
-    const init: WorkerInit = { parseCache: this.opts.parseCache, holds: [...this.opts.holds()] };
+    const init: WorkerInit = { incremental: this.opts.incremental, holds: [...this.opts.holds()] };
     // execArgv []: the entry registers tsx itself, however the server was started.
     const worker = new Worker(new URL('./compile-worker.mjs', import.meta.url), { workerData: init, execArgv: [], stdout: false, stderr: false });
     this.started += 1;
