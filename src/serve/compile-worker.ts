@@ -20,7 +20,7 @@ import { sweepShared } from '../emit/index.ts';
 import type { CompileOptions } from '../compiler/options.ts';
 import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import { resourceName, TYPE_URL, XDS_KINDS, type EnvoyResource, type ProxyConfig } from '../emit/types.ts';
-import { encodeProtoJson } from '../envoy/protos.ts';
+import { encodeProtoJson, forgetConverted } from '../envoy/protos.ts';
 import { encodeAny } from './ads-service.ts';
 import { CompileMemo } from '../compiler/compile-memo.ts';
 import type { EncodedResource, ProxySnapshot } from './snapshot.ts';
@@ -170,7 +170,12 @@ function main(): void {
       let diagnostics: readonly Diagnostic[] = result.diagnostics;
       let wire: WireSnapshot | undefined;
       if (!diagnostics.some((d) => d.level === 'error')) {
-        const built = wireSnapshot(result.proxies, versions, holds);
+        let built: ReturnType<typeof wireSnapshot>;
+        try {
+          built = wireSnapshot(result.proxies, versions, holds);
+        } finally {
+          forgetConverted(); // one build's converted messages, as in the server's own thread (snapshot.ts)
+        }
         diagnostics = [...diagnostics, ...built.diagnostics];
         if (built.wire) {
           wire = built.wire;
