@@ -131,7 +131,7 @@ function buildFile(file: SourceFile): FileEntry {
   for (const doc of parseSources([file], reporter)) {
     // The next compile gets the same objects: no stage may edit them, and one that tried fails loudly (SMI9002).
     deepFreeze(doc.value);
-    const r = buildResource({ ...doc, origin: rememberPositions(doc.origin) }, reporter);
+    const r = buildResource({ ...doc, origin: new RememberedOrigin(doc.origin) }, reporter);
     if (r) resources.push(r);
   }
   return { text: file.text, diagnostics, lists: groupByList(resources), namespaces: groupByNamespace(resources) };
@@ -139,26 +139,36 @@ function buildFile(file: SourceFile): FileEntry {
 
 /**
  * The same origin, asking the underlying one once per path: a diagnostic's file:line:column is
- * found by re-parsing its document (origin.ts keeps no AST), and the same warnings come back on
- * every recompile (195 of them in the 1,000-service benchmark mesh).
+ * found by reading its document again (origin.ts keeps no AST), and the same warnings come back
+ * on every recompile (195 of them in the 1,000-service benchmark mesh). A class, not closures:
+ * one of these is made per document of every edited file, and most are never asked anything.
  */
-function rememberPositions(origin: Origin): Origin {
-  const values = new Map<string, SourcePosition>();
-  const keys = new Map<string, SourcePosition>();
-  const once = (memo: Map<string, SourcePosition>, path: FieldPath, find: () => SourcePosition): SourcePosition => {
+class RememberedOrigin implements Origin {
+  private values?: Map<string, SourcePosition>;
+  private keys?: Map<string, SourcePosition>;
+  constructor(private readonly origin: Origin) {}
+
+  get file(): string {
+    return this.origin.file;
+  }
+
+  get position(): SourcePosition {
+    return this.origin.position;
+  }
+
+  locate(path: FieldPath): SourcePosition {
     const k = JSON.stringify(path);
-    let p = memo.get(k);
-    if (!p) memo.set(k, (p = find()));
+    let p = (this.values ??= new Map()).get(k);
+    if (!p) this.values.set(k, (p = this.origin.locate(path)));
     return p;
-  };
-  return {
-    file: origin.file,
-    get position() {
-      return origin.position;
-    },
-    locate: (path) => once(values, path, () => origin.locate(path)),
-    locateKey: (path) => once(keys, path, () => origin.locateKey(path)),
-  };
+  }
+
+  locateKey(path: FieldPath): SourcePosition {
+    const k = JSON.stringify(path);
+    let p = (this.keys ??= new Map()).get(k);
+    if (!p) this.keys.set(k, (p = this.origin.locateKey(path)));
+    return p;
+  }
 }
 
 function deepFreeze(value: unknown): void {
