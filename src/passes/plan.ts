@@ -141,11 +141,11 @@ class Planner {
     this.previous = memo?.settings === settings ? memo : undefined;
     if (next) next.settings = settings;
     const b = mesh.bindings;
-    for (const s of mesh.splits.values()) {
-      for (const b of s.backends) {
-        const list = this.apexesOfBackend.get(b.binding.key) ?? [];
-        list.push(s.apex);
-        this.apexesOfBackend.set(b.binding.key, list);
+    for (const split of mesh.splits.values()) {
+      for (const backend of split.backends) {
+        const list = this.apexesOfBackend.get(backend.binding.key) ?? [];
+        list.push(split.apex);
+        this.apexesOfBackend.set(backend.binding.key, list);
       }
     }
     const tables: Record<Table, ReadonlyMap<unknown, unknown>> = {
@@ -188,12 +188,13 @@ class Planner {
    * has changed since. Units may nest: an inner unit's reads are also the outer one's.
    */
   private unit<T>(units: 'outbound' | 'inbound', key: string, compute: () => T, same: (earlier: T, fresh: T) => T): T {
-    if (!this.next) return compute(); // nothing to remember: no reads to record
+    const next = this.next;
+    if (!next) return compute(); // nothing to remember: no reads to record
     const earlier = (this.previous?.[units] as Map<string, Unit<T>> | undefined)?.get(key);
     let unit: Unit<T>;
     if (earlier && this.unchanged(earlier.reads)) {
       unit = earlier;
-      if (this.next) this.next.reused++;
+      next.reused++;
     } else {
       const outer = this.reads;
       const reads: unknown[] = [];
@@ -204,10 +205,10 @@ class Planner {
       } finally {
         this.reads = outer;
       }
-      if (this.next) this.next.planned++;
+      next.planned++;
     }
     if (this.reads) for (const r of unit.reads) this.reads.push(r);
-    (this.next?.[units] as Map<string, Unit<T>> | undefined)?.set(key, unit);
+    (next[units] as Map<string, Unit<T>>).set(key, unit);
     return unit.value;
   }
 
