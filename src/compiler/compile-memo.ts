@@ -5,7 +5,7 @@
  * - per file, while its status (inode, size, times) is unchanged: its text, not read again;
  * - per file, while its text is unchanged: the resources its documents built to and the
  *   diagnostics parsing and building gave (a document never depends on another file);
- * - per namespace, while its resources are the same objects: the local passes' results
+ * - per namespace, while the files holding it are unchanged: the local passes' results
  *   (src/passes/namespaces.ts);
  * - per unit of planning, while what it read is unchanged: the plans (src/passes/plan.ts);
  * - per plan object: the emitted proxy config, frozen, so the server carries the proxy's
@@ -38,6 +38,8 @@ interface FileEntry {
 
 export class CompileMemo {
   private files = new Map<string, FileEntry>();
+  /** The files of the latest `load()`, in input order. */
+  private latest: FileEntry[] = [];
   readonly texts = new FileTexts();
   readonly passes = new PassMemo();
   private emitted = new WeakMap<ProxyPlan, ProxyConfig>();
@@ -74,9 +76,6 @@ export class CompileMemo {
   lists(): MeshLists {
     return asMeshLists(MESH_LISTS.map((_, i) => this.latest.flatMap((e) => e.lists[i])));
   }
-
-  /** The files of the latest `resources()` call, in input order. */
-  private latest: FileEntry[] = [];
 
   /**
    * The latest resources by namespace, each keyed by the files that hold it: what the namespace
