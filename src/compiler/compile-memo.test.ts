@@ -5,6 +5,7 @@ import jsyaml from 'js-yaml';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { generateMesh, writeMesh } from '../../bench/generate-mesh.ts';
+import { randomEditor } from '../../test/random-edits.ts';
 import { compilePaths } from './compile.ts';
 import { CompileMemo } from './compile-memo.ts';
 
@@ -144,6 +145,22 @@ test('after every kind of edit a memo compile equals a fresh one, and reuses wha
     check('a namespace file removed');
     rmSync(b);
     check('another one removed');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('120 random edits in a row, errors included: after each, a memo compile equals a fresh one', () => {
+  const dir = scratch();
+  try {
+    writeMesh(generateMesh({ services: 36, namespaces: 3, permissive: false, seed: 11 }), dir);
+    const editor = randomEditor(dir, 2026);
+    const memo = new CompileMemo();
+    for (let step = 0; step < 120; step++) {
+      const what = editor.edit();
+      const incremental = signature(compilePaths([dir], options, undefined, memo));
+      assert.is(incremental, signature(compilePaths([dir], options)), `step ${step}: ${what}`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -45,7 +45,7 @@ interface OutboundPlan {
  * finds the entries whose value changed (dirty) by comparing each table with the previous
  * compile's, and reuses every unit that read none of them. Values compare as `sameValue` does.
  */
-const TABLES = ['bySource', 'byDestination', 'servicesOfServiceAccount', 'servicesOfWorkload', 'apexesOfBackend', 'splits', 'services', 'allServices'] as const;
+const TABLES = ['bySource', 'byDestination', 'servicesOfServiceAccount', 'servicesOfWorkload', 'apexesOfBackend', 'splits', 'services', 'allServices', 'workloads'] as const;
 type Table = (typeof TABLES)[number];
 const TABLE: Readonly<Record<Table, number>> = Object.fromEntries(TABLES.map((t, i) => [t, i])) as Record<Table, number>;
 
@@ -157,6 +157,8 @@ class Planner {
       splits: mesh.splits,
       services: b.services,
       allServices: new Map([['*', [...b.services.values()]]]),
+      // A workload's own object, by key: a unit planned for one workload depends on it, not only on what it looked up with it.
+      workloads: new Map(b.workloads.map((w) => [keysOf(w).key, w])),
     };
     this.tables = TABLES.map((t) => tables[t]);
     if (next) next.tables = this.tables;
@@ -230,7 +232,12 @@ class Planner {
       ? this.outboundUnit('*', () => this.permissivePlan())
       : this.outboundUnit(saKey, () => this.restrictivePlan(saKey));
     this.outboundUnits.add(outbound);
-    const inbound = this.unit('inbound', key, () => this.inboundPorts(w, saKey), (earlier, fresh) => (sameData(earlier, fresh) ? earlier : fresh));
+    const inbound = this.unit(
+      'inbound',
+      key,
+      () => (this.read('workloads', key), this.inboundPorts(w, saKey)),
+      (earlier, fresh) => (sameData(earlier, fresh) ? earlier : fresh),
+    );
     const earlier = this.previous?.proxies.get(key);
     const plan: ProxyPlan =
       earlier &&
