@@ -8,13 +8,14 @@
  *   node --import tsx --expose-gc bench/ads-bare-server.ts      (IPC only, like serve-child.ts)
  */
 import { Server, ServerCredentials, type ServerDuplexStream } from '@grpc/grpc-js';
-import { adsServerDefinition, encodeAny, encodeSotwBody, type DiscoveryRequest, type SotwResponse } from '../src/serve/ads-service.ts';
+import { adsServerDefinition, encodeAny, type AnyBytes, type DiscoveryRequest, type SotwResponse } from '../src/serve/ads-service.ts';
 
-const bodies = new Map<string, Uint8Array>();
-const bodyFor = (typeUrl: string): Uint8Array => {
-  let b = bodies.get(typeUrl);
-  if (!b && bodies.size < 16) bodies.set(typeUrl, (b = new Uint8Array(encodeSotwBody('v1', [encodeAny(typeUrl, new Uint8Array(200))], typeUrl))));
-  return b ?? encodeSotwBody('v1', [], typeUrl);
+/** One 200-byte resource per type, shared by every stream, as the server shares encoded resources. */
+const resourcesOf = new Map<string, AnyBytes[]>();
+const resourcesFor = (typeUrl: string): AnyBytes[] => {
+  let r = resourcesOf.get(typeUrl);
+  if (!r && resourcesOf.size < 16) resourcesOf.set(typeUrl, (r = [{ any: encodeAny(typeUrl, new Uint8Array(200)) }]));
+  return r ?? [];
 };
 
 const calls = new Set<ServerDuplexStream<DiscoveryRequest, SotwResponse>>();
@@ -33,7 +34,7 @@ server.addService(adsServerDefinition, {
     call.on('data', (req: DiscoveryRequest) => {
       if (req.responseNonce) return; // an ACK
       n += 1;
-      call.write({ versionInfo: 'v1', resources: [], typeUrl: req.typeUrl, nonce: String(n), body: bodyFor(req.typeUrl) });
+      call.write({ versionInfo: 'v1', resources: resourcesFor(req.typeUrl), typeUrl: req.typeUrl, nonce: String(n) });
     });
     const gone = (): void => void calls.delete(call);
     call.on('end', gone);

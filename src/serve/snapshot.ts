@@ -11,7 +11,7 @@
 import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import { encodeProtoJson, forgetConverted } from '../envoy/protos.ts';
 import { resourceName, TYPE_URL, XDS_KINDS, type EnvoyResource, type ProxyConfig } from '../emit/types.ts';
-import { encodeAny, encodeDeltaResource, encodeSotwBody } from './ads-service.ts';
+import { encodeAny, encodeDeltaResource } from './ads-service.ts';
 import type { WireSnapshot } from './compile-worker.ts';
 import { contentHash, JsonTexts, setVersion } from './versions.ts';
 
@@ -368,7 +368,7 @@ export interface SentResource {
 /**
  * A proxy's whole set of one type, as every wildcard stream of that proxy gets it: built once
  * per snapshot and shared by all of them (10,000 streams of 1,100 workloads hash and encode
- * 5,500 sets, not 50,000), with its version and, on first use, its encoded response body.
+ * 5,500 sets, not 50,000), with its version.
  */
 export interface ResourceSet {
   readonly resources: ReadonlyMap<string, EncodedResource>;
@@ -378,30 +378,18 @@ export interface ResourceSet {
   readonly sorted: readonly EncodedResource[];
   /** What a SotW stream records as sent: shared, never modified. */
   readonly sent: ReadonlyMap<string, SentResource>;
-  /** `version_info`, `resources` and `type_url` of a DiscoveryResponse, encoded once (ads-service.ts). */
-  sotwBody(typeUrl: string): Uint8Array;
 }
 
 class SharedSet implements ResourceSet {
   readonly sorted: readonly EncodedResource[];
   readonly version: string;
   private sentMap: Map<string, SentResource> | undefined;
-  private body: Uint8Array | undefined;
-  private bodyType = '';
   constructor(readonly resources: ReadonlyMap<string, EncodedResource>) {
     this.sorted = [...resources.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     this.version = setVersion(this.sorted);
   }
   get sent(): ReadonlyMap<string, SentResource> {
     return (this.sentMap ??= new Map(this.sorted.map((r) => [r.name, { version: r.version, resource: r }])));
-  }
-  sotwBody(typeUrl: string): Uint8Array {
-    if (!this.body || this.bodyType !== typeUrl) {
-      // Bytes of its own, not a slice pinning an 8 KB pool slab for the life of the snapshot (see ownBytes).
-      this.body = ownBytes(encodeSotwBody(this.version, this.sorted.map((r) => r.any), typeUrl));
-      this.bodyType = typeUrl;
-    }
-    return this.body;
   }
 }
 

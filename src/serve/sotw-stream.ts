@@ -53,12 +53,10 @@ export class SotwStream extends AdsStream<DiscoveryRequest, SotwResponse> {
     this.write(
       {
         versionInfo,
-        resources: set ? [] : resources.map((r) => r.any),
+        resources,
         typeUrl: state.typeUrl,
         nonce,
         controlPlane: this.host.controlPlane,
-        // Encoded once per set, whatever the number of streams it goes to.
-        ...(set ? { body: set.sotwBody(state.typeUrl) } : {}),
       },
       state,
       resources.length,
