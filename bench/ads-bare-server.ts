@@ -7,6 +7,7 @@
  *
  *   node --import tsx --expose-gc bench/ads-bare-server.ts      (IPC only, like serve-child.ts)
  */
+import v8 from 'node:v8';
 import { Server, ServerCredentials, type ServerDuplexStream } from '@grpc/grpc-js';
 import { adsServerDefinition, encodeAny, type AnyBytes, type DiscoveryRequest, type SotwResponse } from '../src/serve/ads-service.ts';
 
@@ -53,7 +54,7 @@ server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, port) 
   process.send?.({ type: 'ready', port, adminPort: 0, startMs: performance.now() - t0 });
 });
 
-process.on('message', (m: { id: number; cmd: string; gc?: boolean }) => {
+process.on('message', (m: { id: number; cmd: string; gc?: boolean; path?: string }) => {
   if (m.cmd === 'mem') {
     const gc = Boolean(m.gc && typeof globalThis.gc === 'function');
     if (gc) globalThis.gc!();
@@ -64,6 +65,9 @@ process.on('message', (m: { id: number; cmd: string; gc?: boolean }) => {
       id: m.id,
       value: { ...u, maxRss: process.resourceUsage().maxRSS * 1024, streams: calls.size, proxies: 0, cpuMicros: cpu.user + cpu.system, gc },
     });
+  } else if (m.cmd === 'heap-snapshot' && m.path) {
+    // What grpc-js and Node hold per stream, to hold the xDS server's snapshots against (serve-fanout --heap-snapshot).
+    process.send?.({ type: 'reply', id: m.id, value: v8.writeHeapSnapshot(m.path) });
   } else if (m.cmd === 'stop') {
     server.forceShutdown();
     process.send?.({ type: 'reply', id: m.id, value: true });

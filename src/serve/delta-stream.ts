@@ -77,7 +77,7 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest, DeltaResponse>
     const { updated, removed, absent } = this.diff(state, desired);
     updated.sort(byName);
     const sent = state.ownSent();
-    for (const r of updated) sent.set(r.name, { version: r.version, resource: r });
+    for (const r of updated) sent.set(r.name, r);
     for (const n of removed) sent.delete(n);
     for (const n of absent) state.addAbsent(n);
     const nonce = this.nonces.next();

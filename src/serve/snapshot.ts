@@ -359,12 +359,6 @@ export function diffSnapshots(prev: Snapshot | undefined, next: Snapshot): Snaps
   return { changed, added, removed };
 }
 
-/** How a state-of-the-world stream holds a resource it was sent (see stream-core.ts `SentEntry`). */
-export interface SentResource {
-  readonly version: string;
-  readonly resource: EncodedResource;
-}
-
 /**
  * A proxy's whole set of one type, as every wildcard stream of that proxy gets it: built once
  * per snapshot and shared by all of them (10,000 streams of 1,100 workloads hash and encode
@@ -376,20 +370,14 @@ export interface ResourceSet {
   readonly version: string;
   /** By name, the order responses list them in. */
   readonly sorted: readonly EncodedResource[];
-  /** What a SotW stream records as sent: shared, never modified. */
-  readonly sent: ReadonlyMap<string, SentResource>;
 }
 
 class SharedSet implements ResourceSet {
   readonly sorted: readonly EncodedResource[];
   readonly version: string;
-  private sentMap: Map<string, SentResource> | undefined;
   constructor(readonly resources: ReadonlyMap<string, EncodedResource>) {
     this.sorted = [...resources.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     this.version = setVersion(this.sorted);
-  }
-  get sent(): ReadonlyMap<string, SentResource> {
-    return (this.sentMap ??= new Map(this.sorted.map((r) => [r.name, { version: r.version, resource: r }])));
   }
 }
 

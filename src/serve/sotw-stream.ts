@@ -45,7 +45,7 @@ export class SotwStream extends AdsStream<DiscoveryRequest, SotwResponse> {
     const versionInfo = this.version(desired);
     const nonce = this.nonces.next();
     // A shared set is recorded as sent by reference (never modified), not copied per stream.
-    state.sent = set ? set.sent : new Map(resources.map((r) => [r.name, { version: r.version, resource: r }]));
+    state.sent = set ? set.resources : new Map(resources.map((r) => [r.name, r]));
     state.sentVersion = versionInfo;
     state.nonce = nonce;
     state.inFlight = true;

@@ -53,11 +53,19 @@ export interface StreamHost {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyStream = AdsStream<any, any>;
 
-export interface SentEntry {
+/**
+ * What a stream records as sent, by name: the resource itself (its `version` is its content
+ * hash), or, for a delta client's `initial_resource_versions`, only the version it declared
+ * holding. A SotW stream sent a proxy's whole set records that set's own map: no entry objects.
+ */
+export type SentEntry = EncodedResource | DeclaredVersion;
+
+export interface DeclaredVersion {
   readonly version: string;
-  /** Absent for entries the client declared (delta initial_resource_versions) but we never sent. */
-  readonly resource?: EncodedResource;
 }
+
+/** The resource behind an entry; undefined for versions a client declared but was never sent by us. */
+export const sentResource = (entry: SentEntry): EncodedResource | undefined => ('any' in entry ? entry : undefined);
 
 /**
  * The type URL constants by value: a decoded request carries a fresh copy of its type URL, and a
@@ -84,7 +92,7 @@ export class TypeState {
   private ownNames: Set<string> | undefined;
   /**
    * What the client was sent, by name (SotW: the last response; delta: the running state). A SotW
-   * stream sent a proxy's whole set holds that set's shared map (`ResourceSet.sent`): never modified.
+   * stream sent a proxy's whole set holds that set's `resources` map: shared, never modified.
    */
   sent: ReadonlyMap<string, SentEntry> = NOTHING_SENT;
   /** SotW `version_info` / delta `system_version_info` of the last response. */
@@ -165,7 +173,8 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
   readonly id: string;
   nodeId: string | undefined;
   flavour: Flavour | undefined;
-  readonly types = new Map<string, TypeState>();
+  /** By type URL, in PUSH_ORDER and then the others in the order they came: the order pushes go in. */
+  types = new Map<string, TypeState>();
   /** Date.now() when opened (a number: a Date a stream was ≈ 90 bytes). */
   readonly openedAtMs = Date.now();
   protected log: Logger;
@@ -188,6 +197,19 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
     call.on('end', () => this.close(undefined));
     call.on('error', () => this.close(undefined));
     call.on('cancelled', () => this.close(undefined));
+  }
+
+  /** At most MAX_TYPES_PER_STREAM types, added once each: re-sorting on each is cheaper than keeping a sorted copy per stream. */
+  private addType(state: TypeState): void {
+    this.types.set(state.typeUrl, state);
+    if (!PUSH_ORDER.includes(state.typeUrl)) return; // others go last, in arrival order
+    const sorted = new Map<string, TypeState>();
+    for (const t of PUSH_ORDER) {
+      const s = this.types.get(t);
+      if (s) sorted.set(t, s);
+    }
+    for (const [t, s] of this.types) if (!sorted.has(t)) sorted.set(t, s);
+    this.types = sorted;
   }
 
   get isOpen(): boolean {
@@ -229,7 +251,7 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
       }
       const typeUrl = TYPE_URLS.get(req.typeUrl) ?? req.typeUrl;
       state = new TypeState(typeUrl);
-      this.types.set(typeUrl, state);
+      this.addType(state);
     }
     this.handle(req, state, firstOfType);
     if (state.names.size > MAX_NAMES_PER_TYPE) {
@@ -299,7 +321,7 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
     // The snapshot's string, not the request's copy: one per workload, not one per stream.
     this.nodeId = proxy.nodeId === id ? proxy.nodeId : id;
     this.flavour = flavourOfNode(node);
-    this.log = this.log.child({ node: id });
+    this.log = this.log.child({ node: this.nodeId });
     this.host.attach(this);
     this.log.info('stream opened', { protocol: this.protocol, agent: node?.userAgentName || undefined, flavour: this.flavour });
   }
@@ -328,7 +350,7 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
     const view = this.viewOf(snapshot, proxy);
     const cache = new Map<TypeState, Desired>();
     let blocked = false;
-    for (const state of this.ordered()) {
+    for (const state of this.types.values()) {
       if (!state.subscribed) continue;
       const desired = this.desired(state, view, cache);
       if (!this.hasChange(state, desired)) continue;
@@ -349,21 +371,6 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
   private viewOf(snapshot: Snapshot, proxy: ProxySnapshot): View {
     const flavour = this.flavour ?? 'sidecar';
     return memoize(snapshot, `view|${flavour}|${proxy.nodeId}`, () => viewFor(flavour, snapshot, proxy, this.host.interner, this.host.secrets));
-  }
-
-  /** `types` in PUSH_ORDER, then the others; rebuilt when a type is added. */
-  private order: TypeState[] | undefined;
-
-  private ordered(): readonly TypeState[] {
-    if (this.order?.length === this.types.size) return this.order;
-    const order: TypeState[] = [];
-    for (const t of PUSH_ORDER) {
-      const s = this.types.get(t);
-      if (s) order.push(s);
-    }
-    for (const [t, s] of this.types) if (!PUSH_ORDER.includes(t)) order.push(s);
-    this.order = order;
-    return order;
   }
 
   /** What the client should hold for a type, make-before-break retention included. */
@@ -391,15 +398,16 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
     }
     if (state.typeUrl === CDS || state.typeUrl === EDS) {
       let synced: boolean | undefined;
-      for (const [name, sent] of state.sent) {
-        if (resources.has(name) || !sent.resource) continue;
+      for (const [name, entry] of state.sent) {
+        const sent = sentResource(entry);
+        if (resources.has(name) || !sent) continue;
         const stillNamed = state.names.has(name);
         if (!stillNamed) {
           if (!state.wildcard) continue;
           synced ??= this.routingSynced(view, cache);
           if (synced) continue;
         }
-        resources.set(name, sent.resource);
+        resources.set(name, sent);
         const i = stillNamed ? missing.indexOf(name) : -1;
         if (i >= 0) missing.splice(i, 1);
       }
@@ -411,8 +419,8 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
 
   /** A CDS or EDS state holding a sent resource that `set` no longer has (retention may apply). */
   private holdsOutside(state: TypeState, set: ResourceSet): boolean {
-    if ((state.typeUrl !== CDS && state.typeUrl !== EDS) || state.sent === set.sent) return false;
-    for (const [name, sent] of state.sent) if (sent.resource && !set.resources.has(name)) return true;
+    if ((state.typeUrl !== CDS && state.typeUrl !== EDS) || state.sent === set.resources) return false;
+    for (const [name, entry] of state.sent) if (sentResource(entry) && !set.resources.has(name)) return true;
     return false;
   }
 
