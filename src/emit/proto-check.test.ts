@@ -79,6 +79,34 @@ test('a valid skeleton does not hide a broken string: same shape, one well-forme
   assert.ok(protoProblem(L, { name: 'fine', stat_prefix: '\uDC00' }));
 });
 
+test('strings are judged as protojson judges them: pairs pass, every kind of lone surrogate fails, in values and map keys', () => {
+  const L = 'type.googleapis.com/envoy.config.listener.v3.Listener';
+  const RBAC = 'type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC';
+  const withKey = (key: string) => ({
+    name: 'k',
+    filter_chains: [{ filters: [{ name: 'rbac', typed_config: { '@type': RBAC, stat_prefix: 'r', rules: { policies: { [key]: { permissions: [{ any: true }], principals: [{ any: true }] } } } } }] }],
+  });
+  const texts = ['plain', 'caf\u00e9', '\uD83D\uDE00', 'a\uD83D\uDE00b', '\uD800', 'a\uDBFF', '\uDC00z', '\uDE00\uD83D', 'x\uD83D\uD83D\uDE00', '\uD83D\uDE00\uDE00'];
+  let rejected = 0;
+  for (const text of texts) {
+    const expected = protoProblemOfFullEncode(L, { name: 'fine', stat_prefix: text });
+    if (expected !== undefined) rejected++;
+    assert.is(protoProblem(L, { name: 'fine', stat_prefix: text }) === undefined, expected === undefined, JSON.stringify(text));
+    assert.is(protoProblem(L, withKey(text)) === undefined, protoProblemOfFullEncode(L, withKey(text)) === undefined, `key ${JSON.stringify(text)}`);
+  }
+  assert.is(rejected, 6, 'the last six strings hold a lone surrogate');
+});
+
+/** What a plain protojson encode (no skeleton, no cache) says of `json`. */
+function protoProblemOfFullEncode(typeUrl: string, json: Record<string, unknown>): string | undefined {
+  try {
+    encodeProtoJson(typeUrl, json);
+    return undefined;
+  } catch (err) {
+    return String(err);
+  }
+}
+
 test('repeated elements are checked once per distinct shape, and a broken one among many is still found', () => {
   const L = 'type.googleapis.com/envoy.config.listener.v3.Listener';
   const chain = (i: number) => ({ name: `chain-${i}`, filters: [{ name: `f${i}` }] });
