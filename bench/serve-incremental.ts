@@ -3,7 +3,7 @@
  * stream per workload, then one TrafficTarget edited (a source added) per run.
  *
  *   npx tsx bench/serve-incremental.ts [--services 1000] [--repeat 5] [--debounce 25]
- *       [--no-incremental] [--worker] [--worker-idle MS] [--cpu-prof] [--json]
+ *       [--no-incremental] [--worker] [--worker-idle MS] [--plain-js] [--server-arg OPT] [--cpu-prof] [--json]
  *
  * The server runs in a child process (bench/serve-child.ts: `startServer`, 127.0.0.1,
  * ephemeral ports); this process holds one RawAdsClient (src/serve/raw-client.ts) per workload,
@@ -33,7 +33,7 @@ import { RawAdsClient, type RawStream, type SotwRequestInit } from '../src/serve
 import { PUSH_ORDER, shortType } from '../src/serve/type-urls.ts';
 import { DEFAULT_DEBOUNCE_MS } from '../src/serve/watch.ts';
 import { generateMesh, writeMesh } from './generate-mesh.ts';
-import { machine, median, now, quantiles, scratchDir, sleep, startServeChild, table, type ServeChild } from './serve-kit.ts';
+import { machine, median, now, plainJs, quantiles, scratchDir, sleep, startServeChild, table, type ServeChild } from './serve-kit.ts';
 
 interface Options {
   services: number;
@@ -47,10 +47,14 @@ interface Options {
   workerIdleMs?: number;
   cpuProf: boolean;
   json: boolean;
+  /** The server bundled as the container image runs it (serve-kit.ts `plainJs`), without tsx. */
+  plainJs: boolean;
+  /** Node options of the server process (`--server-arg --max-semi-space-size=4`, as the image sets). */
+  serverArgs: string[];
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { services: 1000, repeat: 5, debounceMs: DEFAULT_DEBOUNCE_MS, incremental: true, worker: false, cpuProf: false, json: false };
+  const o: Options = { services: 1000, repeat: 5, debounceMs: DEFAULT_DEBOUNCE_MS, incremental: true, worker: false, cpuProf: false, json: false, plainJs: false, serverArgs: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -66,13 +70,15 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--worker-idle') o.workerIdleMs = num();
     else if (a === '--cpu-prof') o.cpuProf = true;
     else if (a === '--json') o.json = true;
+    else if (a === '--plain-js') o.plainJs = true;
+    else if (a === '--server-arg') o.serverArgs.push(argv[++i] ?? usage('--server-arg needs a node option'));
     else usage(`unknown argument ${a}`);
   }
   return o;
 }
 
 function usage(msg: string): never {
-  console.error(`${msg}\nusage: npx tsx bench/serve-incremental.ts [--services 1000] [--repeat 5] [--debounce 25] [--no-incremental] [--worker] [--worker-idle MS] [--cpu-prof] [--json]`);
+  console.error(`${msg}\nusage: npx tsx bench/serve-incremental.ts [--services 1000] [--repeat 5] [--debounce 25] [--no-incremental] [--worker] [--worker-idle MS] [--plain-js] [--server-arg OPT] [--cpu-prof] [--json]`);
   process.exit(2);
 }
 
@@ -295,6 +301,7 @@ async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const dir = scratchDir('smi-bench-incremental-');
   let server: ServeChild | undefined;
+  let js: { file: string; remove: () => void } | undefined;
   const followers = new Map<string, Follower>();
   try {
     const gen = generateMesh({ services: o.services, permissive: false });
@@ -304,9 +311,11 @@ async function main(): Promise<void> {
     const log = (s: string): void => void (o.json ? process.stderr : process.stdout).write(`${s}\n`);
     log(`mesh: ${o.services} services, ${gen.files.length} files, ${nodes.length} workloads, restrictive; debounce ${o.debounceMs} ms; incremental ${o.incremental ? 'on' : 'off'}; compile ${o.worker ? `in the worker (retired after ${o.workerIdleMs ?? 30_000} ms idle)` : 'in the server thread'}`);
 
+    js = o.plainJs ? await plainJs('serve-child.ts') : undefined;
+    if (js) log(`--plain-js: the server runs as ${js.file}, without tsx${o.serverArgs.length ? `; node options ${o.serverArgs.join(' ')}` : ''}`);
     server = await startServeChild(
       { paths: [dir], watch: true, debounceMs: o.debounceMs, noIncremental: !o.incremental, worker: o.worker, workerIdleMs: o.workerIdleMs },
-      { execArgv: o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(process.cwd(), 'bench', 'profiles')] : [] },
+      { execArgv: [...o.serverArgs, ...(o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(process.cwd(), 'bench', 'profiles')] : [])], ...(js ? { script: js.file } : {}) },
     );
     log(`server up in ${Math.round(server.startMs)} ms (first compile included) on 127.0.0.1:${server.port}`);
 
@@ -410,6 +419,7 @@ async function main(): Promise<void> {
   } finally {
     for (const f of followers.values()) f.close();
     await server?.stop();
+    js?.remove();
     rmSync(dir, { recursive: true, force: true });
   }
 }

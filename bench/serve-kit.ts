@@ -4,10 +4,11 @@
  * limit raised, the versions each proxy must end up with, and small statistics.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundle } from '../scripts/bundle.mjs';
 import { compilePaths } from '../src/compiler/compile.ts';
 import { buildSnapshot, ResourceInterner } from '../src/serve/snapshot.ts';
 import { setVersion } from '../src/serve/versions.ts';
@@ -95,20 +96,16 @@ export function spawnIpc(file: string, args: string[], opts: { nofile?: number; 
 }
 
 /**
- * `bench/<script>` bundled to plain JavaScript (esbuild, which tsx brings along; packages stay
- * imports) in a scratch directory, to run without tsx: under tsx, Node 20 runs the loader hooks
- * in a thread of their own, with its own V8 heap, for the life of the process. What the bundle
- * reads beside its sources (the Envoy protos' JSON) is copied next to it. Returns the file and a
- * function that deletes the directory.
+ * `bench/<script>` bundled to plain JavaScript the way the container image's CLI is
+ * (scripts/bundle.mjs), in a scratch directory with a link to node_modules, to run without tsx:
+ * under tsx, Node 20 runs the loader hooks in a thread of their own, with its own V8 heap, for
+ * the life of the process. Returns the file and a function that deletes the directory.
  */
 export async function plainJs(script: string): Promise<{ file: string; remove: () => void }> {
-  const { build } = await import('esbuild');
   const dir = scratchDir('smi-bench-js-');
-  mkdirSync(join(dir, 'bench'));
   symlinkSync(join(HERE, '..', 'node_modules'), join(dir, 'node_modules'));
-  copyFileSync(join(HERE, '..', 'src', 'envoy', 'envoy-protos.bundle.json'), join(dir, 'bench', 'envoy-protos.bundle.json'));
-  const file = join(dir, 'bench', script.replace(/\.ts$/, '.mjs'));
-  await build({ entryPoints: [join(HERE, script)], outfile: file, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' });
+  const file = join(dir, script.replace(/\.ts$/, '.mjs'));
+  await bundle({ entry: join(HERE, script), outfile: file });
   return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

@@ -1,10 +1,19 @@
-/** `smi-compile serve` through the real bin shim: it starts, answers its admin port, and exits 0 on SIGTERM. */
-import { spawn } from 'node:child_process';
+/**
+ * `smi-compile serve` through the real bin shim, and through the bundle the container image runs
+ * (scripts/bundle.mjs): it starts, answers its admin port, and exits 0 on SIGTERM.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { bundleCli } from '../scripts/bundle.mjs';
 
-async function startsAndStops(extraArgs: string[]): Promise<void> {
-  const child = spawn(process.execPath, ['bin/smi-compile.js', 'serve', 'fixtures/bookstore', '--port', '0', '--admin-port', '0', '--log-format', 'json', ...extraArgs], {
+const BIN = ['bin/smi-compile.js'];
+
+async function startsAndStops(extraArgs: string[], cli = BIN): Promise<void> {
+  const child = spawn(process.execPath, [...cli, 'serve', 'fixtures/bookstore', '--port', '0', '--admin-port', '0', '--log-format', 'json', ...extraArgs], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -35,6 +44,29 @@ async function startsAndStops(extraArgs: string[]): Promise<void> {
 }
 
 test('serve starts on ephemeral ports, reports ready, and shuts down cleanly on SIGTERM', () => startsAndStops([]));
+
+// The bundle sits in a scratch directory beside a link to node_modules (Node resolves its packages from where it is).
+const scratch = mkdtempSync(join(tmpdir(), 'smi-compile-bundle-'));
+symlinkSync(resolve('node_modules'), join(scratch, 'node_modules'));
+const bundled = [join(scratch, 'smi-compile.mjs')];
+test.after(() => rmSync(scratch, { recursive: true, force: true }));
+
+test('the bundled CLI (no tsx) compiles the example to its goldens, and fails on bad input with a coded diagnostic and exit 1', async () => {
+  await bundleCli(bundled[0]);
+  const check = spawnSync(process.execPath, [...bundled, 'fixtures/bookstore', '--check', 'golden/bookstore'], { encoding: 'utf8' });
+  assert.is(check.status, 0, check.stderr);
+  assert.match(check.stdout + check.stderr, /golden\/bookstore: up to date/);
+  const bad = spawnSync(process.execPath, [...bundled, 'lint', '-'], { input: 'kind: Service\napiVersion: v1\nmetadata: {name: [x]}\n', encoding: 'utf8' });
+  assert.is(bad.status, 1, bad.stderr);
+  assert.match(bad.stdout, /<stdin>:3:\d+: error SMI\d{4}/);
+  assert.not.match(bad.stdout + bad.stderr, /\n\s+at /); // no stack trace
+  assert.is(spawnSync(process.execPath, [...bundled, '--no-such-flag']).status, 2);
+});
+
+test('the bundled CLI serves as the bin shim does, and finds what sits beside its sources (the compile worker)', async () => {
+  await startsAndStops([], bundled);
+  await startsAndStops(['--compile-worker', '--watch', '--compile-worker-idle', '100'], bundled);
+});
 
 test('serve --compile-worker compiles in a worker thread and stops as cleanly', () => startsAndStops(['--compile-worker', '--watch', '--compile-worker-idle', '100']));
 

@@ -1,0 +1,3 @@
+/** Types of scripts/bundle.mjs (plain JavaScript: the container image runs it before any TypeScript tooling). */
+export function bundle(options: { entry: string | { contents: string }; outfile: string }): Promise<string>;
+export function bundleCli(outfile?: string): Promise<string>;
