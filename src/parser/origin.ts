@@ -129,21 +129,39 @@ function locatedBefore(text: string): Located {
  * found on first use: the items of a large `kind: List` then cost nothing until asked.
  */
 export function createOrigin(file: SourceFile, span: DocumentSpan, prefix: FieldPath, position?: SourcePosition): Origin {
-  let root = position;
-  return {
-    file: file.path,
-    get position(): SourcePosition {
-      root ??= locateInSpan(file, span, prefix).value;
-      return root;
-    },
-    locate(path: FieldPath): SourcePosition {
-      return locateInSpan(file, span, [...prefix, ...path]).value;
-    },
-    locateKey(path: FieldPath): SourcePosition {
-      const found = locateInSpan(file, span, [...prefix, ...path]);
-      return found.key ?? found.value;
-    },
-  };
+  return new SpanOrigin(file, span, prefix, position);
+}
+
+/**
+ * A class, not an object literal of closures: `serve --watch` keeps one per resource for as long
+ * as its file is unchanged, and a literal with a getter and two closures was ≈ 750 bytes in
+ * dictionary mode against ≈ 60 (6,651 of them at 1,000 services).
+ */
+class SpanOrigin implements Origin {
+  constructor(
+    private readonly source: SourceFile,
+    private readonly span: DocumentSpan,
+    private readonly prefix: FieldPath,
+    private root: SourcePosition | undefined,
+  ) {}
+
+  get file(): string {
+    return this.source.path;
+  }
+
+  get position(): SourcePosition {
+    this.root ??= locateInSpan(this.source, this.span, this.prefix).value;
+    return this.root;
+  }
+
+  locate(path: FieldPath): SourcePosition {
+    return locateInSpan(this.source, this.span, [...this.prefix, ...path]).value;
+  }
+
+  locateKey(path: FieldPath): SourcePosition {
+    const found = locateInSpan(this.source, this.span, [...this.prefix, ...path]);
+    return found.key ?? found.value;
+  }
 }
 
 /** An origin for resources built in code (tests, synthetic input): every path maps to `position`. */
