@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BUNDLE_FILE, bundleText, envoyRoot, loadProtoFiles } from './protos.ts';
+import { emitProxy } from '../emit/index.ts';
+import * as plans from '../emit/test-plans.ts';
+import { XDS_KINDS } from '../emit/types.ts';
+import { BUNDLE_FILE, bundleText, envoyRoot, loadProtoFiles, protojson } from './protos.ts';
 
 test('the committed proto bundle is the installed .proto files parsed (run `npm run protos:bundle` after upgrading @grpc/grpc-js-xds or protobufjs)', () => {
   assert.is(readFileSync(BUNDLE_FILE, 'utf8'), bundleText(loadProtoFiles()), 'src/envoy/envoy-protos.bundle.json is stale');
@@ -16,6 +19,33 @@ test('the root in use encodes like the one parsed from the .proto files', () => 
     return Buffer.from(type.encode(type.fromObject({ name: json.name, type: 3, edsClusterConfig: { edsConfig: { ads: {} } }, connectTimeout: { seconds: 1 } })).finish()).toString('hex');
   };
   assert.is(encode(envoyRoot()), encode(fromFiles));
+});
+
+test('the lean codecs (encoder and decoder only) give the bytes and messages that protobufjs setup gives', () => {
+  const full = loadProtoFiles(); // a root of its own: its types set up the usual way
+  const proxies = [plans.bookbuyerPlan(), plans.bookstoreV1Plan(), plans.permissiveBookstorePlan(), plans.tcpAndGrpcPlan(), plans.wideMeshPlan(20)].map((plan) =>
+    emitProxy(plan, {}),
+  );
+  let resources = 0;
+  for (const proxy of proxies) {
+    const items: [string, Record<string, unknown>][] = XDS_KINDS.flatMap((kind) => proxy.resources[kind].map((r) => [r['@type'] as string, r] as [string, Record<string, unknown>]));
+    items.push(['type.googleapis.com/envoy.config.bootstrap.v3.Bootstrap', proxy.bootstrap as Record<string, unknown>]);
+    for (const [url, json] of items) {
+      const name = url.replace(/^type\.googleapis\.com\//, '');
+      const { '@type': _url, ...body } = json;
+      const lean = envoyRoot().lookupType(name);
+      const usual = full.lookupType(name);
+      const leanBytes = lean.encode(protojson.fromJson(lean, body)).finish();
+      const usualBytes = usual.encode(protojson.fromJson(usual, body)).finish();
+      assert.is(Buffer.from(leanBytes).toString('hex'), Buffer.from(usualBytes).toString('hex'), `${name} ${String(json.name)}`);
+      assert.equal(protojson.toJson(lean, lean.decode(usualBytes)), protojson.toJson(usual, usual.decode(leanBytes)));
+      resources++;
+    }
+  }
+  assert.ok(resources > 50);
+  // and they are lean: nothing generated the three functions a check never calls
+  const listener = envoyRoot().lookupType('envoy.config.listener.v3.Listener');
+  assert.ok(Object.hasOwn(listener, 'encode') && !Object.hasOwn(listener, 'verify') && !Object.hasOwn(listener, 'fromObject'));
 });
 
 test.run();
