@@ -10,11 +10,11 @@
  *
  * 1. per object: proxies share most resources (shared.ts), and a resource object that was
  *    checked is not checked again;
- * 2. per sub-object: pieces from `shared()` already proven valid as a message type (a shared
- *    TLS context, a filter, a virtual host) are replaced by `{}`, the empty message, valid for
- *    every type. Only those: remembering an object that one resource alone reaches costs a
- *    weak-table entry that is never used (1.37 M clusters' parts at 1,000 permissive services);
-
+ * 2. per sub-object: a piece from `shared()` (a shared TLS context, a filter, a virtual host, a
+ *    principal) is judged on its own the first time it is met, and once proven valid as its
+ *    message type it is replaced by `{}`, the empty message, valid for every type. Only those:
+ *    remembering an object that one resource alone reaches costs a weak-table entry that is
+ *    never used (1.37 M clusters' parts at 1,000 permissive services);
  * 3. per skeleton: whether a message is valid does not depend on the text of its string
  *    fields (any well-formed string is a valid `string`), so those are replaced by a
  *    placeholder and each distinct skeleton is encoded once. The clusters `a|80` and `b|80`
@@ -128,8 +128,6 @@ function isWellFormed(text: string): boolean {
 const PLACEHOLDER_JSON = JSON.stringify(STRING_PLACEHOLDER);
 
 interface Walk {
-  /** Objects from shared() visited, to be marked valid if the resource is. */
-  readonly visited: [object, string][];
   /** Set when a value has no exact JSON text (NaN, a bigint, ...): the skeleton cannot stand in for it. */
   inexact: boolean;
 }
@@ -150,35 +148,74 @@ function literal(value: unknown, walk: Walk): string {
   return text;
 }
 
+const ANY = '.google.protobuf.Any';
+
 /**
  * The skeleton of `value` read as `type`, as JSON text (which is also its cache key): shared
- * sub-objects already valid as their type become `{}`, string fields become the placeholder,
- * map keys become `k0, k1, ...`, and the elements of a repeated field are deduplicated (each
- * element is read on its own, so `[a, b, a]` is valid exactly when `[a, b]` is). Anything the
- * walk does not understand (unknown fields, wrong JSON types, well-known types with their own
- * JSON forms) is passed through untouched.
+ * sub-objects valid as their type become `{}`, string fields become the placeholder, map keys
+ * become `k0, k1, ...`, and the elements of a repeated field are deduplicated (each element is
+ * read on its own, so `[a, b, a]` is valid exactly when `[a, b]` is). Anything the walk does
+ * not understand (unknown fields, wrong JSON types, well-known types with their own JSON forms)
+ * is passed through untouched.
  */
 function skeleton(type: protobuf.Type, value: unknown, walk: Walk): string {
   if (!isObject(value)) return literal(value, walk);
   const typeName = fullNameOf(type);
-  const reused = isShared(value);
-  if (typeName === '.google.protobuf.Any') {
+  if (typeName === ANY) {
     const typeUrl = value['@type'];
     const inner = typeof typeUrl === 'string' ? typeByUrl(typeUrl) : null;
     if (!inner) return literal(value, walk);
-    if (reused) {
-      if (validAs.get(value)?.has(typeName)) return '{}';
-      walk.visited.push([value, typeName]);
-    }
-    const body = skeletonOfFields(inner, value, walk, '@type');
-    return body === '' ? `{"@type":${literal(typeUrl, walk)}}` : `{"@type":${literal(typeUrl, walk)},${body}}`;
+    return isShared(value) ? sharedSkeleton(type, typeName, value, walk) : anySkeleton(inner, typeUrl as string, value, walk);
   }
   if (typeName.startsWith('.google.protobuf.')) return literal(value, walk);
-  if (reused) {
-    if (validAs.get(value)?.has(typeName)) return '{}';
-    walk.visited.push([value, typeName]);
+  return isShared(value) ? sharedSkeleton(type, typeName, value, walk) : `{${skeletonOfFields(type, value, walk)}}`;
+}
+
+/** An Any's skeleton: its `@type` as written, then the fields of the type it names. */
+function anySkeleton(inner: protobuf.Type, typeUrl: string, value: Json, walk: Walk): string {
+  const body = skeletonOfFields(inner, value, walk, '@type');
+  const url = literal(typeUrl, walk);
+  return body === '' ? `{"@type":${url}}` : `{"@type":${url},${body}}`;
+}
+
+/**
+ * A sub-object from `shared()` is judged on its own, as a message of its field's type, the
+ * first time the walk meets it; once valid it is `{}` in every skeleton that holds it. So a
+ * parent's skeleton does not depend on which of its shared parts happened to be met before
+ * (they are always `{}`), and the many resources that differ only in which shared parts they
+ * point to (every principal, route action and filter of a mesh) have one skeleton, encoded once.
+ * Validity is compositional (protojson reads, and protobuf encodes, a field's message the same
+ * wherever it sits), which is what lets `{}` stand for it. One that is not valid stays spelled
+ * out, so its parent fails too and is reported, with the real resource's own error.
+ */
+function sharedSkeleton(type: protobuf.Type, typeName: string, value: Json, walk: Walk): string {
+  const proven = validAs.get(value);
+  if (proven?.has(typeName)) return '{}';
+  const own: Walk = { inexact: false };
+  const text = typeName === ANY ? anySkeleton(typeByUrl(value['@type'] as string)!, value['@type'] as string, value, own) : `{${skeletonOfFields(type, value, own)}}`;
+  if (judge(type, typeName, text, own, () => value) === undefined) {
+    if (proven) proven.add(typeName);
+    else validAs.set(value, new Set([typeName]));
+    return '{}';
   }
-  return `{${skeletonOfFields(type, value, walk)}}`;
+  if (own.inexact) walk.inexact = true;
+  return text;
+}
+
+/**
+ * Why a message of `type` whose skeleton is `text` is not valid, undefined when it is: from the
+ * skeleton cache, else by encoding the skeleton. A skeleton that cannot stand in for the
+ * message (`walk.inexact`) is not used: the real message (`real()`) is encoded instead.
+ */
+function judge(type: protobuf.Type, typeName: string, text: string, walk: Walk, real: () => unknown): string | undefined {
+  if (walk.inexact) return encodeProblem(type, real());
+  const key = `${typeName}\u0000${text}`;
+  const known = skeletons.get(key);
+  if (known !== undefined || skeletons.has(key)) return known;
+  const problem = encodeProblem(type, JSON.parse(text));
+  if (skeletons.size >= MAX_SKELETONS) skeletons = new Map();
+  skeletons.set(key, problem);
+  return problem;
 }
 
 function skeletonOfFields(type: protobuf.Type, value: Json, walk: Walk, skip?: string): string {
@@ -263,28 +300,11 @@ export function protoProblem(typeUrl: string, json: object): string | undefined 
   if (!type) {
     problem = `no such type: ${typeUrl}`;
   } else {
-    const walk: Walk = { visited: [], inexact: false };
+    const walk: Walk = { inexact: false };
     const shape = `{${skeletonOfFields(type, json as Json, walk, '@type')}}`;
-    const key = `${fullNameOf(type)}\u0000${shape}`;
-    if (walk.inexact) {
-      problem = encodeProblem(type, withoutType(json as Json));
-    } else if (skeletons.has(key)) {
-      problem = skeletons.get(key);
-    } else {
-      problem = encodeProblem(type, JSON.parse(shape));
-      if (skeletons.size >= MAX_SKELETONS) skeletons = new Map();
-      skeletons.set(key, problem);
-    }
-    if (problem === undefined) {
-      for (const [obj, typeName] of walk.visited) {
-        const types = validAs.get(obj);
-        if (types) types.add(typeName);
-        else validAs.set(obj, new Set([typeName]));
-      }
-    } else {
-      // Say what is wrong in terms of the real resource, not its skeleton.
-      problem = encodeProblem(type, withoutType(json as Json)) ?? problem;
-    }
+    problem = judge(type, fullNameOf(type), shape, walk, () => withoutType(json as Json));
+    // Say what is wrong in terms of the real resource, not its skeleton.
+    if (problem !== undefined) problem = encodeProblem(type, withoutType(json as Json)) ?? problem;
   }
   verdicts.set(json, problem);
   return problem;
