@@ -4,6 +4,7 @@ import { DiagnosticBag } from '../diagnostics/diagnostic.ts';
 import { decodeToProtoJson, encodeProtoJson } from '../envoy/protos.ts';
 import { checkProtos, emitProxy } from './index.ts';
 import { protoProblem } from './proto-check.ts';
+import { shared } from './shared.ts';
 import * as plans from './test-plans.ts';
 import { XDS_KINDS, type ProxyConfig } from './types.ts';
 
@@ -146,6 +147,23 @@ test('a broken resource shared by many proxies is reported once per compile', ()
   const bag = new DiagnosticBag();
   for (const make of [plans.bookbuyerPlan, plans.tcpAndGrpcPlan]) checkProtos(withBrokenListener(emitProxy(make(), {}), broken), bag);
   assert.is(bag.items.length, 1);
+});
+
+test('a shared sub-object is judged on its own: valid, it passes wherever it is met; broken, every resource holding it fails with its own error', () => {
+  const L = 'type.googleapis.com/envoy.config.listener.v3.Listener';
+  const T = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
+  const good = shared('proto-check-test', 'good', () => ({ name: 'tcp', typed_config: { '@type': T, stat_prefix: 'x', cluster: 'c' } }));
+  const bad = shared('proto-check-test', 'bad', () => ({ name: 'tcp', typed_config: { '@type': T, stat_prefix: 'x', clusterr: 'c' } }));
+  const listener = (name: string, ...filters: object[]) => ({ name, filter_chains: [{ name: 'chain', filters }] });
+  assert.is(protoProblem(L, listener('a', good)), undefined);
+  assert.is(protoProblem(L, listener('b', good, good)), undefined);
+  assert.is(protoProblem(L, { name: 'c', listener_filters: [], filter_chains: [{ filters: [good] }, { name: 'other', filters: [good] }] }), undefined);
+  for (const held of [listener('d', bad), listener('e', good, bad), listener('f', bad, good)]) {
+    assert.match(protoProblem(L, held) ?? '', 'unknown field: "clusterr"');
+  }
+  // the same shapes once more: answered by the caches, the same answers
+  assert.is(protoProblem(L, listener('g', good)), undefined);
+  assert.match(protoProblem(L, listener('h', good, bad)) ?? '', 'unknown field: "clusterr"');
 });
 
 test.run();
