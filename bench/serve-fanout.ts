@@ -33,7 +33,8 @@
  * bench/heap-owners.ts; the snapshot's own memory then spoils the peak RSS of that run).
  *
  * `--plain-js` bundles the server (serve-child.ts, or the bare server) to plain JavaScript with
- * esbuild and runs it without tsx, whose loader hooks keep a thread and a V8 heap of their own.
+ * scripts/bundle.mjs, as the container image runs the CLI, and runs it without tsx, whose loader
+ * hooks keep a thread and a V8 heap of their own.
  *
  * `--bare` runs bench/ads-bare-server.ts instead: the same grpc-js service with no control plane
  * behind it (one small response per request), for what connections and streams cost by
