@@ -219,6 +219,10 @@ test('a CA that cannot be used: its diagnostic after the compile\'s, exit 1, not
   assert.match(r.stderr, /warning SMI3007[^]*\nerror SMI\d+ .*the CA certificate expired at 2020-01-02T00:00:00\.000Z\n$/);
   assert.equal(readTree(out), before);
   assert.equal(leftovers(out), []);
+  // Into a directory that did not exist: the failed compile leaves no trace, not even the parents it made.
+  const nowhere = join(root, 'not-yet', 'there');
+  assert.is((await run(['fixtures/bookstore'], { output: join(nowhere, 'out'), ca: expired, emitSecrets: true })).code, 1);
+  assert.not.ok(existsSync(join(root, 'not-yet')));
   // Without --emit-secrets nothing is issued: the expired CA's bundle goes into the tree, as before.
   assert.is((await run(['fixtures/bookstore'], { output: out, ca: expired })).code, 0);
 });

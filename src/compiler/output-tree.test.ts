@@ -50,6 +50,19 @@ test('StagedTree.abort: the staging directory goes, the old tree stays', () => {
   assert.throws(() => staged.write('ns/w/x.yaml', ''), /aborted/);
 });
 
+test('StagedTree.abort: parent directories it made for -o are removed again; ones that existed or hold something else stay', () => {
+  const base = fresh();
+  mkdirSync(base);
+  const staged = new StagedTree(join(base, 'new', 'deeper', 'out'));
+  staged.write('ns/w/listeners.yaml', 'x\n');
+  staged.abort();
+  assert.equal(readdirSync(base), []); // new/deeper made by the tree: gone; base existed: stays
+  const shared = new StagedTree(join(base, 'made', 'out'));
+  writeFileSync(join(base, 'made', 'someone-else.txt'), 'keep\n');
+  shared.abort();
+  assert.equal(readdirSync(join(base, 'made')), ['someone-else.txt']);
+});
+
 test('writeTree: an empty tree is an empty directory; a failed write leaves nothing staged', () => {
   const out = fresh();
   writeTree(new Map(), out);

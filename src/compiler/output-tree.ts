@@ -6,7 +6,7 @@
  * `renderTree` renders a whole tree in memory (tests, small trees).
  */
 import { createTwoFilesPatch } from 'diff';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import jsyaml from 'js-yaml';
 import { XDS_KINDS, type ProxyConfig } from '../emit/types.ts';
@@ -94,11 +94,13 @@ export class StagedTree {
   private lastDir = '';
   private bytesWritten = 0;
   private state: 'open' | 'committed' | 'aborted' = 'open';
+  /** The outermost directory made for the parent of `outDir` (none when it existed): an aborted compile removes it again. */
+  private readonly madeParent: string | undefined;
 
   constructor(outDir: string) {
     this.target = resolve(outDir);
     const parent = dirname(this.target);
-    mkdirSync(parent, { recursive: true });
+    this.madeParent = mkdirSync(parent, { recursive: true });
     this.staging = join(parent, `.${basename(this.target)}.tmp-${process.pid}`);
     this.retired = join(parent, `.${basename(this.target)}.old-${process.pid}`);
     removeLeftovers(parent, basename(this.target));
@@ -150,6 +152,19 @@ export class StagedTree {
     if (this.state !== 'open') return;
     this.state = 'aborted';
     rmSync(this.staging, { recursive: true, force: true });
+    if (this.madeParent) removeEmptyDirs(dirname(this.target), this.madeParent);
+  }
+}
+
+/** `dir`, then each parent up to and including `top`, while empty (something else may have appeared there meanwhile). */
+function removeEmptyDirs(dir: string, top: string): void {
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      rmdirSync(d);
+    } catch {
+      return; // not empty (or gone): leave it and everything above
+    }
+    if (d === top || dirname(d) === d) return;
   }
 }
 
