@@ -149,6 +149,20 @@ test('a broken resource shared by many proxies is reported once per compile', ()
   assert.is(bag.items.length, 1);
 });
 
+test('the compact cache key tells apart what JSON tells apart: spellings, numeric names, Any types', () => {
+  const L = 'type.googleapis.com/envoy.config.listener.v3.Listener';
+  const TCP = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
+  const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+  assert.is(protoProblem(L, { name: 'a', stat_prefix: 'x' }), undefined);
+  assert.is(protoProblem(L, { name: 'a', statPrefix: 'x' }), undefined);
+  assert.match(protoProblem(L, { name: 'a', 0: 'x' }) ?? '', 'unknown field: "0"');
+  assert.match(protoProblem(L, { name: 'a', 1: 'x' }) ?? '', 'unknown field: "1"');
+  assert.ok(protoProblem(L, { name: 'a', stat_prefix: 5 }));
+  const filter = (config: object) => ({ name: 'l', filter_chains: [{ filters: [{ name: 'f', typed_config: config }] }] });
+  assert.is(protoProblem(L, filter({ '@type': TCP, stat_prefix: 'x', cluster: 'c' })), undefined);
+  assert.match(protoProblem(L, filter({ '@type': HCM, stat_prefix: 'x', cluster: 'c' })) ?? '', 'unknown field: "cluster"');
+});
+
 test('a shared sub-object is judged on its own: valid, it passes wherever it is met; broken, every resource holding it fails with its own error', () => {
   const L = 'type.googleapis.com/envoy.config.listener.v3.Listener';
   const T = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
