@@ -33,8 +33,8 @@ type Json = Record<string, unknown>;
 
 /** Verdict per checked resource object: undefined = fine, a string = why it does not encode. */
 const verdicts = new WeakMap<object, string | undefined>();
-/** Sub-objects proven valid, with the full names of the message types they are valid as. */
-const validAs = new WeakMap<object, Set<string>>();
+/** Sub-objects proven valid, with the full name of the message type they are valid as. */
+const validAs = new WeakMap<object, string | Set<string>>(); // a name, or a set in the rare case of several
 /** Verdict per skeleton (type name + skeleton in its compact spelling). Bounded: starts afresh when full. */
 let skeletons = new Map<string, string | undefined>();
 const MAX_SKELETONS = 100_000;
@@ -215,14 +215,15 @@ function spelled(type: protobuf.Type, typeName: string, value: Json, walk: Walk)
  */
 function sharedSkeleton(type: protobuf.Type, typeName: string, value: Json, walk: Walk): string {
   const proven = validAs.get(value);
-  if (proven?.has(typeName)) return '{}';
+  if (proven === typeName || (typeof proven === 'object' && proven.has(typeName))) return '{}';
   // Spelling a skeleton out as JSON follows a compact walk that judged this object already: not valid.
   if (walk.json) return spelled(type, typeName, value, walk);
   const own = compactWalk();
   const text = spelled(type, typeName, value, own);
   if (judge(type, typeName, text, own, () => value, () => spelled(type, typeName, value, jsonWalk())) === undefined) {
-    if (proven) proven.add(typeName);
-    else validAs.set(value, new Set([typeName]));
+    if (proven === undefined) validAs.set(value, typeName);
+    else if (typeof proven === 'string') validAs.set(value, new Set([proven, typeName]));
+    else proven.add(typeName);
     return '{}';
   }
   if (own.inexact) walk.inexact = true;

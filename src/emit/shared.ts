@@ -95,7 +95,9 @@ export function clearShared(): void {
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
+    // Not Object.values: no array made per object (≈ 20,000 objects a 1,000-service compile).
+    if (Array.isArray(value)) for (const child of value) deepFreeze(child);
+    else for (const key in value) if (Object.hasOwn(value, key)) deepFreeze((value as Record<string, unknown>)[key]);
   }
   return value;
 }

@@ -92,7 +92,7 @@ export function loadDocuments(
       continue;
     }
     const text = file.text.slice(chunk.start, chunk.end);
-    const fast = MERGE_KEY.test(text) ? undefined : fastLoad(text, MAX_DEPTH);
+    const fast = text.includes('<<') && MERGE_KEY.test(text) ? undefined : fastLoad(text, MAX_DEPTH);
     if (fast) {
       const span: DocumentSpan = { start: chunk.start, end: chunk.end, startLine: chunk.startLine };
       const root = positionIn(file, chunk, content);
