@@ -55,6 +55,26 @@ export function selects(selector: Readonly<Record<string, string>> | undefined, 
   return entries.every(([k, v]) => labels[k] === v);
 }
 
+/** Index key of a workload of `namespace` with pod label `label: value` (NUL: in neither a label key nor a namespace). */
+function labelKey(namespace: string, label: string, value: string): string {
+  return `${namespace}\u0000${label}\u0000${value}`;
+}
+
+/**
+ * The workloads of the service's namespace its selector selects, in workload order. Only those
+ * carrying the selector's first label are tried (from an index by label), not every workload of
+ * the namespace: a namespace of N services and N workloads costs N, not N² (1,000 services:
+ * ≈ 55,000 selector tests before).
+ */
+function selectedWorkloads(service: Service, workloadsByLabel: ReadonlyMap<string, readonly Workload[]>): Workload[] {
+  const selector = service.selector;
+  if (!selector) return [];
+  const first = Object.keys(selector)[0];
+  if (first === undefined) return []; // an empty selector selects nothing for a Service
+  const candidates = workloadsByLabel.get(labelKey(service.meta.namespace, first, selector[first])) ?? [];
+  return candidates.filter((w) => selects(selector, w.podLabels));
+}
+
 function resolveTargetPort(
   service: Service,
   port: ServicePort,
@@ -118,10 +138,10 @@ export function bind(mesh: Mesh, ctx: PassContext): BoundMesh {
   const services = firstByKey(mesh.services, resourceKey).sort(byNamespaceAndName);
   const declaredAccounts = new Set(mesh.serviceAccounts.map(resourceKey));
 
-  const workloadsByNamespace = new Map<string, Workload[]>();
+  const workloadsByLabel = new Map<string, Workload[]>();
   const workloadsOfServiceAccount = new Map<string, Workload[]>();
   for (const w of workloads) {
-    pushTo(workloadsByNamespace, w.meta.namespace, w);
+    for (const label in w.podLabels) if (Object.hasOwn(w.podLabels, label)) pushTo(workloadsByLabel, labelKey(w.meta.namespace, label, w.podLabels[label]), w);
     const saKey = keyOf(w.meta.namespace, w.serviceAccount);
     pushTo(workloadsOfServiceAccount, saKey, w);
     if (w.serviceAccount !== 'default' && !declaredAccounts.has(saKey)) {
@@ -144,9 +164,7 @@ export function bind(mesh: Mesh, ctx: PassContext): BoundMesh {
   const servicesOfServiceAccount = new Map<string, ServiceBinding[]>();
   for (const service of services) {
     const key = resourceKey(service);
-    const selected = service.selector
-      ? (workloadsByNamespace.get(service.meta.namespace) ?? []).filter((w) => selects(service.selector, w.podLabels))
-      : [];
+    const selected = selectedWorkloads(service, workloadsByLabel);
     if (service.selector && Object.keys(service.selector).length > 0 && selected.length === 0) {
       ctx.report(
         diagnostic('selector-matches-nothing', { namespace: service.meta.namespace, name: service.meta.name }, at(service, ['spec', 'selector']), refOf(service)),
