@@ -198,6 +198,33 @@ export function encodeProtoJson(typeUrl: string, json: unknown): Uint8Array {
   return type.encode(messageFromJson(type, withoutTypeField(json))).finish();
 }
 
+/**
+ * A Writer whose result has an ArrayBuffer of its own, of its exact size. protobufjs's default
+ * Writer returns a slice of Node's shared 8 KB allocation pool: a kept slice pins its whole slab,
+ * garbage beside it included, and a snapshot build keeps slices alive (the converted messages'
+ * Any values) among the slabs of every resource it encodes: a 250-service permissive mesh ended
+ * its build holding 376 MiB of ArrayBuffers for 47 MiB of resources.
+ */
+class OwnedWriter extends protobuf.BufferWriter {
+  static override alloc = (size: number): Uint8Array => Buffer.allocUnsafeSlow(size);
+}
+
+/**
+ * proto3 JSON → wire bytes of a `google.protobuf.Any` holding the message (what xDS responses
+ * carry), encoded in one pass into bytes of their own: what the xDS server keeps for as long as
+ * a snapshot uses the resource. Throws as `encodeProtoJson` does.
+ */
+export function encodeProtoJsonAny(typeUrl: string, json: unknown): Uint8Array {
+  if (!pinned) pinned = pinFullNames(envoyRoot()) !== undefined;
+  const type = envoyType(typeUrl);
+  const message = messageFromJson(type, withoutTypeField(json));
+  // google.protobuf.Any { string type_url = 1; bytes value = 2; }: the value is written in place, length-delimited.
+  const writer = new OwnedWriter();
+  writer.uint32(10).string(typeUrl).uint32(18).fork();
+  type.encode(message, writer);
+  return writer.ldelim().finish();
+}
+
 /** Wire bytes → proto3 JSON (camelCase, as protojson prints it). */
 export function decodeToProtoJson(typeUrl: string, bytes: Uint8Array): unknown {
   const type = envoyType(typeUrl);

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { generateMesh, writeMesh } from '../../bench/generate-mesh.ts';
 import { compilePaths } from '../compiler/compile.ts';
 import { TYPE_URL, XDS_KINDS, type EnvoyResource } from '../emit/types.ts';
-import { envoyType } from './protos.ts';
+import { encodeProtoJson, encodeProtoJsonAny, envoyType, protobuf } from './protos.ts';
 import { messageFromJson } from './shared-messages.ts';
 
 function resourcesOf(paths: string[], options = {}): [string, EnvoyResource][] {
@@ -57,6 +57,19 @@ test('and so does every resource of a generated mesh, restrictive and permissive
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('encodeProtoJsonAny: the Any of encodeProtoJson\'s bytes, in an ArrayBuffer of its own and of its size', () => {
+  const resources = ['bookstore', 'bookstore-permissive', 'canary'].flatMap((f) => resourcesOf([`fixtures/${f}`]));
+  for (const [typeUrl, json] of resources) {
+    const expected = Buffer.from(protobuf.Writer.create().uint32(10).string(typeUrl).uint32(18).bytes(encodeProtoJson(typeUrl, json)).finish());
+    const any = encodeProtoJsonAny(typeUrl, json);
+    if (!Buffer.from(any).equals(expected)) assert.unreachable(`${typeUrl} ${JSON.stringify(json).slice(0, 200)}: bytes differ`);
+    // Not a slice of a shared pool: keeping it keeps nothing else alive.
+    assert.is(any.byteOffset, 0);
+    assert.is(any.buffer.byteLength, any.byteLength);
+  }
+  assert.throws(() => encodeProtoJsonAny('type.googleapis.com/envoy.config.cluster.v3.Cluster', { name: 'c', noSuchField: 1 }));
 });
 
 test('a frozen sub-object is converted once; bad input still throws, frozen or not', () => {

@@ -20,8 +20,7 @@ import { sweepShared } from '../emit/index.ts';
 import type { CompileOptions } from '../compiler/options.ts';
 import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import { resourceName, TYPE_URL, XDS_KINDS, type EnvoyResource, type ProxyConfig } from '../emit/types.ts';
-import { encodeProtoJson, forgetConverted } from '../envoy/protos.ts';
-import { encodeAny } from './ads-service.ts';
+import { encodeProtoJsonAny, forgetConverted } from '../envoy/protos.ts';
 import { CompileMemo } from '../compiler/compile-memo.ts';
 import type { EncodedResource, ProxySnapshot } from './snapshot.ts';
 import { contentHash, JsonTexts, setVersion } from './versions.ts';
@@ -121,7 +120,7 @@ function wireSnapshot(configs: readonly ProxyConfig[], versions: Versions, holds
         const name = resourceName(json);
         if (!holds.has(version) && !fresh.has(version) && !failed.has(version)) {
           try {
-            fresh.set(version, { name, typeUrl, version, any: new Uint8Array(encodeAny(typeUrl, encodeProtoJson(typeUrl, json))), json });
+            fresh.set(version, { name, typeUrl, version, any: encodeProtoJsonAny(typeUrl, json), json });
           } catch (err) {
             failed.add(version);
             diagnostics.push(

@@ -17,11 +17,10 @@
  * Their `json` is redacted: /debug and logs never see a private key.
  */
 import { createHash } from 'node:crypto';
-import { encodeProtoJson } from '../envoy/protos.ts';
+import { encodeProtoJsonAny } from '../envoy/protos.ts';
 import type { EnvoyResource } from '../emit/types.ts';
 import type { CertificateManager } from '../identity/certificate-manager.ts';
 import { principalName, serviceCertName, type WorkloadIdentity } from '../identity/identity.ts';
-import { encodeAny } from './ads-service.ts';
 import type { EncodedResource, ProxySnapshot } from './snapshot.ts';
 import { SDS } from './type-urls.ts';
 import { contentHash } from './versions.ts';
@@ -43,7 +42,7 @@ export function proxyIdentity(proxy: ProxySnapshot): WorkloadIdentity | undefine
 }
 
 function encoded(json: EnvoyResource, shown: EnvoyResource): EncodedResource {
-  const any = new Uint8Array(encodeAny(SDS, encodeProtoJson(SDS, json)));
+  const any = encodeProtoJsonAny(SDS, json);
   return { name: String(json.name), typeUrl: SDS, version: contentHash(`${SDS}\n${JSON.stringify(json)}`), any, json: shown };
 }
 

@@ -9,9 +9,9 @@
  * version of a state-of-the-world response.
  */
 import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
-import { encodeProtoJson, forgetConverted } from '../envoy/protos.ts';
+import { encodeProtoJsonAny, forgetConverted } from '../envoy/protos.ts';
 import { resourceName, TYPE_URL, XDS_KINDS, type EnvoyResource, type ProxyConfig } from '../emit/types.ts';
-import { encodeAny, encodeDeltaResource } from './ads-service.ts';
+import { encodeDeltaResource } from './ads-service.ts';
 import type { WireSnapshot } from './compile-worker.ts';
 import { contentHash, JsonTexts, setVersion } from './versions.ts';
 
@@ -90,7 +90,7 @@ export class ResourceInterner {
     const key = contentHash(`${typeUrl}\n${this.texts.resource(json)}`);
     let r = this.building.get(key) ?? this.live.get(key) ?? this.derived.get(key);
     if (!r) {
-      r = { name: resourceName(json), typeUrl, version: key, any: ownBytes(encodeAny(typeUrl, encodeProtoJson(typeUrl, json))), json };
+      r = { name: resourceName(json), typeUrl, version: key, any: encodeProtoJsonAny(typeUrl, json), json };
       this.encodeCount += 1;
     }
     if (frozen) this.byObject.set(json, r);
