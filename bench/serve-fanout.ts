@@ -6,7 +6,7 @@
  *   npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 2]
  *       [--clients P] [--per-connection 1] [--window 200] [--debounce 25] [--idle 10000]
  *       [--no-incremental] [--settle 12000] [--heap-snapshot DIR] [--plain-js] [--server-arg OPT]
- *       [--worker] [--worker-idle MS] [--channelz] [--bare] [--cpu-prof] [--json]
+ *       [--worker] [--worker-idle MS] [--channelz] [--bare] [--permissive] [--cpu-prof] [--json]
  *
  * - The server: bench/serve-child.ts (`startServer --watch`, 127.0.0.1, ephemeral ports) in its
  *   own process, a fresh one per stream count; it reports its memory (process.memoryUsage after
@@ -39,6 +39,11 @@
  * `--bare` runs bench/ads-bare-server.ts instead: the same grpc-js service with no control plane
  * behind it (one small response per request), for what connections and streams cost by
  * themselves; it measures connecting and memory, and makes no change.
+ *
+ * `--permissive` serves the permissive variant of the mesh (every proxy may call every service:
+ * ≈ 3,800 resources and ≈ 2 MB a proxy at 1,000 services), for what serving a mesh whose output
+ * is quadratic costs; it too measures connecting and memory only (the policy change means
+ * nothing there).
  *
  * Figures: server RSS (as the OS sees it, and after a full GC), heap (live, after a full GC) and
  * V8's committed heap before the streams (once the server has idled `--settle` ms after its
@@ -88,6 +93,8 @@ interface Options {
   incremental: boolean;
   /** The floor: bench/ads-bare-server.ts instead of the xDS server; connections and memory only. */
   bare: boolean;
+  /** The permissive variant of the mesh; connections and memory only. */
+  permissive: boolean;
   /** Compile in the server's compile worker (ServeOptions.compileInWorker). */
   worker: boolean;
   /** The server's compile worker idle time before retirement (ms; its default when absent). */
@@ -106,13 +113,13 @@ interface Options {
 
 function usage(msg: string): never {
   console.error(
-    `${msg}\nusage: npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 2] [--clients P] [--per-connection 1] [--window 200] [--debounce 25] [--timeout 60000] [--idle 10000] [--no-incremental] [--settle 12000] [--heap-snapshot DIR] [--plain-js] [--server-arg OPT] [--worker] [--worker-idle MS] [--channelz] [--bare] [--cpu-prof] [--json]`,
+    `${msg}\nusage: npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 2] [--clients P] [--per-connection 1] [--window 200] [--debounce 25] [--timeout 60000] [--idle 10000] [--no-incremental] [--settle 12000] [--heap-snapshot DIR] [--plain-js] [--server-arg OPT] [--worker] [--worker-idle MS] [--channelz] [--bare] [--permissive] [--cpu-prof] [--json]`,
   );
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { streams: [1000, 10000], services: 1000, repeat: 2, perConnection: 1, window: 200, debounceMs: DEFAULT_DEBOUNCE_MS, cpuProf: false, json: false, timeoutMs: 60_000, idleMs: 10_000, incremental: true, bare: false, worker: false, channelz: false, settleMs: 12_000, plainJs: false, serverArgs: [] };
+  const o: Options = { streams: [1000, 10000], services: 1000, repeat: 2, perConnection: 1, window: 200, debounceMs: DEFAULT_DEBOUNCE_MS, cpuProf: false, json: false, timeoutMs: 60_000, idleMs: 10_000, incremental: true, bare: false, permissive: false, worker: false, channelz: false, settleMs: 12_000, plainJs: false, serverArgs: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -137,6 +144,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--server-arg') o.serverArgs.push(argv[++i] ?? usage('--server-arg needs a node option'));
     else if (a === '--heap-snapshot') o.heapSnapshotDir = argv[++i] ?? usage('--heap-snapshot needs a directory');
     else if (a === '--bare') o.bare = true;
+    else if (a === '--permissive') o.permissive = true;
     else if (a === '--worker') o.worker = true;
     else if (a === '--worker-idle') o.workerIdleMs = num();
     else if (a === '--channelz') o.channelz = true;
@@ -354,7 +362,7 @@ async function measure(o: Options, dir: string, wide: Wide, expected: Record<Sta
     );
 
     const changes: ChangeResult[] = [];
-    for (let r = 0; r < (o.bare ? 0 : o.repeat * CHANGES.length); r++) {
+    for (let r = 0; r < (staticOnly(o) ? 0 : o.repeat * CHANGES.length); r++) {
       const { kind, to } = CHANGES[r % CHANGES.length];
       const events: { msg: string; at: number; fields: Record<string, any> }[] = [];
       server.on('event', (m) => void events.push(m as never));
@@ -428,30 +436,33 @@ async function measure(o: Options, dir: string, wide: Wide, expected: Record<Sta
   }
 }
 
+/** Runs that connect and measure memory, and make no change. */
+const staticOnly = (o: Options): boolean => o.bare || o.permissive;
+
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const log = (s: string): void => void (o.json ? process.stderr : process.stdout).write(`${s}\n`);
   const dir = scratchDir('smi-bench-fanout-');
   try {
-    const gen = generateMesh({ services: o.services, permissive: false });
+    const gen = generateMesh({ services: o.services, permissive: o.permissive });
     writeMesh(gen, dir);
     const wide = wideTarget(dir, gen.files.map((f) => f.path));
     // The versions every proxy must end up with in each state, computed as the server does.
     writeFileSync(join(dir, WIDE_FILE), wide.a);
     const a = expectedVersions([dir]);
-    // (The bare server makes no change: no other state to compute.)
+    // (Without changes to make, no other state to compute.)
     writeFileSync(join(dir, WIDE_FILE), wide.b);
-    const b = o.bare ? a : expectedVersions([dir]);
+    const b = staticOnly(o) ? a : expectedVersions([dir]);
     writeFileSync(join(dir, wide.endpoints.file), wide.endpoints.moved);
-    const c = o.bare ? a : expectedVersions([dir]);
+    const c = staticOnly(o) ? a : expectedVersions([dir]);
     writeFileSync(join(dir, wide.endpoints.file), wide.endpoints.original);
     const nodes = Object.keys(a).sort();
     const differ = (x: ExpectedVersions, y: ExpectedVersions): string =>
       `${nodes.filter((nd) => Object.keys(x[nd]).some((t) => x[nd][t] !== y[nd][t])).length} proxies, ` +
       `${nodes.reduce((s, nd) => s + Object.keys(x[nd]).filter((t) => x[nd][t] !== y[nd][t]).length, 0)} (proxy, type) pairs`;
     if (o.bare) log('--bare: bench/ads-bare-server.ts (grpc-js, no control plane) instead of the xDS server; connections and memory only');
-    log(`mesh: ${o.services} services, ${nodes.length} workloads, restrictive${o.bare ? '' : '; changes, each one file written:'}`);
-    if (!o.bare) {
+    log(`mesh: ${o.services} services, ${nodes.length} workloads, ${o.permissive ? 'permissive' : 'restrictive'}${staticOnly(o) ? '; connections and memory only' : '; changes, each one file written:'}`);
+    if (!staticOnly(o)) {
       log(`  policy: ${WIDE_FILE} lets ${wide.destination} be called by one service account (A) or by all (B): ${differ(a, b)} change`);
       log(`  endpoints: with everyone admitted, a pod of ${wide.destination} moves to another IP in ${wide.endpoints.file} (B↔C): ${differ(b, c)} change`);
     }
