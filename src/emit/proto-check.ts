@@ -31,8 +31,9 @@ import { resourceName, TYPE_URL, XDS_KINDS, type ProxyConfig } from './types.ts'
 
 type Json = Record<string, unknown>;
 
-/** Verdict per checked resource object: undefined = fine, a string = why it does not encode. */
-const verdicts = new WeakMap<object, string | undefined>();
+const VALID = Symbol('valid');
+/** Verdict per checked resource object: VALID, or why it does not encode (one lookup answers both). */
+const verdicts = new WeakMap<object, string | typeof VALID>();
 /** Sub-objects proven valid, with the full name of the message type they are valid as. */
 const validAs = new WeakMap<object, string | Set<string>>(); // a name, or a set in the rare case of several
 /** Verdict per skeleton (type name + skeleton in its compact spelling). Bounded: starts afresh when full. */
@@ -46,12 +47,24 @@ const STRING_PLACEHOLDER = 's';
 
 // ── Reflection helpers (protobufjs recomputes names and lookups on every call) ──
 
-const fullNames = new WeakMap<protobuf.ReflectionObject, string>();
+/**
+ * A message type as the walk needs it, worked out once per type and reached from its fields
+ * (FieldInfo.message), so visiting a value costs no lookup of its type's name or fields.
+ */
+interface Message {
+  readonly type: protobuf.Type;
+  /** The full name, `.envoy.config.listener.v3.Listener`. */
+  readonly name: string;
+  /** Its fields by every name proto3 JSON accepts, indexed on first use. */
+  fields: Map<string, FieldInfo> | undefined;
+}
 
-function fullNameOf(type: protobuf.ReflectionObject): string {
-  let name = fullNames.get(type);
-  if (name === undefined) fullNames.set(type, (name = type.fullName));
-  return name;
+const messages = new WeakMap<protobuf.Type, Message>();
+
+function messageOf(type: protobuf.Type): Message {
+  let message = messages.get(type);
+  if (!message) messages.set(type, (message = { type, name: type.fullName, fields: undefined }));
+  return message;
 }
 
 /** What the walk needs of a field, worked out once per field. */
@@ -61,7 +74,7 @@ interface FieldInfo {
   /** The same in the compact spelling: a number for this spelling of this field of this type, and a colon. */
   readonly token: string;
   /** The message type of a message field (or of a map's values). */
-  readonly message: protobuf.Type | undefined;
+  readonly message: Message | undefined;
   /** A plain `string` field: its text does not decide validity. */
   readonly isString: boolean;
   readonly map: boolean;
@@ -69,22 +82,20 @@ interface FieldInfo {
   readonly repeated: boolean;
 }
 
-const fieldIndexes = new WeakMap<protobuf.Type, Map<string, FieldInfo>>();
-
 /** A message's fields by every name proto3 JSON accepts (snake_case as in Envoy's docs, lowerCamel). */
-function fieldIndex(type: protobuf.Type): Map<string, FieldInfo> {
-  let index = fieldIndexes.get(type);
+function fieldIndex(message: Message): Map<string, FieldInfo> {
+  let index = message.fields;
   if (!index) {
     index = new Map();
     let tokens = 0;
-    for (const field of type.fieldsArray) {
+    for (const field of message.type.fieldsArray) {
       field.resolve();
       for (const name of [field.name, field.jsonName, (field as { protoName?: string }).protoName]) {
         if (!name) continue;
         index.set(name, {
           quoted: `${JSON.stringify(name)}:`,
           token: `${tokens++}:`, // unique per entry, whichever entry a name ends with
-          message: field.resolvedType instanceof protobuf.Type ? field.resolvedType : undefined,
+          message: field.resolvedType instanceof protobuf.Type ? messageOf(field.resolvedType) : undefined,
           isString: field.type === 'string' && !field.resolvedType,
           map: field.map,
           stringKeys: field instanceof protobuf.MapField && field.keyType === 'string',
@@ -92,29 +103,31 @@ function fieldIndex(type: protobuf.Type): Map<string, FieldInfo> {
         });
       }
     }
-    fieldIndexes.set(type, index);
+    message.fields = index;
   }
   return index;
 }
 
-const typesByUrl = new Map<string, { readonly type: protobuf.Type; readonly token: string } | null>();
+interface UrlInfo {
+  readonly message: Message;
+  /** The URL's compact spelling, `@<n>`. */
+  readonly token: string;
+}
 
-/** A type URL's message type and its compact spelling (`@<n>`), or null when the protos have no such type (protojson then says so). */
-function urlInfo(typeUrl: string): { readonly type: protobuf.Type; readonly token: string } | null {
+const typesByUrl = new Map<string, UrlInfo | null>();
+
+/** The message type a type URL names, or null when the protos have no such type (protojson then says so). */
+function urlInfo(typeUrl: string): UrlInfo | null {
   let info = typesByUrl.get(typeUrl);
   if (info === undefined) {
     try {
-      info = { type: envoyType(typeUrl), token: `@${typesByUrl.size}` };
+      info = { message: messageOf(envoyType(typeUrl)), token: `@${typesByUrl.size}` };
     } catch {
       info = null;
     }
     typesByUrl.set(typeUrl, info);
   }
   return info;
-}
-
-function typeByUrl(typeUrl: string): protobuf.Type | null {
-  return urlInfo(typeUrl)?.type ?? null;
 }
 
 // ── Skeletons ───────────────────────────────────────────────────────────────
@@ -178,29 +191,28 @@ const ANY = '.google.protobuf.Any';
  * not understand (unknown fields, wrong JSON types, well-known types with their own JSON forms)
  * is passed through untouched.
  */
-function skeleton(type: protobuf.Type, value: unknown, walk: Walk): string {
+function skeleton(message: Message, value: unknown, walk: Walk): string {
   if (!isObject(value)) return literal(value, walk);
-  const typeName = fullNameOf(type);
-  if (typeName === ANY) {
+  if (message.name === ANY) {
     const typeUrl = value['@type'];
     const inner = typeof typeUrl === 'string' ? urlInfo(typeUrl) : null;
     if (!inner) return literal(value, walk);
-    return isShared(value) ? sharedSkeleton(type, typeName, value, walk) : anySkeleton(inner, typeUrl as string, value, walk);
+    return isShared(value) ? sharedSkeleton(message, value, walk) : anySkeleton(inner, typeUrl as string, value, walk);
   }
-  if (typeName.startsWith('.google.protobuf.')) return literal(value, walk);
-  return isShared(value) ? sharedSkeleton(type, typeName, value, walk) : `{${skeletonOfFields(type, value, walk)}}`;
+  if (message.name.startsWith('.google.protobuf.')) return literal(value, walk);
+  return isShared(value) ? sharedSkeleton(message, value, walk) : `{${skeletonOfFields(message, value, walk)}}`;
 }
 
 /** An Any's skeleton: its `@type` as written, then the fields of the type it names. */
-function anySkeleton(inner: { readonly type: protobuf.Type; readonly token: string }, typeUrl: string, value: Json, walk: Walk): string {
-  const body = skeletonOfFields(inner.type, value, walk, '@type');
+function anySkeleton(inner: UrlInfo, typeUrl: string, value: Json, walk: Walk): string {
+  const body = skeletonOfFields(inner.message, value, walk, '@type');
   const head = walk.json ? `"@type":${JSON.stringify(typeUrl)}` : inner.token;
   return body === '' ? `{${head}}` : `{${head},${body}}`;
 }
 
 /** A message's own skeleton (an Any's with its `@type`), whether or not it is shared. */
-function spelled(type: protobuf.Type, typeName: string, value: Json, walk: Walk): string {
-  return typeName === ANY ? anySkeleton(urlInfo(value['@type'] as string)!, value['@type'] as string, value, walk) : `{${skeletonOfFields(type, value, walk)}}`;
+function spelled(message: Message, value: Json, walk: Walk): string {
+  return message.name === ANY ? anySkeleton(urlInfo(value['@type'] as string)!, value['@type'] as string, value, walk) : `{${skeletonOfFields(message, value, walk)}}`;
 }
 
 /**
@@ -213,14 +225,15 @@ function spelled(type: protobuf.Type, typeName: string, value: Json, walk: Walk)
  * wherever it sits), which is what lets `{}` stand for it. One that is not valid stays spelled
  * out, so its parent fails too and is reported, with the real resource's own error.
  */
-function sharedSkeleton(type: protobuf.Type, typeName: string, value: Json, walk: Walk): string {
+function sharedSkeleton(message: Message, value: Json, walk: Walk): string {
+  const typeName = message.name;
   const proven = validAs.get(value);
   if (proven === typeName || (typeof proven === 'object' && proven.has(typeName))) return '{}';
   // Spelling a skeleton out as JSON follows a compact walk that judged this object already: not valid.
-  if (walk.json) return spelled(type, typeName, value, walk);
+  if (walk.json) return spelled(message, value, walk);
   const own = compactWalk();
-  const text = spelled(type, typeName, value, own);
-  if (judge(type, typeName, text, own, () => value, () => spelled(type, typeName, value, jsonWalk())) === undefined) {
+  const text = spelled(message, value, own);
+  if (judge(message, text, own, () => value, () => spelled(message, value, jsonWalk())) === undefined) {
     if (proven === undefined) validAs.set(value, typeName);
     else if (typeof proven === 'string') validAs.set(value, new Set([proven, typeName]));
     else proven.add(typeName);
@@ -236,19 +249,19 @@ function sharedSkeleton(type: protobuf.Type, typeName: string, value: Json, walk
  * skeleton that cannot stand in for the message (`walk.inexact`) is not used: the real message
  * (`real()`) is encoded instead.
  */
-function judge(type: protobuf.Type, typeName: string, text: string, walk: Walk, real: () => unknown, asJson: () => string): string | undefined {
-  if (walk.inexact) return encodeProblem(type, real());
-  const key = `${typeName}\u0000${text}`;
+function judge(message: Message, text: string, walk: Walk, real: () => unknown, asJson: () => string): string | undefined {
+  if (walk.inexact) return encodeProblem(message.type, real());
+  const key = `${message.name}\u0000${text}`;
   const known = skeletons.get(key);
   if (known !== undefined || skeletons.has(key)) return known;
-  const problem = encodeProblem(type, JSON.parse(asJson()));
+  const problem = encodeProblem(message.type, JSON.parse(asJson()));
   if (skeletons.size >= MAX_SKELETONS) skeletons = new Map();
   skeletons.set(key, problem);
   return problem;
 }
 
-function skeletonOfFields(type: protobuf.Type, value: Json, walk: Walk, skip?: string): string {
-  const index = fieldIndex(type);
+function skeletonOfFields(message: Message, value: Json, walk: Walk, skip?: string): string {
+  const index = fieldIndex(message);
   let out = '';
   for (const key in value) {
     if (key === skip) continue;
@@ -323,20 +336,21 @@ function withoutType(json: Json): Json {
 
 /** Why `json` is not a valid message of `typeUrl`, or undefined when it is. Cached per object. */
 export function protoProblem(typeUrl: string, json: object): string | undefined {
-  if (verdicts.has(json)) return verdicts.get(json);
-  const type = typeByUrl(typeUrl);
+  const known = verdicts.get(json);
+  if (known !== undefined) return known === VALID ? undefined : known;
+  const message = urlInfo(typeUrl)?.message;
   let problem: string | undefined;
-  if (!type) {
+  if (!message) {
     problem = `no such type: ${typeUrl}`;
   } else {
     const walk = compactWalk();
-    const shape = `{${skeletonOfFields(type, json as Json, walk, '@type')}}`;
-    const asJson = () => `{${skeletonOfFields(type, json as Json, jsonWalk(), '@type')}}`;
-    problem = judge(type, fullNameOf(type), shape, walk, () => withoutType(json as Json), asJson);
+    const shape = `{${skeletonOfFields(message, json as Json, walk, '@type')}}`;
+    const asJson = () => `{${skeletonOfFields(message, json as Json, jsonWalk(), '@type')}}`;
+    problem = judge(message, shape, walk, () => withoutType(json as Json), asJson);
     // Say what is wrong in terms of the real resource, not its skeleton.
-    if (problem !== undefined) problem = encodeProblem(type, withoutType(json as Json)) ?? problem;
+    if (problem !== undefined) problem = encodeProblem(message.type, withoutType(json as Json)) ?? problem;
   }
-  verdicts.set(json, problem);
+  verdicts.set(json, problem ?? VALID);
   return problem;
 }
 
