@@ -142,7 +142,7 @@ function startSession(
     *proxies(order: ProxyOrder = 'plan') {
       if (started) throw new Error('CompileSession.proxies() runs once');
       started = true;
-      const list = order === 'path' ? [...plans].sort((a, b) => compareKeys(pathKey(a), pathKey(b))) : plans;
+      const list = order === 'path' ? byPath(plans) : plans;
       for (const plan of list) {
         let proxy: ProxyConfig;
         try {
@@ -170,6 +170,14 @@ function startSession(
 
 function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The plans sorted by output directory, each key made once (not twice per comparison). */
+function byPath<T extends { readonly namespace: string; readonly workload: string }>(plans: readonly T[]): T[] {
+  return plans
+    .map((plan) => ({ plan, key: pathKey(plan) }))
+    .sort((a, b) => compareKeys(a.key, b.key))
+    .map((entry) => entry.plan);
 }
 
 /** Every proxy of a session, collected; none when emit or the check failed internally (SMI9002). */
