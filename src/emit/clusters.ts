@@ -31,7 +31,7 @@ import {
   TLS_TRANSPORT_SOCKET,
   TYPE,
 } from './names.ts';
-import { shared } from './shared.ts';
+import { inputKey, shared } from './shared.ts';
 import type { EnvoyResource } from './types.ts';
 
 type Json = Record<string, unknown>;
@@ -96,8 +96,10 @@ interface UpstreamParts {
   readonly sni: string;
 }
 
+const partsKeys = new WeakMap<UpstreamCluster, string>();
+
 function upstreamParts(upstream: UpstreamCluster): UpstreamParts {
-  const key = `${upstream.name}|${upstream.protocol}|${serviceKey(upstream.service)}`;
+  const key = inputKey(partsKeys, upstream, (u) => `${u.name}|${u.protocol}|${serviceKey(u.service)}`);
   return shared('upstream-cluster-parts', key, () => ({
     key,
     name: upstream.name,

@@ -7,14 +7,17 @@
 import type { ProxyPlan, UpstreamCluster } from '../ir/proxy-plan.ts';
 import { compareByName, socketAddress } from './common.ts';
 import { TYPE } from './names.ts';
-import { shared } from './shared.ts';
+import { inputKey, shared } from './shared.ts';
 import type { EnvoyResource } from './types.ts';
 
 const LOCAL_ZONE = 'local';
 
 /** Independent of the caller: every proxy calling the service shares one object. */
+const claKeys = new WeakMap<UpstreamCluster, string>();
+
 export function clusterLoadAssignment(upstream: UpstreamCluster): EnvoyResource {
-  return shared('cla', `${upstream.name}|${upstream.targetPort}|${upstream.endpoints.join(',')}`, () => ({
+  const key = inputKey(claKeys, upstream, (u) => `${u.name}|${u.targetPort}|${u.endpoints.join(',')}`);
+  return shared('cla', key, () => ({
     '@type': TYPE.clusterLoadAssignment,
     cluster_name: upstream.name,
     endpoints: [

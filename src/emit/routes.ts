@@ -23,7 +23,7 @@ import {
   TYPE,
 } from './names.ts';
 import { rbacPerRoute } from './rbac.ts';
-import { idOf, shared } from './shared.ts';
+import { idOf, inputKey, shared } from './shared.ts';
 import type { EnvoyResource } from './types.ts';
 
 type Json = Record<string, unknown>;
@@ -75,10 +75,15 @@ function outboundAction(out: OutboundPort): Json {
  * its namespace, as OSM) and one catch-all route. It depends on the caller only through
  * "same namespace or not", so callers share it.
  */
+/** Content keys of outbound virtual hosts, for callers in the service's namespace and for the others. */
+const vhostKeys = { same: new WeakMap<OutboundPort, string>(), other: new WeakMap<OutboundPort, string>() };
+
 function outboundVirtualHost(out: OutboundPort, callerNamespace: string): Json {
   const sameNamespace = out.service.namespace === callerNamespace;
-  const target = out.backends.map((b) => `${b.cluster}=${b.weight}`).join(',');
-  const key = `${serviceKey(out.service)}|${out.port}|${sameNamespace}|${out.split}|${target}`;
+  const key = inputKey(sameNamespace ? vhostKeys.same : vhostKeys.other, out, () => {
+    const target = out.backends.map((b) => `${b.cluster}=${b.weight}`).join(',');
+    return `${serviceKey(out.service)}|${out.port}|${sameNamespace}|${out.split}|${target}`;
+  });
   return shared('outbound-vhost', key, () => ({
     name: outboundVirtualHostName(out.service),
     domains: serviceHostnames(out.service, out.port, sameNamespace),

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { clearShared, shared, sweepShared } from './shared.ts';
+import { clearShared, inputKey, shared, sweepShared } from './shared.ts';
 
 const make = (n: number) => () => ({ n });
 
@@ -22,6 +22,18 @@ test('an object asked for in consecutive compiles survives sweeps; one not asked
   const again = shared('t', 'dropped', make(5));
   assert.is.not(again, dropped);
   assert.equal(again, { n: 5 });
+});
+
+test('an input object\'s key is made once and is the same string after', () => {
+  const keys = new WeakMap<object, string>();
+  const input = { a: 1 };
+  let made = 0;
+  const make = (o: { a: number }) => (made++, `k${o.a}`);
+  assert.is(inputKey(keys, input, make), 'k1');
+  assert.is(inputKey(keys, input, make), 'k1');
+  assert.is(made, 1);
+  assert.is(inputKey(keys, { a: 1 }, make), 'k1'); // an equal object: its own entry, the same content key
+  assert.is(made, 2);
 });
 
 test.run();

@@ -53,6 +53,18 @@ export function shared<T extends object>(family: string, key: string, build: () 
 }
 
 /**
+ * The content key of an immutable input object (a planner's UpstreamCluster, OutboundPort),
+ * made once per object: the planner hands the same objects to many proxies, and a key string
+ * used again also keeps the hash the table computed for it, so the lookup in `shared()` is
+ * cheap. Only the key is remembered; the lookup, and so the sharing, is `shared()`'s as ever.
+ */
+export function inputKey<T extends object>(keys: WeakMap<T, string>, input: T, make: (input: T) => string): string {
+  let key = keys.get(input);
+  if (key === undefined) keys.set(input, (key = make(input)));
+  return key;
+}
+
+/**
  * Whether `shared()` made this object. Caches keyed by object identity (the proto check's)
  * are worth their entries only for these: an object only one resource reaches is never met
  * again.
