@@ -6,7 +6,7 @@
  *   npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 2]
  *       [--clients P] [--per-connection 1] [--window 200] [--debounce 25] [--idle 10000]
  *       [--no-incremental] [--settle 12000] [--heap-snapshot DIR] [--plain-js] [--server-arg OPT]
- *       [--worker] [--worker-idle MS] [--channelz] [--bare] [--permissive] [--cpu-prof] [--json]
+ *       [--worker] [--worker-idle MS] [--channelz] [--bare] [--permissive] [--client grpc-js|h2] [--cpu-prof] [--json]
  *
  * - The server: bench/serve-child.ts (`startServer --watch`, 127.0.0.1, ephemeral ports) in its
  *   own process, a fresh one per stream count; it reports its memory (process.memoryUsage after
@@ -95,6 +95,8 @@ interface Options {
   bare: boolean;
   /** The permissive variant of the mesh; connections and memory only. */
   permissive: boolean;
+  /** The load clients' transport (ads-load-client.ts): grpc-js, or gRPC framing over Node's HTTP/2. */
+  client: 'grpc-js' | 'h2';
   /** Compile in the server's compile worker (ServeOptions.compileInWorker). */
   worker: boolean;
   /** The server's compile worker idle time before retirement (ms; its default when absent). */
@@ -113,13 +115,13 @@ interface Options {
 
 function usage(msg: string): never {
   console.error(
-    `${msg}\nusage: npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 2] [--clients P] [--per-connection 1] [--window 200] [--debounce 25] [--timeout 60000] [--idle 10000] [--no-incremental] [--settle 12000] [--heap-snapshot DIR] [--plain-js] [--server-arg OPT] [--worker] [--worker-idle MS] [--channelz] [--bare] [--permissive] [--cpu-prof] [--json]`,
+    `${msg}\nusage: npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 2] [--clients P] [--per-connection 1] [--window 200] [--debounce 25] [--timeout 60000] [--idle 10000] [--no-incremental] [--settle 12000] [--heap-snapshot DIR] [--plain-js] [--server-arg OPT] [--worker] [--worker-idle MS] [--channelz] [--bare] [--permissive] [--client grpc-js|h2] [--cpu-prof] [--json]`,
   );
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { streams: [1000, 10000], services: 1000, repeat: 2, perConnection: 1, window: 200, debounceMs: DEFAULT_DEBOUNCE_MS, cpuProf: false, json: false, timeoutMs: 60_000, idleMs: 10_000, incremental: true, bare: false, permissive: false, worker: false, channelz: false, settleMs: 12_000, plainJs: false, serverArgs: [] };
+  const o: Options = { streams: [1000, 10000], services: 1000, repeat: 2, perConnection: 1, window: 200, debounceMs: DEFAULT_DEBOUNCE_MS, cpuProf: false, json: false, timeoutMs: 60_000, idleMs: 10_000, incremental: true, bare: false, permissive: false, client: 'grpc-js', worker: false, channelz: false, settleMs: 12_000, plainJs: false, serverArgs: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -145,6 +147,11 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--heap-snapshot') o.heapSnapshotDir = argv[++i] ?? usage('--heap-snapshot needs a directory');
     else if (a === '--bare') o.bare = true;
     else if (a === '--permissive') o.permissive = true;
+    else if (a === '--client') {
+      const c = argv[++i];
+      if (c !== 'grpc-js' && c !== 'h2') usage('--client is grpc-js or h2');
+      o.client = c;
+    }
     else if (a === '--worker') o.worker = true;
     else if (a === '--worker-idle') o.workerIdleMs = num();
     else if (a === '--channelz') o.channelz = true;
@@ -349,7 +356,7 @@ async function measure(o: Options, dir: string, wide: Wide, expected: Record<Sta
     });
     const target = `127.0.0.1:${server.port}`;
     const opened = await Promise.all(
-      clients.map((c, i) => c.request<OpenReport>({ cmd: 'open', target, nodes: assigned[i], perConnection: o.perConnection, window: o.window }, 600_000)),
+      clients.map((c, i) => c.request<OpenReport>({ cmd: 'open', target, nodes: assigned[i], perConnection: o.perConnection, window: o.window, client: o.client }, 600_000)),
     );
     const connectMs = Math.max(...opened.map((r) => r.allReadyAt)) - Math.min(...opened.map((r) => r.startedAt));
     const connected = opened.reduce((s, r) => s + r.ready, 0);
@@ -481,7 +488,7 @@ async function main(): Promise<void> {
       return;
     }
     log('');
-    log(`machine: ${m.cores} cores, ${m.memGiB} GiB, Node ${m.node}, load ${m.load.join(' ')} (clients and server share the cores)`);
+    log(`machine: ${m.cores} cores, ${m.memGiB} GiB, Node ${m.node}, load ${m.load.join(' ')} (clients and server share the cores); load clients over ${o.client}`);
     const rows: (string | number)[][] = [['streams', ...results.map((r) => String(r.streams))]];
     const add = (label: string, pick: (r: CountResult) => number | string): void => void rows.push([label, ...results.map(pick)]);
     add('connections', (r) => r.connections);
