@@ -199,7 +199,7 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
     call.on('cancelled', () => this.close(undefined));
   }
 
-  /** At most MAX_TYPES_PER_STREAM types, added once each: re-sorting on each is cheaper than keeping a sorted copy per stream. */
+  /** A push type rebuilds `types` in push order (five times a stream at most), so no sorted copy is kept per stream. */
   private addType(state: TypeState): void {
     this.types.set(state.typeUrl, state);
     if (!PUSH_ORDER.includes(state.typeUrl)) return; // others go last, in arrival order
