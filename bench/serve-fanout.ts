@@ -294,6 +294,8 @@ interface CountResult {
   readonly started: Sample;
   readonly before: Sample;
   readonly connectedMem: Sample;
+  /** The same once the server has idled `--settle` ms with the streams (as "before" is read). */
+  readonly connectedIdleMem: Sample;
   readonly rssPerStreamKiB: number;
   readonly heapPerStreamKiB: number;
   readonly changes: ChangeResult[];
@@ -362,6 +364,9 @@ async function measure(o: Options, dir: string, wide: Wide, expected: Record<Sta
     const connected = opened.reduce((s, r) => s + r.ready, 0);
     await sleep(1000);
     const connectedMem = await sample(server);
+    // As "before": the server as it idles between changes, V8's memory reducer having run.
+    await sleep(o.settleMs);
+    const connectedIdleMem = await sample(server);
     await snap('streams');
     log(
       `${n} streams (${p} client processes, ${opened.reduce((s, r) => s + r.connections, 0)} connections): ${connected} connected and ACKed in ${Math.round(connectMs)} ms; ` +
@@ -430,6 +435,7 @@ async function measure(o: Options, dir: string, wide: Wide, expected: Record<Sta
       started,
       before,
       connectedMem,
+      connectedIdleMem,
       rssPerStreamKiB: (connectedMem.rss - before.rss) / 1024 / n,
       heapPerStreamKiB: (connectedMem.heapUsed - before.heapUsed) / 1024 / n,
       changes,
@@ -505,6 +511,9 @@ async function main(): Promise<void> {
     add('server heap with streams (MiB, after GC)', (r) => mib(r.connectedMem.heapUsed));
     add('  V8 heap committed / of it new space (MiB)', (r) => committed(r.connectedMem));
     add('  RSS in malloc (brk) / other anonymous / files (MiB)', (r) => mapping(r.connectedMem));
+    add('server RSS with streams, after idling --settle ms (MiB)', (r) => mib(r.connectedIdleMem.rss));
+    add('  V8 heap committed / of it new space (MiB)', (r) => committed(r.connectedIdleMem));
+    add('  RSS in malloc (brk) / other anonymous / files (MiB)', (r) => mapping(r.connectedIdleMem));
     add('server RSS after the changes, idle (MiB)', (r) => mib(r.idle.rss));
     add('  the same after a full GC (MiB)', (r) => mib(r.idle.rssAfterGc));
     add('  heap used / total (MiB)', (r) => `${mib(r.idle.heapUsed).toFixed(0)} / ${mib(r.idle.heapTotal).toFixed(0)}`);
