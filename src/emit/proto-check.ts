@@ -37,7 +37,7 @@ const verdicts = new WeakMap<object, string | typeof VALID>();
 /** Sub-objects proven valid, with the full name of the message type they are valid as. */
 const validAs = new WeakMap<object, string | Set<string>>(); // a name, or a set in the rare case of several
 /** Verdict per skeleton (type name + skeleton in its compact spelling). Bounded: starts afresh when full. */
-let skeletons = new Map<string, string | undefined>();
+let skeletons = new Map<string, string | typeof VALID>();
 const MAX_SKELETONS = 100_000;
 /** Objects already reported to a reporter, so a shared broken resource is reported once, not once per proxy. */
 const reported = new WeakMap<Reporter, WeakSet<object>>();
@@ -253,10 +253,10 @@ function judge(message: Message, text: string, walk: Walk, real: () => unknown, 
   if (walk.inexact) return encodeProblem(message.type, real());
   const key = `${message.name}\u0000${text}`;
   const known = skeletons.get(key);
-  if (known !== undefined || skeletons.has(key)) return known;
+  if (known !== undefined) return known === VALID ? undefined : known;
   const problem = encodeProblem(message.type, JSON.parse(asJson()));
   if (skeletons.size >= MAX_SKELETONS) skeletons = new Map();
-  skeletons.set(key, problem);
+  skeletons.set(key, problem ?? VALID);
   return problem;
 }
 
