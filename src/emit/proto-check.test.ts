@@ -98,6 +98,24 @@ test('strings are judged as protojson judges them: pairs pass, every kind of lon
   assert.is(rejected, 6, 'the last six strings hold a lone surrogate');
 });
 
+test('numbers and booleans in a skeleton are judged as protojson judges them (valid, out of range, fractional, wrong type)', () => {
+  const L = 'type.googleapis.com/envoy.config.listener.v3.Listener';
+  const values = [0, -0, 1, 65535, 4294967295, 4294967296, -1, 1.5, 1e21, 2 ** 53, true, false];
+  let rejected = 0;
+  for (const value of values) {
+    for (const json of [
+      { name: 'n', address: { socket_address: { address: 'a', port_value: value } } }, // uint32
+      { name: 'n', continue_on_listener_filters_timeout: value }, // bool
+      { name: 'n', address: { socket_address: { address: 'a', port_value: 1, ipv4_compat: value } } }, // bool, nested
+    ]) {
+      const expected = protoProblemOfFullEncode(L, json);
+      if (expected !== undefined) rejected++;
+      assert.is(protoProblem(L, json) === undefined, expected === undefined, JSON.stringify(json));
+    }
+  }
+  assert.ok(rejected > 10, 'some of them are rejected');
+});
+
 /** What a plain protojson encode (no skeleton, no cache) says of `json`. */
 function protoProblemOfFullEncode(typeUrl: string, json: Record<string, unknown>): string | undefined {
   try {

@@ -167,7 +167,12 @@ const jsonWalk = (): Walk => ({ inexact: false, json: true });
 
 /** The JSON text of a value the walk passes through untouched, so protojson judges it exactly as written. */
 function literal(value: unknown, walk: Walk): string {
-  if (typeof value === 'number' && !Number.isFinite(value)) walk.inexact = true;
+  // Most literals are ports, counts and flags: their JSON text is their string form.
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (typeof value === 'number') {
+    if (Number.isFinite(value)) return String(value);
+    walk.inexact = true;
+  }
   let text: string | undefined;
   try {
     text = JSON.stringify(value);
