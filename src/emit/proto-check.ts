@@ -26,7 +26,7 @@
 import { diagnostic, type Reporter } from '../diagnostics/diagnostic.ts';
 import { envoyType, protobuf, protojson } from '../envoy/protos.ts';
 import { TYPE } from './names.ts';
-import { isShared } from './shared.ts';
+import { recordProof, sharedProof } from './shared.ts';
 import { resourceName, TYPE_URL, XDS_KINDS, type ProxyConfig } from './types.ts';
 
 type Json = Record<string, unknown>;
@@ -34,8 +34,6 @@ type Json = Record<string, unknown>;
 const VALID = Symbol('valid');
 /** Verdict per checked resource object: VALID, or why it does not encode (one lookup answers both). */
 const verdicts = new WeakMap<object, string | typeof VALID>();
-/** Sub-objects proven valid, with the full name of the message type they are valid as. */
-const validAs = new WeakMap<object, string | Set<string>>(); // a name, or a set in the rare case of several
 /** Verdict per skeleton (type name + skeleton in its compact spelling). Bounded: starts afresh when full. */
 let skeletons = new Map<string, string | typeof VALID>();
 const MAX_SKELETONS = 100_000;
@@ -202,10 +200,12 @@ function skeleton(message: Message, value: unknown, walk: Walk): string {
     const typeUrl = value['@type'];
     const inner = typeof typeUrl === 'string' ? urlInfo(typeUrl) : null;
     if (!inner) return literal(value, walk);
-    return isShared(value) ? sharedSkeleton(message, value, walk) : anySkeleton(inner, typeUrl as string, value, walk);
+    const proof = sharedProof(value);
+    return proof === undefined ? anySkeleton(inner, typeUrl as string, value, walk) : sharedSkeleton(message, value, proof, walk);
   }
   if (message.name.startsWith('.google.protobuf.')) return literal(value, walk);
-  return isShared(value) ? sharedSkeleton(message, value, walk) : `{${skeletonOfFields(message, value, walk)}}`;
+  const proof = sharedProof(value);
+  return proof === undefined ? `{${skeletonOfFields(message, value, walk)}}` : sharedSkeleton(message, value, proof, walk);
 }
 
 /** An Any's skeleton: its `@type` as written, then the fields of the type it names. */
@@ -230,18 +230,15 @@ function spelled(message: Message, value: Json, walk: Walk): string {
  * wherever it sits), which is what lets `{}` stand for it. One that is not valid stays spelled
  * out, so its parent fails too and is reported, with the real resource's own error.
  */
-function sharedSkeleton(message: Message, value: Json, walk: Walk): string {
+function sharedSkeleton(message: Message, value: Json, proof: string | ReadonlySet<string>, walk: Walk): string {
   const typeName = message.name;
-  const proven = validAs.get(value);
-  if (proven === typeName || (typeof proven === 'object' && proven.has(typeName))) return '{}';
+  if (proof === typeName || (typeof proof === 'object' && proof.has(typeName))) return '{}';
   // Spelling a skeleton out as JSON follows a compact walk that judged this object already: not valid.
   if (walk.json) return spelled(message, value, walk);
   const own = compactWalk();
   const text = spelled(message, value, own);
   if (judge(message, text, own, () => value, () => spelled(message, value, jsonWalk())) === undefined) {
-    if (proven === undefined) validAs.set(value, typeName);
-    else if (typeof proven === 'string') validAs.set(value, new Set([proven, typeName]));
-    else proven.add(typeName);
+    recordProof(value, typeName);
     return '{}';
   }
   if (own.inexact) walk.inexact = true;

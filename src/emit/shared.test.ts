@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { clearShared, inputKey, shared, sweepShared } from './shared.ts';
+import { clearShared, inputKey, recordProof, shared, sharedProof, sweepShared } from './shared.ts';
 
 const make = (n: number) => () => ({ n });
 
@@ -22,6 +22,22 @@ test('an object asked for in consecutive compiles survives sweeps; one not asked
   const again = shared('t', 'dropped', make(5));
   assert.is.not(again, dropped);
   assert.equal(again, { n: 5 });
+});
+
+test('what the proto check proved is kept for shared objects only, one type or several', () => {
+  clearShared();
+  const own = { n: 0 };
+  assert.is(sharedProof(own), undefined);
+  recordProof(own, '.T');
+  assert.is(sharedProof(own), undefined);
+  const a = shared('t', 'proof', make(1));
+  assert.is(sharedProof(a), '');
+  recordProof(a, '.T');
+  recordProof(a, '.T');
+  assert.is(sharedProof(a), '.T');
+  recordProof(a, '.U');
+  const both = sharedProof(a);
+  assert.ok(typeof both === 'object' && both.has('.T') && both.has('.U') && both.size === 2);
 });
 
 test('an input object\'s key is made once and is the same string after', () => {

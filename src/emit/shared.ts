@@ -29,8 +29,13 @@ interface Family {
 }
 
 const families = new Map<string, Family>();
-/** Every object `shared()` has handed out: the ones many resources reach. */
-const handedOut = new WeakSet<object>();
+/**
+ * Every object `shared()` has handed out (the ones many resources reach), with what the proto
+ * check has proven of it: '' nothing yet, else the message type it is valid as (a set in the
+ * rare case of several). One weak table answers both questions the check asks of each object
+ * it meets, and holds one entry per shared object, not two.
+ */
+const handedOut = new WeakMap<object, string | Set<string>>();
 const ids = new WeakMap<object, number>();
 let nextId = 1;
 
@@ -48,7 +53,7 @@ export function shared<T extends object>(family: string, key: string, build: () 
   }
   const made = deepFreeze(build());
   table.current.set(key, made);
-  handedOut.add(made);
+  handedOut.set(made, '');
   return made;
 }
 
@@ -65,12 +70,22 @@ export function inputKey<T extends object>(keys: WeakMap<T, string>, input: T, m
 }
 
 /**
- * Whether `shared()` made this object. Caches keyed by object identity (the proto check's)
- * are worth their entries only for these: an object only one resource reaches is never met
- * again.
+ * What is known of an object from `shared()`: '' nothing yet, else the message type (or types)
+ * the proto check proved it valid as; undefined when `shared()` did not make it. Caches keyed by
+ * object identity (the proto check's) are worth their entries only for shared objects: an
+ * object only one resource reaches is never met again.
  */
-export function isShared(obj: object): boolean {
-  return handedOut.has(obj);
+export function sharedProof(obj: object): string | ReadonlySet<string> | undefined {
+  return handedOut.get(obj);
+}
+
+/** Records that the proto check proved a shared object valid as `typeName` (see sharedProof). */
+export function recordProof(obj: object, typeName: string): void {
+  const known = handedOut.get(obj);
+  if (known === undefined || known === typeName) return; // not shared: nothing to remember it by
+  if (known === '') handedOut.set(obj, typeName);
+  else if (typeof known === 'string') handedOut.set(obj, new Set([known, typeName]));
+  else known.add(typeName);
 }
 
 /**
