@@ -98,8 +98,11 @@ test('--check streams the comparison: same diff and exit codes as diffTrees, mis
   edited.set('zzz/gone/listeners.yaml', '[]\n');
   edited.delete(files[10]);
   writeTree(edited, golden);
+  const spools = (): string[] => readdirSync(tmpdir()).filter((f) => f.startsWith('smi-compile-check-'));
+  const spooledBefore = spools();
   const differ = await run([mesh], { check: golden });
   assert.is(differ.code, 1);
+  assert.equal(spools(), spooledBefore, 'the patches spooled to a temporary file, which is gone');
   const differences = diffTrees(edited, expected);
   assert.equal(differences.map((d) => d.kind).sort(), ['changed', 'missing', 'missing', 'unexpected']);
   assert.is(differ.stdout, differences.map((d) => d.patch).join(''));

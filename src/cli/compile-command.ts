@@ -20,6 +20,7 @@ import { atLeast, formatDiagnostic, type Diagnostic } from '../diagnostics/diagn
 import { CertificateError } from '../identity/index.ts';
 import type { CaProviderKind } from './ca-command.ts';
 import { privateKeysWarning, ProxyCertificates } from './compile-secrets.ts';
+import { PatchSpool } from './patch-spool.ts';
 import { EXIT_FAILURE, EXIT_OK, UsageError, type CliIO } from './io.ts';
 
 export interface CompileCommandOptions {
@@ -146,10 +147,12 @@ export async function runCompile(paths: string[], opts: CompileCommandOptions, i
   const writeTo = opts.output ?? (opts.check && opts.update ? opts.check : undefined);
   let sinks: Sinks = {};
   let count = 0;
+  const patches = new PatchSpool();
   try {
     sinks = {
       staged: writeTo === undefined || caError ? undefined : new StagedTree(writeTo),
-      golden: opts.check && !caError ? new GoldenComparison(opts.check) : undefined,
+      // --update prints no patches; --check spools them (patch-spool.ts) to print at the end.
+      golden: opts.check && !caError ? new GoldenComparison(opts.check, opts.update ? undefined : (d) => patches.add(d.patch)) : undefined,
     };
     const buffer = new DirectoryBuffer(sinks);
     // The proxies, in path order, each emitted and proto-checked on demand, given its
@@ -206,7 +209,7 @@ export async function runCompile(paths: string[], opts: CompileCommandOptions, i
         for (const d of differences) io.stderr(`  ${d.kind.padEnd(10)} ${d.file}\n`);
         return EXIT_OK;
       }
-      for (const d of differences) io.stdout(d.patch);
+      patches.replay(io.stdout);
       io.stderr(
         `${opts.check}: ${plural(differences.length, 'file')} differ (${differences.map((d) => d.kind).filter((k, i, a) => a.indexOf(k) === i).join(', ')}); review the diff, then rerun with --update to accept it\n`,
       );
@@ -223,6 +226,7 @@ export async function runCompile(paths: string[], opts: CompileCommandOptions, i
     if (certs && certs.keys > 0) io.stderr(privateKeysWarning(certs, opts.output));
     return EXIT_OK;
   } finally {
+    patches.close();
     sinks.staged?.abort(); // a no-op once committed; otherwise nothing of this compile is left behind
     await certs?.close(); // a no-op once closed
   }

@@ -76,9 +76,12 @@ test('writeTree: an empty tree is an empty directory; a failed write leaves noth
 function streamed(golden: OutputTree, actual: OutputTree): ReturnType<typeof diffTrees> {
   const dir = fresh();
   writeTree(golden, dir);
-  const cmp = new GoldenComparison(dir);
+  const found: ReturnType<typeof diffTrees> = [];
+  const cmp = new GoldenComparison(dir, (d) => found.push(d));
   for (const [file, content] of [...actual].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) cmp.add(file, content);
-  return cmp.finish();
+  // What it keeps of them is their file and kind; the patches went to the callback only.
+  assert.equal(cmp.finish(), found.map(({ file, kind }) => ({ file, kind })));
+  return found;
 }
 
 test('GoldenComparison: the same differences as diffTrees (changed, missing, unexpected), in path order', () => {

@@ -219,6 +219,9 @@ export interface TreeDifference {
   readonly patch: string;
 }
 
+/** A difference without its patch. */
+export type TreeChange = Pick<TreeDifference, 'file' | 'kind'>;
+
 export interface DiffLabels {
   readonly expected: string;
   readonly actual: string;
@@ -255,11 +258,17 @@ export class GoldenComparison {
   private readonly goldenFiles: string[];
   private next = 0;
   private lastFile: string | undefined;
-  readonly differences: TreeDifference[] = [];
+  /** Every difference so far, without its patch (that went to `onDifference`). */
+  readonly changes: TreeChange[] = [];
   files = 0;
 
+  /**
+   * `onDifference` gets each difference, patch included, as it is found, in path order: a caller
+   * streams the patches somewhere (`--check` spools them to a file) instead of keeping them all.
+   */
   constructor(
     readonly goldenDir: string,
+    private readonly onDifference: (d: TreeDifference) => void = () => undefined,
     private readonly labels: DiffLabels = DEFAULT_LABELS,
   ) {
     this.goldenFiles = treeFiles(goldenDir);
@@ -278,21 +287,25 @@ export class GoldenComparison {
       before = readFileSync(join(this.goldenDir, ...file.split('/')), 'utf8');
       this.next++;
     }
-    const d = diffFile(file, before, content, this.labels);
-    if (d) this.differences.push(d);
+    this.report(diffFile(file, before, content, this.labels));
   }
 
-  /** Reports the golden files that come after the last compiled file; returns every difference. */
-  finish(): TreeDifference[] {
+  /** Reports the golden files that come after the last compiled file; returns every difference (without patches). */
+  finish(): TreeChange[] {
     this.missingBefore(undefined);
-    return this.differences;
+    return this.changes;
+  }
+
+  private report(d: TreeDifference | undefined): void {
+    if (!d) return;
+    this.changes.push({ file: d.file, kind: d.kind });
+    this.onDifference(d);
   }
 
   private missingBefore(file: string | undefined): void {
     while (this.next < this.goldenFiles.length && (file === undefined || comparePaths(this.goldenFiles[this.next], file) < 0)) {
       const missing = this.goldenFiles[this.next++];
-      const d = diffFile(missing, readFileSync(join(this.goldenDir, ...missing.split('/')), 'utf8'), undefined, this.labels);
-      if (d) this.differences.push(d);
+      this.report(diffFile(missing, readFileSync(join(this.goldenDir, ...missing.split('/')), 'utf8'), undefined, this.labels));
     }
   }
 }
