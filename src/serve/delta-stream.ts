@@ -27,7 +27,7 @@ function byName(a: { name: string }, b: { name: string }): number {
 export class DeltaStream extends AdsStream<DeltaDiscoveryRequest, DeltaResponse> {
   readonly protocol: Protocol = 'delta';
 
-  protected handle(req: DeltaDiscoveryRequest, state: TypeState, firstOfType: boolean): void {
+  protected handle(req: DeltaDiscoveryRequest, state: TypeState, firstOfType: boolean): boolean {
     this.settle(req, state, '');
     if (firstOfType) {
       state.subscribed = true;
@@ -57,6 +57,7 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest, DeltaResponse>
       if (!state.wildcard) state.ownSent().delete(n);
     }
     this.noteNames(state.typeUrl, req.resourceNamesSubscribe);
+    return firstOfType || req.resourceNamesSubscribe.length > 0 || req.resourceNamesUnsubscribe.length > 0;
   }
 
   private diff(state: TypeState, desired: Desired): Diff {

@@ -22,7 +22,7 @@ test('wildcard CDS gets the full state; an ACK gets no response', async () => {
     assert.ok(r.versionInfo.length > 0);
     ack(s, r);
     assert.is(await s.maybeNext(150), undefined);
-    assert.is(await srv.handle.metrics.acks.get().then((m) => m.values[0]?.value), 1);
+    assert.is(await srv.handle.metrics.acks.counter.get().then((m) => m.values[0]?.value), 1);
   } finally {
     await srv.close();
   }
@@ -167,6 +167,29 @@ test('unsubscribing a name drops it from the next named response', async () => {
     ack(s, r1, ['ns/x|80']);
     const r2 = await s.next();
     assert.equal(names(r2), ['ns/x|80']);
+  } finally {
+    await srv.close();
+  }
+});
+
+test('an ACK repeating its names gets no response; an ACK that also names more is answered', async () => {
+  const srv = await testServer([simpleProxy('ns/a', { 'ns/x|80': 50, 'ns/y|80': 50 })]);
+  try {
+    const s = srv.client().sotw();
+    s.send({ node: { id: 'ns/a' }, typeUrl: EDS, resourceNames: ['ns/x|80'] });
+    const r1 = await s.next();
+    assert.equal(names(r1), ['ns/x|80']);
+    ack(s, r1, ['ns/x|80']);
+    assert.is(await s.maybeNext(150), undefined);
+    ack(s, r1, ['ns/x|80', 'ns/y|80']);
+    const r2 = await s.next();
+    assert.equal(names(r2), ['ns/x|80', 'ns/y|80']);
+    ack(s, r2, ['ns/y|80', 'ns/x|80']);
+    assert.is(await s.maybeNext(150), undefined);
+    srv.publish([simpleProxy('ns/a', { 'ns/x|80': 50, 'ns/y|80': 50 }, { 'ns/y|80': ['10.0.0.9:80'] })]);
+    const r3 = await s.next();
+    assert.equal(names(r3), ['ns/x|80', 'ns/y|80']);
+    assert.is.not(r3.versionInfo, r2.versionInfo);
   } finally {
     await srv.close();
   }

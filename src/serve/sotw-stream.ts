@@ -16,16 +16,18 @@ import { setVersion } from './versions.ts';
 export class SotwStream extends AdsStream<DiscoveryRequest, SotwResponse> {
   readonly protocol: Protocol = 'sotw';
 
-  protected handle(req: DiscoveryRequest, state: TypeState, firstOfType: boolean): void {
-    if (this.settle(req, state, req.versionInfo) === 'stale') return;
+  protected handle(req: DiscoveryRequest, state: TypeState, firstOfType: boolean): boolean {
+    if (this.settle(req, state, req.versionInfo) === 'stale') return false;
     const names = req.resourceNames;
     const star = names.includes('*');
+    const { subscribed, wildcard } = state;
     if (firstOfType) state.legacyWildcard = names.length === 0;
     else if (names.length > 0) state.legacyWildcard = false;
     state.subscribed = true;
     state.wildcard = star || (names.length === 0 && state.legacyWildcard);
-    state.setNames(names);
+    const namesChanged = state.setNames(names);
     this.noteNames(state.typeUrl, state.names);
+    return namesChanged || state.subscribed !== subscribed || state.wildcard !== wildcard;
   }
 
   /** The content hash of a desired set: the shared set's, or computed once per evaluation (hasChange, then send). */

@@ -114,10 +114,26 @@ export class TypeState {
     return this.ownNames ?? NO_NAMES;
   }
 
-  /** SotW: the request's names replace the subscription (`*` is the wildcard, not a name). */
-  setNames(names: Iterable<string>): void {
+  /**
+   * SotW: the request's names replace the subscription (`*` is the wildcard, not a name). Every
+   * ACK repeats them: the same names keep the same set. True when the subscription changed.
+   */
+  setNames(names: readonly string[]): boolean {
+    const held = this.ownNames;
+    let count = 0;
+    let same = true;
+    for (const n of names) {
+      if (n === '*') continue;
+      count += 1;
+      if (!held?.has(n)) {
+        same = false;
+        break;
+      }
+    }
+    if (same && count === (held?.size ?? 0)) return false;
     this.ownNames = undefined;
     for (const n of names) if (n !== '*') (this.ownNames ??= new Set()).add(n);
+    return true;
   }
 
   addName(name: string): void {
@@ -184,6 +200,13 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
   private draining = false;
   /** Types with a response in flight (see StreamHost.awaiting). */
   private inFlightTypes = 0;
+  /**
+   * The version of the snapshot whose evaluation left nothing waiting on an ACK: no type held
+   * back behind one in flight, and every type's desired state the proxy's shared set (so no
+   * make-before-break retention, which ACKs of routes release, and no name still missing).
+   * A version, not the snapshot: a stream a change did not concern must not keep the old one.
+   */
+  private settledOn: string | undefined;
 
   constructor(
     protected readonly host: StreamHost,
@@ -216,8 +239,11 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
     return !this.closed;
   }
 
-  /** Protocol specifics: apply one request (after node and nonce checks common to both). */
-  protected abstract handle(req: Req, state: TypeState, firstOfType: boolean): void;
+  /**
+   * Protocol specifics: apply one request (after node and nonce checks common to both). False
+   * when it changed no subscription (an ACK, a NACK or a stale request that names the same).
+   */
+  protected abstract handle(req: Req, state: TypeState, firstOfType: boolean): boolean;
   /** Is there anything to send for this type? */
   protected abstract hasChange(state: TypeState, desired: Desired): boolean;
   /** Send it (and mark the state in flight). */
@@ -253,10 +279,15 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
       state = new TypeState(typeUrl);
       this.addType(state);
     }
-    this.handle(req, state, firstOfType);
+    const flavour = this.flavour;
+    const subscriptionChanged = this.handle(req, state, firstOfType) || firstOfType || this.flavour !== flavour;
     if (state.names.size > MAX_NAMES_PER_TYPE) {
       throw new StreamClosed(status.INVALID_ARGUMENT, `more than ${MAX_NAMES_PER_TYPE} resource names subscribed for ${clip(req.typeUrl, 100)}`, 'too-many-names');
     }
+    // An ACK only clears its type's in-flight mark. When the last evaluation of this same
+    // snapshot held nothing back for one (see `settledOn`), evaluating again would find nothing
+    // to send: at 10,000 streams a change brings 50,000 ACKs, and each evaluated all five types.
+    if (!subscriptionChanged && this.settledOn !== undefined && this.settledOn === this.host.current()?.version) return;
     this.evaluate();
   }
 
@@ -274,12 +305,11 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
     if (!state.inFlight) return 'current'; // a repeated ACK: only its subscription part matters
     state.inFlight = false;
     if (--this.inFlightTypes === 0) this.host.awaiting?.(this, false);
-    const labels = { protocol: this.protocol, type: shortType(state.typeUrl) };
     if (req.errorDetail && (req.errorDetail.code !== 0 || req.errorDetail.message)) {
       state.nacked = true;
       state.nacks += 1;
       state.lastError = clip(req.errorDetail.message);
-      this.host.metrics.nacks.inc(labels);
+      this.host.metrics.nacks.inc({ protocol: this.protocol, type: shortType(state.typeUrl) });
       const d = diagnostic('proxy-nack', {
         node: this.nodeId ?? '?',
         typeUrl: state.typeUrl,
@@ -292,7 +322,7 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
       // The version just sent, as one string shared by every stream sent it (not a copy per stream).
       state.ackedVersion = versionInfo === state.sentVersion ? state.sentVersion : versionInfo;
       state.acks += 1;
-      this.host.metrics.acks.inc(labels);
+      this.host.metrics.acks.add(this.protocol, shortType(state.typeUrl));
       this.log.debug('ACK', { type: shortType(state.typeUrl), version: versionInfo });
     }
     return 'current';
@@ -347,6 +377,7 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
     if (!snapshot || !proxy) {
       throw new StreamClosed(status.NOT_FOUND, `workload ${this.nodeId} is no longer in the compiled manifests`, 'workload-removed');
     }
+    this.settledOn = undefined;
     const view = this.viewOf(snapshot, proxy);
     const cache = new Map<TypeState, Desired>();
     let blocked = false;
@@ -361,6 +392,9 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
       this.send(state, desired, proxy);
       if (this.closed) return;
     }
+    if (blocked) return;
+    for (const desired of cache.values()) if (!desired.set) return;
+    this.settledOn = snapshot.version;
   }
 
   /**
@@ -443,8 +477,9 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
   protected write(res: Res, state: TypeState, count: number): void {
     // Every response sets its type in flight (send() is only called for a type that was not).
     if (this.inFlightTypes++ === 0) this.host.awaiting?.(this, true);
-    this.host.metrics.responses.inc({ protocol: this.protocol, type: shortType(state.typeUrl) });
-    this.host.metrics.resourcesSent.inc({ protocol: this.protocol, type: shortType(state.typeUrl) }, count);
+    const type = shortType(state.typeUrl);
+    this.host.metrics.responses.add(this.protocol, type);
+    this.host.metrics.resourcesSent.add(this.protocol, type, count);
     if (this.call.write(res)) return;
     // The client is not reading what it is sent. Stop here rather than queue snapshot after
     // snapshot in its buffer: once it drains, evaluate() sends whatever is current then.
