@@ -10,9 +10,12 @@
  * processes on one machine), warnings and errors as `{ type: 'log' }`. Requests from the
  * parent: `{ id, cmd: 'mem', gc?: boolean }` (process.memoryUsage, after a full GC when asked
  * and the process runs with --expose-gc, plus V8's committed heap, open streams and CPU time), `{ id, cmd:
- * 'heap-snapshot', path }` (v8.writeHeapSnapshot, to see what streams cost), `{ id, cmd: 'stop' }`.
+ * 'heap-snapshot', path }` (v8.writeHeapSnapshot, to see what streams cost), `{ id, cmd: 'profile-start' }`
+ * and `{ id, cmd: 'profile-stop', path }` (a CPU profile of just that window, through the inspector:
+ * `--cpu-prof` would cover start-up and connecting as well), `{ id, cmd: 'stop' }`.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import v8 from 'node:v8';
 import type { Logger, LogFields } from '../src/serve/logger.ts';
 import { startServer, type ServeOptions } from '../src/serve/server.ts';
@@ -126,6 +129,7 @@ async function main(): Promise<void> {
   const gauge = async (name: 'streams' | 'proxies'): Promise<number> =>
     (await server.metrics[name].get()).values.reduce((sum, v) => sum + v.value, 0);
 
+  let profiler: Session | undefined;
   process.on('message', (m: { id: number; cmd: string; gc?: boolean }) => {
     void (async () => {
       if (m.cmd === 'mem') {
@@ -154,6 +158,17 @@ async function main(): Promise<void> {
         // For finding what the streams cost: v8.writeHeapSnapshot (GC first; pauses the process).
         const { writeHeapSnapshot } = await import('node:v8');
         send({ type: 'reply', id: m.id, value: writeHeapSnapshot((m as { path?: string }).path) });
+      } else if (m.cmd === 'profile-start') {
+        profiler ??= new Session();
+        profiler.connect();
+        await profiler.post('Profiler.enable');
+        await profiler.post('Profiler.start');
+        send({ type: 'reply', id: m.id, value: true });
+      } else if (m.cmd === 'profile-stop' && profiler) {
+        const { profile } = await profiler.post('Profiler.stop');
+        profiler.disconnect();
+        writeFileSync((m as { path?: string }).path!, JSON.stringify(profile));
+        send({ type: 'reply', id: m.id, value: true });
       } else if (m.cmd === 'stop') {
         await server.close();
         send({ type: 'reply', id: m.id, value: true });

@@ -5,8 +5,8 @@
  *
  *   npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 2]
  *       [--clients P] [--per-connection 1] [--window 200] [--debounce 25] [--idle 10000]
- *       [--no-incremental] [--settle 12000] [--heap-snapshot DIR] [--plain-js] [--server-arg OPT]
- *       [--worker] [--worker-idle MS] [--channelz] [--bare] [--permissive] [--client grpc-js|h2] [--cpu-prof] [--json]
+ *       [--no-incremental] [--settle 12000] [--heap-snapshot DIR] [--plain-js] [--server-arg OPT] [--server-env K=V]
+ *       [--worker] [--worker-idle MS] [--channelz] [--bare] [--permissive] [--client grpc-js|h2] [--cpu-prof] [--cpu-prof-changes DIR] [--json]
  *
  * - The server: bench/serve-child.ts (`startServer --watch`, 127.0.0.1, ephemeral ports) in its
  *   own process, a fresh one per stream count; it reports its memory (process.memoryUsage after
@@ -28,6 +28,9 @@
  *   A stream is done when the version_info it ACKed for each of the five types is the version
  *   of its proxy's full set in the new state, computed beforehand in this process with the
  *   server's own compile and snapshot code (bench/serve-kit.ts `expectedVersions`).
+ *
+ * `--cpu-prof-changes DIR` profiles the server's CPU over each change alone, from just before the
+ * file write to the last stream done (`server-N-K-kind-to.cpuprofile`; bench/cpu-summary.ts reads them).
  *
  * `--heap-snapshot DIR` writes the server's heap before and with the streams (for
  * bench/heap-owners.ts; the snapshot's own memory then spoils the peak RSS of that run).
@@ -107,21 +110,25 @@ interface Options {
   settleMs: number;
   /** Where to write the server's heap snapshots before and with the streams (bench/heap-owners.ts reads them). */
   heapSnapshotDir?: string;
+  /** Where to write a CPU profile of the server per change (the change's window only). */
+  cpuProfChangesDir?: string;
   /** The server bundled to plain JavaScript and run without tsx (serve-kit.ts `plainJs`): what tsx's loader thread costs. */
   plainJs: boolean;
   /** Extra node options for the server process (`--server-arg --max-semi-space-size=4`, repeatable). */
   serverArgs: string[];
+  /** Extra environment for the server process only (`--server-env LD_PRELOAD=…`, repeatable): allocator settings. */
+  serverEnv: Record<string, string>;
 }
 
 function usage(msg: string): never {
   console.error(
-    `${msg}\nusage: npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 2] [--clients P] [--per-connection 1] [--window 200] [--debounce 25] [--timeout 60000] [--idle 10000] [--no-incremental] [--settle 12000] [--heap-snapshot DIR] [--plain-js] [--server-arg OPT] [--worker] [--worker-idle MS] [--channelz] [--bare] [--permissive] [--client grpc-js|h2] [--cpu-prof] [--json]`,
+    `${msg}\nusage: npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 2] [--clients P] [--per-connection 1] [--window 200] [--debounce 25] [--timeout 60000] [--idle 10000] [--no-incremental] [--settle 12000] [--heap-snapshot DIR] [--plain-js] [--server-arg OPT] [--server-env K=V] [--worker] [--worker-idle MS] [--channelz] [--bare] [--permissive] [--client grpc-js|h2] [--cpu-prof] [--cpu-prof-changes DIR] [--json]`,
   );
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { streams: [1000, 10000], services: 1000, repeat: 2, perConnection: 1, window: 200, debounceMs: DEFAULT_DEBOUNCE_MS, cpuProf: false, json: false, timeoutMs: 60_000, idleMs: 10_000, incremental: true, bare: false, permissive: false, client: 'grpc-js', worker: false, channelz: false, settleMs: 12_000, plainJs: false, serverArgs: [] };
+  const o: Options = { streams: [1000, 10000], services: 1000, repeat: 2, perConnection: 1, window: 200, debounceMs: DEFAULT_DEBOUNCE_MS, cpuProf: false, json: false, timeoutMs: 60_000, idleMs: 10_000, incremental: true, bare: false, permissive: false, client: 'grpc-js', worker: false, channelz: false, settleMs: 12_000, plainJs: false, serverArgs: [], serverEnv: {} };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -144,7 +151,12 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--settle') o.settleMs = Math.min(120_000, num());
     else if (a === '--plain-js') o.plainJs = true;
     else if (a === '--server-arg') o.serverArgs.push(argv[++i] ?? usage('--server-arg needs a node option'));
-    else if (a === '--heap-snapshot') o.heapSnapshotDir = argv[++i] ?? usage('--heap-snapshot needs a directory');
+    else if (a === '--server-env') {
+      const kv = argv[++i] ?? '';
+      const eq = kv.indexOf('=');
+      if (eq < 1) usage('--server-env needs NAME=VALUE');
+      o.serverEnv[kv.slice(0, eq)] = kv.slice(eq + 1);
+    } else if (a === '--heap-snapshot') o.heapSnapshotDir = argv[++i] ?? usage('--heap-snapshot needs a directory');
     else if (a === '--bare') o.bare = true;
     else if (a === '--permissive') o.permissive = true;
     else if (a === '--client') {
@@ -156,6 +168,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--worker-idle') o.workerIdleMs = num();
     else if (a === '--channelz') o.channelz = true;
     else if (a === '--cpu-prof') o.cpuProf = true;
+    else if (a === '--cpu-prof-changes') o.cpuProfChangesDir = argv[++i] ?? usage('--cpu-prof-changes needs a directory');
     else if (a === '--json') o.json = true;
     else usage(`unknown argument ${a}`);
   }
@@ -327,7 +340,7 @@ async function measure(o: Options, dir: string, wide: Wide, expected: Record<Sta
   writeFileSync(join(dir, wide.endpoints.file), wide.endpoints.original);
   const server: ServeChild = await startServeChild(
     { paths: [dir], watch: true, debounceMs: o.debounceMs, noIncremental: !o.incremental, worker: o.worker, workerIdleMs: o.workerIdleMs, channelz: o.channelz },
-    { execArgv: [...o.serverArgs, ...(o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(HERE, 'profiles')] : [])], ...(script ? { script } : o.bare ? { script: 'ads-bare-server.ts' } : {}) },
+    { execArgv: [...o.serverArgs, ...(o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(HERE, 'profiles')] : [])], env: o.serverEnv, ...(script ? { script } : o.bare ? { script: 'ads-bare-server.ts' } : {}) },
   );
   const clients: IpcChild[] = [];
   try {
@@ -380,10 +393,16 @@ async function measure(o: Options, dir: string, wide: Wide, expected: Record<Sta
       server.on('event', (m) => void events.push(m as never));
       await Promise.all(clients.map((c) => c.request({ cmd: 'expect', versions: expected[to] })));
       const cpu0 = (await server.memory(false)).cpuMicros;
+      if (o.cpuProfChangesDir) await server.request({ cmd: 'profile-start' });
       await sleep(200);
       const t0 = now();
       apply(dir, wide, kind, to);
       const reports = await Promise.all(clients.map((c) => c.request<AwaitReport>({ cmd: 'await', timeoutMs: o.timeoutMs }, o.timeoutMs + 30_000)));
+      if (o.cpuProfChangesDir) {
+        const path = join(o.cpuProfChangesDir, `server-${n}-${r}-${kind}-${to}.cpuprofile`);
+        await server.request({ cmd: 'profile-stop', path }, 120_000);
+        log(`cpu profile: ${path}`);
+      }
       const after = await server.memory(true);
       const served = events.find((e) => e.msg === 'serving snapshot' && e.at >= t0);
       const seen = events.find((e) => e.msg === 'manifests changed; recompiling' && e.at >= t0);

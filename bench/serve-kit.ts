@@ -37,13 +37,13 @@ export interface IpcChild {
  * open-file limit (each ADS connection is a descriptor on both sides). A `.mjs` FILE (see
  * `plainJs`) runs without tsx.
  */
-export function spawnIpc(file: string, args: string[], opts: { nofile?: number; execArgv?: string[]; label: string }): IpcChild {
+export function spawnIpc(file: string, args: string[], opts: { nofile?: number; execArgv?: string[]; env?: Readonly<Record<string, string>>; label: string }): IpcChild {
   const nofile = opts.nofile ?? 65536;
   const loader = file.endsWith('.mjs') ? [] : ['--import', 'tsx'];
   const child = spawn(
     'sh',
     ['-c', `ulimit -n ${nofile} 2>/dev/null || ulimit -n $(ulimit -Hn); exec "$@"`, 'sh', process.execPath, ...(opts.execArgv ?? []), ...loader, file, ...args],
-    { stdio: ['ignore', 'inherit', 'pipe', 'ipc'], cwd: join(HERE, '..') },
+    { stdio: ['ignore', 'inherit', 'pipe', 'ipc'], cwd: join(HERE, '..'), env: { ...process.env, ...opts.env } },
   );
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => {
@@ -120,7 +120,7 @@ export interface ServeChild extends IpcChild {
 }
 
 /** `script`: another server speaking the same IPC (bench/ads-bare-server.ts, the floor), or a path (plainJs). */
-export async function startServeChild(options: ServeChildOptions, opts: { execArgv?: string[]; nofile?: number; script?: string } = {}): Promise<ServeChild> {
+export async function startServeChild(options: ServeChildOptions, opts: { execArgv?: string[]; env?: Readonly<Record<string, string>>; nofile?: number; script?: string } = {}): Promise<ServeChild> {
   const script = opts.script ?? 'serve-child.ts';
   const child = spawnIpc(script.startsWith('/') ? script : join(HERE, script), [JSON.stringify(options)], { ...opts, execArgv: ['--expose-gc', ...(opts.execArgv ?? [])], label: 'server' });
   const logs: ServeChild['logs'] = [];
