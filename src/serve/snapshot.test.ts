@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildSnapshot, diffSnapshots, ResourceInterner } from './snapshot.ts';
+import { buildSnapshot, diffSnapshots, isSharedSetMap, resourceSet, ResourceInterner, retainedSet } from './snapshot.ts';
+import { setVersion } from './versions.ts';
 import { cla, cluster, proxy, simpleProxy } from './testing.ts';
 import { CDS, EDS } from './type-urls.ts';
 
@@ -81,6 +82,22 @@ test('diff names exactly the proxies that changed, appeared or left', () => {
   const s2 = buildSnapshot([simpleProxy('ns/a', { 'ns/x|80': 100 }), simpleProxy('ns/b', { 'ns/x|80': 50, 'ns/y|80': 50 }), simpleProxy('ns/d', { 'ns/x|80': 100 })], interner).snapshot!;
   assert.equal(diffSnapshots(s1, s2), { changed: ['ns/b'], added: ['ns/d'], removed: ['ns/c'] });
   assert.equal(diffSnapshots(undefined, s1).added, ['ns/a', 'ns/b', 'ns/c']);
+});
+
+test('a retained set is the set plus what was held outside it, built once per pair and shared', () => {
+  const interner = new ResourceInterner();
+  const before = buildSnapshot([simpleProxy('ns/a', { 'ns/x|80': 50, 'ns/y|80': 50 })], interner).snapshot!;
+  const after = buildSnapshot([simpleProxy('ns/a', { 'ns/x|80': 100 })], interner).snapshot!;
+  const held = resourceSet(before.proxies.get('ns/a')!.resources.get(CDS)!);
+  const set = resourceSet(after.proxies.get('ns/a')!.resources.get(CDS)!);
+  const union = retainedSet(set, held.resources);
+  assert.equal([...union.resources.keys()].sort(), ['ns/x|80', 'ns/y|80']);
+  assert.ok(union.resources.get('ns/x|80') === set.resources.get('ns/x|80'), "the new set's resource wins a name both have");
+  assert.is(union.version, setVersion(union.sorted));
+  assert.is.not(union.version, set.version);
+  assert.ok(retainedSet(set, held.resources) === union, 'one per (set, held) pair');
+  assert.ok(isSharedSetMap(union.resources) && isSharedSetMap(set.resources));
+  assert.not.ok(isSharedSetMap(new Map()));
 });
 
 test('a resource that does not encode fails the snapshot with SMI9001 and leaves the cache as it was', () => {

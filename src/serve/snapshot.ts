@@ -390,6 +390,31 @@ export function resourceSet(resources: ReadonlyMap<string, EncodedResource>): Re
   return set;
 }
 
+/** The map was a shared set's (`resourceSet`, `retainedSet`): it never changes. */
+export function isSharedSetMap(resources: ReadonlyMap<string, unknown>): boolean {
+  return sets.has(resources as ReadonlyMap<string, EncodedResource>);
+}
+
+const retained = new WeakMap<ResourceSet, WeakMap<ReadonlyMap<string, EncodedResource>, ResourceSet>>();
+
+/**
+ * `set` plus whatever the shared map `held` has outside it: a wildcard stream's CDS or EDS while
+ * make-before-break keeps a removed cluster, the same for every stream of the proxy that held
+ * `held`, so built and hashed once, not once a stream.
+ */
+export function retainedSet(set: ResourceSet, held: ReadonlyMap<string, EncodedResource>): ResourceSet {
+  let byHeld = retained.get(set);
+  if (!byHeld) retained.set(set, (byHeld = new WeakMap()));
+  let union = byHeld.get(held);
+  if (!union) {
+    const resources = new Map(set.resources);
+    for (const [name, r] of held) if (!resources.has(name)) resources.set(name, r);
+    union = resourceSet(resources);
+    byHeld.set(held, union);
+  }
+  return union;
+}
+
 /** `fn()` computed once per snapshot and key. */
 export function memoize<T>(snapshot: Snapshot, key: string, fn: () => T): T {
   if (snapshot.memo.has(key)) return snapshot.memo.get(key) as T;

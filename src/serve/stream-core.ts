@@ -23,7 +23,7 @@ import { clip, MAX_NAMES_PER_TYPE, MAX_NODE_ID_LENGTH, MAX_TYPES_PER_STREAM } fr
 import type { Logger } from './logger.ts';
 import type { Protocol, XdsMetrics } from './metrics.ts';
 import type { SecretSource } from './secrets.ts';
-import { memoize, type EncodedResource, type ProxySnapshot, type ResourceInterner, type ResourceSet, type Snapshot } from './snapshot.ts';
+import { isSharedSetMap, memoize, retainedSet, type EncodedResource, type ProxySnapshot, type ResourceInterner, type ResourceSet, type Snapshot } from './snapshot.ts';
 import { CDS, EDS, PUSH_ORDER, RDS, ROUTING_TYPES, shortType } from './type-urls.ts';
 import { NonceSource } from './versions.ts';
 import { flavourOfNode, looksProxyless, viewFor, type Flavour, type View } from './views.ts';
@@ -172,6 +172,8 @@ export interface Desired {
   readonly set?: ResourceSet;
   /** SotW: the content hash of `resources`, computed once per evaluation. */
   version?: string;
+  /** Make-before-break keeps resources the proxy's set no longer has: ACKs of routes may release them. */
+  readonly retaining?: boolean;
 }
 
 export class StreamClosed extends Error {
@@ -393,7 +395,7 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
       if (this.closed) return;
     }
     if (blocked) return;
-    for (const desired of cache.values()) if (!desired.set) return;
+    for (const desired of cache.values()) if (!desired.set || desired.retaining) return;
     this.settledOn = snapshot.version;
   }
 
@@ -416,10 +418,22 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
     // no per-stream copy or hash, unless make-before-break still holds a removed cluster in it
     // (the general path below).
     const set = view.set?.(state.typeUrl);
-    if (set && coversExactly(state, set) && !this.holdsOutside(state, set)) {
-      const shared: Desired = { resources: set.resources, missing: [], set };
-      cache.set(state, shared);
-      return shared;
+    if (set && coversExactly(state, set)) {
+      let shared: Desired | undefined;
+      if (!this.holdsOutside(state, set)) shared = { resources: set.resources, missing: [], set };
+      else if (state.wildcard && state.names.size === 0 && isSharedSetMap(state.sent)) {
+        // What the general path below makes of a wildcard stream that holds a shared set: the
+        // set itself once routing is synced, else the set and everything held outside it.
+        if (this.routingSynced(view, cache)) shared = { resources: set.resources, missing: [], set };
+        else {
+          const union = retainedSet(set, state.sent as ReadonlyMap<string, EncodedResource>);
+          shared = { resources: union.resources, missing: [], set: union, retaining: true };
+        }
+      }
+      if (shared) {
+        cache.set(state, shared);
+        return shared;
+      }
     }
     const resources = new Map<string, EncodedResource>();
     const missing: string[] = [];
