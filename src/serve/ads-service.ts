@@ -86,8 +86,12 @@ function writeControlPlane(w: protobuf.Writer, field: number, identifier: string
 /** The control_plane field of a server's responses, encoded once (it is the same on every response). */
 const controlPlaneFields = new Map<string, Uint8Array>();
 
+let lastControlPlane: { field: number; identifier: string; bytes: Uint8Array } | undefined;
+
 function controlPlaneField(field: number, identifier: string | undefined): Uint8Array {
   if (!identifier) return new Uint8Array(0);
+  // A server asks with the same pair on every response: no key to build then.
+  if (lastControlPlane?.identifier === identifier && lastControlPlane.field === field) return lastControlPlane.bytes;
   const key = `${field}\n${identifier}`;
   let bytes = controlPlaneFields.get(key);
   if (!bytes) {
@@ -96,6 +100,7 @@ function controlPlaneField(field: number, identifier: string | undefined): Uint8
     bytes = new Uint8Array(w.finish());
     if (controlPlaneFields.size < 16) controlPlaneFields.set(key, bytes);
   }
+  lastControlPlane = { field, identifier, bytes };
   return bytes;
 }
 
