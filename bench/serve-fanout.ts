@@ -62,6 +62,7 @@ import jsyaml from 'js-yaml';
 import { generateMesh, writeMesh } from './generate-mesh.ts';
 import type { ServeChildMemory } from './serve-child.ts';
 import {
+  addServerEnv,
   expectedVersions,
   HERE,
   machine,
@@ -152,10 +153,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--plain-js') o.plainJs = true;
     else if (a === '--server-arg') o.serverArgs.push(argv[++i] ?? usage('--server-arg needs a node option'));
     else if (a === '--server-env') {
-      const kv = argv[++i] ?? '';
-      const eq = kv.indexOf('=');
-      if (eq < 1) usage('--server-env needs NAME=VALUE');
-      o.serverEnv[kv.slice(0, eq)] = kv.slice(eq + 1);
+      if (!addServerEnv(o.serverEnv, argv[++i])) usage('--server-env needs NAME=VALUE');
     } else if (a === '--heap-snapshot') o.heapSnapshotDir = argv[++i] ?? usage('--heap-snapshot needs a directory');
     else if (a === '--bare') o.bare = true;
     else if (a === '--permissive') o.permissive = true;
@@ -501,6 +499,7 @@ async function main(): Promise<void> {
     const results: CountResult[] = [];
     const js = o.plainJs ? await plainJs(o.bare ? 'ads-bare-server.ts' : 'serve-child.ts') : undefined;
     if (js) log(`--plain-js: the server runs as ${js.file}, without tsx`);
+    if (o.serverArgs.length || Object.keys(o.serverEnv).length) log(`server process: ${[...Object.entries(o.serverEnv).map(([k, v]) => `${k}=${v}`), ...o.serverArgs].join(' ')}`);
     try {
       for (const n of o.streams) results.push(await measure(o, dir, wide, { A: a, B: b, C: c }, nodes, n, log, js?.file));
     } finally {

@@ -3,7 +3,7 @@
  * stream per workload, then one TrafficTarget edited (a source added) per run.
  *
  *   npx tsx bench/serve-incremental.ts [--services 1000] [--repeat 5] [--debounce 25]
- *       [--no-incremental] [--worker] [--worker-idle MS] [--plain-js] [--server-arg OPT] [--cpu-prof] [--json]
+ *       [--no-incremental] [--worker] [--worker-idle MS] [--plain-js] [--server-arg OPT] [--server-env K=V] [--cpu-prof] [--json]
  *
  * The server runs in a child process (bench/serve-child.ts: `startServer`, 127.0.0.1,
  * ephemeral ports); this process holds one RawAdsClient (src/serve/raw-client.ts) per workload,
@@ -33,7 +33,7 @@ import { RawAdsClient, type RawStream, type SotwRequestInit } from '../src/serve
 import { PUSH_ORDER, shortType } from '../src/serve/type-urls.ts';
 import { DEFAULT_DEBOUNCE_MS } from '../src/serve/watch.ts';
 import { generateMesh, writeMesh } from './generate-mesh.ts';
-import { machine, median, now, plainJs, quantiles, scratchDir, sleep, startServeChild, table, type ServeChild } from './serve-kit.ts';
+import { addServerEnv, machine, median, now, plainJs, quantiles, scratchDir, sleep, startServeChild, table, type ServeChild } from './serve-kit.ts';
 
 interface Options {
   services: number;
@@ -51,10 +51,12 @@ interface Options {
   plainJs: boolean;
   /** Node options of the server process (`--server-arg --max-semi-space-size=4`, as the image sets). */
   serverArgs: string[];
+  /** Extra environment of the server process only (`--server-env LD_PRELOAD=libjemalloc.so.2`, as the image sets). */
+  serverEnv: Record<string, string>;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { services: 1000, repeat: 5, debounceMs: DEFAULT_DEBOUNCE_MS, incremental: true, worker: false, cpuProf: false, json: false, plainJs: false, serverArgs: [] };
+  const o: Options = { services: 1000, repeat: 5, debounceMs: DEFAULT_DEBOUNCE_MS, incremental: true, worker: false, cpuProf: false, json: false, plainJs: false, serverArgs: [], serverEnv: {} };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -72,13 +74,16 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--json') o.json = true;
     else if (a === '--plain-js') o.plainJs = true;
     else if (a === '--server-arg') o.serverArgs.push(argv[++i] ?? usage('--server-arg needs a node option'));
+    else if (a === '--server-env') {
+      if (!addServerEnv(o.serverEnv, argv[++i])) usage('--server-env needs NAME=VALUE');
+    }
     else usage(`unknown argument ${a}`);
   }
   return o;
 }
 
 function usage(msg: string): never {
-  console.error(`${msg}\nusage: npx tsx bench/serve-incremental.ts [--services 1000] [--repeat 5] [--debounce 25] [--no-incremental] [--worker] [--worker-idle MS] [--plain-js] [--server-arg OPT] [--cpu-prof] [--json]`);
+  console.error(`${msg}\nusage: npx tsx bench/serve-incremental.ts [--services 1000] [--repeat 5] [--debounce 25] [--no-incremental] [--worker] [--worker-idle MS] [--plain-js] [--server-arg OPT] [--server-env K=V] [--cpu-prof] [--json]`);
   process.exit(2);
 }
 
@@ -312,10 +317,11 @@ async function main(): Promise<void> {
     log(`mesh: ${o.services} services, ${gen.files.length} files, ${nodes.length} workloads, restrictive; debounce ${o.debounceMs} ms; incremental ${o.incremental ? 'on' : 'off'}; compile ${o.worker ? `in the worker (retired after ${o.workerIdleMs ?? 30_000} ms idle)` : 'in the server thread'}`);
 
     js = o.plainJs ? await plainJs('serve-child.ts') : undefined;
-    if (js) log(`--plain-js: the server runs as ${js.file}, without tsx${o.serverArgs.length ? `; node options ${o.serverArgs.join(' ')}` : ''}`);
+    if (js) log(`--plain-js: the server runs as ${js.file}, without tsx`);
+    if (o.serverArgs.length || Object.keys(o.serverEnv).length) log(`server process: ${[...Object.entries(o.serverEnv).map(([k, v]) => `${k}=${v}`), ...o.serverArgs].join(' ')}`);
     server = await startServeChild(
       { paths: [dir], watch: true, debounceMs: o.debounceMs, noIncremental: !o.incremental, worker: o.worker, workerIdleMs: o.workerIdleMs },
-      { execArgv: [...o.serverArgs, ...(o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(process.cwd(), 'bench', 'profiles')] : [])], ...(js ? { script: js.file } : {}) },
+      { execArgv: [...o.serverArgs, ...(o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(process.cwd(), 'bench', 'profiles')] : [])], env: o.serverEnv, ...(js ? { script: js.file } : {}) },
     );
     log(`server up in ${Math.round(server.startMs)} ms (first compile included) on 127.0.0.1:${server.port}`);
 

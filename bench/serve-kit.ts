@@ -119,6 +119,14 @@ export interface ServeChild extends IpcChild {
   readonly logs: { level: string; msg: string; fields?: Record<string, unknown> }[];
 }
 
+/** `--server-env NAME=VALUE` into `env`; false when it is not of that form. */
+export function addServerEnv(env: Record<string, string>, arg: string | undefined): boolean {
+  const eq = arg?.indexOf('=') ?? -1;
+  if (!arg || eq < 1) return false;
+  env[arg.slice(0, eq)] = arg.slice(eq + 1);
+  return true;
+}
+
 /** `script`: another server speaking the same IPC (bench/ads-bare-server.ts, the floor), or a path (plainJs). */
 export async function startServeChild(options: ServeChildOptions, opts: { execArgv?: string[]; env?: Readonly<Record<string, string>>; nofile?: number; script?: string } = {}): Promise<ServeChild> {
   const script = opts.script ?? 'serve-child.ts';
