@@ -3,7 +3,7 @@
  * (scripts/bundle.mjs): it starts, answers its admin port, and exits 0 on SIGTERM.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
@@ -12,9 +12,10 @@ import { bundleCli } from '../scripts/bundle.mjs';
 
 const BIN = ['bin/smi-compile.js'];
 
-async function startsAndStops(extraArgs: string[], cli = BIN): Promise<void> {
+async function startsAndStops(extraArgs: string[], cli = BIN, opts: { env?: Record<string, string>; whileServing?: (pid: number) => void } = {}): Promise<void> {
   const child = spawn(process.execPath, [...cli, 'serve', 'fixtures/bookstore', '--port', '0', '--admin-port', '0', '--log-format', 'json', ...extraArgs], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...opts.env },
   });
   let stderr = '';
   const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
@@ -33,6 +34,7 @@ async function startsAndStops(extraArgs: string[], cli = BIN): Promise<void> {
     assert.ok(listening.port > 0);
     const ready = await fetch(`http://127.0.0.1:${listening.adminPort}/readyz`);
     assert.is(ready.status, 200);
+    opts.whileServing?.(child.pid!);
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     assert.is(await exited, 0);
@@ -66,6 +68,33 @@ test('the bundled CLI (no tsx) compiles the example to its goldens, and fails on
 test('the bundled CLI serves as the bin shim does, and finds what sits beside its sources (the compile worker)', async () => {
   await startsAndStops([], bundled);
   await startsAndStops(['--compile-worker', '--watch', '--compile-worker-idle', '100'], bundled);
+});
+
+/** The `ENV` of deploy/Dockerfile, `K=V` pairs over continued lines. */
+function imageEnv(): Record<string, string> {
+  const text = readFileSync('deploy/Dockerfile', 'utf8').replace(/\\\n/g, ' ');
+  const env: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^ENV\s+(.*)$/.exec(line.trim());
+    if (m) for (const pair of m[1].trim().split(/\s+/)) env[pair.slice(0, pair.indexOf('='))] = pair.slice(pair.indexOf('=') + 1);
+  }
+  return env;
+}
+
+test("the bundled CLI serves under the image's runtime settings: its allocator is loaded and its node options accepted", async () => {
+  const env = imageEnv();
+  assert.is(env.LD_PRELOAD, 'libjemalloc.so.2');
+  assert.match(env.NODE_OPTIONS ?? '', /--max-semi-space-size=\d+/);
+  // .ci/run installs Debian's libjemalloc2, as the image does; elsewhere it may be missing, and
+  // the dynamic loader then ignores LD_PRELOAD with a warning: say so rather than pass quietly.
+  const installed = spawnSync('sh', ['-c', '{ ldconfig -p 2>/dev/null || /sbin/ldconfig -p; } | grep -q libjemalloc.so.2']).status === 0;
+  if (!installed && !process.env.SMI_REQUIRE_JEMALLOC) {
+    console.warn('  (skipped: libjemalloc.so.2 is not installed here; `apt-get install libjemalloc2`, as .ci/run does)');
+    return;
+  }
+  let mapped = false;
+  await startsAndStops([], bundled, { env, whileServing: (pid) => (mapped = /libjemalloc\.so\.2/.test(readFileSync(`/proc/${pid}/maps`, 'utf8'))) });
+  assert.ok(mapped, 'jemalloc is mapped into the serving process');
 });
 
 test('serve --compile-worker compiles in a worker thread and stops as cleanly', () => startsAndStops(['--compile-worker', '--watch', '--compile-worker-idle', '100']));
