@@ -18,7 +18,7 @@ test('per-stream counters are exposed with their labels, and stay counters acros
   m.responses.add('sotw', 'CDS', 3);
   text = await m.registry.metrics();
   assert.match(text, /^smi_xds_pushes_total\{protocol="sotw",type="CDS"\} 5$/m);
-  assert.is((await m.acks.counter.get()).values.find((v) => v.labels.type === 'LDS')?.value, 1);
+  assert.is((await m.acks.get()).values.find((v) => v.labels.type === 'LDS')?.value, 1);
 });
 
 test.run();

@@ -15,7 +15,7 @@ export type Protocol = 'sotw' | 'delta';
  */
 class StreamCounter {
   private readonly cells = new Map<Protocol, Map<string, { value: number }>>();
-  readonly counter: Counter<'protocol' | 'type'>;
+  private readonly counter: Counter<'protocol' | 'type'>;
 
   constructor(registry: Registry, name: string, help: string) {
     const cells = this.cells;
@@ -29,6 +29,11 @@ class StreamCounter {
         for (const [protocol, byType] of cells) for (const [type, cell] of byType) this.inc({ protocol, type }, cell.value);
       },
     });
+  }
+
+  /** As prom-client's `get()`: the values a scrape would read now. */
+  get(): ReturnType<Counter<'protocol' | 'type'>['get']> {
+    return this.counter.get();
   }
 
   add(protocol: Protocol, type: string, n = 1): void {

@@ -22,7 +22,7 @@ test('wildcard CDS gets the full state; an ACK gets no response', async () => {
     assert.ok(r.versionInfo.length > 0);
     ack(s, r);
     assert.is(await s.maybeNext(150), undefined);
-    assert.is(await srv.handle.metrics.acks.counter.get().then((m) => m.values[0]?.value), 1);
+    assert.is(await srv.handle.metrics.acks.get().then((m) => m.values[0]?.value), 1);
   } finally {
     await srv.close();
   }
