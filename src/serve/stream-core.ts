@@ -172,7 +172,10 @@ export interface Desired {
   readonly set?: ResourceSet;
   /** SotW: the content hash of `resources`, computed once per evaluation. */
   version?: string;
-  /** Make-before-break keeps resources the proxy's set no longer has: ACKs of routes may release them. */
+  /**
+   * Make-before-break kept, or weighed keeping, resources the proxy's set no longer has: ACKs
+   * of listeners and routes may change it.
+   */
   readonly retaining?: boolean;
 }
 
@@ -204,9 +207,10 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
   private inFlightTypes = 0;
   /**
    * The version of the snapshot whose evaluation left nothing waiting on an ACK: no type held
-   * back behind one in flight, and every type's desired state the proxy's shared set (so no
-   * make-before-break retention, which ACKs of routes release, and no name still missing).
-   * A version, not the snapshot: a stream a change did not concern must not keep the old one.
+   * back behind one in flight, no make-before-break retention (which ACKs of routes release)
+   * and no name still missing. Anything else that changes a desired state (a new snapshot, a
+   * renewed certificate, a changed subscription) evaluates the stream anyway. A version, not
+   * the snapshot: a stream a change did not concern must not keep the old one.
    */
   private settledOn: string | undefined;
 
@@ -395,7 +399,7 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
       if (this.closed) return;
     }
     if (blocked) return;
-    for (const desired of cache.values()) if (!desired.set || desired.retaining) return;
+    for (const desired of cache.values()) if (desired.retaining || desired.missing.length > 0) return;
     this.settledOn = snapshot.version;
   }
 
@@ -444,8 +448,8 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
       if (r) resources.set(name, r);
       else missing.push(name);
     }
+    let synced: boolean | undefined;
     if (state.typeUrl === CDS || state.typeUrl === EDS) {
-      let synced: boolean | undefined;
       for (const [name, entry] of state.sent) {
         const sent = sentResource(entry);
         if (resources.has(name) || !sent) continue;
@@ -460,7 +464,8 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
         if (i >= 0) missing.splice(i, 1);
       }
     }
-    const desired = { resources, missing };
+    // Whether routes are synced changes with their ACKs: a desired state that asked depends on them.
+    const desired: Desired = synced === undefined ? { resources, missing } : { resources, missing, retaining: true };
     cache.set(state, desired);
     return desired;
   }
