@@ -5,7 +5,7 @@
  *
  *   npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 2]
  *       [--clients P] [--per-connection 1] [--window 200] [--debounce 25] [--idle 10000]
- *       [--no-incremental] [--settle 12000] [--heap-snapshot DIR] [--plain-js] [--server-arg OPT] [--server-env K=V]
+ *       [--no-incremental] [--settle 12000] [--heap-snapshot DIR] [--plain-js] [--image] [--server-arg OPT] [--server-env K=V]
  *       [--worker] [--worker-idle MS] [--channelz] [--bare] [--permissive] [--client grpc-js|h2] [--cpu-prof] [--cpu-prof-changes DIR] [--json]
  *
  * - The server: bench/serve-child.ts (`startServer --watch`, 127.0.0.1, ephemeral ports) in its
@@ -55,6 +55,7 @@
  * file write to the last stream done (debounce and recompile included) and from the new
  * snapshot being served to the last stream done; server CPU and peak RSS. Prints, never asserts.
  */
+import { imageEnv } from '../scripts/image-env.mjs';
 import { DEFAULT_DEBOUNCE_MS } from '../src/serve/watch.ts';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -123,7 +124,7 @@ interface Options {
 
 function usage(msg: string): never {
   console.error(
-    `${msg}\nusage: npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 2] [--clients P] [--per-connection 1] [--window 200] [--debounce 25] [--timeout 60000] [--idle 10000] [--no-incremental] [--settle 12000] [--heap-snapshot DIR] [--plain-js] [--server-arg OPT] [--server-env K=V] [--worker] [--worker-idle MS] [--channelz] [--bare] [--permissive] [--client grpc-js|h2] [--cpu-prof] [--cpu-prof-changes DIR] [--json]`,
+    `${msg}\nusage: npx tsx bench/serve-fanout.ts [--streams 1000,10000] [--services 1000] [--repeat 2] [--clients P] [--per-connection 1] [--window 200] [--debounce 25] [--timeout 60000] [--idle 10000] [--no-incremental] [--settle 12000] [--heap-snapshot DIR] [--plain-js] [--image] [--server-arg OPT] [--server-env K=V] [--worker] [--worker-idle MS] [--channelz] [--bare] [--permissive] [--client grpc-js|h2] [--cpu-prof] [--cpu-prof-changes DIR] [--json]`,
   );
   process.exit(2);
 }
@@ -151,6 +152,11 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--no-incremental' || a === '--no-parse-cache') o.incremental = false;
     else if (a === '--settle') o.settleMs = Math.min(120_000, num());
     else if (a === '--plain-js') o.plainJs = true;
+    else if (a === '--image') {
+      // As the container image runs the server: bundled, and with deploy/Dockerfile's ENV.
+      o.plainJs = true;
+      Object.assign(o.serverEnv, imageEnv());
+    }
     else if (a === '--server-arg') o.serverArgs.push(argv[++i] ?? usage('--server-arg needs a node option'));
     else if (a === '--server-env') {
       if (!addServerEnv(o.serverEnv, argv[++i])) usage('--server-env needs NAME=VALUE');

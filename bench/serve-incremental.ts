@@ -3,7 +3,7 @@
  * stream per workload, then one TrafficTarget edited (a source added) per run.
  *
  *   npx tsx bench/serve-incremental.ts [--services 1000] [--repeat 5] [--debounce 25]
- *       [--no-incremental] [--worker] [--worker-idle MS] [--plain-js] [--server-arg OPT] [--server-env K=V] [--cpu-prof] [--json]
+ *       [--no-incremental] [--worker] [--worker-idle MS] [--plain-js] [--image] [--server-arg OPT] [--server-env K=V] [--cpu-prof] [--json]
  *
  * The server runs in a child process (bench/serve-child.ts: `startServer`, 127.0.0.1,
  * ephemeral ports); this process holds one RawAdsClient (src/serve/raw-client.ts) per workload,
@@ -31,6 +31,7 @@ import jsyaml from 'js-yaml';
 import type { AnyMessage, DecodedSotwResponse } from '../src/serve/ads-service.ts';
 import { RawAdsClient, type RawStream, type SotwRequestInit } from '../src/serve/raw-client.ts';
 import { PUSH_ORDER, shortType } from '../src/serve/type-urls.ts';
+import { imageEnv } from '../scripts/image-env.mjs';
 import { DEFAULT_DEBOUNCE_MS } from '../src/serve/watch.ts';
 import { generateMesh, writeMesh } from './generate-mesh.ts';
 import { addServerEnv, machine, median, now, plainJs, quantiles, scratchDir, sleep, startServeChild, table, type ServeChild } from './serve-kit.ts';
@@ -73,6 +74,11 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--cpu-prof') o.cpuProf = true;
     else if (a === '--json') o.json = true;
     else if (a === '--plain-js') o.plainJs = true;
+    else if (a === '--image') {
+      // As the container image runs the server: bundled, and with deploy/Dockerfile's ENV.
+      o.plainJs = true;
+      Object.assign(o.serverEnv, imageEnv());
+    }
     else if (a === '--server-arg') o.serverArgs.push(argv[++i] ?? usage('--server-arg needs a node option'));
     else if (a === '--server-env') {
       if (!addServerEnv(o.serverEnv, argv[++i])) usage('--server-env needs NAME=VALUE');
@@ -83,7 +89,7 @@ function parseArgs(argv: string[]): Options {
 }
 
 function usage(msg: string): never {
-  console.error(`${msg}\nusage: npx tsx bench/serve-incremental.ts [--services 1000] [--repeat 5] [--debounce 25] [--no-incremental] [--worker] [--worker-idle MS] [--plain-js] [--server-arg OPT] [--server-env K=V] [--cpu-prof] [--json]`);
+  console.error(`${msg}\nusage: npx tsx bench/serve-incremental.ts [--services 1000] [--repeat 5] [--debounce 25] [--no-incremental] [--worker] [--worker-idle MS] [--plain-js] [--image] [--server-arg OPT] [--server-env K=V] [--cpu-prof] [--json]`);
   process.exit(2);
 }
 

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { bundleCli } from '../scripts/bundle.mjs';
+import { imageEnv } from '../scripts/image-env.mjs';
 
 const BIN = ['bin/smi-compile.js'];
 
@@ -69,17 +70,6 @@ test('the bundled CLI serves as the bin shim does, and finds what sits beside it
   await startsAndStops([], bundled);
   await startsAndStops(['--compile-worker', '--watch', '--compile-worker-idle', '100'], bundled);
 });
-
-/** The `ENV` of deploy/Dockerfile, `K=V` pairs over continued lines. */
-function imageEnv(): Record<string, string> {
-  const text = readFileSync('deploy/Dockerfile', 'utf8').replace(/\\\n/g, ' ');
-  const env: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^ENV\s+(.*)$/.exec(line.trim());
-    if (m) for (const pair of m[1].trim().split(/\s+/)) env[pair.slice(0, pair.indexOf('='))] = pair.slice(pair.indexOf('=') + 1);
-  }
-  return env;
-}
 
 test("the bundled CLI serves under the image's runtime settings: its allocator is loaded and its node options accepted", async () => {
   const env = imageEnv();

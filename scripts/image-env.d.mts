@@ -1,0 +1,3 @@
+/** Types of scripts/image-env.mjs. */
+export const DOCKERFILE: string;
+export function imageEnv(dockerfile?: string): Record<string, string>;
