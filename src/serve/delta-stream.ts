@@ -81,7 +81,7 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest, DeltaResponse>
     for (const r of updated) sent.set(r.name, r);
     for (const n of removed) sent.delete(n);
     for (const n of absent) state.addAbsent(n);
-    const nonce = this.nonces.next();
+    const nonce = this.nextNonce();
     state.sentVersion = proxy.version;
     state.nonce = nonce;
     state.inFlight = true;

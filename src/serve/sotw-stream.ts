@@ -45,7 +45,7 @@ export class SotwStream extends AdsStream<DiscoveryRequest, SotwResponse> {
     const set = desired.set;
     const resources = set?.sorted ?? [...desired.resources.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const versionInfo = this.version(desired);
-    const nonce = this.nonces.next();
+    const nonce = this.nextNonce();
     // A shared set is recorded as sent by reference (never modified), not copied per stream.
     state.sent = set ? set.resources : new Map(resources.map((r) => [r.name, r]));
     state.sentVersion = versionInfo;

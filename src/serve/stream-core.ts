@@ -25,7 +25,6 @@ import type { Protocol, XdsMetrics } from './metrics.ts';
 import type { SecretSource } from './secrets.ts';
 import { isSharedSetMap, memoize, retainedSet, type EncodedResource, type ProxySnapshot, type ResourceInterner, type ResourceSet, type Snapshot } from './snapshot.ts';
 import { CDS, EDS, PUSH_ORDER, RDS, ROUTING_TYPES, shortType } from './type-urls.ts';
-import { NonceSource } from './versions.ts';
 import { flavourOfNode, looksProxyless, viewFor, type Flavour, type View } from './views.ts';
 
 /** What a stream needs from the server it runs in. */
@@ -78,17 +77,28 @@ const TYPE_URLS = new Map(PUSH_ORDER.map((t) => [t, t]));
 const NO_NAMES: ReadonlySet<string> = new Set();
 const NOTHING_SENT: ReadonlyMap<string, SentEntry> = new Map();
 
+const SUBSCRIBED = 1;
+const WILDCARD = 2;
+const LEGACY_WILDCARD = 4;
+const IN_FLIGHT = 8;
+const NACKED = 16;
+
+/** What few streams ever need: NACK bookkeeping and a delta stream's absent names. */
+interface RareTypeState {
+  nacks: number;
+  lastError: string;
+  absent?: Set<string>;
+}
+
 /**
- * Per-type state of one stream. Its collections are allocated on first write: a wildcard SotW
- * stream (Envoy) never has names of its own and holds its proxy's shared `sent` maps, and at
- * 10,000 streams × 5 types empty Maps and Sets were ≈ 2.5 KiB a stream.
+ * Per-type state of one stream: five per Envoy, 50,000 at 10,000 streams, so kept small. Its
+ * collections are allocated on first write (a wildcard SotW stream, Envoy, never has names of
+ * its own and holds its proxy's shared `sent` maps: empty Maps and Sets were ≈ 2.5 KiB a
+ * stream), its five flags share one field, and what only NACKs and delta's absent names need
+ * lives in a side object made when first needed (one state was 145 bytes, now 97).
  */
 export class TypeState {
-  /** The client asked for the type at least once on this stream. */
-  subscribed = false;
-  wildcard = false;
-  /** SotW legacy wildcard: the first request named nothing, so later empty lists stay wildcard. */
-  legacyWildcard = false;
+  private flags = 0;
   private ownNames: Set<string> | undefined;
   /**
    * What the client was sent, by name (SotW: the last response; delta: the running state). A SotW
@@ -97,17 +107,76 @@ export class TypeState {
   sent: ReadonlyMap<string, SentEntry> = NOTHING_SENT;
   /** SotW `version_info` / delta `system_version_info` of the last response. */
   sentVersion = '';
-  private ownAbsent: Set<string> | undefined;
   /** Nonce of the last response: a request answering any other nonce is stale. */
   nonce = '';
-  inFlight = false;
-  /** The last response was rejected: the proxy still runs on an older state of this type. */
-  nacked = false;
   ackedVersion = '';
   acks = 0;
-  nacks = 0;
-  lastError = '';
+  private rare: RareTypeState | undefined;
   constructor(readonly typeUrl: string) {}
+
+  private flag(bit: number): boolean {
+    return (this.flags & bit) !== 0;
+  }
+
+  private setFlag(bit: number, on: boolean): void {
+    this.flags = on ? this.flags | bit : this.flags & ~bit;
+  }
+
+  /** The client asked for the type at least once on this stream. */
+  get subscribed(): boolean {
+    return this.flag(SUBSCRIBED);
+  }
+  set subscribed(on: boolean) {
+    this.setFlag(SUBSCRIBED, on);
+  }
+
+  get wildcard(): boolean {
+    return this.flag(WILDCARD);
+  }
+  set wildcard(on: boolean) {
+    this.setFlag(WILDCARD, on);
+  }
+
+  /** SotW legacy wildcard: the first request named nothing, so later empty lists stay wildcard. */
+  get legacyWildcard(): boolean {
+    return this.flag(LEGACY_WILDCARD);
+  }
+  set legacyWildcard(on: boolean) {
+    this.setFlag(LEGACY_WILDCARD, on);
+  }
+
+  get inFlight(): boolean {
+    return this.flag(IN_FLIGHT);
+  }
+  set inFlight(on: boolean) {
+    this.setFlag(IN_FLIGHT, on);
+  }
+
+  /** The last response was rejected: the proxy still runs on an older state of this type. */
+  get nacked(): boolean {
+    return this.flag(NACKED);
+  }
+  set nacked(on: boolean) {
+    this.setFlag(NACKED, on);
+  }
+
+  get nacks(): number {
+    return this.rare?.nacks ?? 0;
+  }
+  set nacks(n: number) {
+    this.rareState().nacks = n;
+  }
+
+  get lastError(): string {
+    return this.rare?.lastError ?? '';
+  }
+  set lastError(message: string) {
+    this.rareState().lastError = message;
+  }
+
+  private rareState(): RareTypeState {
+    return (this.rare ??= { nacks: 0, lastError: '' });
+  }
 
   /** Names the client subscribed to (wildcard aside). */
   get names(): ReadonlySet<string> {
@@ -146,15 +215,15 @@ export class TypeState {
 
   /** Delta: names the client subscribed to and was told do not exist. */
   get absent(): ReadonlySet<string> {
-    return this.ownAbsent ?? NO_NAMES;
+    return this.rare?.absent ?? NO_NAMES;
   }
 
   addAbsent(name: string): void {
-    (this.ownAbsent ??= new Set()).add(name);
+    (this.rareState().absent ??= new Set()).add(name);
   }
 
   deleteAbsent(name: string): void {
-    this.ownAbsent?.delete(name);
+    this.rare?.absent?.delete(name);
   }
 
   /** Delta: the running state, as a map of this stream's own (SotW replaces `sent` whole instead). */
@@ -199,7 +268,8 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
   /** Date.now() when opened (a number: a Date a stream was ≈ 90 bytes). */
   readonly openedAtMs = Date.now();
   protected log: Logger;
-  protected readonly nonces: NonceSource;
+  /** Responses sent: numbers this stream's nonces (`<stream id>-<n>`, the id keeps streams apart in logs). */
+  private noncesIssued = 0;
   protected closed = false;
   /** The client is not reading: its write buffer is full, and pushes wait for 'drain'. */
   private draining = false;
@@ -220,7 +290,6 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
   ) {
     streamCounter += 1;
     this.id = `s${streamCounter.toString(36)}`;
-    this.nonces = new NonceSource(this.id);
     this.log = host.logger.child({ stream: this.id, peer: call.getPeer() });
     call.on('data', (req: Req) => this.safely(() => this.receive(req)));
     call.on('end', () => this.close(undefined));
@@ -239,6 +308,11 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
     }
     for (const [t, s] of this.types) if (!sorted.has(t)) sorted.set(t, s);
     this.types = sorted;
+  }
+
+  protected nextNonce(): string {
+    this.noncesIssued += 1;
+    return `${this.id}-${this.noncesIssued.toString(36)}`;
   }
 
   get isOpen(): boolean {

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { contentHash, JsonTexts, NonceSource, setVersion } from './versions.ts';
+import { contentHash, JsonTexts, setVersion } from './versions.ts';
 
 test('content hashes are deterministic and short', () => {
   assert.is(contentHash('abc'), contentHash('abc'));
@@ -42,13 +42,6 @@ test('JsonTexts gives JSON.stringify\'s text, frozen parts remembered or not', (
   // A fresh parent around remembered parts: still the same text.
   const parent = { chains: [shared, { own: 'fresh' }], more: shared };
   assert.is(texts.resource(parent), JSON.stringify(parent));
-});
-
-test('nonces are unique within a source and carry its prefix', () => {
-  const n = new NonceSource('s1');
-  const seen = new Set(Array.from({ length: 1000 }, () => n.next()));
-  assert.is(seen.size, 1000);
-  assert.ok([...seen].every((x) => x.startsWith('s1-')));
 });
 
 test.run();

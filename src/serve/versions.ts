@@ -1,11 +1,9 @@
 /**
- * Versions and nonces.
- *
  * Versions are content hashes, never counters or timestamps: two replicas of the server that
  * compile the same input hand out the same `version_info`, so a proxy that reconnects to another
  * replica is not sent a config it already has, and a version in a log line identifies content.
- *
- * Nonces, on the contrary, only need to be unique within one stream; they are counters.
+ * (Nonces, on the contrary, only need to be unique within one stream: a stream counts them,
+ * stream-core.ts `nextNonce`.)
  */
 import { createHash } from 'node:crypto';
 
@@ -83,14 +81,4 @@ export function setVersion(entries: Iterable<{ readonly name: string; readonly v
   for (const e of entries) lines.push(`${e.name}=${e.version}`);
   lines.sort();
   return contentHash(lines.join('\n'));
-}
-
-/** Per-stream nonces: `<prefix>-<n>`. The prefix keeps nonces from different streams apart in logs. */
-export class NonceSource {
-  private n = 0;
-  constructor(private readonly prefix: string) {}
-  next(): string {
-    this.n += 1;
-    return `${this.prefix}-${this.n.toString(36)}`;
-  }
 }
