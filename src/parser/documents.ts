@@ -13,6 +13,7 @@ import type { FieldPath } from '../ir/types.ts';
 import { fastLoad } from './fast-load.ts';
 import { findOffsets } from './locate.ts';
 import { nestingBeyond } from './nesting.ts';
+import { OwnedStrings } from './owned-strings.ts';
 import { locateInSpan, type DocumentSpan } from './origin.ts';
 import type { SourceFile } from './source.ts';
 import { contentStart, splitDocuments } from './split.ts';
@@ -59,7 +60,9 @@ export function loadDocuments(
 ): void {
   let index = 0;
   const reporter = new FileReporter(outer);
-  const sink: YamlSink = { reporter, nextIndex: () => index++, document: onDocument };
+  const strings = new OwnedStrings();
+  const document = (doc: LoadedDocument, i: number, r: Reporter): void => onDocument({ ...doc, value: strings.values(doc.value) }, i, r);
+  const sink: YamlSink = { reporter, nextIndex: () => index++, document };
   const chunks = splitDocuments(file.text);
   if (!chunks) {
     const deep = nestingBeyond(file.text, MAX_SCAN_DEPTH);
@@ -102,7 +105,7 @@ export function loadDocuments(
         root,
         locate: (path) => (path.length === 0 ? { value: root } : locateInSpan(file, span, path)),
       };
-      onDocument(doc, sink.nextIndex(), reporter);
+      document(doc, sink.nextIndex(), reporter);
     } else if (!loadWithYaml(file, text, { offset: chunk.start, line: chunk.startLine }, sink)) {
       return; // a syntax error: nothing after it in this file can be trusted
     }
