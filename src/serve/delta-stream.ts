@@ -82,18 +82,19 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest, DeltaResponse>
     for (const n of removed) sent.delete(n);
     for (const n of absent) state.addAbsent(n);
     const nonce = this.nextNonce();
+    const nonceText = this.nonceText(nonce);
     state.sentVersion = proxy.version;
     state.nonce = nonce;
     state.inFlight = true;
     const removedResources = [...removed, ...absent].sort();
-    this.log.debug('push', { type: shortType(state.typeUrl), updated: updated.length, removed: removedResources.length, nonce });
+    this.log.debug('push', { type: shortType(state.typeUrl), updated: updated.length, removed: removedResources.length, nonce: nonceText });
     this.write(
       {
         systemVersionInfo: proxy.version,
         resources: updated.map((r) => this.host.interner.deltaBytes(r)),
         typeUrl: state.typeUrl,
         removedResources,
-        nonce,
+        nonce: nonceText,
         controlPlane: this.host.controlPlane,
       },
       state,

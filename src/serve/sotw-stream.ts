@@ -46,18 +46,19 @@ export class SotwStream extends AdsStream<DiscoveryRequest, SotwResponse> {
     const resources = set?.sorted ?? [...desired.resources.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const versionInfo = this.version(desired);
     const nonce = this.nextNonce();
+    const nonceText = this.nonceText(nonce);
     // A shared set is recorded as sent by reference (never modified), not copied per stream.
     state.sent = set ? set.resources : new Map(resources.map((r) => [r.name, r]));
     state.sentVersion = versionInfo;
     state.nonce = nonce;
     state.inFlight = true;
-    this.log.debug('push', { type: shortType(state.typeUrl), version: versionInfo, resources: resources.length, nonce });
+    this.log.debug('push', { type: shortType(state.typeUrl), version: versionInfo, resources: resources.length, nonce: nonceText });
     this.write(
       {
         versionInfo,
         resources,
         typeUrl: state.typeUrl,
-        nonce,
+        nonce: nonceText,
         controlPlane: this.host.controlPlane,
       },
       state,

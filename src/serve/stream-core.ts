@@ -107,8 +107,12 @@ export class TypeState {
   sent: ReadonlyMap<string, SentEntry> = NOTHING_SENT;
   /** SotW `version_info` / delta `system_version_info` of the last response. */
   sentVersion = '';
-  /** Nonce of the last response: a request answering any other nonce is stale. */
-  nonce = '';
+  /**
+   * Nonce of the last response, as the stream's count of responses (0: none yet; the text is
+   * `AdsStream.nonceText`): a request answering any other nonce is stale. A number, not the text:
+   * five strings a stream were ≈ 0.4 KiB.
+   */
+  nonce = 0;
   ackedVersion = '';
   acks = 0;
   private rare: RareTypeState | undefined;
@@ -311,9 +315,13 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
     return undefined;
   }
 
-  protected nextNonce(): string {
-    this.noncesIssued += 1;
-    return `${this.id}-${this.noncesIssued.toString(36)}`;
+  /** The next response's nonce, as a number (TypeState.nonce); `nonceText` spells it. */
+  protected nextNonce(): number {
+    return ++this.noncesIssued;
+  }
+
+  protected nonceText(nonce: number): string {
+    return `${this.id}-${nonce.toString(36)}`;
   }
 
   get isOpen(): boolean {
@@ -378,9 +386,9 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
    */
   protected settle(req: Req, state: TypeState, versionInfo: string): 'current' | 'stale' | 'none' {
     if (!req.responseNonce) return 'none';
-    if (req.responseNonce !== state.nonce) {
+    if (state.nonce === 0 || req.responseNonce !== this.nonceText(state.nonce)) {
       this.host.metrics.staleRequests.inc({ protocol: this.protocol, type: shortType(state.typeUrl) });
-      this.log.debug('stale nonce', { type: shortType(state.typeUrl), nonce: req.responseNonce, latest: state.nonce });
+      this.log.debug('stale nonce', { type: shortType(state.typeUrl), nonce: req.responseNonce, latest: state.nonce === 0 ? '' : this.nonceText(state.nonce) });
       return 'stale';
     }
     if (!state.inFlight) return 'current'; // a repeated ACK: only its subscription part matters
