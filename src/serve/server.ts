@@ -19,7 +19,7 @@ import { DeltaStream } from './delta-stream.ts';
 import { MAX_REQUEST_BYTES } from './limits.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { XdsMetrics } from './metrics.ts';
-import { startSecurity, type CaServeOptions, type Security } from './security.ts';
+import type { CaServeOptions, Security } from './security.ts';
 import type { CompileReply } from './compile-worker.ts';
 import { buildSnapshot, diffSnapshots, ResourceInterner, snapshotFromWire, type Snapshot } from './snapshot.ts';
 import { SotwStream } from './sotw-stream.ts';
@@ -415,6 +415,8 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
   if (opts.ca) {
     const trustDomain = [...(current?.proxies.values() ?? [])].find((p) => p.identity)?.identity?.trustDomain ?? compileOptions.trustDomain ?? DEFAULT_TRUST_DOMAIN;
     try {
+      // Loaded only with a CA: @peculiar/x509 and its ASN.1 stack are ≈ 3 MiB of heap a server without one never uses.
+      const { startSecurity } = await import('./security.ts');
       security = await startSecurity(opts.ca, { logger, trustDomain, address });
     } catch (err) {
       throw new Error(err instanceof CertificateError ? formatDiagnostic(err.diagnostic) : err instanceof Error ? err.message : String(err));
