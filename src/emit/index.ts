@@ -13,7 +13,7 @@ import { inboundListener } from './listeners-inbound.ts';
 import { outboundListener } from './listeners-outbound.ts';
 import { inboundRouteConfigurations, outboundRouteConfigurations } from './routes.ts';
 import { secrets } from './secrets.ts';
-import { clearShared as clearSharedTables, shared } from './shared.ts';
+import { clearShared as clearSharedTables, digestKey, shared } from './shared.ts';
 export { sweepShared } from './shared.ts';
 import type { EnvoyResource, ProxyConfig } from './types.ts';
 
@@ -70,7 +70,7 @@ function memoEndpoints(plan: ProxyPlan): readonly EnvoyResource[] {
 
 /**
  * With `stableObjects` (serve), the inbound side (listener and route configurations) by
- * content: the key is the plan's inbound ports as JSON, with the namespace and service account
+ * content: the key is the digest of the plan's inbound ports as JSON, with the namespace and service account
  * the listener's TLS names. A recompile then hands back the very same objects for every
  * workload whose inbound policy did not change, so the server recognises them by identity
  * instead of re-reading them (a one-policy edit at 1,000 services: snapshot ≈125 → ≈80 ms).
@@ -91,7 +91,8 @@ function memoInbound(plan: ProxyPlan): InboundResources {
 }
 
 function inboundByContent(plan: ProxyPlan): InboundResources {
-  const ports = JSON.stringify(plan.inbound);
+  // ≈ 1.8 kB of JSON a workload at 1,000 services, kept per key by two tables until the next sweep.
+  const ports = digestKey(JSON.stringify(plan.inbound));
   const listener = shared('inbound-listener', `${plan.namespace}/${plan.serviceAccount}|${ports}`, () => ({
     listener: inboundListener(only(plan, 'namespace', 'serviceAccount', 'inbound')),
   })).listener;

@@ -14,6 +14,8 @@
  * identity) thus cannot push out the ones every proxy reuses (filter chains, virtual hosts).
  */
 
+import { createHash } from 'node:crypto';
+
 const MAX_ENTRIES_PER_FAMILY = 250_000;
 
 /**
@@ -55,6 +57,15 @@ export function shared<T extends object>(family: string, key: string, build: () 
   table.current.set(key, made);
   handedOut.set(made, '');
   return made;
+}
+
+/**
+ * A content key for text that may run to kilobytes (a plan's whole inbound side as JSON): its
+ * SHA-256, so the table keeps 43 characters a key instead of the text. Sharing stays exact in
+ * practice (no SHA-256 collision is known); keys of a few dozen characters need no digest.
+ */
+export function digestKey(text: string): string {
+  return createHash('sha256').update(text).digest('base64url');
 }
 
 /**

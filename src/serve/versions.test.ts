@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { contentHash, JsonTexts, setVersion } from './versions.ts';
@@ -42,6 +43,13 @@ test('JsonTexts gives JSON.stringify\'s text, frozen parts remembered or not', (
   // A fresh parent around remembered parts: still the same text.
   const parent = { chains: [shared, { own: 'fresh' }], more: shared };
   assert.is(texts.resource(parent), JSON.stringify(parent));
+});
+
+
+test('a content hash is the first 16 characters of the SHA-256 digest in base64url, as ever', () => {
+  for (const data of ['', 'a', 'x'.repeat(1000), 'type.googleapis.com/envoy.config.cluster.v3.Cluster\n{"name":"a"}', new Uint8Array([0, 1, 2, 255])]) {
+    assert.is(contentHash(data), createHash('sha256').update(data).digest('base64url').slice(0, 16));
+  }
 });
 
 test.run();
