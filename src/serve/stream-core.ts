@@ -300,9 +300,11 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
     this.id = `s${streamCounter.toString(36)}`;
     this.log = host.logger.child({ stream: this.id, peer: call.getPeer() });
     call.on('data', (req: Req) => this.safely(() => this.receive(req)));
-    call.on('end', () => this.close(undefined));
-    call.on('error', () => this.close(undefined));
-    call.on('cancelled', () => this.close(undefined));
+    // One listener for the three ways a call ends: a closure is 64 bytes a stream.
+    const ended = (): void => this.close(undefined);
+    call.on('end', ended);
+    call.on('error', ended);
+    call.on('cancelled', ended);
   }
 
   /** A new type rebuilds `types` in push order (five times a stream at most); the sort is stable, so others keep their arrival order. */
