@@ -49,9 +49,11 @@ export interface ServeChildMemory {
   /**
    * RSS by kind of mapping (/proc/self/smaps): `brk` is the main thread's malloc arena (nghttp2,
    * Node's buffers and handles), `anon` other anonymous memory (V8's heap pages, other threads'
-   * arenas and stacks), `file` mapped files (the node executable). Linux only; zeros elsewhere.
+   * arenas and stacks), `file` mapped files (the node executable); `lazyFree` the part of RSS
+   * given back with MADV_FREE (V8 shrinking its heap does so), which the kernel reclaims only under
+   * memory pressure. Linux only; zeros elsewhere.
    */
-  readonly mapped: { readonly brk: number; readonly anon: number; readonly file: number };
+  readonly mapped: { readonly brk: number; readonly anon: number; readonly file: number; readonly lazyFree: number };
   readonly streams: number;
   readonly proxies: number;
   /** process.cpuUsage(), user + system, microseconds. */
@@ -65,18 +67,20 @@ const TIMED = new Set(['manifests changed; recompiling', 'serving snapshot', 're
 const now = (): number => performance.timeOrigin + performance.now();
 
 function mapped(): ServeChildMemory['mapped'] {
-  const out = { brk: 0, anon: 0, file: 0 };
+  const out = { brk: 0, anon: 0, file: 0, lazyFree: 0 };
   let text: string;
   try {
     text = readFileSync('/proc/self/smaps', 'utf8');
   } catch {
     return out;
   }
-  let kind: keyof typeof out = 'anon';
+  let kind: 'brk' | 'anon' | 'file' = 'anon';
+  const kib = (line: string): number => Number(/(\d+)/.exec(line)?.[1] ?? 0) * 1024;
   for (const line of text.split('\n')) {
     const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
     if (head) kind = head[1] === '[heap]' ? 'brk' : head[1].startsWith('/') ? 'file' : 'anon';
-    else if (line.startsWith('Rss:')) out[kind] += Number(/(\d+)/.exec(line)?.[1] ?? 0) * 1024;
+    else if (line.startsWith('Rss:')) out[kind] += kib(line);
+    else if (line.startsWith('LazyFree:')) out.lazyFree += kib(line);
   }
   return out;
 }

@@ -529,20 +529,20 @@ async function main(): Promise<void> {
     add('  the same after a full GC (MiB)', (r) => mib(r.before.rssAfterGc));
     add('server heap before streams (MiB, after GC)', (r) => mib(r.before.heapUsed));
     add('  V8 heap committed / of it new space (MiB)', (r) => committed(r.before));
-    add('  RSS in malloc (brk) / other anonymous / files (MiB)', (r) => mapping(r.before));
+    add('  RSS: malloc (brk) / other anon / files / lazily freed (MiB)', (r) => mapping(r.before));
     add('server RSS with streams (MiB)', (r) => mib(r.connectedMem.rss));
     add('  the same after a full GC (MiB)', (r) => mib(r.connectedMem.rssAfterGc));
     add('server heap with streams (MiB, after GC)', (r) => mib(r.connectedMem.heapUsed));
     add('  V8 heap committed / of it new space (MiB)', (r) => committed(r.connectedMem));
-    add('  RSS in malloc (brk) / other anonymous / files (MiB)', (r) => mapping(r.connectedMem));
+    add('  RSS: malloc (brk) / other anon / files / lazily freed (MiB)', (r) => mapping(r.connectedMem));
     add('server RSS with streams, after idling --settle ms (MiB)', (r) => mib(r.connectedIdleMem.rss));
     add('  V8 heap committed / of it new space (MiB)', (r) => committed(r.connectedIdleMem));
-    add('  RSS in malloc (brk) / other anonymous / files (MiB)', (r) => mapping(r.connectedIdleMem));
+    add('  RSS: malloc (brk) / other anon / files / lazily freed (MiB)', (r) => mapping(r.connectedIdleMem));
     add('server RSS after the changes, idle (MiB)', (r) => mib(r.idle.rss));
     add('  the same after a full GC (MiB)', (r) => mib(r.idle.rssAfterGc));
     add('  heap used / total (MiB)', (r) => `${mib(r.idle.heapUsed).toFixed(0)} / ${mib(r.idle.heapTotal).toFixed(0)}`);
     add('  V8 heap committed / of it new space (MiB)', (r) => committed(r.idle));
-    add('  RSS in malloc (brk) / other anonymous / files (MiB)', (r) => mapping(r.idle));
+    add('  RSS: malloc (brk) / other anon / files / lazily freed (MiB)', (r) => mapping(r.idle));
     add('  external, array buffers (MiB)', (r) => `${mib(r.idle.external).toFixed(0)}, ${mib(r.idle.arrayBuffers).toFixed(0)}`);
     add('RSS per stream (KiB)', (r) => r.rssPerStreamKiB);
     add('heap per stream (KiB)', (r) => r.heapPerStreamKiB);
@@ -553,7 +553,7 @@ async function main(): Promise<void> {
       return m.heapCommitted === undefined ? '-' : `${mib(m.heapCommitted).toFixed(0)} / ${mib(m.newSpace).toFixed(0)}`;
     }
     function mapping(m: ServeChildMemory): string {
-      return m.mapped ? `${mib(m.mapped.brk).toFixed(0)} / ${mib(m.mapped.anon).toFixed(0)} / ${mib(m.mapped.file).toFixed(0)}` : '-';
+      return m.mapped ? `${mib(m.mapped.brk).toFixed(0)} / ${mib(m.mapped.anon).toFixed(0)} / ${mib(m.mapped.file).toFixed(0)} / ${mib(m.mapped.lazyFree ?? 0).toFixed(0)}` : '-';
     }
     const maxOf = (xs: number[]): number => quantiles(xs).max;
     for (const kind of ['policy', 'endpoints'] as const) {
