@@ -14,9 +14,9 @@ export function imageEnv(dockerfile = DOCKERFILE) {
   for (const line of text.split('\n')) {
     const m = /^ENV\s+(.*)$/.exec(line.trim());
     if (!m) continue;
-    for (const pair of m[1].trim().split(/\s+/)) {
-      const eq = pair.indexOf('=');
-      if (eq > 0) env[pair.slice(0, eq)] = pair.slice(eq + 1);
+    // NAME=value or NAME="value with spaces" (a backslash escapes the next character), as Docker reads them.
+    for (const [, name, quoted, bare] of m[1].matchAll(/([A-Za-z_][A-Za-z0-9_]*)=(?:"((?:[^"\\]|\\.)*)"|(\S*))/g)) {
+      env[name] = quoted !== undefined ? quoted.replace(/\\(.)/g, '$1') : bare;
     }
   }
   return env;
