@@ -57,7 +57,7 @@
  */
 import { imageEnv } from '../scripts/image-env.mjs';
 import { DEFAULT_DEBOUNCE_MS } from '../src/serve/watch.ts';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jsyaml from 'js-yaml';
 import { generateMesh, writeMesh } from './generate-mesh.ts';
@@ -176,6 +176,8 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--json') o.json = true;
     else usage(`unknown argument ${a}`);
   }
+  // The server child writes into these: make them, rather than have it die on a missing directory.
+  for (const dir of [o.heapSnapshotDir, o.cpuProfChangesDir]) if (dir) mkdirSync(dir, { recursive: true });
   return o;
 }
 

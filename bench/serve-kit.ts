@@ -85,7 +85,14 @@ export function spawnIpc(file: string, args: string[], opts: { nofile?: number; 
           reject(new Error(`${opts.label}: no answer to ${String(message.cmd)} within ${timeoutMs} ms`));
         }, timeoutMs);
         pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
-        child.send({ ...message, id });
+        // A child that has died (its 'exit' rejects what is pending) must not make this an unhandled 'error' event.
+        const failed = (err: Error): void => {
+          pending.delete(id);
+          clearTimeout(timer);
+          reject(new Error(`${opts.label}: cannot send ${String(message.cmd)}: ${err.message}\n${stderr.slice(-3000)}`));
+        };
+        if (!child.connected) failed(new Error('the IPC channel is closed'));
+        else child.send({ ...message, id }, (err) => err && failed(err));
       }),
     on(type, fn) {
       handlers.set(type, [...(handlers.get(type) ?? []), fn]);
