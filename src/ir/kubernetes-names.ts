@@ -85,7 +85,10 @@ export function displayName(value: string): string {
 export function serviceReferenceProblem(value: string): string | undefined {
   const whole = nameProblem(value, 'subdomain');
   if (whole) return whole;
-  const [service, namespace] = value.split('.');
+  const dot = value.indexOf('.');
+  const service = dot < 0 ? value : value.slice(0, dot);
+  const next = dot < 0 ? -1 : value.indexOf('.', dot + 1);
+  const namespace = dot < 0 ? undefined : value.slice(dot + 1, next < 0 ? undefined : next);
   const first = nameProblem(service, 'service');
   if (first) return `its Service part ${displayName(service)} is not an ${FORMAT_NAMES.service}: ${first}`;
   const second = namespace === undefined ? undefined : nameProblem(namespace, 'label');

@@ -22,7 +22,9 @@ function formatOf(kind: string): NameFormat {
 }
 
 interface NameField {
-  readonly path: FieldPath;
+  /** The field, as `at` plus `leaf` (composed only when a name is bad: most are not). */
+  readonly at: FieldPath;
+  readonly leaf?: string;
   readonly value: string;
   /** `subdomain`, ... or `service-reference` (`svc`, `svc.ns`, an FQDN). */
   readonly format: NameFormat | 'service-reference';
@@ -30,48 +32,54 @@ interface NameField {
   readonly names?: string;
 }
 
-function ownNames(r: { kind: string; meta: { name: string; namespace: string } }): NameField[] {
-  const fields: NameField[] = [{ path: ['metadata', 'name'], value: r.meta.name, format: formatOf(r.kind) }];
-  if (r.kind !== 'Namespace') fields.push({ path: ['metadata', 'namespace'], value: r.meta.namespace, format: 'label', names: 'namespace' });
-  return fields;
+/**
+ * Receives every name, positionally rather than as a NameField, and is an object rather than a
+ * closure: tens of thousands of names are checked per compile and almost all pass, so the check
+ * allocates nothing until one fails.
+ */
+interface NameSink {
+  check(at: FieldPath, leaf: string | undefined, value: string, format: NameField['format'], names?: string): void;
 }
 
-function references(r: Exclude<Resource, InvalidObject>): NameField[] {
-  const out: NameField[] = [];
-  const identity = (ref: { name: string; namespace: string; path: FieldPath }) => {
-    out.push({ path: [...ref.path, 'name'], value: ref.name, format: 'subdomain', names: 'ServiceAccount' });
-    // The object's own namespace (written again, or defaulted to it) is checked as metadata.namespace.
-    if (ref.namespace !== r.meta.namespace) out.push({ path: [...ref.path, 'namespace'], value: ref.namespace, format: 'label', names: 'namespace' });
-  };
+const METADATA: FieldPath = ['metadata'];
+const SPEC: FieldPath = ['spec'];
+
+function ownNames(r: { kind: string; meta: { name: string; namespace: string } }, sink: NameSink): void {
+  sink.check(METADATA, 'name', r.meta.name, formatOf(r.kind));
+  if (r.kind !== 'Namespace') sink.check(METADATA, 'namespace', r.meta.namespace, 'label', 'namespace');
+}
+
+function identityNames(ref: { name: string; namespace: string; path: FieldPath }, ownNamespace: string, sink: NameSink): void {
+  sink.check(ref.path, 'name', ref.name, 'subdomain', 'ServiceAccount');
+  // The object's own namespace (written again, or defaulted to it) is checked as metadata.namespace.
+  if (ref.namespace !== ownNamespace) sink.check(ref.path, 'namespace', ref.namespace, 'label', 'namespace');
+}
+
+function references(r: Exclude<Resource, InvalidObject>, sink: NameSink): void {
   switch (r.kind) {
     case 'Deployment':
     case 'StatefulSet':
     case 'DaemonSet':
     case 'ReplicaSet':
     case 'Pod':
-      if (r.serviceAccountPath) out.push({ path: r.serviceAccountPath, value: r.serviceAccount, format: 'subdomain', names: 'ServiceAccount' });
+      if (r.serviceAccountPath) sink.check(r.serviceAccountPath, undefined, r.serviceAccount, 'subdomain', 'ServiceAccount');
       break;
     case 'EndpointSlice': {
       const service = r.meta.labels[SERVICE_NAME_LABEL];
-      if (service !== undefined) out.push({ path: ['metadata', 'labels', SERVICE_NAME_LABEL], value: service, format: 'service', names: 'Service' });
+      if (service !== undefined) sink.check(['metadata', 'labels'], SERVICE_NAME_LABEL, service, 'service', 'Service');
       break;
     }
     case 'TrafficTarget':
-      identity(r.destination);
-      r.sources.forEach(identity);
-      for (const rule of r.rules) out.push({ path: [...rule.path, 'name'], value: rule.name, format: 'subdomain', names: rule.kind });
+      identityNames(r.destination, r.meta.namespace, sink);
+      for (const s of r.sources) identityNames(s, r.meta.namespace, sink);
+      for (const rule of r.rules) sink.check(rule.path, 'name', rule.name, 'subdomain', rule.kind);
       break;
     case 'TrafficSplit':
-      out.push({ path: ['spec', 'service'], value: r.service, format: 'service-reference', names: 'Service' });
-      for (const b of r.backends) out.push({ path: [...b.path, 'service'], value: b.service, format: 'service-reference', names: 'Service' });
-      for (const m of r.matches) out.push({ path: [...m.path, 'name'], value: m.name, format: 'subdomain', names: m.kind });
+      sink.check(SPEC, 'service', r.service, 'service-reference', 'Service');
+      for (const b of r.backends) sink.check(b.path, 'service', b.service, 'service-reference', 'Service');
+      for (const m of r.matches) sink.check(m.path, 'name', m.name, 'subdomain', m.kind);
       break;
   }
-  return out;
-}
-
-function problemOf(field: NameField): string | undefined {
-  return field.format === 'service-reference' ? serviceReferenceProblem(field.value) : nameProblem(field.value, field.format);
 }
 
 function formatText(field: NameField, kind: string): string {
@@ -88,7 +96,11 @@ type Named = Pick<Resource, 'kind' | 'meta' | 'origin'>;
  * for names it refers to), at the field; empty when every name is valid.
  */
 export function nameDiagnostics(r: Exclude<Resource, InvalidObject>): Diagnostic[] {
-  return report(r, [['SMI1022', ownNames(r)], ['SMI1023', references(r)]]);
+  const sink = new Reporting(r);
+  ownNames(r, sink);
+  sink.code = 'SMI1023';
+  references(r, sink);
+  return sink.out;
 }
 
 /**
@@ -97,21 +109,26 @@ export function nameDiagnostics(r: Exclude<Resource, InvalidObject>): Diagnostic
  * would have become a path.
  */
 export function ownNameDiagnostics(r: Named): Diagnostic[] {
-  return report(r, [['SMI1022', ownNames(r)]]);
+  const sink = new Reporting(r);
+  ownNames(r, sink);
+  return sink.out;
 }
 
-function report(r: Named, groups: readonly (readonly ['SMI1022' | 'SMI1023', NameField[]])[]): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  const ref = r.meta.namespace ? { kind: r.kind, namespace: r.meta.namespace, name: r.meta.name } : { kind: r.kind, name: r.meta.name };
-  for (const [code, fields] of groups) {
-    for (const field of fields) {
-      const reason = problemOf(field);
-      if (reason === undefined) continue;
-      const args = { kind: r.kind, field: displayPath(field.path), value: displayName(field.value), format: formatText(field, r.kind), reason };
-      out.push(diagnostic(code, args, r.origin.locate(field.path), ref));
-    }
+/** Checks each name it is given and keeps a diagnostic (of `code`) for each bad one. */
+class Reporting implements NameSink {
+  readonly out: Diagnostic[] = [];
+  code: 'SMI1022' | 'SMI1023' = 'SMI1022';
+  constructor(private readonly r: Named) {}
+
+  check(at: FieldPath, leaf: string | undefined, value: string, format: NameField['format'], names?: string): void {
+    const reason = format === 'service-reference' ? serviceReferenceProblem(value) : nameProblem(value, format);
+    if (reason === undefined) return;
+    const r = this.r;
+    const path = leaf === undefined ? at : [...at, leaf];
+    const ref = r.meta.namespace ? { kind: r.kind, namespace: r.meta.namespace, name: r.meta.name } : { kind: r.kind, name: r.meta.name };
+    const args = { kind: r.kind, field: displayPath(path), value: displayName(value), format: formatText({ at, leaf, value, format, names }, r.kind), reason };
+    this.out.push(diagnostic(this.code, args, r.origin.locate(path), ref));
   }
-  return out;
 }
 
 /** `r`, refused for `problem`: kept only for references to say it is invalid. */
