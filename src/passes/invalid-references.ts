@@ -6,16 +6,28 @@ import { diagnostic } from '../diagnostics/diagnostic.ts';
 import { keyOf, type FieldPath, type InvalidObject, type Mesh, type Resource } from '../ir/types.ts';
 import { at, refOf, type PassContext } from './context.ts';
 
-/** Refused objects by `kind|ns/name`; the first of each wins, as for valid ones. */
-export type InvalidIndex = ReadonlyMap<string, InvalidObject>;
+/**
+ * Refused objects by `kind|ns/name` (the first of each wins, as for valid ones), indexed on the
+ * first look: only a reference that resolved to nothing asks, which a clean mesh never does.
+ */
+export class InvalidIndex {
+  private index?: Map<string, InvalidObject>;
+  constructor(private readonly objects: readonly InvalidObject[] = []) {}
 
-export function indexInvalid(mesh: Pick<Mesh, 'invalidObjects'>): InvalidIndex {
-  const out = new Map<string, InvalidObject>();
-  for (const o of mesh.invalidObjects) {
-    const k = `${o.objectKind}|${keyOf(o.meta.namespace, o.meta.name)}`;
-    if (!out.has(k)) out.set(k, o);
+  get(kind: string, namespace: string, name: string): InvalidObject | undefined {
+    if (!this.index) {
+      this.index = new Map();
+      for (const o of this.objects) {
+        const k = `${o.objectKind}|${keyOf(o.meta.namespace, o.meta.name)}`;
+        if (!this.index.has(k)) this.index.set(k, o);
+      }
+    }
+    return this.index.get(`${kind}|${keyOf(namespace, name)}`);
   }
-  return out;
+}
+
+export function indexInvalid(mesh: Partial<Pick<Mesh, 'invalidObjects'>>): InvalidIndex {
+  return new InvalidIndex(mesh.invalidObjects);
 }
 
 /**
@@ -31,7 +43,7 @@ export function reportedAsInvalid(
   path: FieldPath,
   ctx: PassContext,
 ): boolean {
-  const invalid = index.get(`${kind}|${keyOf(namespace, name)}`);
+  const invalid = index.get(kind, namespace, name);
   if (!invalid) return false;
   const p = invalid.problem.source;
   ctx.report(
