@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { nameProblem, serviceReferenceProblem } from '../../src/ir/kubernetes-names.ts';
 import type { SourceFile } from '../../src/parser/source.ts';
 
 const FIXTURES = new URL('../../fixtures/', import.meta.url).pathname;
@@ -77,15 +78,20 @@ export function mutatedBytes(text: string): fc.Arbitrary<Buffer> {
 /** Characters hostile names are made of: the valid ones, path syntax, case, unicode, blanks. */
 const NAME_CHARS = ['a', 'b', 'z', '0', '9', '-', '.', '/', '\\', '_', '%', '~', ':', ' ', 'A', 'Z', 'é', 'ü', 'я', 'ǅ', '\u0430'];
 
+/** A name no Kubernetes name format accepts: hostile wherever it goes. */
+export function invalidEverywhere(n: string): boolean {
+  return nameProblem(n, 'label') !== undefined && nameProblem(n, 'service') !== undefined && nameProblem(n, 'subdomain') !== undefined && serviceReferenceProblem(n) !== undefined;
+}
+
 /**
- * Names Kubernetes refuses whatever the kind: path segments that climb out of a directory,
- * names over 253 characters, uppercase, unicode, empty, and random strings over NAME_CHARS that
- * no name format accepts (`isInvalid`, the caller's rule, decides).
+ * Names Kubernetes refuses: path segments that climb out of a directory, names over 253 (or,
+ * for namespaces, 63) characters, uppercase, unicode, empty, and random strings over NAME_CHARS;
+ * `isInvalid` keeps those refused where they go.
  */
 export function hostileNames(isInvalid: (name: string) => boolean): fc.Arbitrary<string> {
   return fc.oneof(
     fc.constantFrom('../../../../elsewhere/victim', '..', '.', '../x', 'a/b', '/etc', 'a..b', 'App', 'café', 'ns\u0000x', '-a', 'a-', '', ' '),
-    fc.integer({ min: 254, max: 2000 }).map((n) => 'a'.repeat(n)),
+    fc.integer({ min: 64, max: 2000 }).map((n) => 'a'.repeat(n)),
     fc.tuple(fc.integer({ min: 1, max: 8 }), fc.constantFrom('..', 'x')).map(([n, last]) => `${'../'.repeat(n)}${last}`),
     fc.string({ unit: fc.constantFrom(...NAME_CHARS), minLength: 1, maxLength: 24 }),
   ).filter(isInvalid);
@@ -99,7 +105,7 @@ const BAD_WEIGHTS = ['-1', '4294967296', '99999999999999999999', '1.5'];
 interface Site {
   readonly file: number;
   readonly line: number;
-  readonly values: 'name' | 'service-account' | 'port' | 'weight';
+  readonly values: 'namespace' | 'name' | 'service-account' | 'port' | 'weight';
 }
 
 /** The lines of `files` that hold a name or a number the compiler must check. */
@@ -111,7 +117,8 @@ function sites(files: readonly SourceFile[]): Site[] {
       let values: Site['values'] | undefined;
       // Namespaces of objects and of TrafficTarget identities (indented at most 4); not an Endpoints
       // address's targetRef, which nothing reads.
-      if (/^ {0,4}(- )?namespace:\s*\S/.test(text) || /^\s*(- )?service:\s*\S/.test(text)) values = 'name';
+      if (/^ {0,4}(- )?namespace:\s*\S/.test(text)) values = 'namespace';
+      else if (/^\s*(- )?service:\s*\S/.test(text)) values = 'name';
       else if (/^ {2}name:\s*\S/.test(text) && lines[line - 1] === 'metadata:') values = 'name';
       else if (/^\s*serviceAccountName:\s*\S/.test(text)) values = 'service-account';
       else if (/^\s*(- )?(targetPort|containerPort):\s*\d/.test(text) || /^ {2}(- | {2})port:\s*\d/.test(text)) values = 'port';
@@ -133,12 +140,15 @@ export interface HostileCase {
  * for names only). Every value is put in as a JSON string or a number, so the YAML stays valid
  * and only the value is wrong.
  */
-export function hostileScenario(files: SourceFile[], opts: { numbers: boolean; max: number; isInvalid: (name: string) => boolean }): fc.Arbitrary<HostileCase> {
-  const candidates = sites(files).filter((s) => opts.numbers || s.values === 'name' || s.values === 'service-account');
-  const names = hostileNames(opts.isInvalid);
+export function hostileScenario(files: SourceFile[], opts: { numbers: boolean; max: number }): fc.Arbitrary<HostileCase> {
+  const candidates = sites(files).filter((s) => opts.numbers || (s.values !== 'port' && s.values !== 'weight'));
+  const names = hostileNames(invalidEverywhere);
+  // Namespaces are labels: 64 to 253 characters, or a dot, are refused there too.
+  const namespaces = hostileNames((n) => nameProblem(n, 'label') !== undefined);
   const valueFor = (s: Site): fc.Arbitrary<string> => {
     if (s.values === 'port') return fc.constantFrom(...BAD_PORTS);
     if (s.values === 'weight') return fc.constantFrom(...BAD_WEIGHTS);
+    if (s.values === 'namespace') return namespaces.map((n) => JSON.stringify(n));
     // `serviceAccountName: ""` means the default account in Kubernetes, so it is not hostile there.
     return (s.values === 'service-account' ? names.filter((n) => n !== '') : names).map((n) => JSON.stringify(n));
   };
