@@ -141,7 +141,8 @@ export function resolveSplits(mesh: AccessMesh, ctx: PassContext): SplitMesh {
       total += backend.weight;
       backends.push({ binding, weight: backend.weight });
     }
-    if (!broken && total > MAX_SPLIT_WEIGHT) {
+    // Whether or not another backend was refused: the ones left would still overflow.
+    if (total > MAX_SPLIT_WEIGHT) {
       ctx.report(
         diagnostic('split-weight-sum-too-large', { split: split.meta.name, sum: total, limit: MAX_SPLIT_WEIGHT }, split.origin.locateKey(['spec', 'backends']), refOf(split)),
       );
