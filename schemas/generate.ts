@@ -50,7 +50,28 @@ const OVERRIDES: Record<string, (schema: JsonSchema) => void> = {
   // the CRD does not list are accepted and ignored, while the ones it lists keep their types.
   'config.openservicemesh.io/v1alpha1 MeshConfig': lenientMeshConfig,
   'config.openservicemesh.io/v1alpha2 MeshConfig': lenientMeshConfig,
+  // Ports end up in Envoy's destination_port and route matches, which are 1-65535; the CRDs
+  // say only `number`/`integer`, so 70000 or 1.5 used to compile into configs Envoy rejects.
+  'access.smi-spec.io/v1alpha1 TrafficTarget': (s) => boundPort(propertyAt(s, ['destination', 'port'])),
+  'access.smi-spec.io/v1alpha2 TrafficTarget': (s) => boundPort(propertyAt(s, ['spec', 'destination', 'port'])),
+  'specs.smi-spec.io/v1alpha4 TCPRoute': (s) => boundPort(propertyAt(s, ['spec', 'matches', 'ports']).items as JsonSchema),
+  'specs.smi-spec.io/v1alpha4 UDPRoute': (s) => boundPort(propertyAt(s, ['spec', 'matches', 'ports']).items as JsonSchema),
+  // Weights are Go `int`s in smi-sdk-go (OSM cannot decode 1.5) and Envoy's are integers; the
+  // CRDs say `number`. The upper bound (uint32, also for their sum) is the splits pass's.
+  'split.smi-spec.io/v1alpha2 TrafficSplit': integerWeights,
+  'split.smi-spec.io/v1alpha3 TrafficSplit': integerWeights,
+  'split.smi-spec.io/v1alpha4 TrafficSplit': integerWeights,
 };
+
+function boundPort(node: JsonSchema): void {
+  node.type = 'integer';
+  node.minimum = 1;
+  node.maximum = 65535;
+}
+
+function integerWeights(schema: JsonSchema): void {
+  (propertyAt(schema, ['spec', 'backends']).items as JsonSchema & { properties: Record<string, JsonSchema> }).properties.weight.type = 'integer';
+}
 
 function lenientMeshConfig(schema: JsonSchema): void {
   delete propertyAt(schema, ['spec', 'certificate']).required;

@@ -9,7 +9,10 @@ export const bool = (description?: string): JsonSchema => withDescription({ type
 export const int = (description?: string): JsonSchema => withDescription({ type: 'integer' }, description);
 export const port = (description?: string): JsonSchema =>
   withDescription({ type: 'integer', minimum: 1, maximum: 65535 }, description);
-/** Kubernetes IntOrString (`targetPort: 8080` or `targetPort: http`). */
+/** A port number or a port name (`targetPort: 8080` or `targetPort: http`); a number must be a port. */
+export const portOrName = (description?: string): JsonSchema =>
+  withDescription({ type: ['integer', 'string'], minimum: 1, maximum: 65535 }, description);
+/** Kubernetes IntOrString. */
 export const intOrString = (description?: string): JsonSchema =>
   withDescription({ type: ['integer', 'string'] }, description);
 export const arrayOf = (items: JsonSchema, description?: string): JsonSchema =>

@@ -4,7 +4,7 @@
  * and allow every other field, since real manifests carry many we do not model.
  */
 import {
-  arrayOf, bool, int, intOrString, obj, oneOfStrings, port, str, stringMap, type JsonSchema,
+  arrayOf, bool, int, obj, oneOfStrings, port, portOrName, str, stringMap, type JsonSchema,
 } from './helpers.ts';
 
 const PROTOCOL = oneOfStrings(['TCP', 'UDP', 'SCTP'], 'L4 protocol; TCP when omitted.');
@@ -67,7 +67,7 @@ export const KUBERNETES_SCHEMAS: Readonly<Record<string, { properties: Record<st
             {
               name: str('Port name; its prefix (`http-`, `tcp-`, `grpc-`) sets the protocol when appProtocol is absent.'),
               port: port(),
-              targetPort: intOrString('Container port number or name; defaults to port.'),
+              targetPort: portOrName('Container port number (1-65535) or name; defaults to port.'),
               protocol: PROTOCOL,
               appProtocol: str('Application protocol: http, tcp, grpc or tcp-server-first.'),
               nodePort: int(),

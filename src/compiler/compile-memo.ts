@@ -127,7 +127,7 @@ function buildFile(file: SourceFile): FileEntry {
   const diagnostics: Diagnostic[] = [];
   const reporter: Reporter = { report: (d) => diagnostics.push(d) };
   const resources: Resource[] = [];
-  for (const doc of parseSources([file], reporter)) {
+  for (const doc of parseSources([file], reporter, { keepRefused: true })) {
     // The next compile gets the same objects: no stage may edit them, and one that tried fails loudly (SMI9002).
     deepFreeze(doc.value);
     const r = buildResource({ ...doc, origin: new RememberedOrigin(doc.origin) }, reporter);

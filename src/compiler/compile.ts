@@ -121,7 +121,7 @@ function startSession(
         timed(timings, 'parse', bag, () => memo.load(inputs, bag));
         built = timed(timings, 'build', bag, () => meshFromLists(memo.lists(), bag, build));
       } else {
-        const docs = timed(timings, 'parse', bag, () => parseSources([...inputs], bag));
+        const docs = timed(timings, 'parse', bag, () => parseSources([...inputs], bag, { keepRefused: true }));
         built = timed(timings, 'build', bag, () => buildMesh(docs, bag, build));
       }
       mesh = built;

@@ -187,6 +187,22 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     explanation:
       'A file this broken is almost certainly not a manifest (a log, a binary-ish dump, a generated file gone wrong). Reading it to the end would only print thousands more errors and cost time; fix the first errors or remove the file.',
   },
+  {
+    code: 'SMI1022',
+    name: 'invalid-name',
+    level: 'error',
+    message: '{kind} {field} {value} is not a valid {format}: {reason}',
+    explanation:
+      'Kubernetes names are RFC 1123 labels (Namespace names and every `metadata.namespace`: lowercase letters, digits and `-`, at most 63 characters), RFC 1035 labels (Service names: the same, starting with a letter) or RFC 1123 subdomains (most other kinds, every SMI and OSM resource: labels joined by dots, at most 253 characters). The API server refuses any other name, and smi-compile builds directories, secret names and principals from these names, so a name with `/`, `..`, uppercase or non-ASCII letters, an empty name or an over-long one is refused here too: the object is left out (nothing is built or written from it) and references to it say it is invalid. Rename it.',
+  },
+  {
+    code: 'SMI1023',
+    name: 'invalid-name-reference',
+    level: 'error',
+    message: '{kind} {field} {value} cannot name a {format}: {reason}',
+    explanation:
+      'The field refers to another object (a ServiceAccount, a namespace, a Service, a route group) by a name that no Kubernetes object can have, so it can never resolve; and since these names become secret names, principals and host names, the object is refused rather than built. Fix the name: ServiceAccounts and route groups are RFC 1123 subdomains, namespaces RFC 1123 labels, Services RFC 1035 labels (`svc`, `svc.namespace` or the FQDN in a TrafficSplit).',
+  },
   // ── SMI2xxx: references ─────────────────────────────────────────────────
   {
     code: 'SMI2001',
@@ -412,6 +428,30 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     message: 'TrafficSplit {split} backend {service} has negative weight {weight}',
     explanation: 'Weights are relative shares and must be 0 or more.',
   },
+  {
+    code: 'SMI3018',
+    name: 'split-weight-too-large',
+    level: 'error',
+    message: 'TrafficSplit {split} backend {service} has weight {weight}, more than Envoy\'s limit {limit}',
+    explanation:
+      'Envoy and gRPC read weights as unsigned 32-bit integers, so a weight above 4294967295 cannot be sent (it used to surface as an internal error). v1alpha1 weights are quantities and count in thousandths (`1` is 1000). Weights are relative: divide them all by the same number.',
+  },
+  {
+    code: 'SMI3019',
+    name: 'split-weight-sum-too-large',
+    level: 'error',
+    message: 'TrafficSplit {split} backend weights sum to {sum}, more than Envoy\'s limit {limit}',
+    explanation:
+      'Envoy (and gRPC) reject a weighted cluster whose weights add up to more than 4294967295, the largest unsigned 32-bit integer, and with it the whole route configuration. Weights are relative: divide them all by the same number.',
+  },
+  {
+    code: 'SMI3020',
+    name: 'reference-to-invalid',
+    level: 'error',
+    message: '{referrer} refers to {kind} {ref}, which is invalid ({code} at {where})',
+    explanation:
+      'The object this field names is in the input, but it was refused (a schema error, or a name Kubernetes would refuse), so nothing was built from it and the reference resolves to nothing: a TrafficTarget rule admits nothing, a TrafficSplit is not applied. Fix the error reported at the named place; this one goes away with it.',
+  },
   // ── SMI5xxx: xDS server ─────────────────────────────────────────────────
   {
     code: 'SMI5001',
@@ -525,5 +565,13 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     message: 'wrote {count} private key(s) under {dir} (mode 0600): anyone who can read them can impersonate those workloads until {notAfter}',
     explanation:
       '`compile --emit-secrets` puts a certificate and its private key beside each workload\'s config so that a static Envoy can run without SDS (demos, air-gapped tests). Keys on disk outlive the process and end up in backups and artifacts: never commit them, and prefer `serve --ca`, which hands keys to proxies over SDS and never writes them.',
+  },
+  {
+    code: 'SMI6010',
+    name: 'identity-shadows-host',
+    level: 'error',
+    message: '{kind} {field}: identity {principal} has the form of a Kubernetes host name ({label} as its label {position}); a certificate for it would impersonate {what}',
+    explanation:
+      'Workload certificates carry the identity `<serviceaccount>.<namespace>.<trustDomain>` as their CN and a DNS SAN (as OSM\'s do), so an identity must never be a name clients verify as a host. In Kubernetes DNS `<svc>.<ns>.svc.<zone>` names a Service and `<ip>.<ns>.pod.<zone>` a Pod: a ServiceAccount `smi-compile.smi-system` in namespace `svc` would get a certificate for `smi-compile.smi-system.svc.cluster.local`, the name Envoy pins for the xDS server. Such identities (a `svc` or `pod` label at the third position or later) are refused, here and by the CA (`ca issue --identity`, SDS). Rename the ServiceAccount or the namespace.',
   },
 ];

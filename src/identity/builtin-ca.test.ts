@@ -24,6 +24,14 @@ test.after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
+test('the CA never issues for an identity that reads as a host name (issue 15): ServiceAccount smi-compile.smi-system in svc', async () => {
+  const ca = await BuiltinCa.ephemeral({ clock: new FakeClock(Date.UTC(2030, 0, 1, 12)) });
+  const impostor: WorkloadIdentity = { namespace: 'svc', serviceAccount: 'smi-compile.smi-system', trustDomain: 'cluster.local' };
+  let error: unknown;
+  await ca.issue({ identity: impostor, lifetimeMs: DAY }).catch((e) => (error = e));
+  assert.match(String(error), /cannot issue for smi-compile\.smi-system\.svc\.cluster\.local: .*has the form of a Kubernetes host name/);
+});
+
 test('a workload certificate: CN and DNS SAN <sa>.<ns>.<td>, SPIFFE URI SAN, both TLS usages, not a CA, 24 h', async () => {
   const clock = new FakeClock(Date.UTC(2030, 0, 1, 12));
   const ca = await BuiltinCa.ephemeral({ clock });

@@ -7,6 +7,7 @@
  *   SAN so that SPIFFE-aware peers (gRPC, Istio, SPIRE) read the same identity.
  */
 import { DEFAULT_TRUST_DOMAIN } from '../compiler/options.ts';
+import { displayName, nameProblem } from '../ir/kubernetes-names.ts';
 
 export interface WorkloadIdentity {
   readonly namespace: string;
@@ -28,15 +29,56 @@ export function serviceCertName(id: Pick<WorkloadIdentity, 'namespace' | 'servic
   return `service-cert:${id.namespace}/${id.serviceAccount}`;
 }
 
-// Kubernetes naming: a namespace is a DNS label, a service account name a DNS subdomain.
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/**
+ * Labels that make a DNS name a Kubernetes host name: `<svc>.<ns>.svc.<zone>` is a Service
+ * (and `<host>.<svc>.<ns>.svc.<zone>` a pod behind a headless one), `<ip>.<ns>.pod.<zone>` a Pod.
+ */
+const HOST_LABELS: Readonly<Record<string, string>> = {
+  svc: 'a Service host name (such as smi-compile.smi-system.svc.cluster.local, the name proxies pin for the xDS server)',
+  pod: 'a Pod host name',
+};
+
+export interface HostClash {
+  readonly principal: string;
+  /** The label that makes it a host name (`svc`). */
+  readonly label: string;
+  /** Its 1-based position among the principal's labels (3 or more). */
+  readonly position: number;
+  /** What a certificate for it would impersonate, in words. */
+  readonly what: string;
+}
+
+/**
+ * Whether the identity's principal name reads as a Kubernetes host name. Workload certificates
+ * carry the principal as their CN and a DNS SAN (OSM's layout, which the outbound SAN pinning
+ * and RBAC of every golden rely on), so an identity that is also a host name would let a
+ * workload present a certificate valid for that host: ServiceAccount `smi-compile.smi-system`
+ * in namespace `svc` becomes `smi-compile.smi-system.svc.cluster.local`, the xDS server's name.
+ * Istio avoids the question by putting only the SPIFFE URI in workload certificates; we keep
+ * OSM's names and refuse the identities instead. Any `svc` or `pod` label from the third on
+ * counts, whatever the cluster domain (`<a>.<b>.svc` alone is a host name too); the first two
+ * labels cannot make a host name (`web.svc.cluster.local` is not one).
+ */
+export function identityHostClash(id: WorkloadIdentity): HostClash | undefined {
+  const principal = principalName(id);
+  const labels = principal.split('.');
+  for (let i = 2; i < labels.length; i++) {
+    const what = HOST_LABELS[labels[i]];
+    if (what) return { principal, label: labels[i], position: i + 1, what };
+  }
+  return undefined;
+}
 
 /** Why the identity cannot be put in a certificate, or undefined when it can. */
 export function identityProblem(id: WorkloadIdentity): string | undefined {
-  if (!DNS_LABEL.test(id.namespace)) return `namespace "${id.namespace}" is not a DNS label`;
-  if (!DNS_SUBDOMAIN.test(id.serviceAccount)) return `service account "${id.serviceAccount}" is not a DNS subdomain`;
-  if (!DNS_SUBDOMAIN.test(id.trustDomain)) return `trust domain "${id.trustDomain}" is not a DNS name`;
+  const ns = nameProblem(id.namespace, 'label');
+  if (ns) return `namespace ${displayName(id.namespace)} is not a DNS label: ${ns}`;
+  const sa = nameProblem(id.serviceAccount, 'subdomain');
+  if (sa) return `service account ${displayName(id.serviceAccount)} is not a DNS subdomain: ${sa}`;
+  const td = nameProblem(id.trustDomain, 'subdomain');
+  if (td) return `trust domain ${displayName(id.trustDomain)} is not a DNS name: ${td}`;
+  const clash = identityHostClash(id);
+  if (clash) return `${clash.principal} has the form of a Kubernetes host name ("${clash.label}" as its label ${clash.position}): a certificate for it would impersonate ${clash.what}`;
   return undefined;
 }
 

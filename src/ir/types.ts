@@ -75,6 +75,8 @@ export interface Workload extends ResourceBase<WorkloadKind> {
   readonly podLabels: Readonly<Record<string, string>>;
   /** `serviceAccountName`, `default` when unset. */
   readonly serviceAccount: string;
+  /** Where the service account is named (`...serviceAccountName`); undefined when it is the default. */
+  readonly serviceAccountPath?: FieldPath;
   readonly containerPorts: readonly ContainerPort[];
   /** `status.podIP(s)` of a Pod, when present. */
   readonly podIPs: readonly string[];
@@ -180,6 +182,18 @@ export interface MeshConfig extends ResourceBase<'MeshConfig'> {
   readonly trustDomain?: string;
 }
 
+/**
+ * A document of a kind smi-compile reads that was refused: by its schema (the parser) or for a
+ * name Kubernetes would refuse (src/ir/build/names.ts). Nothing is built from it; it is kept
+ * only so that a reference to it can say "invalid, see there" rather than "does not exist".
+ */
+export interface InvalidObject extends ResourceBase<'Invalid'> {
+  /** The document's own kind (`HTTPRouteGroup`). */
+  readonly objectKind: string;
+  /** The first error that refused it: what a reference to it points the user at. */
+  readonly problem: { readonly code: string; readonly source?: SourcePosition };
+}
+
 export interface MeshSettings {
   readonly trustDomain: string;
   readonly permissive: boolean;
@@ -198,7 +212,8 @@ export type Resource =
   | TcpRoute
   | UdpRoute
   | TrafficSplit
-  | MeshConfig;
+  | MeshConfig
+  | InvalidObject;
 
 /** The input, normalised. Passes add the derived sections below. */
 export interface Mesh {
@@ -214,12 +229,14 @@ export interface Mesh {
   readonly udpRoutes: readonly UdpRoute[];
   readonly trafficSplits: readonly TrafficSplit[];
   readonly meshConfigs: readonly MeshConfig[];
+  /** Refused documents, only for references to name (see InvalidObject). */
+  readonly invalidObjects: readonly InvalidObject[];
 }
 
 /** The Mesh's resource lists in a fixed order: per-list arrays elsewhere are indexed by it. */
 export const MESH_LISTS = [
   'namespaces', 'serviceAccounts', 'services', 'workloads', 'endpointSets', 'trafficTargets',
-  'httpRouteGroups', 'tcpRoutes', 'udpRoutes', 'trafficSplits', 'meshConfigs',
+  'httpRouteGroups', 'tcpRoutes', 'udpRoutes', 'trafficSplits', 'meshConfigs', 'invalidObjects',
 ] as const satisfies readonly (keyof Mesh)[];
 
 export type MeshLists = Omit<Mesh, 'settings'>;
@@ -228,13 +245,13 @@ export type MeshLists = Omit<Mesh, 'settings'>;
 export const LIST_OF_KIND: Readonly<Record<Resource['kind'], number>> = {
   Namespace: 0, ServiceAccount: 1, Service: 2,
   Deployment: 3, StatefulSet: 3, DaemonSet: 3, ReplicaSet: 3, Pod: 3,
-  Endpoints: 4, EndpointSlice: 4, TrafficTarget: 5, HTTPRouteGroup: 6, TCPRoute: 7, UDPRoute: 8, TrafficSplit: 9, MeshConfig: 10,
+  Endpoints: 4, EndpointSlice: 4, TrafficTarget: 5, HTTPRouteGroup: 6, TCPRoute: 7, UDPRoute: 8, TrafficSplit: 9, MeshConfig: 10, Invalid: 11,
 };
 
 /** Per-list arrays (MESH_LISTS order) → the lists of a Mesh. */
 export function asMeshLists(lists: readonly (readonly Resource[])[]): MeshLists {
-  const [namespaces, serviceAccounts, services, workloads, endpointSets, trafficTargets, httpRouteGroups, tcpRoutes, udpRoutes, trafficSplits, meshConfigs] = lists;
-  return { namespaces, serviceAccounts, services, workloads, endpointSets, trafficTargets, httpRouteGroups, tcpRoutes, udpRoutes, trafficSplits, meshConfigs } as MeshLists;
+  const [namespaces, serviceAccounts, services, workloads, endpointSets, trafficTargets, httpRouteGroups, tcpRoutes, udpRoutes, trafficSplits, meshConfigs, invalidObjects] = lists;
+  return { namespaces, serviceAccounts, services, workloads, endpointSets, trafficTargets, httpRouteGroups, tcpRoutes, udpRoutes, trafficSplits, meshConfigs, invalidObjects } as MeshLists;
 }
 
 /** Resources → per-list arrays (MESH_LISTS order), each in input order. */

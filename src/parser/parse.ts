@@ -6,7 +6,7 @@
  * errors is reported and dropped while its neighbours go on. Loading the YAML is
  * documents.ts's job; this file decides what each document is.
  */
-import { diagnostic, type Reporter, type ResourceRef } from '../diagnostics/diagnostic.ts';
+import { diagnostic, type Diagnostic, type Reporter, type ResourceRef } from '../diagnostics/diagnostic.ts';
 import type { FieldPath, Origin } from '../ir/types.ts';
 import { loadDocuments, type LoadedDocument } from './documents.ts';
 import { lookupKind, type KnownKind } from './kinds.ts';
@@ -25,13 +25,24 @@ export interface ManifestDocument {
   kind: string;
   value: Record<string, unknown>;
   origin: Origin;
+  /**
+   * Set on a document its schema refused (only with `keepRefused`): the first error. Nothing may
+   * be built from it; the IR keeps it as an InvalidObject so that references to it can say so.
+   */
+  refused?: Diagnostic;
 }
 
-export function parseSources(files: SourceFile[], reporter: Reporter): ManifestDocument[] {
+export interface ParseOptions {
+  /** Hand on schema-refused documents too, marked `refused` (the compiler does; most tests want only good ones). */
+  keepRefused?: boolean;
+}
+
+export function parseSources(files: SourceFile[], reporter: Reporter, options: ParseOptions = {}): ManifestDocument[] {
   const out: ManifestDocument[] = [];
+  const keepRefused = options.keepRefused === true;
   for (const file of files) {
     // The per-file reporter loadDocuments hands over counts errors toward SMI1021.
-    loadDocuments(file, reporter, (doc, index, fileReporter) => parseObject({ file, index, doc, reporter: fileReporter, out }, doc.value, []));
+    loadDocuments(file, reporter, (doc, index, fileReporter) => parseObject({ file, index, doc, reporter: fileReporter, out, keepRefused }, doc.value, []));
   }
   return out;
 }
@@ -43,6 +54,7 @@ interface DocContext {
   readonly doc: LoadedDocument;
   readonly reporter: Reporter;
   readonly out: ManifestDocument[];
+  readonly keepRefused: boolean;
 }
 
 /**
@@ -96,8 +108,9 @@ function parseObject(ctx: DocContext, value: unknown, prefix: FieldPath, inherit
     return;
   }
   const object = inherited && (value.apiVersion === undefined || value.kind === undefined) ? { ...value, apiVersion: av, kind: k } : value;
-  if (!validate(ctx, lookup.known, object, at, resource)) return;
-  ctx.out.push({
+  const refused = validate(ctx, lookup.known, object, at, resource);
+  if (refused && !ctx.keepRefused) return;
+  const doc: ManifestDocument = {
     file: ctx.file.path,
     index: ctx.index,
     apiVersion: av,
@@ -105,13 +118,16 @@ function parseObject(ctx: DocContext, value: unknown, prefix: FieldPath, inherit
     value: object,
     // The root of a document is known already; an item of a List is located when asked.
     origin: createOrigin(ctx.file, ctx.doc.span, prefix, prefix.length === 0 ? ctx.doc.root : undefined),
-  });
+  };
+  if (refused) doc.refused = refused;
+  ctx.out.push(doc);
 }
 
-function validate(ctx: DocContext, known: KnownKind, value: Record<string, unknown>, at: FieldLocator, resource: ResourceRef): boolean {
+/** Reports the document's schema errors; returns the first, or undefined when it is valid. */
+function validate(ctx: DocContext, known: KnownKind, value: Record<string, unknown>, at: FieldLocator, resource: ResourceRef): Diagnostic | undefined {
   const problems = validateAgainstSchema(known, value, at, resource);
   for (const d of problems) ctx.reporter.report(d);
-  return problems.length === 0;
+  return problems[0];
 }
 
 /** `kind: List` (what kubectl prints), or a typed list such as `ServiceList` (what the API returns). */

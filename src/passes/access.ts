@@ -17,6 +17,7 @@ import {
 import type { BoundMesh } from './bind.ts';
 import { indexByKey, pushTo } from './collections.ts';
 import { at, refOf, type PassContext } from './context.ts';
+import { indexInvalid, reportedAsInvalid, type InvalidIndex } from './invalid-references.ts';
 
 export interface AdmittedHttpMatch {
   readonly group: HttpRouteGroup;
@@ -47,6 +48,8 @@ export interface AccessMesh extends BoundMesh {
 }
 
 interface RouteIndex {
+  /** Route groups in the input that were refused: a rule naming one says so. */
+  invalid: InvalidIndex;
   http: Map<string, HttpRouteGroup>;
   tcp: Map<string, TcpRoute>;
   udp: Map<string, UdpRoute>;
@@ -58,6 +61,7 @@ function resolveRules(target: TrafficTarget, routes: RouteIndex, ctx: PassContex
   const tcp: { route: TcpRoute; ports: readonly number[] }[] = [];
   for (const rule of target.rules) {
     const missing = () =>
+      reportedAsInvalid(routes.invalid, rule.kind, ns, rule.name, target, [...rule.path, 'name'], ctx) ||
       ctx.report(
         diagnostic(
           'missing-route-group',
@@ -129,6 +133,7 @@ export function reportPermissiveTargets(mesh: Mesh, ctx: PassContext): void {
 
 export function resolveAccess(mesh: BoundMesh, ctx: PassContext): AccessMesh {
   const routes: RouteIndex = {
+    invalid: indexInvalid(mesh),
     http: indexByKey(mesh.httpRouteGroups),
     tcp: indexByKey(mesh.tcpRoutes),
     udp: indexByKey(mesh.udpRoutes),

@@ -4,13 +4,15 @@
  * the tables built here, so each relation is computed once.
  */
 import { diagnostic } from '../diagnostics/diagnostic.ts';
+import { principalName } from '../identity/identity.ts';
 import { keyOf, resourceKey, type EndpointSet, type Mesh, type Service, type ServicePort, type Workload } from '../ir/types.ts';
 import { byNamespaceAndName, firstByKey, pushTo } from './collections.ts';
 import { at, refOf, type PassContext } from './context.ts';
+import { indexInvalid, reportedAsInvalid } from './invalid-references.ts';
 
-/** `<sa>.<ns>.<trustDomain>`, OSM's principal name. */
+/** `<sa>.<ns>.<trustDomain>`, OSM's principal name (spelled once, in src/identity/identity.ts). */
 export function identityOf(serviceAccount: string, namespace: string, trustDomain: string): string {
-  return `${serviceAccount}.${namespace}.${trustDomain}`;
+  return principalName({ serviceAccount, namespace, trustDomain });
 }
 
 export interface ResolvedPort {
@@ -137,6 +139,7 @@ export function bind(mesh: Mesh, ctx: PassContext): BoundMesh {
   const workloads = withoutControlled(firstByKey(mesh.workloads, (w) => `${w.meta.namespace}/${w.kind}/${w.meta.name}`)).sort(byNamespaceAndName);
   const services = firstByKey(mesh.services, resourceKey).sort(byNamespaceAndName);
   const declaredAccounts = new Set(mesh.serviceAccounts.map(resourceKey));
+  const invalid = indexInvalid(mesh);
 
   const workloadsByLabel = new Map<string, Workload[]>();
   const workloadsOfServiceAccount = new Map<string, Workload[]>();
@@ -145,14 +148,17 @@ export function bind(mesh: Mesh, ctx: PassContext): BoundMesh {
     const saKey = keyOf(w.meta.namespace, w.serviceAccount);
     pushTo(workloadsOfServiceAccount, saKey, w);
     if (w.serviceAccount !== 'default' && !declaredAccounts.has(saKey)) {
-      ctx.report(
-        diagnostic(
-          'missing-service-account',
-          { kind: w.kind, namespace: w.meta.namespace, name: w.meta.name, serviceAccount: w.serviceAccount },
-          at(w, w.kind === 'Pod' ? ['spec', 'serviceAccountName'] : ['spec', 'template', 'spec', 'serviceAccountName']),
-          refOf(w),
-        ),
-      );
+      const where = w.serviceAccountPath ?? (w.kind === 'Pod' ? ['spec', 'serviceAccountName'] : ['spec', 'template', 'spec', 'serviceAccountName']);
+      if (!reportedAsInvalid(invalid, 'ServiceAccount', w.meta.namespace, w.serviceAccount, w, where, ctx)) {
+        ctx.report(
+          diagnostic(
+            'missing-service-account',
+            { kind: w.kind, namespace: w.meta.namespace, name: w.meta.name, serviceAccount: w.serviceAccount },
+            at(w, where),
+            refOf(w),
+          ),
+        );
+      }
     }
   }
 

@@ -1,7 +1,7 @@
 /**
  * The namespace-local passes, run one namespace at a time and merged.
  *
- * Duplicates, regex and HTTP-match checks, binding and access resolution never look across a
+ * Duplicates, identity, regex and HTTP-match checks, binding and access resolution never look across a
  * namespace: a Service selects workloads and owns endpoints of its own namespace, a workload's
  * service account and controller are in its namespace, a TrafficTarget applies only in its
  * destination's namespace and names route groups of its own, and a duplicate shares namespace
@@ -18,6 +18,7 @@ import { bind, type ServiceBinding } from './bind.ts';
 import { compareStrings, pushTo } from './collections.ts';
 import type { PassContext } from './context.ts';
 import { reportDuplicates } from './duplicates.ts';
+import { checkIdentities } from './identities.ts';
 import { validateHttpMatches } from './validate-http-matches.ts';
 import { validateRegexes } from './validate-regex.ts';
 
@@ -36,7 +37,7 @@ export interface NamespaceInput {
 export interface NamespaceShard {
   readonly namespace: string;
   readonly key: readonly object[];
-  /** The mesh settings it ran under (none of these passes reads them today; a future one may). */
+  /** The mesh settings it ran under (the identity check reads the trust domain). */
   readonly settings: string;
   readonly diagnostics: readonly Diagnostic[];
   readonly result: AccessMesh;
@@ -79,6 +80,7 @@ function runShard(namespace: string, key: readonly object[], input: MeshLists, s
   const local: PassContext = { ...ctx, report: (d) => diagnostics.push(d) };
   const mesh: Mesh = { settings, ...input };
   const checked = reportDuplicates(mesh, local);
+  checkIdentities(checked, local);
   validateRegexes(checked, local, ctx.sourceText);
   validateHttpMatches(checked, local);
   const result = resolveAccess(bind(checked, local), local);

@@ -8,6 +8,19 @@ import type { AccessMesh } from './access.ts';
 import type { ServiceBinding } from './bind.ts';
 import { byNamespaceAndName } from './collections.ts';
 import { at, refOf, type PassContext } from './context.ts';
+import { indexInvalid, reportedAsInvalid } from './invalid-references.ts';
+
+/**
+ * Envoy's weights (route and tcp_proxy weighted clusters) are uint32, and so is their sum
+ * (gRPC checks the same): one more and the whole route configuration is rejected.
+ */
+export const MAX_SPLIT_WEIGHT = 4_294_967_295;
+
+/** `ns/name` → its two parts (namespaces have no `/`). */
+function keyParts(key: string): [string, string] {
+  const slash = key.indexOf('/');
+  return [key.slice(0, slash), key.slice(slash + 1)];
+}
 
 export interface ResolvedBackend {
   readonly binding: ServiceBinding;
@@ -37,6 +50,7 @@ export function serviceKeyFromName(name: string, defaultNamespace: string): stri
 
 export function resolveSplits(mesh: AccessMesh, ctx: PassContext): SplitMesh {
   const services = mesh.bindings.services;
+  const invalid = indexInvalid(mesh);
   const splits = new Map<string, ResolvedSplit>();
   const seen = new Set<string>();
   for (const split of [...mesh.trafficSplits].sort(byNamespaceAndName)) {
@@ -47,7 +61,9 @@ export function resolveSplits(mesh: AccessMesh, ctx: PassContext): SplitMesh {
     const apexKey = serviceKeyFromName(split.service, ns);
     const apex = services.get(apexKey);
     if (!apex) {
-      ctx.report(diagnostic('missing-split-apex', { split: split.meta.name, service: split.service }, at(split, ['spec', 'service']), refOf(split)));
+      if (!reportedAsInvalid(invalid, 'Service', ...keyParts(apexKey), split, ['spec', 'service'], ctx)) {
+        ctx.report(diagnostic('missing-split-apex', { split: split.meta.name, service: split.service }, at(split, ['spec', 'service']), refOf(split)));
+      }
       continue;
     }
     const earlier = splits.get(apexKey);
@@ -74,6 +90,18 @@ export function resolveSplits(mesh: AccessMesh, ctx: PassContext): SplitMesh {
         broken = true;
         continue;
       }
+      if (backend.weight > MAX_SPLIT_WEIGHT) {
+        ctx.report(
+          diagnostic(
+            'split-weight-too-large',
+            { split: split.meta.name, service: backend.service, weight: backend.weight, limit: MAX_SPLIT_WEIGHT },
+            at(split, [...backend.path, 'weight']),
+            refOf(split),
+          ),
+        );
+        broken = true;
+        continue;
+      }
       if (backendKey === apexKey) {
         ctx.report(diagnostic('split-apex-is-backend', { split: split.meta.name, service: backend.service }, at(split, [...backend.path, 'service']), refOf(split)));
         broken = true;
@@ -81,7 +109,9 @@ export function resolveSplits(mesh: AccessMesh, ctx: PassContext): SplitMesh {
       }
       const binding = services.get(backendKey);
       if (!binding) {
-        ctx.report(diagnostic('missing-split-backend', { split: split.meta.name, service: backend.service }, at(split, [...backend.path, 'service']), refOf(split)));
+        if (!reportedAsInvalid(invalid, 'Service', ...keyParts(backendKey), split, [...backend.path, 'service'], ctx)) {
+          ctx.report(diagnostic('missing-split-backend', { split: split.meta.name, service: backend.service }, at(split, [...backend.path, 'service']), refOf(split)));
+        }
         broken = true;
         continue;
       }
@@ -110,6 +140,13 @@ export function resolveSplits(mesh: AccessMesh, ctx: PassContext): SplitMesh {
       }
       total += backend.weight;
       backends.push({ binding, weight: backend.weight });
+    }
+    // Whether or not another backend was refused: the ones left would still overflow.
+    if (total > MAX_SPLIT_WEIGHT) {
+      ctx.report(
+        diagnostic('split-weight-sum-too-large', { split: split.meta.name, sum: total, limit: MAX_SPLIT_WEIGHT }, split.origin.locateKey(['spec', 'backends']), refOf(split)),
+      );
+      continue;
     }
     if (!broken && backends.length > 0 && total === 0) {
       ctx.report(diagnostic('split-zero-weight', { split: split.meta.name }, split.origin.locateKey(['spec', 'backends']), refOf(split)));

@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { nameProblem, serviceReferenceProblem } from '../../src/ir/kubernetes-names.ts';
 import type { SourceFile } from '../../src/parser/source.ts';
 
 const FIXTURES = new URL('../../fixtures/', import.meta.url).pathname;
@@ -70,4 +71,96 @@ export function mutatedBytes(text: string): fc.Arbitrary<Buffer> {
   return fc.tuple(fc.nat({ max: bytes.length }), fc.uint8Array({ minLength: 1, maxLength: 64 }), fc.boolean()).map(([pos, junk, overwrite]) =>
     Buffer.concat([bytes.subarray(0, pos), Buffer.from(junk), bytes.subarray(overwrite ? Math.min(bytes.length, pos + junk.length) : pos)]),
   );
+}
+
+// ── Hostile names and numbers (issue 15) ────────────────────────────────────
+
+/** Characters hostile names are made of: the valid ones, path syntax, case, unicode, blanks. */
+const NAME_CHARS = ['a', 'b', 'z', '0', '9', '-', '.', '/', '\\', '_', '%', '~', ':', ' ', 'A', 'Z', 'é', 'ü', 'я', 'ǅ', '\u0430'];
+
+/** A name no Kubernetes name format accepts: hostile wherever it goes. */
+export function invalidEverywhere(n: string): boolean {
+  return nameProblem(n, 'label') !== undefined && nameProblem(n, 'service') !== undefined && nameProblem(n, 'subdomain') !== undefined && serviceReferenceProblem(n) !== undefined;
+}
+
+/**
+ * Names Kubernetes refuses: path segments that climb out of a directory, names over 253 (or,
+ * for namespaces, 63) characters, uppercase, unicode, empty, and random strings over NAME_CHARS;
+ * `isInvalid` keeps those refused where they go.
+ */
+export function hostileNames(isInvalid: (name: string) => boolean): fc.Arbitrary<string> {
+  return fc.oneof(
+    fc.constantFrom('../../../../elsewhere/victim', '..', '.', '../x', 'a/b', '/etc', 'a..b', 'App', 'café', 'ns\u0000x', '-a', 'a-', '', ' '),
+    fc.integer({ min: 64, max: 2000 }).map((n) => 'a'.repeat(n)),
+    fc.tuple(fc.integer({ min: 1, max: 8 }), fc.constantFrom('..', 'x')).map(([n, last]) => `${'../'.repeat(n)}${last}`),
+    fc.string({ unit: fc.constantFrom(...NAME_CHARS), minLength: 1, maxLength: 24 }),
+  ).filter(isInvalid);
+}
+
+/** Numbers Envoy cannot take, as YAML scalars: ports outside 1-65535, weights outside uint32 or not whole. */
+const BAD_PORTS = ['0', '-1', '65536', '70000', '99999999999999999999', '1.5'];
+const BAD_WEIGHTS = ['-1', '4294967296', '99999999999999999999', '1.5'];
+
+/** A line of a fixture where a hostile value may go, and the values that go there. */
+interface Site {
+  readonly file: number;
+  readonly line: number;
+  readonly values: 'namespace' | 'name' | 'service-account' | 'port' | 'weight';
+}
+
+/** The lines of `files` that hold a name or a number the compiler must check. */
+function sites(files: readonly SourceFile[]): Site[] {
+  const out: Site[] = [];
+  files.forEach((f, file) => {
+    const lines = f.text.split('\n');
+    lines.forEach((text, line) => {
+      let values: Site['values'] | undefined;
+      // Namespaces of objects and of TrafficTarget identities (indented at most 4); not an Endpoints
+      // address's targetRef, which nothing reads.
+      if (/^ {0,4}(- )?namespace:\s*\S/.test(text)) values = 'namespace';
+      else if (/^\s*(- )?service:\s*\S/.test(text)) values = 'name';
+      else if (/^ {2}name:\s*\S/.test(text) && lines[line - 1] === 'metadata:') values = 'name';
+      else if (/^\s*serviceAccountName:\s*\S/.test(text)) values = 'service-account';
+      else if (/^\s*(- )?(targetPort|containerPort):\s*\d/.test(text) || /^ {2}(- | {2})port:\s*\d/.test(text)) values = 'port';
+      else if (/^\s*(- )?weight:\s*\d/.test(text)) values = 'weight';
+      if (values) out.push({ file, line, values });
+    });
+  });
+  return out;
+}
+
+export interface HostileCase {
+  readonly files: SourceFile[];
+  /** Where each hostile value went: `path:line` (1-based). */
+  readonly changed: readonly string[];
+}
+
+/**
+ * The scenario with 1 to `max` of its names or numbers replaced by hostile ones (`numbers: false`
+ * for names only). Every value is put in as a JSON string or a number, so the YAML stays valid
+ * and only the value is wrong.
+ */
+export function hostileScenario(files: SourceFile[], opts: { numbers: boolean; max: number }): fc.Arbitrary<HostileCase> {
+  const candidates = sites(files).filter((s) => opts.numbers || (s.values !== 'port' && s.values !== 'weight'));
+  const names = hostileNames(invalidEverywhere);
+  // Namespaces are labels: 64 to 253 characters, or a dot, are refused there too.
+  const namespaces = hostileNames((n) => nameProblem(n, 'label') !== undefined);
+  const valueFor = (s: Site): fc.Arbitrary<string> => {
+    if (s.values === 'port') return fc.constantFrom(...BAD_PORTS);
+    if (s.values === 'weight') return fc.constantFrom(...BAD_WEIGHTS);
+    if (s.values === 'namespace') return namespaces.map((n) => JSON.stringify(n));
+    // `serviceAccountName: ""` means the default account in Kubernetes, so it is not hostile there.
+    return (s.values === 'service-account' ? names.filter((n) => n !== '') : names).map((n) => JSON.stringify(n));
+  };
+  return fc
+    .uniqueArray(fc.nat({ max: candidates.length - 1 }), { minLength: 1, maxLength: opts.max })
+    .chain((picked) => fc.tuple(...picked.map((i) => valueFor(candidates[i]).map((v) => ({ site: candidates[i], v })))))
+    .map((changes) => {
+      const texts = files.map((f) => f.text.split('\n'));
+      for (const { site, v } of changes) texts[site.file][site.line] = texts[site.file][site.line].replace(/:\s.*$/, `: ${v}`);
+      return {
+        files: files.map((f, i) => ({ path: f.path, text: texts[i].join('\n') })),
+        changed: changes.map(({ site }) => `${files[site.file].path}:${site.line + 1}`),
+      };
+    });
 }

@@ -6,9 +6,9 @@
  * Bounded and reproducible: a fixed seed and a modest number of runs (FC_SEED and FC_RUNS
  * override them to explore; a failure prints the seed and the shrunk counterexample).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -17,7 +17,7 @@ import { readTree } from '../../src/compiler/output-tree.ts';
 import type { Diagnostic } from '../../src/diagnostics/diagnostic.ts';
 import type { SourceFile } from '../../src/parser/source.ts';
 import { runCli, tempTree } from '../cli-harness.ts';
-import { mutatedBytes, mutatedScenario, scenarios } from './mutations.ts';
+import { hostileScenario, mutatedBytes, mutatedScenario, scenarios } from './mutations.ts';
 
 const SEED = Number(process.env.FC_SEED ?? 20261122);
 const RUNS = process.env.FC_RUNS ? Number(process.env.FC_RUNS) : undefined;
@@ -119,6 +119,86 @@ test('the CLI leaves the previous output tree untouched whenever it reports an e
   } finally {
     rmSync(input, { recursive: true, force: true });
     rmSync(join(out, '..'), { recursive: true, force: true });
+  }
+});
+
+// ── Hostile names and numbers (issue 15) ───────────────────────────────────
+
+/** Fails unless every changed line (`path:line`) has an error diagnostic of its own. */
+function assertErrorAtEach(changed: readonly string[], diagnostics: readonly Diagnostic[]): void {
+  const errors = new Set(diagnostics.filter((d) => d.level === 'error' && d.source).map((d) => `${d.source!.file}:${d.source!.line}`));
+  for (const at of changed) if (!errors.has(at)) throw new Error(`no error at ${at}; got:\n${diagnostics.map((d) => `${d.source?.file}:${d.source?.line} ${d.code} ${d.message}`).join('\n')}`);
+}
+
+test('hostile names and out-of-range numbers: never a throw, real positions, and an error at the line of each (what lint reports)', () => {
+  const arb = fc.oneof(...SCENARIOS.map((s) => hostileScenario(s, { numbers: true, max: 1 })));
+  fc.assert(
+    fc.property(arb, ({ files, changed }) => {
+      const result = compile(files, { analyseOnly: true }); // what lint runs
+      for (const d of result.diagnostics) {
+        const bad = badPosition(d, files);
+        if (bad) throw new Error(bad);
+      }
+      assertErrorAtEach(changed, result.diagnostics);
+      assert.is(result.ok, false);
+      // And compile (through emit) agrees: no internal error, nothing that could be written.
+      const full = compile(files);
+      assert.is(full.ok, false);
+      assert.is(full.proxies.length === 0 || !full.ok, true);
+      for (const d of full.diagnostics) if (d.code.startsWith('SMI9')) throw new Error(`${d.code}: ${d.message}`);
+    }),
+    params(150),
+  );
+});
+
+test('several hostile names at once: each one is reported at its own line, in one run', () => {
+  const arb = fc.oneof(...SCENARIOS.map((s) => hostileScenario(s, { numbers: false, max: 6 })));
+  fc.assert(
+    fc.property(arb, ({ files, changed }) => {
+      const result = compile(files, { analyseOnly: true });
+      assertErrorAtEach(changed, result.diagnostics);
+    }),
+    params(80),
+  );
+});
+
+/** Every file and directory under `dir` (with file sizes): the filesystem around a run. */
+function snapshot(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      out.push(e.isDirectory() ? `${relative(dir, p)}/` : `${relative(dir, p)} ${statSync(p).size}`);
+      if (e.isDirectory()) walk(p);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+test('the CLI never writes outside its output directory, whatever the names (compile -o, four levels down)', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'smi-hardening-names-'));
+  const out = join(base, 'a', 'b', 'c', 'd', 'out');
+  try {
+    const arb = fc.oneof(...SCENARIOS.map((s) => hostileScenario(s, { numbers: true, max: 3 })));
+    await fc.assert(
+      fc.asyncProperty(arb, async ({ files }) => {
+        const input = tempTree(Object.fromEntries(files.map((f) => [f.path.replace('/', '_'), f.text])));
+        try {
+          const before = snapshot(base);
+          const run = await runCli(['compile', input, '-o', out]);
+          assert.is(run.code, 1, run.stderr);
+          assert.match(run.stderr, 'nothing written');
+          assert.not.match(run.stderr, /SMI9/);
+          assert.equal(snapshot(base), before);
+        } finally {
+          rmSync(input, { recursive: true, force: true });
+        }
+      }),
+      params(25),
+    );
+  } finally {
+    rmSync(base, { recursive: true, force: true });
   }
 });
 

@@ -14,12 +14,16 @@ interface RawMeta {
   annotations?: Record<string, string>;
 }
 
-/** `metadata`, schema-checked by the parser; namespace `default` unless cluster-scoped. */
+/**
+ * `metadata`, schema-checked by the parser; namespace `default` when absent, unless
+ * cluster-scoped. A namespace written as `""` stays `""` for names.ts to refuse: a template that
+ * rendered an empty namespace must not land in `default/` unnoticed.
+ */
 export function objectMeta(doc: ManifestDocument, clusterScoped = false): ObjectMeta {
   const raw = doc.value.metadata as RawMeta;
   return {
     name: raw.name,
-    namespace: clusterScoped ? '' : raw.namespace || DEFAULT_NAMESPACE,
+    namespace: clusterScoped ? '' : (raw.namespace ?? DEFAULT_NAMESPACE),
     labels: raw.labels ?? {},
     annotations: raw.annotations ?? {},
   };

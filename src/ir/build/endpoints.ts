@@ -6,6 +6,7 @@ import { diagnostic, type Reporter } from '../../diagnostics/diagnostic.ts';
 import type { ManifestDocument } from '../../parser/parse.ts';
 import { keyOf, type EndpointAddress, type EndpointSet } from '../types.ts';
 import { base } from './common.ts';
+import { SERVICE_NAME_LABEL } from './names.ts';
 
 type Port = EndpointSet['ports'][number];
 
@@ -50,7 +51,6 @@ interface RawSliceEndpoint {
   targetRef?: RawTargetRef;
 }
 
-const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 /** An EndpointSlice names its Service in a label; one without it belongs to no Service. */
 export function buildEndpointSlice(doc: ManifestDocument, reporter: Reporter): EndpointSet | undefined {

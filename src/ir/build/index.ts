@@ -2,12 +2,14 @@
  * Schema-checked manifests → the Mesh IR. One builder per kind family; each normalises every
  * accepted version of its kinds, so nothing after this point knows about API versions.
  */
-import { diagnostic, type Reporter } from '../../diagnostics/diagnostic.ts';
+import { diagnostic, type Diagnostic, type Reporter } from '../../diagnostics/diagnostic.ts';
 import type { ManifestDocument } from '../../parser/parse.ts';
-import { asMeshLists, groupByList, type Mesh, type MeshLists, type Resource } from '../types.ts';
+import { asMeshLists, groupByList, type InvalidObject, type Mesh, type MeshLists, type Resource } from '../types.ts';
+import { DEFAULT_NAMESPACE } from './common.ts';
 import { buildEndpoints, buildEndpointSlice } from './endpoints.ts';
 import { buildService } from './kubernetes-services.ts';
 import { buildController, buildNamespace, buildPod, buildServiceAccount } from './kubernetes-workloads.ts';
+import { invalidObject, nameDiagnostics, ownNameDiagnostics } from './names.ts';
 import { buildMeshConfig, meshSettings } from './osm-meshconfig.ts';
 import { buildTrafficTarget } from './smi-access.ts';
 import { buildTrafficSplit } from './smi-split.ts';
@@ -18,8 +20,36 @@ export interface BuildOptions {
   trustDomain?: string;
 }
 
-/** One document → its IR resource (undefined when it has none: the reporter says why). */
+/**
+ * One document → its IR resource (undefined when it has none: the reporter says why). A document
+ * its schema refused, or one with a name Kubernetes would refuse, becomes an InvalidObject:
+ * nothing is built from it, and references to it can say it is invalid.
+ */
 export function buildResource(doc: ManifestDocument, reporter: Reporter): Resource | undefined {
+  if (doc.refused) return refusedObject(doc, doc.refused, reporter);
+  const r = buildKind(doc, reporter);
+  if (!r || r.kind === 'Invalid') return r;
+  const bad = nameDiagnostics(r);
+  if (bad.length === 0) return r;
+  for (const d of bad) reporter.report(d);
+  return invalidObject(r, bad[0]);
+}
+
+/**
+ * A schema-refused document as an InvalidObject, when it has a name to be referred to by; its
+ * own name and namespace are checked too, so that every bad name is reported in one run.
+ */
+function refusedObject(doc: ManifestDocument, problem: Diagnostic, reporter: Reporter): InvalidObject | undefined {
+  const metadata = doc.value.metadata as { name?: unknown; namespace?: unknown } | undefined;
+  if (typeof metadata?.name !== 'string') return undefined;
+  const namespace = doc.kind === 'Namespace' ? '' : typeof metadata.namespace === 'string' ? metadata.namespace : DEFAULT_NAMESPACE;
+  const meta = { name: metadata.name, namespace, labels: {}, annotations: {} };
+  const named = { kind: doc.kind as Resource['kind'], apiVersion: doc.apiVersion, meta, origin: doc.origin };
+  for (const d of ownNameDiagnostics(named)) reporter.report(d);
+  return invalidObject(named, problem);
+}
+
+function buildKind(doc: ManifestDocument, reporter: Reporter): Resource | undefined {
   switch (doc.kind) {
     case 'Namespace': return buildNamespace(doc);
     case 'ServiceAccount': return buildServiceAccount(doc);

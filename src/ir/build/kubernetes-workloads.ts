@@ -3,7 +3,7 @@
  * DaemonSet, ReplicaSet, Pod) → IR.
  */
 import type { ManifestDocument } from '../../parser/parse.ts';
-import type { ContainerPort, Namespace, ServiceAccount, Workload, WorkloadKind } from '../types.ts';
+import type { ContainerPort, FieldPath, Namespace, ServiceAccount, Workload, WorkloadKind } from '../types.ts';
 import { base, specOf } from './common.ts';
 
 export const DEFAULT_SERVICE_ACCOUNT = 'default';
@@ -55,7 +55,7 @@ export function buildController(doc: ManifestDocument, kind: Exclude<WorkloadKin
   return {
     ...base(doc, kind),
     podLabels: template?.metadata?.labels ?? {},
-    ...podSpecFields(template?.spec),
+    ...podSpecFields(template?.spec, ['spec', 'template', 'spec']),
     podIPs: [],
     ...controllerOf(doc),
   };
@@ -68,13 +68,13 @@ export function buildPod(doc: ManifestDocument): Workload {
   return {
     ...resource,
     podLabels: resource.meta.labels,
-    ...podSpecFields(specOf<RawPodSpec>(doc) as RawPodSpec),
+    ...podSpecFields(specOf<RawPodSpec>(doc) as RawPodSpec, ['spec']),
     podIPs: ips,
     ...controllerOf(doc),
   };
 }
 
-function podSpecFields(spec: RawPodSpec | undefined): Pick<Workload, 'serviceAccount' | 'containerPorts'> {
+function podSpecFields(spec: RawPodSpec | undefined, at: FieldPath): Pick<Workload, 'serviceAccount' | 'serviceAccountPath' | 'containerPorts'> {
   const containerPorts: ContainerPort[] = [];
   for (const container of spec?.containers ?? []) {
     for (const p of container.ports ?? []) {
@@ -82,8 +82,8 @@ function podSpecFields(spec: RawPodSpec | undefined): Pick<Workload, 'serviceAcc
       containerPorts.push(p.name === undefined ? port : { name: p.name, ...port });
     }
   }
-  return {
-    serviceAccount: spec?.serviceAccountName || spec?.serviceAccount || DEFAULT_SERVICE_ACCOUNT,
-    containerPorts,
-  };
+  // `serviceAccountName: ""` is unset to the API server (Go's omitempty), as it is here.
+  const field = spec?.serviceAccountName ? 'serviceAccountName' : spec?.serviceAccount ? 'serviceAccount' : undefined;
+  if (field === undefined) return { serviceAccount: DEFAULT_SERVICE_ACCOUNT, containerPorts };
+  return { serviceAccount: spec![field]!, serviceAccountPath: [...at, field], containerPorts };
 }

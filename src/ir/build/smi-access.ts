@@ -44,9 +44,9 @@ export function buildTrafficTarget(doc: ManifestDocument): TrafficTarget {
   };
 }
 
-/** An identity without a namespace is in the TrafficTarget's own namespace. */
+/** An identity without a namespace is in the TrafficTarget's own namespace (`""` is not absent: names.ts refuses it). */
 function identity(raw: RawIdentity, defaultNamespace: string, path: FieldPath): IdentityRef {
-  return { kind: raw.kind, name: raw.name, namespace: raw.namespace || defaultNamespace, path };
+  return { kind: raw.kind, name: raw.name, namespace: raw.namespace ?? defaultNamespace, path };
 }
 
 function rule(raw: RawRule, path: FieldPath): TrafficTargetRule {
