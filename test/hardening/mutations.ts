@@ -1,11 +1,13 @@
 /**
  * fast-check arbitraries that damage valid manifests the way real files get damaged: lines
  * deleted, duplicated, swapped or re-indented, files truncated mid-line, values of the wrong
- * type, random scalars and YAML fragments dropped in, random bytes spliced into the file.
+ * type, random scalars and YAML fragments dropped in, random bytes spliced into the file; and
+ * long invalid regexes, the input that made regex validation quadratic.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { RE2JS } from 're2js';
 import type { SourceFile } from '../../src/parser/source.ts';
 
 const FIXTURES = new URL('../../fixtures/', import.meta.url).pathname;
@@ -70,4 +72,27 @@ export function mutatedBytes(text: string): fc.Arbitrary<Buffer> {
   return fc.tuple(fc.nat({ max: bytes.length }), fc.uint8Array({ minLength: 1, maxLength: 64 }), fc.boolean()).map(([pos, junk, overwrite]) =>
     Buffer.concat([bytes.subarray(0, pos), Buffer.from(junk), bytes.subarray(overwrite ? Math.min(bytes.length, pos + junk.length) : pos)]),
   );
+}
+
+/** Valid RE2 pieces, and pieces RE2 rejects (JavaScript syntax, bad escapes, ranges, repeats, names). */
+const REGEX_PIECES = ['a', '/', '-', '.', '\\d', '[^/]', '[a-z]', '(?:', '(', ')', '*', '+', '?', '{2}', '{1,3}', '|', '\\x{41}', '(?i)', '\\12', 'é', '\\Q*\\E'];
+const BAD_REGEX_PIECES = ['(?=', '(?!x)', '\\8', '**', '[z-a]', '(?P<>', '\\u00e9', 'x{2000}', '\\pX', '[[:foo:]]', '(?P<n>a)(?P<n>b)', '\\1', '(', ')', '['];
+
+/** Regexes of up to `maxPieces` valid pieces with one to three bad ones spliced in, that RE2 rejects. */
+export function invalidRegex(maxPieces: number): fc.Arbitrary<string> {
+  return fc
+    .tuple(fc.array(fc.constantFrom(...REGEX_PIECES), { maxLength: maxPieces }), fc.array(fc.tuple(fc.nat(), fc.constantFrom(...BAD_REGEX_PIECES)), { minLength: 1, maxLength: 3 }))
+    .map(([pieces, bad]) => {
+      const out = [...pieces];
+      for (const [i, b] of bad) out.splice(i % (out.length + 1), 0, b);
+      return out.join('');
+    })
+    .filter((r) => {
+      try {
+        RE2JS.compile(r);
+        return false;
+      } catch {
+        return true;
+      }
+    });
 }
