@@ -5,7 +5,7 @@
  * Anything wrong with a path is a diagnostic; the other paths are still read.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readdirSync, readSync, realpathSync, statSync, type BigIntStats, type Stats } from 'node:fs';
+import { closeSync, openSync, readdirSync, readSync, realpathSync, statSync, type BigIntStats, type Dirent, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { diagnostic, type Reporter, type SourcePosition } from '../diagnostics/diagnostic.ts';
 import { STDIN_PATH, type SourceFile } from './source.ts';
@@ -124,7 +124,7 @@ interface Observed {
 
 /** Stats `path` once (following links), as readOne and inputsMoved both do; throws as statSync does. */
 function observe(path: string): Observed {
-  const real = realpathSync(path);
+  const real = realpathSync.native(path);
   const stats = statSync(path, { bigint: true });
   return { real, stats, status: statusKey(stats), racy: Date.now() - Number(stats.ctimeMs) < RACY_MS };
 }
@@ -188,10 +188,10 @@ function manifestsUnder(dir: string, reporter: Reporter): string[] | undefined {
   let rootRead = true;
   const walk = (current: string): void => {
     let real: string;
-    let names: string[];
+    let entries: Dirent[];
     try {
       real = realpathSync(current);
-      names = readdirSync(current);
+      entries = readdirSync(current, { withFileTypes: true });
     } catch (e) {
       reporter.report(unreadable(current, e));
       if (current === dir) rootRead = false;
@@ -199,9 +199,20 @@ function manifestsUnder(dir: string, reporter: Reporter): string[] | undefined {
     }
     if (visited.has(real)) return;
     visited.add(real);
-    for (const name of names.sort()) {
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      const name = entry.name;
       if (name.startsWith('.') || name === 'node_modules') continue;
       const path = join(current, name);
+      // The entry's type, when the directory says (no stat per file: `serve --watch` walks the
+      // tree after every burst of edits); a symlink, or a file system that does not say, is stat'ed.
+      if (entry.isDirectory()) {
+        walk(path);
+        continue;
+      }
+      if (entry.isFile()) {
+        if (MANIFEST_EXTENSION.test(name)) out.push(path);
+        continue;
+      }
       let stats: Stats;
       try {
         stats = statSync(path);
