@@ -99,6 +99,22 @@ test('property: two saves 0–100 ms apart, the second is served (chokidar drops
   }
 });
 
+test('a save that raised its event is compiled once: the settle check finds the disk as compiled', async () => {
+  const t = await servedTree();
+  try {
+    const checked = () => t.logger.records.filter((r) => r.msg === 'manifests are as last compiled').length;
+    const before = { checked: checked(), compiles: t.logger.records.filter((r) => r.msg === 'manifests changed; recompiling').length };
+    writeFileSync(t.access, routeAs(t.original, 1));
+    await t.converges(await t.freshVersion(), 'one save');
+    for (let i = 0; i < 150 && checked() === before.checked; i++) await sleep(20);
+    assert.is(checked(), before.checked + 1, 'the settle check ran');
+    assert.not.ok(t.logger.records.some((r) => /differ from what was last compiled/.test(r.msg)));
+    assert.is(t.logger.records.filter((r) => r.msg === 'manifests changed; recompiling').length, before.compiles + 1);
+  } finally {
+    await t.close();
+  }
+});
+
 test('a broken save 30 ms after a good one is reported, and the good one stays served', async () => {
   const t = await servedTree();
   try {

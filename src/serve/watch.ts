@@ -77,8 +77,9 @@ export function watchPaths(paths: readonly string[], options: WatchOptions): Pro
     } catch (err) {
       options.logger.warn('could not compare the manifests with the last compile', { error: String(err) });
     }
+    if (!moved) return void options.logger.debug('manifests are as last compiled');
     // A new burst since the check began has its own debounce and settle check.
-    if (!moved || closed || timer) return;
+    if (closed || timer) return;
     options.logger.info('manifests differ from what was last compiled (an edit raised no event); recompiling');
     options.onChange([]);
   };
