@@ -9,7 +9,7 @@ import type { ProxyConfig } from '../emit/types.ts';
 import { buildMesh, meshFromLists } from '../ir/build/index.ts';
 import type { Mesh } from '../ir/types.ts';
 import { parseSources } from '../parser/parse.ts';
-import { readInputs } from '../parser/read-inputs.ts';
+import { readInputs, type ReadRecord } from '../parser/read-inputs.ts';
 import type { SourceFile } from '../parser/source.ts';
 import { passContext } from '../passes/context.ts';
 import { runPasses, type PlannedMesh } from '../passes/index.ts';
@@ -28,6 +28,8 @@ export interface CompileResult {
   readonly mesh?: PlannedMesh | Mesh;
   /** Milliseconds per phase. */
   readonly timings: Partial<Record<Phase, number>>;
+  /** What was read of each input file (compiles of paths): `inputsMoved` tells whether the disk has moved on since. */
+  readonly read?: readonly ReadRecord[];
 }
 
 export interface CompileRunOptions extends CompileOptions {
@@ -202,12 +204,14 @@ export function startCompilePaths(
   const bag = new DiagnosticBag();
   const timings: CompileResult['timings'] = {};
   let inputs: SourceFile[] | undefined;
+  const record: ReadRecord[] = [];
   try {
-    inputs = timed(timings, 'read', bag, () => readInputs([...paths], bag, { stdin, maxFileSize: options.maxFileSize, texts: memo?.texts }));
+    inputs = timed(timings, 'read', bag, () => readInputs([...paths], bag, { stdin, maxFileSize: options.maxFileSize, texts: memo?.texts, record }));
   } catch (err) {
     if (!(err instanceof InternalError)) throw err;
   }
-  return startSession(bag, timings, inputs, options, memo);
+  const session = startSession(bag, timings, inputs, options, memo);
+  return { ...session, result: () => ({ ...session.result(), read: record }) };
 }
 
 export function compile(inputs: readonly SourceFile[], options: CompileRunOptions = {}): CompileResult {

@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DiagnosticBag, type Diagnostic } from '../diagnostics/diagnostic.ts';
-import { FileTexts, readInputs } from './read-inputs.ts';
+import { FileTexts, inputsMoved, readInputs, type ReadRecord } from './read-inputs.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'smi-read-inputs-'));
 const file = (rel: string, content: string | Buffer) => {
@@ -135,6 +135,65 @@ test('with FileTexts, a file is read again only when its status changed; a bad f
 test('- reads stdin as <stdin>, without a BOM', () => {
   const { files } = read(['-'], { stdin: () => '\ufeffa: 1\n' });
   assert.equal(files, [{ path: '<stdin>', text: 'a: 1\n' }]);
+});
+
+// ── inputsMoved: has the disk moved on from what a read saw? ─────────────────
+
+/** Reads `paths` and returns what the read recorded. */
+function recorded(paths: string[], texts?: FileTexts): ReadRecord[] {
+  const record: ReadRecord[] = [];
+  readInputs(paths, new DiagnosticBag(), { record, texts });
+  return record;
+}
+
+test('inputsMoved: nothing changed is false; an edit, a new file, a removed file, a rename into place are true', () => {
+  const dir = join(root, 'moved');
+  file('moved/a.yaml', 'a: 1\n');
+  file('moved/sub/b.yaml', 'b: 1\n');
+  let record = recorded([dir]);
+  assert.equal(record.map((r) => r.path), [join(dir, 'a.yaml'), join(dir, 'sub/b.yaml')]);
+  assert.is(inputsMoved([dir], record), false);
+  file('moved/a.yaml', 'a: 2\n');
+  assert.is(inputsMoved([dir], record), true, 'an edit of the same size');
+  record = recorded([dir]);
+  file('moved/sub/c.yaml', 'c: 1\n');
+  assert.is(inputsMoved([dir], record), true, 'a file added');
+  record = recorded([dir]);
+  unlinkSync(join(dir, 'sub/c.yaml'));
+  assert.is(inputsMoved([dir], record), true, 'a file removed');
+  record = recorded([dir]);
+  file('moved/.a.yaml.tmp', 'a: 3\n');
+  renameSync(join(dir, '.a.yaml.tmp'), join(dir, 'a.yaml'));
+  assert.is(inputsMoved([dir], record), true, 'a file renamed into place');
+  record = recorded([dir]);
+  file('moved/notes.txt', 'not a manifest');
+  assert.is(inputsMoved([dir], record), false, 'other files do not count');
+});
+
+test('inputsMoved: a same-size rewrite that keeps every time stamp is caught by the bytes of a racy file', () => {
+  const path = file('racy.yaml', 'v: 1\n');
+  const when = new Date();
+  utimesSync(path, when, when);
+  const record = recorded([path]);
+  // Written within the kernel clock's tick: the status alone could not tell.
+  assert.ok(record[0]!.digest, 'a file changed just before it was read keeps a digest');
+  writeFileSync(path, 'v: 2\n');
+  utimesSync(path, when, when);
+  const sameStatus = { ...record[0]!, status: recorded([path])[0]!.status };
+  assert.is(inputsMoved([path], [sameStatus]), true, 'other bytes under the same status');
+  assert.is(inputsMoved([path], [{ ...sameStatus, digest: recorded([path])[0]!.digest }]), false);
+});
+
+test('inputsMoved: a file reused from an earlier read (serve --watch) is recorded too', () => {
+  const dir = join(root, 'reused');
+  file('reused/a.yaml', 'a: 1\n');
+  const texts = new FileTexts();
+  recorded([dir], texts);
+  const record = recorded([dir], texts);
+  assert.is(record.length, 1);
+  assert.is(inputsMoved([dir], record), false);
+  file('reused/a.yaml', 'a: 2\n');
+  assert.is(inputsMoved([dir], record), true);
 });
 
 test.after(() => rmSync(root, { recursive: true, force: true }));

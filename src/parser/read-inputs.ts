@@ -4,7 +4,8 @@
  *
  * Anything wrong with a path is a diagnostic; the other paths are still read.
  */
-import { closeSync, openSync, readdirSync, readSync, realpathSync, statSync, type BigIntStats, type Stats } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readdirSync, readSync, realpathSync, statSync, type BigIntStats, type Dirent, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { diagnostic, type Reporter, type SourcePosition } from '../diagnostics/diagnostic.ts';
 import { STDIN_PATH, type SourceFile } from './source.ts';
@@ -19,6 +20,19 @@ export interface ReadInputsOptions {
   maxFileSize?: number;
   /** Texts of an earlier read, reused for files whose status is unchanged (`serve --watch`). */
   texts?: FileTexts;
+  /** Receives what this read saw of each file, for `inputsMoved` to compare with the disk later. */
+  record?: ReadRecord[];
+}
+
+/**
+ * What one read saw of one file: its status before the read (as FileTexts keeps it), or why it
+ * could not be read; and, when that status cannot be trusted (the file changed within RACY_MS
+ * of the read, inside one tick of the kernel's clock), a hash of the bytes read.
+ */
+export interface ReadRecord {
+  readonly path: string;
+  readonly status: string;
+  readonly digest?: string;
 }
 
 /**
@@ -78,25 +92,89 @@ export function readInputs(paths: string[], reporter: Reporter, opts: ReadInputs
       if (text !== undefined && checkText(STDIN_PATH, text, reporter)) files.push({ path: STDIN_PATH, text: stripBom(text) });
       continue;
     }
-    let stats: Stats;
-    try {
-      stats = statSync(path);
-    } catch (e) {
-      reporter.report(unreadable(path, e));
-      continue;
-    }
-    if (stats.isDirectory()) {
-      const found = manifestsUnder(path, reporter);
-      // undefined: the directory itself could not be read, which SMI1009 has said already.
-      if (found?.length === 0) reporter.report(diagnostic('SMI1012', { path }));
-      if (!found) continue;
-      for (const file of found) readOne(file, limit, reporter, seen, files, opts.texts);
-    } else {
-      readOne(path, limit, reporter, seen, files, opts.texts);
-    }
+    for (const file of filesOf(path, reporter)) readOne(file, limit, reporter, seen, files, opts);
   }
   opts.texts?.commit();
   return files;
+}
+
+/** The manifest files a command-line path stands for: itself, or those under it (SMI1012 if none). */
+function filesOf(path: string, reporter: Reporter): string[] {
+  let stats: Stats;
+  try {
+    stats = statSync(path);
+  } catch (e) {
+    reporter.report(unreadable(path, e));
+    return [];
+  }
+  if (!stats.isDirectory()) return [path];
+  const found = manifestsUnder(path, reporter);
+  // undefined: the directory itself could not be read, which SMI1009 has said already.
+  if (found?.length === 0) reporter.report(diagnostic('SMI1012', { path }));
+  return found ?? [];
+}
+
+/** A file's status: what readOne trusts to be the same file with the same bytes, unless racy. */
+interface Observed {
+  readonly real: string;
+  readonly stats: BigIntStats;
+  readonly status: string;
+  readonly racy: boolean;
+}
+
+/** Stats `path` once (following links), as readOne and inputsMoved both do; throws as statSync does. */
+function observe(path: string): Observed {
+  const real = realpathSync.native(path);
+  const stats = statSync(path, { bigint: true });
+  return { real, stats, status: statusKey(stats), racy: Date.now() - Number(stats.ctimeMs) < RACY_MS };
+}
+
+function digestOf(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('base64');
+}
+
+/**
+ * Whether the files `paths` stand for have moved on from what a read saw (`record`): a file
+ * added, removed or renamed, a status changed, or, for a file whose status was racy, other
+ * bytes. Costs a directory walk and a stat per file, and reads only the racy files: what lets
+ * `serve --watch` check after every burst of changes that it compiled what is on disk, whatever
+ * events the file watcher merged or lost.
+ */
+export function inputsMoved(paths: readonly string[], record: readonly ReadRecord[], maxFileSize = DEFAULT_MAX_FILE_SIZE): boolean {
+  const quiet: Reporter = { report: () => {} };
+  const seen = new Set<string>();
+  let i = 0;
+  for (const path of paths) {
+    if (path === '-') continue;
+    for (const file of filesOf(path, quiet)) {
+      let now: Observed | undefined;
+      let status: string;
+      try {
+        now = observe(file);
+        if (seen.has(now.real)) continue;
+        seen.add(now.real);
+        status = now.status;
+      } catch (e) {
+        status = unreadableStatus(e);
+      }
+      const was = record[i++];
+      if (was?.path !== file || was.status !== status) return true;
+      if (was.digest !== undefined && was.digest !== digestNow(file, maxFileSize)) return true;
+    }
+  }
+  return i !== record.length;
+}
+
+function unreadableStatus(e: unknown): string {
+  return `unreadable:${(e as NodeJS.ErrnoException).code ?? 'error'}`;
+}
+
+function digestNow(path: string, limit: number): string | undefined {
+  try {
+    return digestOf(readBounded(path, limit));
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -110,10 +188,10 @@ function manifestsUnder(dir: string, reporter: Reporter): string[] | undefined {
   let rootRead = true;
   const walk = (current: string): void => {
     let real: string;
-    let names: string[];
+    let entries: Dirent[];
     try {
       real = realpathSync(current);
-      names = readdirSync(current);
+      entries = readdirSync(current, { withFileTypes: true });
     } catch (e) {
       reporter.report(unreadable(current, e));
       if (current === dir) rootRead = false;
@@ -121,9 +199,20 @@ function manifestsUnder(dir: string, reporter: Reporter): string[] | undefined {
     }
     if (visited.has(real)) return;
     visited.add(real);
-    for (const name of names.sort()) {
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      const name = entry.name;
       if (name.startsWith('.') || name === 'node_modules') continue;
       const path = join(current, name);
+      // The entry's type, when the directory says (no stat per file: `serve --watch` walks the
+      // tree after every burst of edits); a symlink, or a file system that does not say, is stat'ed.
+      if (entry.isDirectory()) {
+        walk(path);
+        continue;
+      }
+      if (entry.isFile()) {
+        if (MANIFEST_EXTENSION.test(name)) out.push(path);
+        continue;
+      }
       let stats: Stats;
       try {
         stats = statSync(path);
@@ -141,34 +230,42 @@ function manifestsUnder(dir: string, reporter: Reporter): string[] | undefined {
   return rootRead ? out : undefined;
 }
 
-function readOne(path: string, limit: number, reporter: Reporter, seen: Set<string>, files: SourceFile[], texts?: FileTexts): void {
+function readOne(path: string, limit: number, reporter: Reporter, seen: Set<string>, files: SourceFile[], opts: ReadInputsOptions): void {
+  const texts = opts.texts;
   let buffer: Buffer;
-  let status = '';
-  let racy = true;
+  let now: Observed;
   try {
-    const real = realpathSync(path);
-    if (seen.has(real)) return;
-    seen.add(real);
-    const stats = statSync(path, { bigint: true });
-    const size = Number(stats.size);
+    now = observe(path);
+  } catch (e) {
+    opts.record?.push({ path, status: unreadableStatus(e) });
+    reporter.report(unreadable(path, e));
+    return;
+  }
+  if (seen.has(now.real)) return;
+  seen.add(now.real);
+  const { status, racy } = now;
+  const size = Number(now.stats.size);
+  try {
     if (texts) {
-      status = statusKey(stats);
-      racy = Date.now() - Number(stats.ctimeMs) < RACY_MS;
       const text = texts.lookup(path, status);
       if (text !== undefined) {
+        opts.record?.push({ path, status });
         files.push({ path, text });
         return;
       }
     }
     if (size > limit) {
+      opts.record?.push({ path, status });
       reporter.report(diagnostic('SMI1014', { size, limit }, { file: path, line: 1, column: 1 }));
       return;
     }
     buffer = readBounded(path, limit);
   } catch (e) {
+    opts.record?.push({ path, status });
     reporter.report(unreadable(path, e));
     return;
   }
+  opts.record?.push(racy ? { path, status, digest: digestOf(buffer) } : { path, status });
   if (buffer.length > limit) {
     // The file grew between stat and read (or is a device that reports size 0).
     reporter.report(diagnostic('SMI1014', { size: buffer.length, limit }, { file: path, line: 1, column: 1 }));

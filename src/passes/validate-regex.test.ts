@@ -1,10 +1,12 @@
-import { RE2JS } from 're2js';
+import fc from 'fast-check';
+import { RE2JS, RE2JSSyntaxException } from 're2js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { invalidRegex } from '../../test/hardening/mutations.ts';
 import { DiagnosticBag, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import { buildMesh } from '../ir/build/index.ts';
 import { parseSources } from '../parser/parse.ts';
-import { isValidRe2, sourceOffsetInLine, validateRegexes } from './validate-regex.ts';
+import { checkRegex, isValidRe2, MAX_REGEX_LENGTH, QUOTE_LENGTH, quoteRegex, sourceOffsetInLine, tokenize, validateRegexes } from './validate-regex.ts';
 
 /** Parses real YAML, builds the IR and runs the pass; only the pass's diagnostics are returned. */
 function lint(text: string, { file = 'routes.yaml', inMemory = true } = {}): Diagnostic[] {
@@ -45,9 +47,27 @@ test('the shortcut for plainly valid regexes agrees with RE2 on 20,000 random on
       compiles = false;
     }
     assert.is(isValidRe2(r).ok, compiles, r);
+    assert.is(checkRegex(r).kind !== 'invalid', compiles, r);
     if (/^[\w/.*+?[\]^-]*$/.test(r) && compiles) plain++;
   }
   assert.ok(plain > 1000, `${plain} plainly valid ones were drawn`);
+  // Near Envoy's program-size bound, the shortcut must not skip a program that is too large.
+  const pieces = ['a', '/', '-', '.', 'x*', 'y+', 'z?', '[^/]'];
+  let large = 0;
+  for (let i = 0; i < 2_000; i++) {
+    let r = '';
+    const length = 90 + next() * 30;
+    while (r.length < length) r += pieces[Math.floor(next() * pieces.length)];
+    let size: number;
+    try {
+      size = RE2JS.compile(r).programSize() + 2;
+    } catch {
+      continue;
+    }
+    if (size > 100) large++;
+    assert.equal(checkRegex(r), size > 100 ? { kind: 'too-large', programSize: size } : { kind: 'valid' }, r);
+  }
+  assert.ok(large > 100 && large < 1900, `${large} of 2,000 over the bound`);
 });
 
 test('RE2 syntax that JavaScript users also write is accepted', () => {
@@ -86,6 +106,130 @@ test('other RE2 errors carry re2js detail and the right occurrence', () => {
   // \12 is an octal escape RE2 accepts, so the error is the later \8, not the \1 prefix.
   assert.is((isValidRe2('\\12(a)\\8') as { offset: number }).offset, 6);
   assert.is((isValidRe2('\\x41\\x') as { offset: number }).offset, 4);
+});
+
+// ── Cost: compiles are counted, not timed ───────────────────────────────────
+
+/** Runs `f` counting RE2 compiles (every path to RE2 goes through RE2JS.compile). */
+function countingCompiles<T>(f: () => T): { result: T; compiles: number } {
+  const original = RE2JS.compile;
+  let compiles = 0;
+  RE2JS.compile = ((...args: Parameters<typeof original>) => {
+    compiles++;
+    return original.apply(RE2JS, args);
+  }) as typeof original;
+  try {
+    return { result: f(), compiles };
+  } finally {
+    RE2JS.compile = original;
+  }
+}
+
+/** The bound checkRegex promises for an invalid regex: the whole, then a bisection over its tokens. */
+const compileBound = (regex: string) => 1 + Math.ceil(Math.log2(Math.max(2, tokenize(regex).length)));
+
+test('an invalid regex costs a logarithmic number of compiles, not one per prefix (was quadratic)', () => {
+  for (const n of [50, 200, 1000]) {
+    const regex = `${'/x'.repeat(n / 2 - 3)}(?=y)`;
+    const { result, compiles } = countingCompiles(() => lint(group(`  - name: m\n    pathRegex: "${regex}"`)));
+    assert.equal(result.map((d) => [d.code, where(d)]), [['SMI3009', `9:${17 + n - 6}`]], String(n));
+    // 1000 characters: 11 compiles, where a compile per token prefix made ~1000 (and 20,000 took 84 s).
+    assert.ok(compiles <= compileBound(regex), `${compiles} compiles for ${regex.length} characters`);
+  }
+});
+
+test('a regex over MAX_REGEX_LENGTH is SMI3023 at its field, never compiled, and quoted only in part', () => {
+  const regex = `/a${'(b'.repeat(10_000)}`;
+  const { result, compiles } = countingCompiles(() => lint(group(`  - name: m\n    pathRegex: ${regex}`)));
+  assert.is(compiles, 0);
+  assert.equal(result.map((d) => [d.code, d.level, where(d)]), [['SMI3023', 'error', '9:16']]);
+  assert.ok(result[0]!.message.length < QUOTE_LENGTH + 120, result[0]!.message);
+  assert.match(result[0]!.message, `(20002 characters) is too long to check: the limit is ${MAX_REGEX_LENGTH} characters`);
+  assert.is(checkRegex('/'.repeat(MAX_REGEX_LENGTH)).kind, 'too-large');
+  assert.equal(checkRegex('/'.repeat(MAX_REGEX_LENGTH + 1)), { kind: 'too-long' });
+});
+
+test('no diagnostic quotes more than QUOTE_LENGTH characters of a regex (the offending text neither)', () => {
+  // re2js's text for an unclosed class runs to the end of the regex.
+  const regex = `/a[${'b'.repeat(900)}`;
+  const [d] = lint(group(`  - name: m\n    pathRegex: "${regex}"`));
+  assert.is(d!.code, 'SMI3009');
+  assert.ok(!d!.message.includes('b'.repeat(QUOTE_LENGTH + 1)), d!.message);
+  assert.match(d!.message, '(903 characters)');
+  assert.is(quoteRegex('short'), '"short"');
+  // Never half a surrogate pair.
+  assert.is(quoteRegex(`${'a'.repeat(QUOTE_LENGTH - 1)}😀${'a'.repeat(10)}`), `"${'a'.repeat(QUOTE_LENGTH - 1)}…" (${QUOTE_LENGTH + 11} characters)`);
+});
+
+test('SMI3024: a regex whose RE2 program Envoy refuses by default (sizes as Envoy 1.40 reports them)', () => {
+  // Envoy 1.40 `--mode validate`: 96 literal characters are a program of 100, accepted; 97 are 101, rejected.
+  assert.equal(checkRegex('x'.repeat(96)), { kind: 'valid' });
+  assert.equal(checkRegex('x'.repeat(97)), { kind: 'too-large', programSize: 101 });
+  // Envoy: `a{100}` is 104, `(?:a{10}){10}` 104; short to read, long to run.
+  assert.equal(checkRegex('a{100}'), { kind: 'too-large', programSize: 104 });
+  assert.equal(checkRegex('(?:a{10}){10}'), { kind: 'too-large', programSize: 104 });
+  const ds = lint(group(`  - name: m\n    pathRegex: /a{100}`));
+  assert.equal(ds.map((d) => [d.code, d.level, where(d)]), [['SMI3024', 'warning', '9:16']]);
+  assert.is(ds[0]!.message, 'regex "/a{100}" compiles to an RE2 program of at least 105 instructions; Envoy rejects more than 100 by default');
+});
+
+/** The offset as a compile per token prefix found it (the old, quadratic way): the reference for the bisection. */
+function referenceOffset(p: string): number | undefined {
+  let whole: RE2JSSyntaxException;
+  try {
+    RE2JS.compile(p);
+    return undefined;
+  } catch (e) {
+    whole = e as RE2JSSyntaxException;
+  }
+  if (!whole.input || /^(missing closing \)|unexpected \)|trailing backslash)/.test(whole.error)) return undefined;
+  for (const t of tokenize(p)) {
+    try {
+      RE2JS.compile(p.slice(0, t.end));
+    } catch (e) {
+      const err = e as RE2JSSyntaxException;
+      if (err.error !== whole.error || err.input !== whole.input) continue;
+      const at = p.lastIndexOf(whole.input, t.end - whole.input.length);
+      return at < 0 ? t.start : at;
+    }
+  }
+  return undefined;
+}
+
+const SEED = Number(process.env.FC_SEED ?? 20261207);
+
+test('property: long random invalid regexes cost bounded compiles and an offset inside the regex', () => {
+  fc.assert(
+    fc.property(invalidRegex(600), (regex) => {
+      const { result, compiles } = countingCompiles(() => checkRegex(regex));
+      if (regex.length > MAX_REGEX_LENGTH) {
+        assert.equal([result, compiles], [{ kind: 'too-long' }, 0]);
+        return;
+      }
+      assert.is(result.kind, 'invalid', regex);
+      if (result.kind !== 'invalid') return;
+      assert.ok(compiles <= compileBound(regex), `${compiles} compiles, ${regex.length} characters`);
+      assert.ok(result.offset >= 0 && result.offset < regex.length, `offset ${result.offset}`);
+      assert.ok(result.detail.length <= QUOTE_LENGTH + 120, result.detail);
+    }),
+    { seed: SEED, numRuns: 150, endOnFailure: true },
+  );
+});
+
+test('property: bisection finds the offset that a compile per prefix found', () => {
+  fc.assert(
+    fc.property(invalidRegex(30), (regex) => {
+      const ref = referenceOffset(regex);
+      if (ref === undefined) return;
+      const r = isValidRe2(regex);
+      assert.is(r.ok, false);
+      if (r.ok) return;
+      // A JavaScript construct is reported at the start of its token.
+      const token = tokenize(regex).find((t) => t.start <= ref && ref < t.end);
+      assert.ok(r.offset === ref || r.offset === token?.start, `${regex}: ${r.offset}, reference ${ref}`);
+    }),
+    { seed: SEED, numRuns: 500, endOnFailure: true },
+  );
 });
 
 // ── Columns inside scalars ──────────────────────────────────────────────────

@@ -4,14 +4,18 @@
  * from other tools, and a single bad regex makes Envoy reject the whole route configuration.
  * So each one is compiled here with re2js (a port of RE2's parser) and a failure is SMI3009,
  * pointing at the offending character inside the YAML scalar, not just at its line.
+ *
+ * What one regex may cost is bounded, because a manifest is untrusted input to `lint` and to
+ * `serve --watch` (where a slow check blocks the event loop): a regex longer than
+ * MAX_REGEX_LENGTH is SMI3023 and never compiled, and a checked regex costs at most
+ * 1 + ⌈log2(tokens)⌉ compiles (see errorOffset). A valid regex whose RE2 program Envoy would
+ * refuse by default is SMI3024. Diagnostics quote at most QUOTE_LENGTH characters of a regex.
  */
 import { readFileSync } from 'node:fs';
 import { RE2JS, RE2JSSyntaxException } from 're2js';
 import { diagnostic, type Reporter, type SourcePosition } from '../diagnostics/diagnostic.ts';
 import type { FieldPath, HttpRouteGroup, Mesh } from '../ir/types.ts';
 import { refOf } from './context.ts';
-
-export type Re2Result = { ok: true } | { ok: false; offset: number; detail: string };
 
 // ── Tokens ──────────────────────────────────────────────────────────────────
 // A light tokenizer of RE2 syntax: enough to find JavaScript-only constructs exactly, to
@@ -51,10 +55,13 @@ function classEnd(p: string, i: number): number {
   let j = i + 1;
   if (p[j] === '^') j++;
   if (p[j] === ']') j++; // a leading ] is a literal
+  // Once no `:]` follows, none will: stop searching (`[[:[:[:…` would cost quadratic time).
+  let posixClose = true;
   while (j < p.length && p[j] !== ']') {
     if (p[j] === '\\') j = escapeEnd(p, j);
-    else if (p.startsWith('[:', j)) {
+    else if (posixClose && p.startsWith('[:', j)) {
       const e = p.indexOf(':]', j + 2);
+      posixClose = e >= 0;
       j = e < 0 ? j + 1 : e + 2;
     } else j++;
   }
@@ -69,8 +76,13 @@ function groupEnd(p: string, i: number): number {
     const e = p.indexOf('>', i);
     return e < 0 ? p.length : e + 1;
   }
-  const m = /^\(\?[a-zA-Z-]*[:)]?/.exec(p.slice(i));
-  return i + m![0].length;
+  return i + matchAt(/\(\?[a-zA-Z-]*[:)]?/y, p, i);
+}
+
+/** Length of `sticky`'s match at `i`, or 0. Sticky, not a slice per token: a pattern of many `{` or `(?` would cost time quadratic in its length. */
+function matchAt(sticky: RegExp, p: string, i: number): number {
+  sticky.lastIndex = i;
+  return sticky.exec(p)?.[0].length ?? 0;
 }
 
 export function tokenize(p: string): Token[] {
@@ -82,7 +94,7 @@ export function tokenize(p: string): Token[] {
     if (c === '\\') end = escapeEnd(p, i);
     else if (c === '[') end = classEnd(p, i);
     else if (c === '(') end = groupEnd(p, i);
-    else if (c === '{') end = i + (/^\{\d+(,\d*)?\}/.exec(p.slice(i))?.[0].length ?? 1);
+    else if (c === '{') end = i + (matchAt(/\{\d+(,\d*)?\}/y, p, i) || 1);
     else end = i + String.fromCodePoint(p.codePointAt(i)!).length;
     tokens.push({ start: i, end });
     i = end;
@@ -108,25 +120,54 @@ function jsOnly(p: string, t: Token): string | undefined {
   return undefined;
 }
 
-// ── Error offsets ───────────────────────────────────────────────────────────
+// ── Compiling, bounded ──────────────────────────────────────────────────────
 
-/** RE2's verdict per pattern text: meshes repeat patterns, and `serve` recompiles them all on every edit. Bounded. */
-const verdicts = new Map<string, RE2JSSyntaxException | undefined>();
-const MAX_VERDICTS = 50_000;
+/** Longer regexes are SMI3023 and never compiled: what checking one regex may cost is bounded. */
+export const MAX_REGEX_LENGTH = 1024;
 
-function compileError(p: string): RE2JSSyntaxException | undefined {
-  if (verdicts.has(p)) return verdicts.get(p);
-  let verdict: RE2JSSyntaxException | undefined;
+/** Envoy's default `re2.max_program_size.error_level`: it rejects a larger RE2 program. */
+export const ENVOY_MAX_PROGRAM_SIZE = 100;
+
+/**
+ * Envoy's RE2 (C++) program for a pattern has re2js's instructions and two more, its
+ * unanchored-search loop; more still where C++ RE2 spells a class out in UTF-8 byte ranges
+ * (`.` is two instructions there, one here). Measured against Envoy 1.40: `a` is 3 here and 5
+ * there, 97 literal characters 99 and 101. So re2js's size + 2 is a lower bound on Envoy's.
+ */
+const ENVOY_PROGRAM_EXTRA = 2;
+
+/** Diagnostics quote at most this many characters of a regex (a manifest may hold megabytes in one). */
+export const QUOTE_LENGTH = 64;
+
+/** What RE2 makes of a pattern: its syntax error, or its program size. */
+type Re2Outcome = { error: RE2JSSyntaxException } | { programSize: number };
+
+function compileRe2(pattern: string): Re2Outcome {
   try {
-    RE2JS.compile(p);
+    return { programSize: RE2JS.compile(pattern).programSize() };
   } catch (e) {
     if (!(e instanceof RE2JSSyntaxException)) throw e;
-    verdict = e;
+    return { error: e };
   }
-  if (verdicts.size >= MAX_VERDICTS) verdicts.clear();
-  verdicts.set(p, verdict);
-  return verdict;
 }
+
+/** The first QUOTE_LENGTH characters of `text`, never half a surrogate pair. */
+function head(text: string): string {
+  const cut = /[\uD800-\uDBFF]/.test(text[QUOTE_LENGTH - 1] ?? '') ? QUOTE_LENGTH - 1 : QUOTE_LENGTH;
+  return text.slice(0, cut);
+}
+
+/** `text`, or its head and how long it was. */
+function clip(text: string): string {
+  return text.length <= QUOTE_LENGTH ? text : `${head(text)}… (${text.length} characters)`;
+}
+
+/** A regex as diagnostics show it: quoted, and clipped. */
+export function quoteRegex(regex: string): string {
+  return regex.length <= QUOTE_LENGTH ? `"${regex}"` : `"${head(regex)}…" (${regex.length} characters)`;
+}
+
+// ── Error offsets ───────────────────────────────────────────────────────────
 
 /** The innermost `(` left open, or the first `)` that closes nothing. */
 function unbalancedParen(p: string, tokens: readonly Token[], want: '(' | ')'): number | undefined {
@@ -140,53 +181,86 @@ function unbalancedParen(p: string, tokens: readonly Token[], want: '(' | ')'): 
 
 /**
  * Where RE2's error is. re2js reports the offending text but not its offset, and that text
- * can occur more than once (`\8x\8`). RE2 parses left to right, so the error lies in the
- * shortest prefix, cut between whole tokens, that fails with the same error and text; the
- * offending text is the last occurrence within that prefix. Cutting between tokens matters:
- * a prefix `\1` fails where the whole `\12` (an octal escape) is fine.
+ * can occur more than once (`\8x\8`). RE2 parses left to right and stops at its first error, so
+ * a prefix cut between whole tokens fails with the same error and text once it reaches the
+ * error's end, and never before: bisection finds the shortest such prefix in ⌈log2(tokens)⌉
+ * compiles (one compile per prefix made an invalid regex of N characters cost O(N²) time: 84 s
+ * for 20,000). The offending text is its last occurrence within that prefix. Cutting between
+ * tokens matters: a prefix `\1` fails where the whole `\12` (an octal escape) is fine.
  */
 function errorOffset(p: string, tokens: readonly Token[], err: RE2JSSyntaxException): number {
   if (err.error.startsWith('missing closing )')) return unbalancedParen(p, tokens, '(') ?? 0;
   if (err.error.startsWith('unexpected )')) return unbalancedParen(p, tokens, ')') ?? 0;
   if (err.error.startsWith('trailing backslash')) return Math.max(0, p.length - 1);
   const text = err.input;
-  if (!text) return 0;
-  for (const t of tokens) {
-    const e = compileError(p.slice(0, t.end));
-    if (e && e.error === err.error && e.input === text) {
-      const at = p.lastIndexOf(text, t.end - text.length);
-      return at < 0 ? t.start : at;
-    }
+  if (!text || tokens.length === 0) return 0;
+  const failsAlike = (k: number): boolean => {
+    const o = compileRe2(p.slice(0, tokens[k]!.end));
+    return 'error' in o && o.error.error === err.error && o.error.input === text;
+  };
+  // The whole pattern (the last token) fails alike; find the first token whose prefix does.
+  let lo = 0;
+  let hi = tokens.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (failsAlike(mid)) hi = mid;
+    else lo = mid + 1;
   }
-  return Math.max(0, p.indexOf(text));
+  const end = tokens[hi]!.end;
+  const at = p.lastIndexOf(text, end - text.length);
+  return at < 0 ? tokens[hi]!.start : at;
 }
 
-/**
- * Whether RE2 accepts `regex`; if not, the offset (in UTF-16 code units) of the offending
- * character and why. JavaScript-only constructs get a message that says so.
- */
-/**
- * Regexes made only of literal path characters, `.`, simple bracket classes (`[^/]`, `[0-9]`
- * is not: no ranges) and one `*`, `+` or `?` after each: valid RE2 by construction, so RE2 need
- * not compile them. Most route regexes are like this (`/api/v1/orders/[^/]+`, `/admin/.*`),
- * and a mesh has one per route group: at 1,000 services this skips ~2,000 compiles (≈ 35 ms).
- */
-const PLAINLY_VALID = /^(?:(?:[A-Za-z0-9_/-]|\.|\[\^?[A-Za-z0-9_/]+\])[*+?]?)*$/;
-
-export function isValidRe2(regex: string): Re2Result {
-  if (PLAINLY_VALID.test(regex)) return { ok: true };
-  const err = compileError(regex);
-  if (!err) return { ok: true };
+/** Why RE2 rejects `regex` (which `err` says it does), and at which offset (UTF-16 code units). */
+function locateError(regex: string, err: RE2JSSyntaxException): { offset: number; detail: string } {
   const tokens = tokenize(regex);
   const offset = errorOffset(regex, tokens, err);
   // When the error is a JavaScript construct, say so: re2js's own words ("invalid escape
   // sequence: \1") do not tell a user what they wrote or what to write instead.
   const at = tokens.find((t) => t.start <= offset && offset < t.end);
   const why = at && jsOnly(regex, at);
-  if (at && why) return { ok: false, offset: at.start, detail: why };
+  if (at && why) return { offset: at.start, detail: why };
   // re2js quotes the whole regex for paren errors; the message already shows it.
-  const quoted = err.input && err.input !== regex ? `: ${err.input}` : '';
-  return { ok: false, offset, detail: `${err.error}${quoted}` };
+  const quoted = err.input && err.input !== regex ? `: ${clip(err.input)}` : '';
+  return { offset, detail: `${err.error}${quoted}` };
+}
+
+/**
+ * Regexes made only of literal path characters, `.`, simple bracket classes (`[^/]`, `[0-9]`
+ * is not: no ranges) and one `*`, `+` or `?` after each: valid RE2 by construction, so RE2 need
+ * not compile them. Most route regexes are like this (`/api/v1/orders/[^/]+`, `/admin/.*`),
+ * and a mesh has one per route group: at 1,000 services this skips ~2,000 compiles (≈ 35 ms).
+ * Each character of one is at most one re2js instruction, so up to PLAIN_MAX_LENGTH
+ * characters its program is also within Envoy's default bound.
+ */
+const PLAINLY_VALID = /^(?:(?:[A-Za-z0-9_/-]|\.|\[\^?[A-Za-z0-9_/]+\])[*+?]?)*$/;
+const PLAIN_MAX_LENGTH = ENVOY_MAX_PROGRAM_SIZE - ENVOY_PROGRAM_EXTRA - 2;
+
+export type Re2Result = { ok: true } | { ok: false; offset: number; detail: string };
+
+/**
+ * Whether RE2 accepts `regex`, whatever its length; if not, the offset (in UTF-16 code units)
+ * of the offending character and why. JavaScript-only constructs get a message that says so.
+ */
+export function isValidRe2(regex: string): Re2Result {
+  const outcome = compileRe2(regex);
+  return 'error' in outcome ? { ok: false, ...locateError(regex, outcome.error) } : { ok: true };
+}
+
+export type RegexVerdict =
+  | { kind: 'valid' }
+  | { kind: 'invalid'; offset: number; detail: string }
+  | { kind: 'too-long' }
+  | { kind: 'too-large'; programSize: number };
+
+/** What the pass reports for `regex`: at most 1 + ⌈log2(MAX_REGEX_LENGTH)⌉ compiles, none when too long or plainly valid. */
+export function checkRegex(regex: string): RegexVerdict {
+  if (regex.length > MAX_REGEX_LENGTH) return { kind: 'too-long' };
+  if (regex.length <= PLAIN_MAX_LENGTH && PLAINLY_VALID.test(regex)) return { kind: 'valid' };
+  const outcome = compileRe2(regex);
+  if ('error' in outcome) return { kind: 'invalid', ...locateError(regex, outcome.error) };
+  const programSize = outcome.programSize + ENVOY_PROGRAM_EXTRA;
+  return programSize > ENVOY_MAX_PROGRAM_SIZE ? { kind: 'too-large', programSize } : { kind: 'valid' };
 }
 
 // ── Source columns ──────────────────────────────────────────────────────────
@@ -282,22 +356,31 @@ function positionInScalar(
 // ── The pass ────────────────────────────────────────────────────────────────
 
 /**
- * Reports SMI3009 for every `pathRegex` and header value regex that RE2 rejects.
- * `sourceText` gives a file's text, to place the column on the bad character; by default
+ * Reports SMI3009 for every `pathRegex` and header value regex that RE2 rejects, SMI3023 for
+ * one too long to check, SMI3024 for one whose program Envoy would refuse. `sourceText` gives a file's text, to place the column on the bad character; by default
  * files are re-read from disk. Pass the texts already in memory when there are any (stdin
  * cannot be re-read).
  */
 export function validateRegexes(mesh: Mesh, reporter: Reporter, sourceText: SourceText = diskSourceText()): void {
-  // Meshes repeat the same few regexes across hundreds of groups; compile each once.
-  const results = new Map<string, Re2Result>();
+  // Meshes repeat the same few regexes across hundreds of groups; check each once.
+  const verdicts = new Map<string, RegexVerdict>();
   const lines = linesOf(sourceText);
   for (const group of mesh.httpRouteGroups) {
     const check = (regex: string, path: FieldPath): void => {
-      let r = results.get(regex);
-      if (!r) results.set(regex, (r = isValidRe2(regex)));
-      if (r.ok) return;
-      const at = positionInScalar(group, path, regex, r.offset, lines);
-      reporter.report(diagnostic('invalid-regex', { regex: `"${regex}"`, detail: r.detail }, at, refOf(group)));
+      let v = verdicts.get(regex);
+      if (!v) verdicts.set(regex, (v = checkRegex(regex)));
+      if (v.kind === 'valid') return;
+      const quoted = quoteRegex(regex);
+      const ref = refOf(group);
+      if (v.kind === 'invalid') {
+        const at = positionInScalar(group, path, regex, v.offset, lines);
+        reporter.report(diagnostic('invalid-regex', { regex: quoted, detail: v.detail }, at, ref));
+      } else if (v.kind === 'too-long') {
+        reporter.report(diagnostic('regex-too-long', { regex: quoted, limit: MAX_REGEX_LENGTH }, group.origin.locate(path), ref));
+      } else {
+        const args = { regex: quoted, size: v.programSize, limit: ENVOY_MAX_PROGRAM_SIZE };
+        reporter.report(diagnostic('regex-program-size', args, group.origin.locate(path), ref));
+      }
     };
     for (const match of group.matches) {
       if (match.pathRegex !== undefined) check(match.pathRegex, [...match.path, 'pathRegex']);

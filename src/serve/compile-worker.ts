@@ -22,6 +22,7 @@ import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import { resourceName, TYPE_URL, XDS_KINDS, type EnvoyResource, type ProxyConfig } from '../emit/types.ts';
 import { encodeProtoJsonAny, forgetConverted } from '../envoy/protos.ts';
 import { CompileMemo } from '../compiler/compile-memo.ts';
+import type { ReadRecord } from '../parser/read-inputs.ts';
 import type { EncodedResource, ProxySnapshot } from './snapshot.ts';
 import { contentHash, JsonTexts, setVersion } from './versions.ts';
 
@@ -70,6 +71,8 @@ export interface CompileReply {
   readonly snapshot?: WireSnapshot;
   /** An exception in the compiler (a bug): reported as SMI9002 by the server. */
   readonly internalError?: string;
+  /** What the compile read of each file (see inputsMoved). */
+  readonly read?: readonly ReadRecord[];
 }
 
 export interface WorkerInit {
@@ -181,7 +184,7 @@ function main(): void {
           pending = { id: m.id, versions: built.live };
         }
       }
-      reply = { id: m.id, diagnostics, phases: result.timings ?? {}, compileMs: t1 - t0, snapshotMs: performance.now() - t1, snapshot: wire };
+      reply = { id: m.id, diagnostics, phases: result.timings ?? {}, compileMs: t1 - t0, snapshotMs: performance.now() - t1, snapshot: wire, read: result.read };
     } catch (err) {
       reply = { id: m.id, diagnostics: [], phases: {}, compileMs: performance.now() - t0, snapshotMs: 0, internalError: err instanceof Error ? err.message : String(err) };
     }

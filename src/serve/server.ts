@@ -25,6 +25,7 @@ import { buildSnapshot, diffSnapshots, ResourceInterner, snapshotFromWire, type 
 import { SotwStream } from './sotw-stream.ts';
 import { StreamClosed, type AnyStream, type StreamHost } from './stream-core.ts';
 import { watchPaths, type Watcher } from './watch.ts';
+import { inputsMoved, type ReadRecord } from '../parser/read-inputs.ts';
 import { DEFAULT_WORKER_IDLE_MS, WorkerCompiler } from './worker-compiler.ts';
 
 export const DEFAULT_ADDRESS = '127.0.0.1';
@@ -49,6 +50,8 @@ export type Compiler = (
   readonly diagnostics: readonly Diagnostic[];
   /** Milliseconds per compiler phase, when the compiler reports them. */
   readonly timings?: Readonly<Partial<Record<string, number>>>;
+  /** What it read of each file, when it reports that: `--watch` checks the disk against it. */
+  readonly read?: readonly ReadRecord[];
 };
 
 export interface ServeOptions {
@@ -278,6 +281,7 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
     readonly timings: { compile: number; phases: Readonly<Partial<Record<string, number>>>; snapshot: number; diff: number; push: number; streams: number };
     readonly seconds: number;
     readonly reply?: CompileReply;
+    readonly read?: readonly ReadRecord[];
   }
 
   /** Manifests that vanished (a directory emptied by a checkout or a volume mid-update) are not an empty mesh to push to every proxy. */
@@ -303,7 +307,7 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
       next = built.snapshot;
     }
     const t2 = performance.now();
-    return { diagnostics, next, vanished, seconds: (t2 - t0) / 1000, timings: { compile: t1 - t0, phases: result.timings ?? {}, snapshot: t2 - t1, diff: 0, push: 0, streams: 0 } };
+    return { diagnostics, next, vanished, read: result.read, seconds: (t2 - t0) / 1000, timings: { compile: t1 - t0, phases: result.timings ?? {}, snapshot: t2 - t1, diff: 0, push: 0, streams: 0 } };
   }
 
   async function compileInWorker(worker: WorkerCompiler): Promise<Compiled> {
@@ -328,7 +332,7 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
     const t2 = performance.now();
     const compile = reply?.compileMs ?? t2 - t0;
     // The snapshot's time: encoding in the worker, the hand-over, and assembling it here.
-    return { diagnostics, next, vanished, reply, seconds: (t2 - t0) / 1000, timings: { compile, phases: reply?.phases ?? {}, snapshot: t2 - t0 - compile, diff: 0, push: 0, streams: 0 } };
+    return { diagnostics, next, vanished, reply, read: reply?.read, seconds: (t2 - t0) / 1000, timings: { compile, phases: reply?.phases ?? {}, snapshot: t2 - t0 - compile, diff: 0, push: 0, streams: 0 } };
   }
 
   /** Compiles through the worker queue: one at a time, and a call made while one waits to start joins it. */
@@ -348,9 +352,18 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
     return run;
   }
 
+  /** What the latest compile read, whether it was served or not: `--watch` compares the disk with it. */
+  let lastRead: readonly ReadRecord[] | undefined;
+  /** Whether the manifests have moved on from what the latest compile read (once the compiles queued now have run). */
+  async function inputsMovedSinceCompile(): Promise<boolean> {
+    await chain;
+    return !shuttingDown && lastRead !== undefined && inputsMoved(opts.paths, lastRead, compileOptions.maxFileSize);
+  }
+
   /** Serves what a compile produced (or logs why not): diff, push, log line. */
   function serve(compiled: Compiled): RecompileOutcome {
     const { next, vanished, seconds, timings } = compiled;
+    if (compiled.read) lastRead = compiled.read;
     const diagnostics = compiled.diagnostics;
     logDiagnostics(logger, diagnostics);
     if (!next) {
@@ -491,6 +504,7 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
         logger.info('manifests changed; recompiling', { files: changedFiles.length, first: changedFiles[0] });
         void recompile();
       },
+      moved: inputsMovedSinceCompile,
     });
   }
 

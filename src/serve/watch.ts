@@ -11,6 +11,16 @@
  * events within 1 ms here, and a ConfigMap update is one atomic symlink swap. A writer slower
  * than that costs an extra recompile, which is incremental (tens of milliseconds at 1,000
  * services), and every intermediate state is compiled and checked like any other.
+ *
+ * Events are only a hint. chokidar drops a second `change` of one file within 50 ms of the first
+ * (its throttle), and holds an `unlink` back 100 ms to merge it with a re-`add` (its `atomic`
+ * option, for editors' rename-into-place): so a save 30 ms after another raised no event, and
+ * the first save was served until some later write. So once a burst has settled (SETTLE_MS
+ * after its last event, longer than any window in which chokidar merges or drops one), `moved`
+ * compares the disk with what the latest compile read (read-inputs.ts inputsMoved: a stat per
+ * file, the bytes of the files that changed within the kernel clock's tick) and a difference is
+ * one more recompile. Any write is either an event, or dropped within 50 ms after one whose
+ * settle check comes later: the served state converges on what is on disk.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -25,6 +35,9 @@ export const DEFAULT_DEBOUNCE_MS = 25;
 /** How often a removed root path is checked for, until it is back. */
 const REAPPEAR_POLL_MS = 250;
 
+/** After a burst's last event: more than chokidar's `change` throttle (50 ms) and `atomic` unlink delay (100 ms). */
+export const SETTLE_MS = 250;
+
 export interface Watcher {
   close(): Promise<void>;
 }
@@ -34,6 +47,13 @@ export interface WatchOptions {
   logger: Logger;
   /** Called after a quiet period following one or more changes. */
   onChange(changed: readonly string[]): void;
+  /**
+   * Whether the files have moved on from what the latest compile read; asked SETTLE_MS after
+   * each burst of events, and `true` calls onChange again (with no paths).
+   */
+  moved?: () => boolean | Promise<boolean>;
+  /** Milliseconds from a burst's last event to the `moved` check (default SETTLE_MS). */
+  settleMs?: number;
 }
 
 export function watchPaths(paths: readonly string[], options: WatchOptions): Promise<Watcher> {
@@ -41,12 +61,28 @@ export function watchPaths(paths: readonly string[], options: WatchOptions): Pro
   if (paths.length === 0) return Promise.resolve({ close: async () => {} });
   const debounceMs = options.debounceMs ?? DEFAULT_DEBOUNCE_MS;
   let timer: NodeJS.Timeout | undefined;
+  let settle: NodeJS.Timeout | undefined;
+  let closed = false;
   const pending = new Set<string>();
   // chokidar stops following a root path that is removed (`rm -rf manifests && git checkout`
   // puts it back unnoticed): poll for each removed root, and watch it afresh when it returns.
   const roots = new Map(paths.map((p) => [resolve(p), p]));
   const missing = new Set<string>();
   let poll: NodeJS.Timeout | undefined;
+  const check = async (): Promise<void> => {
+    settle = undefined;
+    let moved = false;
+    try {
+      moved = (await options.moved?.()) === true;
+    } catch (err) {
+      options.logger.warn('could not compare the manifests with the last compile', { error: String(err) });
+    }
+    if (!moved) return void options.logger.debug('manifests are as last compiled');
+    // A new burst since the check began has its own debounce and settle check.
+    if (closed || timer) return;
+    options.logger.info('manifests differ from what was last compiled (an edit raised no event); recompiling');
+    options.onChange([]);
+  };
   const schedule = (path: string): void => {
     pending.add(path);
     if (timer) clearTimeout(timer);
@@ -56,6 +92,10 @@ export function watchPaths(paths: readonly string[], options: WatchOptions): Pro
       pending.clear();
       options.onChange(changed);
     }, debounceMs);
+    if (options.moved) {
+      if (settle) clearTimeout(settle);
+      settle = setTimeout(() => void check(), Math.max(debounceMs, options.settleMs ?? SETTLE_MS));
+    }
   };
   const checkMissing = (): void => {
     for (const root of missing) {
@@ -93,7 +133,9 @@ export function watchPaths(paths: readonly string[], options: WatchOptions): Pro
     watcher.on('ready', () =>
       resolve({
         async close() {
+          closed = true;
           if (timer) clearTimeout(timer);
+          if (settle) clearTimeout(settle);
           if (poll) clearInterval(poll);
           await watcher.close();
         },

@@ -1,12 +1,14 @@
 /**
  * fast-check arbitraries that damage valid manifests the way real files get damaged: lines
  * deleted, duplicated, swapped or re-indented, files truncated mid-line, values of the wrong
- * type, random scalars and YAML fragments dropped in, random bytes spliced into the file.
+ * type, random scalars and YAML fragments dropped in, random bytes spliced into the file; and
+ * long invalid regexes, the input that made regex validation quadratic.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { nameProblem, serviceReferenceProblem } from '../../src/ir/kubernetes-names.ts';
+import { RE2JS } from 're2js';
 import type { SourceFile } from '../../src/parser/source.ts';
 
 const FIXTURES = new URL('../../fixtures/', import.meta.url).pathname;
@@ -162,5 +164,28 @@ export function hostileScenario(files: SourceFile[], opts: { numbers: boolean; m
         files: files.map((f, i) => ({ path: f.path, text: texts[i].join('\n') })),
         changed: changes.map(({ site }) => `${files[site.file].path}:${site.line + 1}`),
       };
+    });
+}
+
+/** Valid RE2 pieces, and pieces RE2 rejects (JavaScript syntax, bad escapes, ranges, repeats, names). */
+const REGEX_PIECES = ['a', '/', '-', '.', '\\d', '[^/]', '[a-z]', '(?:', '(', ')', '*', '+', '?', '{2}', '{1,3}', '|', '\\x{41}', '(?i)', '\\12', 'é', '\\Q*\\E'];
+const BAD_REGEX_PIECES = ['(?=', '(?!x)', '\\8', '**', '[z-a]', '(?P<>', '\\u00e9', 'x{2000}', '\\pX', '[[:foo:]]', '(?P<n>a)(?P<n>b)', '\\1', '(', ')', '['];
+
+/** Regexes of up to `maxPieces` valid pieces with one to three bad ones spliced in, that RE2 rejects. */
+export function invalidRegex(maxPieces: number): fc.Arbitrary<string> {
+  return fc
+    .tuple(fc.array(fc.constantFrom(...REGEX_PIECES), { maxLength: maxPieces }), fc.array(fc.tuple(fc.nat(), fc.constantFrom(...BAD_REGEX_PIECES)), { minLength: 1, maxLength: 3 }))
+    .map(([pieces, bad]) => {
+      const out = [...pieces];
+      for (const [i, b] of bad) out.splice(i % (out.length + 1), 0, b);
+      return out.join('');
+    })
+    .filter((r) => {
+      try {
+        RE2JS.compile(r);
+        return false;
+      } catch {
+        return true;
+      }
     });
 }
