@@ -13,6 +13,7 @@
  * per distinct secret, shared by every proxy that names it), never the proxies.
  */
 import { resolve } from 'node:path';
+import { treePath } from '../compiler/tree-paths.ts';
 import { diagnostic, formatDiagnostic } from '../diagnostics/diagnostic.ts';
 import type { EnvoyResource, ProxyConfig } from '../emit/types.ts';
 import { DEFAULT_LIFETIME_MS, principalName, serviceCertName, type CertificateProvider, type IssuedCertificate, type WorkloadIdentity } from '../identity/index.ts';
@@ -109,7 +110,7 @@ export class ProxyCertificates implements KeysWritten {
   async apply(proxy: ProxyConfig): Promise<CertifiedProxy> {
     if (this.closed) throw new Error('ProxyCertificates: apply() after close()');
     let secrets = proxy.resources.secrets.map((s) => this.withTrustBundle(s));
-    const dir = `${proxy.namespace}/${proxy.workload}`;
+    const dir = treePath(proxy.namespace, proxy.workload); // OutputTreeError (SMI4001) for a name that is not a plain file name
     if (dir !== this.dir) {
       this.dir = dir;
       this.dirFiles = [];
@@ -126,7 +127,7 @@ export class ProxyCertificates implements KeysWritten {
         this.keyDir = dir;
         this.keyCount++;
       }
-      const abs = (f: string): string => resolve(this.opts.outDir ?? '.', proxy.namespace, proxy.workload, f);
+      const abs = (f: string): string => resolve(this.opts.outDir ?? '.', ...dir.split('/'), f);
       secrets = secrets.map((s) =>
         s.name === certName ? { ...s, tls_certificate: { certificate_chain: { filename: abs('tls.crt') }, private_key: { filename: abs('tls.key') } } } : s,
       );

@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compilePaths } from './compile.ts';
-import { diffTrees, GoldenComparison, readTree, renderProxy, renderTree, StagedTree, treeFiles, writeTree, type OutputTree } from './output-tree.ts';
+import { diffTrees, GoldenComparison, MANIFEST_FILE, OutputTreeError, readTree, renderProxy, renderTree, StagedTree, treeFiles, writeTree, type OutputTree } from './output-tree.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'smi-output-tree-'));
 let n = 0;
@@ -63,13 +63,14 @@ test('StagedTree.abort: parent directories it made for -o are removed again; one
   assert.equal(readdirSync(join(base, 'made')), ['someone-else.txt']);
 });
 
-test('writeTree: an empty tree is an empty directory; a failed write leaves nothing staged', () => {
+test('writeTree: an empty tree is a directory holding an empty manifest; a failed write leaves nothing staged', () => {
   const out = fresh();
   writeTree(new Map(), out);
-  assert.equal(readdirSync(out), []);
-  assert.throws(() => writeTree(new Map([['ns/w/a.yaml', 'a'], ['ns/w/a.yaml/b.yaml', 'b']]), out));
+  assert.equal(readdirSync(out), [MANIFEST_FILE]);
+  assert.is(readFileSync(join(out, MANIFEST_FILE), 'utf8'), '');
+  assert.throws(() => writeTree(new Map([['ns/w/a.yaml', 'a'], ['ns/w/a.yaml/b.yaml', 'b']]), out), (e: unknown) => e instanceof OutputTreeError && e.diagnostic.code === 'SMI4007');
   assert.equal(hidden(out), []);
-  assert.equal(readdirSync(out), []);
+  assert.equal(readdirSync(out), [MANIFEST_FILE]);
 });
 
 /** The streaming comparison, fed the tree in path order, must say what diffTrees says. */
