@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 // (grpc-js) nor `compile` the CA (@peculiar/x509), a few hundred ms of a short run.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readStdinBounded } from '../parser/read-inputs.ts';
+import { mistypedCommand } from './command-typo.ts';
 import { parseDuration } from './duration.ts';
 import { parseByteSize } from './size.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIO } from './io.ts';
@@ -161,6 +162,8 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
     const program = buildProgram(io, (c) => {
       code = c;
     });
+    const typo = mistypedCommand(argv, [...program.commands.map((c) => c.name()), 'help'], io.cwd);
+    if (typo) throw new UsageError(typo);
     await program.parseAsync(argv, { from: 'user' });
     return code;
   } catch (err) {

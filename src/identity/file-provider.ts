@@ -132,6 +132,38 @@ export class FileProvider implements CertificateProvider {
     if (opts.watch ?? true) this.watcher = watchDirectory(dir, ALL_FILES, () => void this.reload(), { pollMs: opts.pollMs });
   }
 
+  /**
+   * What peers trust, from the certificates alone: ca.crt, or tls.crt when it is a self-signed
+   * root and there is no ca.crt (as `load` reads them). `compile --ca` embeds it without reading
+   * the CA's key. Throws CertificateError (SMI6001, SMI6002).
+   */
+  static trustBundleIn(dir: string): TrustBundle {
+    const invalid = (file: string, detail: string): CertificateError => new CertificateError(diagnostic('ca-invalid', { file: join(dir, file), detail }));
+    const parse = (file: string): Certificate[] | undefined => {
+      const pem = readOptional(join(dir, file));
+      if (pem === undefined) return undefined;
+      let certs: Certificate[];
+      try {
+        certs = parseCertificates(pem);
+      } catch (err) {
+        throw invalid(file, `not a PEM certificate (${err instanceof Error ? err.message : String(err)})`);
+      }
+      if (certs.length === 0) throw invalid(file, 'holds no certificate');
+      return certs;
+    };
+    let roots = parse(FILE_PROVIDER_FILES.ca);
+    if (!roots) {
+      const ca = parse(FILE_PROVIDER_FILES.cert)?.[0];
+      if (!ca) throw new CertificateError(diagnostic('ca-missing-file', { dir, file: FILE_PROVIDER_FILES.ca }));
+      if (!isSelfSigned(ca)) throw new CertificateError(diagnostic('ca-missing-file', { dir, file: FILE_PROVIDER_FILES.ca }));
+      roots = [ca];
+    }
+    return {
+      pem: certificatesPem(roots),
+      roots: roots.map((r) => ({ subject: r.subject, fingerprint: fingerprint(r), notAfter: r.notAfter })),
+    };
+  }
+
   /** Throws CertificateError (SMI6001-SMI6003) when the files do not make a usable CA. */
   static async load(dir: string, opts: FileProviderOptions = {}): Promise<FileProvider> {
     return new FileProvider(await readMaterial(dir, (opts.clock ?? systemClock).now()), dir, opts);
