@@ -172,7 +172,7 @@ export function proveOwnership(dir: string, opts: OwnershipOptions): Ownership {
   for (const e of entries) {
     if (e.path === MANIFEST_FILE) continue;
     const why = problem(dir, e, listed, ours, opts.content);
-    if (why) foreign.push(`${showPath(e.kind === 'directory' ? `${e.path}/` : e.path)}${why}`);
+    if (why !== undefined) foreign.push(`${showPath(e.kind === 'directory' ? `${e.path}/` : e.path)}${why}`);
   }
   if (foreign.length > 0) {
     throw new OutputTreeError(
