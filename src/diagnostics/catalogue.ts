@@ -441,7 +441,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     code: 'SMI4004',
     name: 'output-manifest-invalid',
     level: 'error',
-    message: 'refusing to replace {dir}: {file} line {line} is not a manifest line (<sha256>  <path>)',
+    message: 'refusing to replace {dir}: {file} line {line} is not a manifest line (a SHA-256 in hex, two spaces, a path)',
     explanation:
       'The manifest `.smi-compile.sha256` is written by smi-compile in the format of `sha256sum` (64 hexadecimal digits, two spaces, a path inside the tree). A line that is not in that format means the file was edited or is not smi-compile\'s, so it proves nothing and the tree is not replaced (exit 2). Remove the directory after checking nothing in it is yours, and rerun.',
   },
