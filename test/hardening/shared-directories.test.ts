@@ -141,7 +141,19 @@ function place(dir: string, victim: string, e: Entry): void {
   }
 }
 
-const scenario = fc.record({
+const EVERY_KIND: Entry[] = [
+  { kind: 'file', path: 'notes/README.md', content: 'mine\n' },
+  { kind: 'lookalike', path: 'bookbuyer/bookbuyer/routes.yaml', content: '# mine\n' },
+  { kind: 'emptyDir', path: 'prod/app' },
+  { kind: 'unreadableDir', path: 'bookstore/src' },
+  { kind: 'dangling', path: 'bookbuyer/dangling.yaml' },
+  { kind: 'loop', path: 'loop' },
+  { kind: 'outside', path: 'bookthief/out' },
+  { kind: 'outsideFile', path: 'precious.txt' },
+];
+type Scenario = { mode: '-o' | '--update' | '--check'; startOwned: boolean; entries: Entry[] };
+
+const scenario: fc.Arbitrary<Scenario> = fc.record({
   mode: fc.constantFrom('-o' as const, '--update' as const, '--check' as const),
   startOwned: fc.boolean(),
   entries: fc.array(entry, { maxLength: 5 }),
@@ -151,10 +163,13 @@ test('shared directories: never a file it did not write deleted or changed; code
   const root = mkdtempSync(join(tmpdir(), 'smi-hardening-shared-'));
   chmodSync(root, 0o755);
   let n = 0;
+  const seen = new Set<string>();
   try {
     await fc.assert(
       fc.asyncProperty(scenario, async ({ mode, startOwned, entries }) => {
         const base = join(root, `case-${n++}`);
+        seen.add(mode);
+        for (const e of entries) seen.add(`${mode} ${e.kind}`);
         const out = join(base, 'out');
         const victim = join(base, 'victim');
         mkdirSync(victim, { recursive: true });
@@ -189,8 +204,20 @@ test('shared directories: never a file it did not write deleted or changed; code
         assert.match(r.stderr, /error SMI400[2-5] refusing to replace|error SMI4005 /);
         assert.equal(snapshot(out), before.out, 'nothing in the directory changed');
       }),
-      params(12),
+      {
+        ...params(6),
+        // Every kind of entry at least once, whatever the seed draws: one at a time into a tree of
+        // ours (each alone must be refused), and all of them at once without a tree of ours.
+        examples: [
+          ...EVERY_KIND.map((e): [Scenario] => [{ mode: '-o', startOwned: true, entries: [e] }]),
+          [{ mode: '--update', startOwned: false, entries: EVERY_KIND }],
+          [{ mode: '--check', startOwned: true, entries: EVERY_KIND }],
+        ],
+      },
     );
+    // The seed's runs cover every mode and, under -o, every kind of entry.
+    const missing = ['-o', '--update', '--check', ...['file', 'lookalike', 'emptyDir', 'unreadableDir', 'dangling', 'loop', 'outside', 'outsideFile'].map((k) => `-o ${k}`)].filter((k) => !seen.has(k));
+    if (RUNS === undefined) assert.equal(missing, [], 'the fixed seed no longer covers these; pick another');
   } finally {
     // Unreadable directories: give them back their permissions so they can be removed.
     const unlock = (d: string): void => {
