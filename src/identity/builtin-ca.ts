@@ -54,6 +54,7 @@ import {
   parseCertificates,
   privateKeyPem,
   signingKeyOf,
+  trustBundleOf,
   type Certificate,
   type SigningKey,
 } from './x509.ts';
@@ -165,13 +166,6 @@ function trustedAt<T>(current: T, previous: T | undefined, rotation: Rotation | 
   return previous && rotation && now < rotation.trustPreviousUntil ? [current, previous] : [current];
 }
 
-function bundleOf(roots: readonly Certificate[]): TrustBundle {
-  return {
-    pem: certificatesPem(roots),
-    roots: roots.map((r) => ({ subject: r.subject, fingerprint: fingerprint(r), notAfter: r.notAfter })),
-  };
-}
-
 async function newRoot(now: number, lifetimeMs: number): Promise<Root> {
   const notBefore = new Date(Math.floor((now - DEFAULT_SKEW_MS) / 1000) * 1000);
   // A distinct subject per root: during a rotation both are trusted, and TLS stacks pick an
@@ -236,9 +230,9 @@ export class BuiltinCa implements CertificateProvider {
    */
   static trustBundleIn(dir: string, opts: { clock?: Clock } = {}): TrustBundle {
     const current = readRootCertificate(dir, BUILTIN_CA_FILES.cert);
-    if (!existsSync(join(dir, BUILTIN_CA_FILES.previousCert))) return bundleOf([current]);
+    if (!existsSync(join(dir, BUILTIN_CA_FILES.previousCert))) return trustBundleOf([current]);
     const previous = readRootCertificate(dir, BUILTIN_CA_FILES.previousCert);
-    return bundleOf(trustedAt(current, previous, readRotation(dir), (opts.clock ?? systemClock).now()));
+    return trustBundleOf(trustedAt(current, previous, readRotation(dir), (opts.clock ?? systemClock).now()));
   }
 
   /** The CA in DIR, as `ca init` (and `ca rotate`) left it. Throws CertificateError. */
@@ -264,7 +258,7 @@ export class BuiltinCa implements CertificateProvider {
   }
 
   trustBundle(): TrustBundle {
-    return bundleOf(this.trustedRoots(this.clock.now()).map((r) => r.certificate));
+    return trustBundleOf(this.trustedRoots(this.clock.now()).map((r) => r.certificate));
   }
 
   /** The current root, as `ca.crt` holds it. */
