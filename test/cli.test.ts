@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -245,6 +246,8 @@ test('a mistyped command is a usage error naming the command, unless the word is
   assert.match(typo.stderr, /unknown command 'lnit' \(did you mean lint\?\)/);
   assert.match((await runCli(['comple', 'x'])).stderr, /did you mean compile\?/);
   assert.match((await runCli(['serv', 'x'])).stderr, /did you mean serve\?/);
+  assert.match((await runCli(['--debug', 'lnit'])).stderr, /did you mean lint\?/);
+  assert.match((await runCli(['-o', join(tmpdir(), 'serv'), 'no-such-input'])).stderr, /SMI1009 cannot read no-such-input/, 'an option\'s value is not a command');
   const far = await runCli(['nothing-like-a-command']);
   assert.is(far.code, 1);
   assert.match(far.stderr, /SMI1009/);

@@ -35,10 +35,14 @@ export function closestCommand(word: string, commands: readonly string[]): strin
   return best;
 }
 
-/** `unknown command 'lnit' (did you mean lint?)` when the first command-line word looks like a mistyped command; undefined otherwise. */
+/**
+ * `unknown command 'lnit' (did you mean lint?)` when the first command-line word looks like a
+ * mistyped command; undefined otherwise. Only the word in the command's place counts (after the
+ * flag-only global `--debug`): after an option such as `-o`, a word may be its value.
+ */
 export function mistypedCommand(argv: readonly string[], commands: readonly string[], cwd: string): string | undefined {
-  const first = argv.find((a) => !a.startsWith('-'));
-  if (first === undefined || commands.includes(first) || existsSync(resolve(cwd, first))) return undefined;
+  const first = argv.find((a) => a !== '--debug');
+  if (first === undefined || first.startsWith('-') || commands.includes(first) || existsSync(resolve(cwd, first))) return undefined;
   const command = closestCommand(first, commands);
   return command && `unknown command '${first}' (did you mean ${command}?)`;
 }
