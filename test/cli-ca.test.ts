@@ -2,7 +2,7 @@
  * `ca init|issue|rotate`, and certificates in an offline compile: keys only with
  * `--emit-secrets`, and then mode 0600.
  */
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -134,6 +134,81 @@ test('compile --emit-secrets: a certificate and a 0600 key per workload, referen
   const again = await runCli(['fixtures/bookstore', '-o', out]);
   assert.is(again.code, 0, again.stderr);
   assert.not.ok(existsSync(key));
+});
+
+/**
+ * Before issue 15 a key went through `.<name>.<pid>.tmp`, opened with a plain write: whoever
+ * pre-created that name (with a hard link kept elsewhere) read the key. Now the temporary name is
+ * random and created exclusively; the predictable file is left as it was.
+ */
+function trap(dir: string, name: string): string {
+  mkdirSync(dir, { recursive: true });
+  const predictable = join(dir, `.${name}.${process.pid}.tmp`);
+  writeFileSync(predictable, '', { mode: 0o666 });
+  const capture = join(dir, `..${name}-capture`);
+  linkSync(predictable, capture);
+  return capture;
+}
+
+test('ca init, ca rotate, ca issue: a pre-created temporary file cannot capture a key; every key 0600, no temporary file left', async () => {
+  const base = temp();
+  const ca = join(base, 'ca');
+  const captures = [trap(ca, 'ca.key'), trap(ca, 'previous-ca.key')];
+  assert.is((await runCli(['ca', 'init', ca])).code, 0);
+  assert.is((await runCli(['ca', 'rotate', ca])).code, 0);
+  const out = join(base, 'issued');
+  captures.push(trap(out, 'tls.key'));
+  const issued = await runCli(['ca', 'issue', ca, '--identity', 'web.shop', '--out', out]);
+  assert.is(issued.code, 0, issued.stderr);
+  for (const c of captures) assert.is(read(c), '', `${c} captured nothing`);
+  for (const key of [join(ca, 'ca.key'), join(ca, 'previous-ca.key'), join(out, 'tls.key')]) {
+    assert.is(mode(key), 0o600, key);
+    assert.match(read(key), 'PRIVATE KEY');
+  }
+  const temporary = [...readdirSync(ca), ...readdirSync(out)].filter((f) => /\.tmp$/.test(f) && !f.includes(`.${process.pid}.`));
+  assert.equal(temporary, []);
+});
+
+test('a key that cannot be written is SMI6013, exit 1, not an internal error', async () => {
+  const base = temp();
+  const ca = join(base, 'ca');
+  assert.is((await runCli(['ca', 'init', ca])).code, 0);
+  writeFileSync(join(base, 'file'), '');
+  const r = await runCli(['ca', 'issue', ca, '--identity', 'web.shop', '--out', join(base, 'file', 'out')]);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /error SMI6013 cannot write .*tls\.key: ENOTDIR/);
+  assert.not.match(r.stderr, /internal error/);
+});
+
+test('compile --ca needs only the CA\'s certificates: no ca.key for the trust bundle (CI), the key for --emit-secrets', async () => {
+  const base = temp();
+  const ca = join(base, 'ca');
+  assert.is((await runCli(['ca', 'init', ca])).code, 0);
+  assert.is((await runCli(['ca', 'rotate', ca])).code, 0);
+  const publicOnly = join(base, 'public');
+  mkdirSync(publicOnly);
+  for (const f of ['ca.crt', 'previous-ca.crt', 'rotation.json']) writeFileSync(join(publicOnly, f), read(join(ca, f)));
+  const out = join(base, 'out');
+  const r = await runCli(['fixtures/bookstore', '-o', out, '--ca', publicOnly]);
+  assert.is(r.code, 0, r.stderr);
+  const secrets = parse(read(join(out, 'bookbuyer/bookbuyer/secrets.yaml'))) as Json[];
+  const root = secrets.find((s) => s.name === 'root-cert-for-mtls-outbound:bookstore/bookstore-v1')!;
+  assert.is(root.validation_context.trusted_ca.inline_string, `${read(join(ca, 'ca.crt'))}${read(join(ca, 'previous-ca.crt'))}`, 'both roots during the rotation');
+  // The same bundle as with the key at hand.
+  const withKey = join(base, 'with-key');
+  assert.is((await runCli(['fixtures/bookstore', '-o', withKey, '--ca', ca])).code, 0);
+  assert.is(read(join(withKey, 'bookbuyer/bookbuyer/secrets.yaml')), read(join(out, 'bookbuyer/bookbuyer/secrets.yaml')));
+  const secretsToo = await runCli(['fixtures/bookstore', '-o', join(base, 'keys'), '--ca', publicOnly, '--emit-secrets']);
+  assert.is(secretsToo.code, 1);
+  assert.match(secretsToo.stderr, /error SMI6001 certificate authority directory .* has no ca\.key/);
+  const noCert = await runCli(['fixtures/bookstore', '--ca', join(base, 'nothing')]);
+  assert.is(noCert.code, 1);
+  assert.match(noCert.stderr, /SMI6001 .* has no ca\.crt/);
+  // The file provider: ca.crt alone is enough too.
+  const fileCa = join(base, 'file-ca');
+  mkdirSync(fileCa);
+  writeFileSync(join(fileCa, 'ca.crt'), read(join(ca, 'ca.crt')));
+  assert.is((await runCli(['fixtures/bookstore', '--ca', fileCa, '--ca-provider', 'file'])).code, 0);
 });
 
 test('serve --ca-provider file without --ca is a usage error', async () => {

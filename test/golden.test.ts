@@ -2,13 +2,18 @@
  * Every fixture compiles to its golden tree byte for byte. `UPDATE_GOLDEN=1 npm test` (or
  * `npm run golden:update`) rewrites the goldens and deletes those no fixture produces;
  * review the resulting `git diff golden/` like code.
+ *
+ * Each golden carries the manifest every written tree has (`.smi-compile.sha256`, the proof that
+ * smi-compile may replace it): comparisons leave it out, and this test holds it equal to the
+ * files, so that `golden:update` and `--check golden/x --update` keep working on the goldens.
  */
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compilePaths } from '../src/compiler/compile.ts';
-import { diffTrees, readTree, renderTree, writeTree } from '../src/compiler/output-tree.ts';
+import { diffTrees, MANIFEST_FILE, readTree, renderTree, writeTree } from '../src/compiler/output-tree.ts';
+import { renderManifest, sha256 } from '../src/compiler/tree-manifest.ts';
 import { formatDiagnostic } from '../src/diagnostics/diagnostic.ts';
 
 const FIXTURES = 'fixtures';
@@ -37,6 +42,8 @@ for (const scenario of scenarios) {
       '',
       `${scenario} differs from ${goldenDir}; if the change is intended run npm run golden:update and review git diff golden/`,
     );
+    const manifest = renderManifest(new Map([...tree].map(([f, content]) => [f, sha256(content)])));
+    assert.is(readFileSync(join(goldenDir, MANIFEST_FILE), 'utf8'), manifest, `${goldenDir}/${MANIFEST_FILE} does not list its files: run npm run golden:update`);
   });
 }
 

@@ -20,6 +20,7 @@ import {
   principalName,
   spiffeId,
   type CertificateProvider,
+  type TrustBundle,
 } from '../identity/index.ts';
 import { CERT_FILE_MODE, KEY_FILE_MODE, writeFileAtomic } from '../identity/files.ts';
 import { EXIT_FAILURE, EXIT_OK, UsageError, type CliIO } from './io.ts';
@@ -29,6 +30,15 @@ export type CaProviderKind = 'builtin' | 'file';
 /** The CA in `dir`, built-in or an operator's files; CertificateError when it does not load. */
 export async function loadProvider(kind: CaProviderKind, dir: string): Promise<CertificateProvider> {
   return kind === 'file' ? FileProvider.load(dir, { watch: false }) : BuiltinCa.load(dir);
+}
+
+/**
+ * What peers of the CA in `dir` trust, read from its certificates only: the key is not read, so a
+ * CI job that embeds the bundle (`compile --ca` without `--emit-secrets`) need not hold it.
+ * CertificateError when the certificates do not load.
+ */
+export function loadTrustBundle(kind: CaProviderKind, dir: string): TrustBundle {
+  return kind === 'file' ? FileProvider.trustBundleIn(dir) : BuiltinCa.trustBundleIn(dir);
 }
 
 /** Runs a CA command, turning CA problems into diagnostics (exit 1) and `ca init` collisions into usage errors. */

@@ -185,6 +185,47 @@ test('--ca and --emit-secrets stream: each proxy is written before the next ones
   }
 });
 
+/** A session whose proxies are renamed on their way out: names the parser would refuse, as if it had let them through. */
+function renamed(rename: (proxy: ProxyConfig) => Partial<ProxyConfig>): typeof startCompilePaths {
+  return (...args) => {
+    const session = startCompilePaths(...args);
+    return {
+      ...session,
+      *proxies(order) {
+        for (const proxy of session.proxies(order)) yield { ...proxy, ...rename(proxy) };
+      },
+    } satisfies CompileSession;
+  };
+}
+
+test('names that would leave the output directory: SMI4001, exit 1, nothing written anywhere (with and without --emit-secrets)', async () => {
+  const ca = join(root, 'ca-hostile');
+  await BuiltinCa.init(ca);
+  const hostile: Partial<ProxyConfig>[] = [
+    { namespace: '../../../../victim' },
+    { namespace: '..', workload: '..' },
+    { workload: '/tmp/absolute' },
+    { namespace: 'a\\..\\..', workload: 'w' },
+    { namespace: 'ns', workload: 'w\u0000' },
+    { namespace: '' },
+  ];
+  for (const names of hostile) {
+    for (const emitSecrets of [false, true]) {
+      const base = fresh();
+      const out = join(base, 'deep', 'out');
+      let n = 0;
+      // The second proxy in path order gets the names: the first is already staged when it comes.
+      const r = await run(['fixtures/bookstore'], { output: out, ...(emitSecrets ? { ca, emitSecrets } : {}) }, renamed(() => (n++ === 1 ? names : {})));
+      assert.is(r.code, 1, `${JSON.stringify(names)}: ${r.stderr}`);
+      assert.match(r.stderr, /error SMI4001 refusing to write ".*": .*; nothing written/);
+      assert.not.match(r.stderr, /internal error|\n\s+at /);
+      assert.not.ok(existsSync(base), `${JSON.stringify(names)}: nothing written, not even the parent directories`);
+      assert.not.ok(existsSync(join(root, 'victim')));
+      assert.not.ok(existsSync(join(root, '..', 'victim')));
+    }
+  }
+});
+
 test.after(() => rmSync(root, { recursive: true, force: true }));
 
 test.run();

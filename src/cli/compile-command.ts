@@ -13,15 +13,15 @@
  * proxy gets its trust bundles (and certificate) on its way to the writer (ProxyCertificates in
  * compile-secrets.ts keeps the certificates issued so far, one per identity, not the proxies).
  */
-import { existsSync } from 'node:fs';
 import { startCompilePaths } from '../compiler/compile.ts';
-import { foreignFiles, GoldenComparison, renderProxy, StagedTree, type OutputFormat } from '../compiler/output-tree.ts';
-import { atLeast, formatDiagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
+import { GoldenComparison, OutputTreeError, renderProxy, StagedTree, type OutputFormat } from '../compiler/output-tree.ts';
+import { rootKind } from '../compiler/tree-manifest.ts';
+import { atLeast, diagnostic, formatDiagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import { CertificateError } from '../identity/index.ts';
 import type { CaProviderKind } from './ca-command.ts';
 import { privateKeysWarning, ProxyCertificates } from './compile-secrets.ts';
 import { PatchSpool } from './patch-spool.ts';
-import { EXIT_FAILURE, EXIT_OK, UsageError, type CliIO } from './io.ts';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIO } from './io.ts';
 
 export interface CompileCommandOptions {
   output?: string;
@@ -91,6 +91,18 @@ class DirectoryBuffer {
   }
 }
 
+/** What stops a compile's output once it started: a CA that cannot issue, a path the tree refuses. Reported after the compile's own diagnostics. */
+interface Stop {
+  readonly diagnostic: Diagnostic;
+  readonly exitCode: number;
+}
+
+function stopOf(err: unknown): Stop {
+  if (err instanceof CertificateError) return { diagnostic: err.diagnostic, exitCode: EXIT_FAILURE };
+  if (err instanceof OutputTreeError) return { diagnostic: err.diagnostic, exitCode: err.exitCode };
+  throw err;
+}
+
 /**
  * @param start how the compile session is started: `startCompilePaths`, or a wrapper of it in
  * tests that watch the proxies go by (compile-command.test.ts).
@@ -100,111 +112,113 @@ export async function runCompile(paths: string[], opts: CompileCommandOptions, i
   if (opts.output && opts.check) throw new UsageError('use either -o DIR or --check GOLDEN_DIR, not both');
   if (opts.emitSecrets && !opts.ca) throw new UsageError('--emit-secrets needs --ca DIR, the CA that signs the certificates');
   if (opts.emitSecrets && opts.check) throw new UsageError('--emit-secrets cannot be checked against goldens: every run makes new keys');
-  if (opts.output && existsSync(opts.output)) {
-    const foreign = foreignFiles(opts.output);
-    if (foreign.length > 0) {
-      throw new UsageError(
-        `refusing to replace ${opts.output}: it holds files smi-compile did not write (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''})`,
-      );
-    }
-  }
 
   const t0 = performance.now();
-  // Read, parse, build and the passes run here: their errors are known before anything is emitted.
-  const session = start(
-    paths,
-    { trustDomain: opts.trustDomain, xdsAddress: opts.xdsAddress, xdsPort: opts.xdsPort, maxFileSize: opts.maxFileSize },
-    io.stdin,
-  );
-  const failed = (): number => {
-    const result = session.result();
-    printDiagnostics(result.diagnostics, io, opts.verbose);
-    io.stderr(`${plural(countBy(result.diagnostics, 'error'), 'error')}, ${plural(countBy(result.diagnostics, 'warning'), 'warning')}; nothing written\n`);
-    return EXIT_FAILURE;
-  };
-  if (!session.ok()) return failed();
-
-  // `--ca`: the CA is loaded before anything is staged. A CA that cannot be used (or, later, cannot
-  // issue) is reported after the compile's own diagnostics, as one that ran to the end: the rest is
-  // still emitted and checked (not written), and an error there wins, as it always has.
-  let certs: ProxyCertificates | undefined;
-  let caError: CertificateError | undefined;
-  if (opts.ca) {
-    try {
-      certs = await ProxyCertificates.open({
-        ca: opts.ca,
-        caProvider: opts.caProvider ?? 'builtin',
-        emitSecrets: Boolean(opts.emitSecrets),
-        outDir: opts.output,
-        lifetimeMs: opts.certLifetime,
-      });
-    } catch (err) {
-      if (!(err instanceof CertificateError)) throw err;
-      caError = err;
-    }
-  }
-
   const writeTo = opts.output ?? (opts.check && opts.update ? opts.check : undefined);
-  let sinks: Sinks = {};
-  let count = 0;
+  let staged: StagedTree | undefined;
+  let certs: ProxyCertificates | undefined;
   const patches = new PatchSpool();
   try {
-    sinks = {
-      staged: writeTo === undefined || caError ? undefined : new StagedTree(writeTo),
-      // --update prints no patches; --check spools them (patch-spool.ts) to print at the end.
-      golden: opts.check && !caError ? new GoldenComparison(opts.check, opts.update ? undefined : (d) => patches.add(d.patch)) : undefined,
+    // The directories first: one that is not ours (tree-manifest.ts), or a golden that is not
+    // there, is refused before anything is compiled.
+    if (opts.check && !opts.update && rootKind(opts.check) === undefined) {
+      throw new OutputTreeError(diagnostic('golden-missing', { dir: opts.check }), EXIT_USAGE);
+    }
+    if (writeTo !== undefined) staged = new StagedTree(writeTo, { option: opts.output ? '-o' : '--check' });
+    // --update prints no patches; --check spools them (patch-spool.ts) to print at the end.
+    const golden = opts.check ? new GoldenComparison(opts.check, opts.update ? undefined : (d) => patches.add(d.patch)) : undefined;
+    const sinks: Sinks = { staged, golden };
+
+    // Read, parse, build and the passes run here: their errors are known before anything is emitted.
+    const session = start(
+      paths,
+      { trustDomain: opts.trustDomain, xdsAddress: opts.xdsAddress, xdsPort: opts.xdsPort, maxFileSize: opts.maxFileSize },
+      io.stdin,
+    );
+    const failed = (): number => {
+      const result = session.result();
+      printDiagnostics(result.diagnostics, io, opts.verbose);
+      io.stderr(`${plural(countBy(result.diagnostics, 'error'), 'error')}, ${plural(countBy(result.diagnostics, 'warning'), 'warning')}; nothing written\n`);
+      return EXIT_FAILURE;
     };
+    if (!session.ok()) return failed();
+
+    // `--ca`: the CA is loaded before the first proxy. A CA that cannot be used (or, later, cannot
+    // issue), or a path the output tree refuses, is reported after the compile's own diagnostics,
+    // as one that ran to the end: the rest is still emitted and checked (not written), and an
+    // error there wins, as it always has.
+    let stop: Stop | undefined;
+    if (opts.ca) {
+      try {
+        certs = await ProxyCertificates.open({
+          ca: opts.ca,
+          caProvider: opts.caProvider ?? 'builtin',
+          emitSecrets: Boolean(opts.emitSecrets),
+          outDir: opts.output,
+          lifetimeMs: opts.certLifetime,
+        });
+      } catch (err) {
+        stop = stopOf(err);
+      }
+    }
+
+    let count = 0;
     const buffer = new DirectoryBuffer(sinks);
     // The proxies, in path order, each emitted and proto-checked on demand, given its
     // certificates, rendered, written or compared, and dropped.
     for (const emitted of session.proxies('path')) {
       // An SMI9001 (a resource the Envoy protos reject) stops the output: the staging directory
       // goes, the old tree stays. The rest is still emitted and checked so that one run reports
-      // every problem. So does a CA error.
-      if (!session.ok() || caError) {
-        sinks.staged?.abort();
+      // every problem. So does a CA error or a refused path.
+      if (!session.ok() || stop) {
+        staged?.abort();
         continue;
       }
-      let proxy = emitted;
-      let certFiles: readonly TreeFile[] = [];
-      if (certs) {
-        try {
+      try {
+        let proxy = emitted;
+        let certFiles: readonly TreeFile[] = [];
+        if (certs) {
           const certified = await certs.apply(emitted);
           proxy = certified.proxy;
           certFiles = certified.files.map((f): TreeFile => [f.path, f.content, f.mode]);
-        } catch (err) {
-          if (!(err instanceof CertificateError)) throw err;
-          caError = err;
-          sinks.staged?.abort();
-          continue;
         }
+        count++;
+        if (!staged && !golden) continue; // no -o, no --check: compiled and checked is all
+        const files: TreeFile[] = renderProxy(proxy, opts.format);
+        files.push(...certFiles);
+        buffer.add(`${proxy.namespace}/${proxy.workload}`, files);
+      } catch (err) {
+        stop = stopOf(err);
+        staged?.abort();
       }
-      count++;
-      if (!sinks.staged && !sinks.golden) continue; // no -o, no --check: compiled and checked is all
-      const files: TreeFile[] = renderProxy(proxy, opts.format);
-      files.push(...certFiles);
-      buffer.add(`${proxy.namespace}/${proxy.workload}`, files);
     }
     await certs?.close();
-    if (session.ok() && !caError) buffer.flush();
+    if (session.ok() && !stop) {
+      try {
+        buffer.flush();
+      } catch (err) {
+        stop = stopOf(err);
+        staged?.abort();
+      }
+    }
     const result = session.result();
     if (!result.ok) return failed();
     printDiagnostics(result.diagnostics, io, opts.verbose);
-    if (caError) {
-      io.stderr(`${formatDiagnostic(caError.diagnostic)}\n`);
-      return EXIT_FAILURE;
+    if (stop) {
+      io.stderr(`${formatDiagnostic(stop.diagnostic)}\n`);
+      return stop.exitCode;
     }
     const warnings = countBy(result.diagnostics, 'warning');
     const withWarnings = warnings ? ` with ${plural(warnings, 'warning')}` : '';
 
-    if (sinks.golden) {
-      const differences = sinks.golden.finish();
+    if (golden) {
+      const differences = golden.finish();
       if (differences.length === 0) {
-        io.stderr(`${opts.check}: up to date (${plural(sinks.golden.files, 'file')}, ${plural(count, 'proxy')}${warnings ? `, ${plural(warnings, 'warning')}` : ''})\n`);
+        io.stderr(`${opts.check}: up to date (${plural(golden.files, 'file')}, ${plural(count, 'proxy')}${warnings ? `, ${plural(warnings, 'warning')}` : ''})\n`);
         return EXIT_OK; // --update: the staged copy is dropped (finally), the golden tree left untouched
       }
-      if (sinks.staged) {
-        sinks.staged.commit();
+      if (staged) {
+        staged.commit();
         io.stderr(`${opts.check}: updated ${plural(differences.length, 'file')}\n`);
         for (const d of differences) io.stderr(`  ${d.kind.padEnd(10)} ${d.file}\n`);
         return EXIT_OK;
@@ -217,17 +231,23 @@ export async function runCompile(paths: string[], opts: CompileCommandOptions, i
     }
 
     const ms = Math.round(performance.now() - t0);
-    if (!sinks.staged || !opts.output) {
+    if (!staged || !opts.output) {
       io.stderr(`compiled ${plural(count, 'proxy')} in ${ms} ms${withWarnings}; pass -o DIR to write them\n`);
       return EXIT_OK;
     }
-    const written = sinks.staged.commit();
+    const written = staged.commit();
     io.stderr(`wrote ${plural(count, 'proxy')} (${plural(written.files, 'file')}, ${(written.bytes / 1024).toFixed(1)} KiB) to ${opts.output} in ${ms} ms${withWarnings}\n`);
     if (certs && certs.keys > 0) io.stderr(privateKeysWarning(certs, opts.output));
     return EXIT_OK;
+  } catch (err) {
+    // A directory that is not ours, a golden tree that cannot be read, a commit the file system
+    // refused: a coded diagnostic, and nothing written.
+    if (!(err instanceof OutputTreeError)) throw err;
+    io.stderr(`${formatDiagnostic(err.diagnostic)}\n`);
+    return err.exitCode;
   } finally {
     patches.close();
-    sinks.staged?.abort(); // a no-op once committed; otherwise nothing of this compile is left behind
+    staged?.abort(); // a no-op once committed; otherwise nothing of this compile is left behind
     await certs?.close(); // a no-op once closed
   }
 }

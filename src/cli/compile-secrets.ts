@@ -13,11 +13,12 @@
  * per distinct secret, shared by every proxy that names it), never the proxies.
  */
 import { resolve } from 'node:path';
+import { treePath } from '../compiler/tree-paths.ts';
 import { diagnostic, formatDiagnostic } from '../diagnostics/diagnostic.ts';
 import type { EnvoyResource, ProxyConfig } from '../emit/types.ts';
 import { DEFAULT_LIFETIME_MS, principalName, serviceCertName, type CertificateProvider, type IssuedCertificate, type WorkloadIdentity } from '../identity/index.ts';
 import { KEY_FILE_MODE } from '../identity/files.ts';
-import { loadProvider, type CaProviderKind } from './ca-command.ts';
+import { loadProvider, loadTrustBundle, type CaProviderKind } from './ca-command.ts';
 
 export interface CompileCertificateOptions {
   readonly ca: string;
@@ -80,14 +81,20 @@ export class ProxyCertificates implements KeysWritten {
   private closed = false;
 
   private constructor(
-    private readonly provider: CertificateProvider,
+    /** The CA that issues, with `emitSecrets` only. */
+    private readonly provider: CertificateProvider | undefined,
     private readonly opts: CompileCertificateOptions,
   ) {
-    this.bundle = provider.trustBundle().pem;
+    this.bundle = provider ? provider.trustBundle().pem : loadTrustBundle(opts.caProvider, opts.ca).pem;
   }
 
-  /** Loads the CA. Throws CertificateError when the CA is unusable. */
+  /**
+   * Loads the CA: with `emitSecrets` the whole CA, key included; without, its certificates only
+   * (the trust bundle is public: a CI job embedding it need not hold the CA's key). Throws
+   * CertificateError when the CA is unusable.
+   */
   static async open(opts: CompileCertificateOptions): Promise<ProxyCertificates> {
+    if (!opts.emitSecrets) return new ProxyCertificates(undefined, opts);
     const provider = await loadProvider(opts.caProvider, opts.ca);
     try {
       return new ProxyCertificates(provider, opts);
@@ -109,7 +116,7 @@ export class ProxyCertificates implements KeysWritten {
   async apply(proxy: ProxyConfig): Promise<CertifiedProxy> {
     if (this.closed) throw new Error('ProxyCertificates: apply() after close()');
     let secrets = proxy.resources.secrets.map((s) => this.withTrustBundle(s));
-    const dir = `${proxy.namespace}/${proxy.workload}`;
+    const dir = treePath(proxy.namespace, proxy.workload); // OutputTreeError (SMI4001) for a name that is not a plain file name
     if (dir !== this.dir) {
       this.dir = dir;
       this.dirFiles = [];
@@ -126,7 +133,7 @@ export class ProxyCertificates implements KeysWritten {
         this.keyDir = dir;
         this.keyCount++;
       }
-      const abs = (f: string): string => resolve(this.opts.outDir ?? '.', proxy.namespace, proxy.workload, f);
+      const abs = (f: string): string => resolve(this.opts.outDir ?? '.', ...dir.split('/'), f);
       secrets = secrets.map((s) =>
         s.name === certName ? { ...s, tls_certificate: { certificate_chain: { filename: abs('tls.crt') }, private_key: { filename: abs('tls.key') } } } : s,
       );
@@ -137,13 +144,14 @@ export class ProxyCertificates implements KeysWritten {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.provider.close();
+    await this.provider?.close();
   }
 
   private async certificate(identity: WorkloadIdentity): Promise<IssuedCertificate> {
     const key = principalName(identity);
     let cert = this.issued.get(key);
     if (!cert) {
+      if (!this.provider) throw new Error('ProxyCertificates: a certificate asked for without emitSecrets');
       cert = await this.provider.issue({ identity, lifetimeMs: this.opts.lifetimeMs ?? DEFAULT_LIFETIME_MS });
       this.issued.set(key, cert);
       if (!this.earliest || cert.notAfter < this.earliest) this.earliest = cert.notAfter;

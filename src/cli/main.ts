@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 // (grpc-js) nor `compile` the CA (@peculiar/x509), a few hundred ms of a short run.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readStdinBounded } from '../parser/read-inputs.ts';
+import { mistypedCommand } from './command-typo.ts';
 import { parseDuration } from './duration.ts';
 import { parseByteSize } from './size.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIO } from './io.ts';
@@ -44,16 +45,16 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .command('compile', { isDefault: true })
     .description('compile manifests into one Envoy config tree per workload: OUT/<namespace>/<workload>/*.yaml')
     .argument('<paths...>', 'files, directories (recursive) or - for stdin')
-    .option('-o, --output <dir>', 'write the tree here (replaced atomically)')
+    .option('-o, --output <dir>', 'write the tree here, replaced atomically: a new or empty directory, or one smi-compile wrote (its manifest .smi-compile.sha256 proves it); anything else is refused')
     .addOption(new Option('--format <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
-    .option('--check <golden-dir>', 'compare with a golden tree; print a unified diff and exit 1 on any difference')
-    .option('--update', 'with --check: rewrite the golden tree to match')
+    .option('--check <golden-dir>', 'compare with a golden tree (it must exist); print a unified diff and exit 1 on any difference')
+    .option('--update', 'with --check: rewrite the golden tree to match, or create it; refused, like -o, for a directory smi-compile did not write')
     .option('--trust-domain <domain>', 'trust domain of identities (default: MeshConfig, else cluster.local)')
     .option('--xds-address <address>', 'xDS server address written into bootstrap.yaml', '127.0.0.1')
     .option('--xds-port <port>', 'xDS server port written into bootstrap.yaml', port, 15128)
     .option('-v, --verbose', 'also print info-level diagnostics')
     .option('--max-file-size <size>', 'largest input file read (default 16MiB; docs/limits.md)', parseByteSize)
-    .option('--ca <dir>', 'certificate authority: put its trust bundle into the root-cert secrets (public; no keys)')
+    .option('--ca <dir>', 'certificate authority: put its trust bundle into the root-cert secrets (public; only its certificates are read, not its key)')
     .addOption(new Option('--ca-provider <kind>', 'builtin (ca init) or file (tls.crt, tls.key, ca.crt)').choices(['builtin', 'file']).default('builtin'))
     .option('--emit-secrets', 'with --ca: also issue each workload a certificate and write its private key (tls.key, mode 0600) beside its config')
     .addOption(new Option('--cert-lifetime <duration>', 'with --emit-secrets: certificate lifetime (e.g. 6h, 90m)').argParser(parseDuration).default(24 * 3_600_000, '24h'))
@@ -161,6 +162,8 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
     const program = buildProgram(io, (c) => {
       code = c;
     });
+    const typo = mistypedCommand(argv, [...program.commands.map((c) => c.name()), 'help'], io.cwd);
+    if (typo) throw new UsageError(typo);
     await program.parseAsync(argv, { from: 'user' });
     return code;
   } catch (err) {

@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compilePaths } from './compile.ts';
-import { diffTrees, GoldenComparison, readTree, renderProxy, renderTree, StagedTree, treeFiles, writeTree, type OutputTree } from './output-tree.ts';
+import { diffTrees, GoldenComparison, MANIFEST_FILE, OutputTreeError, readTree, renderProxy, renderTree, StagedTree, treeFiles, writeTree, type OutputTree } from './output-tree.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'smi-output-tree-'));
 let n = 0;
@@ -63,13 +63,14 @@ test('StagedTree.abort: parent directories it made for -o are removed again; one
   assert.equal(readdirSync(join(base, 'made')), ['someone-else.txt']);
 });
 
-test('writeTree: an empty tree is an empty directory; a failed write leaves nothing staged', () => {
+test('writeTree: an empty tree is a directory holding an empty manifest; a failed write leaves nothing staged', () => {
   const out = fresh();
   writeTree(new Map(), out);
-  assert.equal(readdirSync(out), []);
-  assert.throws(() => writeTree(new Map([['ns/w/a.yaml', 'a'], ['ns/w/a.yaml/b.yaml', 'b']]), out));
+  assert.equal(readdirSync(out), [MANIFEST_FILE]);
+  assert.is(readFileSync(join(out, MANIFEST_FILE), 'utf8'), '');
+  assert.throws(() => writeTree(new Map([['ns/w/a.yaml', 'a'], ['ns/w/a.yaml/b.yaml', 'b']]), out), (e: unknown) => e instanceof OutputTreeError && e.diagnostic.code === 'SMI4007');
   assert.equal(hidden(out), []);
-  assert.equal(readdirSync(out), []);
+  assert.equal(readdirSync(out), [MANIFEST_FILE]);
 });
 
 /** The streaming comparison, fed the tree in path order, must say what diffTrees says. */
@@ -122,6 +123,104 @@ test('treeFiles: every file below the directory, in path order', () => {
   }
   assert.equal(treeFiles(dir), ['a/b-c/x', 'a/b/a', 'a/b/x']);
   assert.equal(treeFiles(join(dir, 'nope')), []);
+});
+
+const code = (fn: () => unknown): string => {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof OutputTreeError) return err.diagnostic.code;
+    throw err;
+  }
+  return 'no error';
+};
+
+test('StagedTree.write refuses every path that would leave the tree (SMI4001); nothing lands outside, nothing is committed', () => {
+  const base = fresh();
+  mkdirSync(base);
+  const out = join(base, 'out');
+  const staged = new StagedTree(out);
+  for (const p of ['../escaped.yaml', 'ns/../../escaped.yaml', '../../../../elsewhere/victim/w/tls.key', `${base}/abs.yaml`, 'a\\..\\..\\escaped.yaml', 'a\u0000b', 'a//b', '', MANIFEST_FILE]) {
+    assert.is(code(() => staged.write(p, 'secret\n', 0o600)), 'SMI4001', JSON.stringify(p));
+  }
+  staged.abort();
+  assert.equal(readdirSync(base), [], 'nothing beside the output directory, no staging directory');
+  assert.not.ok(existsSync(join(root, 'escaped.yaml')));
+  assert.not.ok(existsSync(join(root, '..', 'elsewhere')));
+});
+
+test('StagedTree: a symbolic link slipped into the staging directory is never written through (SMI4007)', () => {
+  const outside = fresh();
+  mkdirSync(outside);
+  const out = fresh();
+  const staged = new StagedTree(out);
+  symlinkSync(outside, join(staged.staging, 'ns')); // someone racing the compile
+  assert.is(code(() => staged.write('ns/w/tls.key', 'secret\n', 0o600)), 'SMI4007');
+  writeFileSync(join(staged.staging, 'planted.yaml'), 'planted');
+  assert.is(code(() => staged.write('planted.yaml', 'secret\n')), 'SMI4007', 'an existing file is not written into either');
+  staged.abort();
+  assert.equal(readdirSync(outside), []);
+});
+
+test('StagedTree: a private key cannot be captured through a file pre-created in the staging directory', () => {
+  const out = fresh();
+  const staged = new StagedTree(out);
+  mkdirSync(join(staged.staging, 'ns', 'w'), { recursive: true });
+  writeFileSync(join(staged.staging, 'ns', 'w', 'tls.key'), '', { mode: 0o666 });
+  linkSync(join(staged.staging, 'ns', 'w', 'tls.key'), join(root, `capture-${n}`));
+  assert.is(code(() => staged.write('ns/w/tls.key', 'secret\n', 0o600)), 'SMI4007');
+  staged.abort();
+  assert.is(readFileSync(join(root, `capture-${n}`), 'utf8'), '');
+});
+
+test('StagedTree: keys get exactly 0600 whatever the umask; the constructor refuses a directory that is not ours', () => {
+  const out = fresh();
+  const umask = process.umask(0);
+  try {
+    writeTree(new Map([['ns/w/tls.key', 'k\n'], ['ns/w/tls.crt', 'c\n']]), out, new Map([['ns/w/tls.key', 0o600]]));
+  } finally {
+    process.umask(umask);
+  }
+  assert.is(statSync(join(out, 'ns/w/tls.key')).mode & 0o777, 0o600);
+  writeFileSync(join(out, 'ns', 'notes.txt'), 'mine');
+  assert.is(code(() => new StagedTree(out)), 'SMI4002');
+  const file = fresh();
+  writeFileSync(file, 'mine');
+  assert.is(code(() => writeTree(new Map([['ns/w/a.yaml', 'a']]), file)), 'SMI4005');
+  assert.is(readFileSync(file, 'utf8'), 'mine', '-o file.txt: the file stays a file');
+});
+
+test('StagedTree.commit proves the old tree again, contents included, and puts it back when a file changed meanwhile', () => {
+  const out = fresh();
+  writeTree(new Map([['ns/w/routes.yaml', 'old\n']]), out);
+  for (const meddle of [
+    () => writeFileSync(join(out, 'ns/w/routes.yaml'), 'mine\n'), // edited during the compile
+    () => writeFileSync(join(out, 'ns/w/notes.txt'), 'mine\n'), // added during the compile
+  ]) {
+    const staged = new StagedTree(out);
+    staged.write('ns/w/routes.yaml', 'new\n');
+    meddle();
+    const before = readTree(out);
+    assert.is(code(() => staged.commit()), 'SMI4002');
+    staged.abort();
+    assert.equal(readTree(out), before, 'the old tree is back, the edit with it');
+    assert.equal(hidden(out), []);
+    rmSync(join(out, 'ns/w/notes.txt'), { force: true });
+    writeFileSync(join(out, 'ns/w/routes.yaml'), 'old\n');
+  }
+});
+
+test('leftovers of a dead compile: its staging directory goes; a retired tree only when its manifest proves it ours', () => {
+  const base = fresh();
+  mkdirSync(base);
+  const dead = 2 ** 22 + 12345; // above pid_max's default: no such process
+  const out = join(base, 'out');
+  writeTree(new Map([['ns/w/a.yaml', 'a\n']]), join(base, `.out.old-${dead}`));
+  writeTree(new Map([['ns/w/a.yaml', 'a\n']]), join(base, `.out.old-${dead + 1}`));
+  writeFileSync(join(base, `.out.old-${dead + 1}`, 'ns', 'notes.txt'), 'mine');
+  mkdirSync(join(base, `.out.tmp-${dead}`));
+  writeTree(new Map([['ns/w/a.yaml', 'b\n']]), out);
+  assert.equal(readdirSync(base).sort(), [`.out.old-${dead + 1}`, 'out']);
 });
 
 test.after(() => rmSync(root, { recursive: true, force: true }));

@@ -4,21 +4,28 @@
  * proxy's files. `compile -o` streams them (StagedTree: one proxy at a time into a staging
  * directory that replaces the output in one rename once every proxy was written and checked);
  * `renderTree` renders a whole tree in memory (tests, small trees).
+ *
+ * Every writer goes through StagedTree, which writes only inside the output directory (each path
+ * is checked, tree-paths.ts; each file and directory is created exclusively, never through
+ * something already there), writes the manifest that proves the tree is ours, and replaces an
+ * existing directory only when its manifest proves every entry in it is ours (tree-manifest.ts).
  */
 import { createTwoFilesPatch } from 'diff';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import jsyaml from 'js-yaml';
+import { diagnostic } from '../diagnostics/diagnostic.ts';
 import { XDS_KINDS, type ProxyConfig } from '../emit/types.ts';
+import { createExclusive } from '../files/exclusive.ts';
+import { proveOwnership, renderManifest, sha256, walkTree } from './tree-manifest.ts';
+import { checkTreePath, MANIFEST_FILE, OutputTreeError, showPath, treePath } from './tree-paths.ts';
+
+export { MANIFEST_FILE, OutputTreeError } from './tree-paths.ts';
 
 export type OutputFormat = 'yaml' | 'json';
 
 /** Relative path (with `/`) → file content. Sorted by path. */
 export type OutputTree = ReadonlyMap<string, string>;
-
-const FILE_STEMS = [...XDS_KINDS, 'bootstrap'] as const;
-// tls.crt and tls.key: `compile --emit-secrets` (src/cli/compile-secrets.ts).
-const OUTPUT_FILE = new RegExp(`^[^/]+/[^/]+/((${FILE_STEMS.join('|')})\\.(yaml|json)|tls\\.(crt|key))$`);
 
 /**
  * js-yaml's dumper: five times faster than `yaml`'s stringify on large trees (writing is
@@ -34,9 +41,12 @@ function comparePaths(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** One proxy's files, `<namespace>/<workload>/<kind>.<format>` → content, sorted by path. */
+/**
+ * One proxy's files, `<namespace>/<workload>/<kind>.<format>` → content, sorted by path.
+ * OutputTreeError (SMI4001) when the namespace or workload is not a plain file name.
+ */
 export function renderProxy(proxy: ProxyConfig, format: OutputFormat): [string, string][] {
-  const dir = `${proxy.namespace}/${proxy.workload}`;
+  const dir = treePath(proxy.namespace, proxy.workload);
   const files: [string, string][] = [[`${dir}/bootstrap.${format}`, serialise(proxy.bootstrap, format)]];
   for (const kind of XDS_KINDS) files.push([`${dir}/${kind}.${format}`, serialise(proxy.resources[kind], format)]);
   return files.sort(([a], [b]) => comparePaths(a, b));
@@ -48,34 +58,41 @@ export function renderTree(proxies: readonly ProxyConfig[], format: OutputFormat
   return new Map(files);
 }
 
-function listFiles(root: string, dir = root, out: string[] = []): string[] {
-  let entries: string[];
-  try {
-    entries = readdirSync(dir).sort();
-  } catch {
-    return out;
-  }
-  for (const name of entries) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) listFiles(root, p, out);
-    else out.push(relative(root, p).split(sep).join('/'));
-  }
-  return out;
-}
-
-/** The relative paths (with `/`) of every file below `dir`, sorted; empty when `dir` does not exist. */
+/**
+ * The relative paths (with `/`) of every file of the tree at `dir`, sorted, the manifest left
+ * out (it is derived from the files: comparisons compare the files); empty when `dir` does not
+ * exist. OutputTreeError (SMI4008, exit 2) for an entry that is neither a directory nor a regular
+ * file (a symbolic link, dangling or looping or not) and for a directory that cannot be read.
+ */
 export function treeFiles(dir: string): string[] {
-  return listFiles(dir).sort(comparePaths);
+  const files: string[] = [];
+  for (const e of walkTree(dir)) {
+    if (e.kind === 'file') {
+      if (e.path !== MANIFEST_FILE) files.push(e.path);
+      continue;
+    }
+    if (e.kind === 'directory') continue;
+    if (e.kind === 'unreadable' && e.path === '.' && e.detail === 'ENOENT') return [];
+    const detail = e.kind === 'unreadable' ? `cannot be read (${e.detail})` : e.kind === 'symlink' ? 'is a symbolic link (not followed)' : 'is not a regular file';
+    throw new OutputTreeError(diagnostic('tree-unreadable', { dir, path: showPath(e.path), detail }), 2);
+  }
+  return files;
 }
 
-/** Reads a tree from disk (every file below `dir`); empty when `dir` does not exist. */
+/** Reads a tree from disk (every file below `dir`, the manifest left out); empty when `dir` does not exist. */
 export function readTree(dir: string): OutputTree {
-  return new Map(listFiles(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+  return new Map(treeFiles(dir).map((f) => [f, readFileSync(join(dir, ...f.split('/')), 'utf8')]));
 }
 
-/** Files under `dir` that smi-compile did not write: replacing the directory would lose them. */
-export function foreignFiles(dir: string): string[] {
-  return listFiles(dir).filter((f) => !OUTPUT_FILE.test(f));
+function writeFailed(path: string, err: unknown): OutputTreeError {
+  if (err instanceof OutputTreeError) return err;
+  const e = err as NodeJS.ErrnoException;
+  return new OutputTreeError(diagnostic('output-write-failed', { path, detail: e.code ? `${e.code} (${e.syscall ?? 'write'})` : String(e.message) }), 1);
+}
+
+export interface StagedTreeOptions {
+  /** The option that named the directory, for messages: `-o` (default) or `--check`. */
+  readonly option?: string;
 }
 
 /**
@@ -85,65 +102,135 @@ export function foreignFiles(dir: string): string[] {
  * leaves either the old tree or the new one, never a mix, and workload directories that
  * disappeared disappear with the old tree. `abort()` removes the staging directory and leaves
  * the old tree as it was. Files may come in any order; a path written twice keeps the last.
+ *
+ * Ownership: the constructor refuses (OutputTreeError) a `outDir` that is not a directory, or
+ * holds entries its manifest does not list; `commit()` proves it again, contents hashed, on the
+ * old tree once renamed aside (so nothing added meanwhile through `outDir` escapes the check),
+ * and puts it back when the proof fails. Every path written is checked (SMI4001); every file
+ * and directory of the staging tree is created exclusively.
  */
 export class StagedTree {
   readonly target: string;
   readonly staging: string;
   private readonly retired: string;
-  private readonly paths = new Set<string>();
+  /** File → sha256 of what was written: the manifest. */
+  private readonly hashes = new Map<string, string>();
+  private readonly sizes = new Map<string, number>();
+  /** Directories made in the staging tree, relative. */
+  private readonly dirs = new Set<string>();
   private lastDir = '';
   private bytesWritten = 0;
   private state: 'open' | 'committed' | 'aborted' = 'open';
   /** The outermost directory made for the parent of `outDir` (none when it existed): an aborted compile removes it again. */
   private readonly madeParent: string | undefined;
 
-  constructor(outDir: string) {
+  constructor(
+    private readonly outDir: string,
+    private readonly opts: StagedTreeOptions = {},
+  ) {
     this.target = resolve(outDir);
+    proveOwnership(this.target, { content: false, shownAs: outDir, option: opts.option });
     const parent = dirname(this.target);
-    this.madeParent = mkdirSync(parent, { recursive: true });
+    try {
+      this.madeParent = mkdirSync(parent, { recursive: true });
+    } catch (err) {
+      throw writeFailed(parent, err);
+    }
     this.staging = join(parent, `.${basename(this.target)}.tmp-${process.pid}`);
     this.retired = join(parent, `.${basename(this.target)}.old-${process.pid}`);
     removeLeftovers(parent, basename(this.target));
-    rmSync(this.staging, { recursive: true, force: true });
-    mkdirSync(this.staging, { recursive: true }); // an empty mesh still produces an (empty) tree
+    try {
+      rmSync(this.staging, { recursive: true, force: true }); // a namesake of a process with our pid, long gone
+      mkdirSync(this.staging); // not recursive: fails if anything got there first; an empty mesh still produces an (empty) tree
+    } catch (err) {
+      this.state = 'aborted';
+      throw writeFailed(this.staging, err);
+    }
   }
 
-  /** Writes one file (relative path with `/`); a mode is set at creation (private keys: 0600), so the file is never readable by others. */
-  write(file: string, content: string, mode = 0o666): void {
+  /**
+   * Writes one file (relative path with `/`). A mode is set at creation (private keys: 0600), so
+   * the file is never readable by others. OutputTreeError: SMI4001 for a path that would not stay
+   * inside the tree, SMI4007 when the file system refuses.
+   */
+  write(file: string, content: string, mode?: number): void {
     if (this.state !== 'open') throw new Error(`StagedTree for ${this.target} is ${this.state}`);
-    const p = join(this.staging, file); // `/`-separated: join reads `/` as a separator on every platform
-    const dir = dirname(p);
-    if (dir !== this.lastDir) {
-      mkdirSync(dir, { recursive: true });
-      this.lastDir = dir;
+    checkTreePath(file);
+    const slash = file.lastIndexOf('/');
+    const dir = slash < 0 ? '' : file.slice(0, slash);
+    try {
+      if (dir !== this.lastDir) {
+        this.makeDirs(dir);
+        this.lastDir = dir;
+      }
+      const p = join(this.staging, file); // checked segments, `/`-separated: join reads `/` as a separator on every platform
+      if (this.dirs.has(file)) throw new Error(`${file} is a directory of this tree`);
+      const before = this.sizes.get(file);
+      if (before !== undefined) {
+        this.bytesWritten -= before;
+        unlinkSync(p); // ours: written by this tree a moment ago
+      }
+      createExclusive(p, content, mode);
+    } catch (err) {
+      throw writeFailed(file, err);
     }
-    if (this.paths.has(file)) this.bytesWritten -= statSync(p).size;
-    // `encoding` spelled out: node takes its C++ fast path for a string only when the options say
-    // utf8, and an options object without it (just `mode`) went the slow way (≈ 2 µs a file, 6,600 files a compile).
-    writeFileSync(p, content, { mode, encoding: 'utf8' });
-    this.paths.add(file);
-    this.bytesWritten += Buffer.byteLength(content);
+    const size = Buffer.byteLength(content);
+    this.hashes.set(file, sha256(content));
+    this.sizes.set(file, size);
+    this.bytesWritten += size;
+  }
+
+  /** Makes each directory of `dir` not made yet, one level at a time and exclusively: never into something already there. */
+  private makeDirs(dir: string): void {
+    if (dir === '' || this.dirs.has(dir)) return;
+    const slash = dir.lastIndexOf('/');
+    if (slash >= 0) this.makeDirs(dir.slice(0, slash));
+    if (this.sizes.has(dir)) throw new Error(`${dir} is a file of this tree`);
+    mkdirSync(join(this.staging, dir));
+    this.dirs.add(dir);
   }
 
   get files(): number {
-    return this.paths.size;
+    return this.hashes.size;
   }
 
   get bytes(): number {
     return this.bytesWritten;
   }
 
-  /** Puts the staged tree in place of `outDir`. */
+  /**
+   * Puts the staged tree, with its manifest, in place of `outDir`. OutputTreeError when the old
+   * tree turns out not to be ours (SMI4002..SMI4005: it is put back, nothing is written) or the
+   * file system refuses (SMI4007).
+   */
   commit(): { files: number; bytes: number } {
     if (this.state !== 'open') throw new Error(`StagedTree for ${this.target} is ${this.state}`);
+    try {
+      createExclusive(join(this.staging, MANIFEST_FILE), renderManifest(this.hashes));
+    } catch (err) {
+      throw writeFailed(MANIFEST_FILE, err);
+    }
     let hadOld = false;
     try {
       renameSync(this.target, this.retired);
       hadOld = true;
-    } catch {
-      // no previous tree
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw writeFailed(this.outDir, err);
     }
-    renameSync(this.staging, this.target);
+    if (hadOld) {
+      try {
+        proveOwnership(this.retired, { content: true, shownAs: this.outDir, option: this.opts.option });
+      } catch (err) {
+        renameSync(this.retired, this.target);
+        throw err;
+      }
+    }
+    try {
+      renameSync(this.staging, this.target);
+    } catch (err) {
+      if (hadOld) renameSync(this.retired, this.target);
+      throw writeFailed(this.outDir, err);
+    }
     this.state = 'committed';
     if (hadOld) rmSync(this.retired, { recursive: true, force: true });
     return { files: this.files, bytes: this.bytes };
@@ -185,7 +272,8 @@ export function writeTree(tree: OutputTree, outDir: string, modes?: ReadonlyMap<
  * A compile killed mid-write (SIGKILL, OOM killer, a CI timeout) leaves its staging directory
  * `.OUT.tmp-<pid>`, or the retired old tree `.OUT.old-<pid>` when it died between the two
  * renames. Both are hidden and never mistaken for output, but they would pile up: the next
- * write removes those whose process is gone. A live pid may be a concurrent compile; leave it.
+ * write removes those whose process is gone; a retired tree only when its manifest still proves
+ * it ours (it may have died while proving it). A live pid may be a concurrent compile; leave it.
  */
 function removeLeftovers(parent: string, base: string): void {
   const prefix = `.${base}.`;
@@ -197,9 +285,17 @@ function removeLeftovers(parent: string, base: string): void {
   }
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
-    const m = /^(?:tmp|old)-(\d+)$/.exec(name.slice(prefix.length));
-    if (!m || Number(m[1]) === process.pid || isAlive(Number(m[1]))) continue;
-    rmSync(join(parent, name), { recursive: true, force: true });
+    const m = /^(tmp|old)-(\d+)$/.exec(name.slice(prefix.length));
+    if (!m || Number(m[2]) === process.pid || isAlive(Number(m[2]))) continue;
+    const path = join(parent, name);
+    if (m[1] === 'old') {
+      try {
+        proveOwnership(path, { content: true });
+      } catch {
+        continue; // not provably ours: left where it is
+      }
+    }
+    rmSync(path, { recursive: true, force: true });
   }
 }
 

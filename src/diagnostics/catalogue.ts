@@ -3,7 +3,7 @@
  * renumber one; retire a code by marking it `retired: true` instead of deleting it.
  *
  * Ranges: SMI1xxx input and schema, SMI2xxx references, SMI3xxx semantics,
- * SMI5xxx xDS server, SMI6xxx certificates and mTLS, SMI9xxx internal errors (compiler bugs).
+ * SMI4xxx output tree, SMI5xxx xDS server, SMI6xxx certificates and mTLS, SMI9xxx internal errors (compiler bugs).
  */
 export type Level = 'error' | 'warning' | 'info';
 
@@ -468,6 +468,71 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     explanation:
       'Envoy compiles each regex with RE2 and refuses a program larger than its runtime key `re2.max_program_size.error_level` (100 unless raised), and then rejects the whole route configuration: the proxy keeps its previous routes. The size here is a lower bound (RE2 in Envoy counts UTF-8 bytes, re2js counts code points). Simplify the regex (a bounded repeat like `{100}` costs one instruction per repetition), or raise the runtime limit on every proxy.',
   },
+  // ── SMI4xxx: output tree ────────────────────────────────────────────────
+  {
+    code: 'SMI4001',
+    name: 'output-path-unsafe',
+    level: 'error',
+    message: 'refusing to write {path}: {reason}; nothing written',
+    explanation:
+      'Every file smi-compile writes must land inside the output directory, at `<namespace>/<workload>/<file>`. A path built from names that hold `..`, `/`, a backslash, a NUL or another control character, an empty segment, or a segment longer than 255 bytes could land elsewhere, so the writer refuses it whatever the names passed before, and the compile writes nothing (exit 1). Lint reports the offending name at its line; fix the name.',
+  },
+  {
+    code: 'SMI4002',
+    name: 'output-not-owned',
+    level: 'error',
+    message: 'refusing to replace {dir}: {count} entr{plural} smi-compile did not write, or changed since: {examples}',
+    explanation:
+      'smi-compile replaces an output tree (`-o DIR`, `--check DIR --update`) only when it can prove it wrote every entry: the tree\'s manifest `.smi-compile.sha256` lists every file with its SHA-256, and every file is listed and unchanged. A file it did not write or that someone edited, a directory with none of its files, a symbolic link, a directory it cannot read or a special file is somebody else\'s, and replacing the tree would delete it. Nothing is written (exit 2). Move the listed entries away, or write the output to a directory of its own.',
+  },
+  {
+    code: 'SMI4003',
+    name: 'output-no-manifest',
+    level: 'error',
+    message: 'refusing to replace {dir}: it has no {manifest}, so nothing proves smi-compile wrote it (it holds {examples}); {hint}',
+    explanation:
+      'A non-empty directory without the manifest smi-compile writes into every tree is not replaced (exit 2): it may be a source tree, a home directory or `.` by mistake. A tree written by smi-compile before it wrote manifests (goldens checked in by an older version) is adopted by removing it and writing it again: `git rm -r -q DIR` (or `rm -r DIR` after checking nothing in it is yours), then rerun with `--update` (or `-o`); the new tree has a manifest and `git diff` shows what changed.',
+  },
+  {
+    code: 'SMI4004',
+    name: 'output-manifest-invalid',
+    level: 'error',
+    message: 'refusing to replace {dir}: {file} line {line} is not a manifest line (a SHA-256 in hex, two spaces, a path)',
+    explanation:
+      'The manifest `.smi-compile.sha256` is written by smi-compile in the format of `sha256sum` (64 hexadecimal digits, two spaces, a path inside the tree). A line that is not in that format means the file was edited or is not smi-compile\'s, so it proves nothing and the tree is not replaced (exit 2). Remove the directory after checking nothing in it is yours, and rerun.',
+  },
+  {
+    code: 'SMI4005',
+    name: 'output-not-directory',
+    level: 'error',
+    message: '{dir} is {what}, not a directory: {option} names the directory smi-compile writes its tree into',
+    explanation:
+      'smi-compile replaces the output directory as a whole, so it refuses (exit 2) to put a directory where a file or a symbolic link is: `-o out.txt` would otherwise turn the file into a directory, and `-o link` would replace the link. Name a directory that does not exist yet, an empty one, or one smi-compile wrote before; for a symbolic link, give the directory it points to.',
+  },
+  {
+    code: 'SMI4006',
+    name: 'golden-missing',
+    level: 'error',
+    message: 'golden directory {dir} does not exist; create it with --check {dir} --update',
+    explanation:
+      '`--check DIR` compares the compile with a golden tree. A missing DIR is a typo or a checkout without the goldens, not an empty tree that every file differs from, so it is an error (exit 2). `--update` creates it.',
+  },
+  {
+    code: 'SMI4007',
+    name: 'output-write-failed',
+    level: 'error',
+    message: 'cannot write {path}: {detail}; nothing written',
+    explanation:
+      'The file system refused a write of the output tree (no space left, no permission on the parent directory, a name the file system does not take). The staging directory is removed and the previous tree, if any, is left as it was (exit 1). Free space or fix the permissions and rerun.',
+  },
+  {
+    code: 'SMI4008',
+    name: 'tree-unreadable',
+    level: 'error',
+    message: 'cannot read the tree {dir}: {path} {detail}',
+    explanation:
+      'A golden tree compared with `--check` holds only directories and regular files that smi-compile can read. A directory without read permission would be compared as if it were empty, and a symbolic link (dangling, a loop, or one pointing outside the tree) is not followed; either is reported instead (exit 2). Fix the permission or replace the link with the files.',
+  },
   // ── SMI5xxx: xDS server ─────────────────────────────────────────────────
   {
     code: 'SMI5001',
@@ -589,5 +654,13 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     message: '{kind} {field}: identity {principal} has the form of a Kubernetes host name ({label} as its label {position}); a certificate for it would impersonate {what}',
     explanation:
       'Workload certificates carry the identity `<serviceaccount>.<namespace>.<trustDomain>` as their CN and a DNS SAN (as OSM\'s do), so an identity must never be a name clients verify as a host. In Kubernetes DNS `<svc>.<ns>.svc.<zone>` names a Service and `<ip>.<ns>.pod.<zone>` a Pod: a ServiceAccount `smi-compile.smi-system` in namespace `svc` would get a certificate for `smi-compile.smi-system.svc.cluster.local`, the name Envoy pins for the xDS server. Such identities (a `svc` or `pod` label at the third position or later) are refused, here and by the CA (`ca issue --identity`, SDS). Rename the ServiceAccount or the namespace.',
+  },
+  {
+    code: 'SMI6013',
+    name: 'cert-file-write-failed',
+    level: 'error',
+    message: 'cannot write {path}: {detail}',
+    explanation:
+      'A certificate or private key file (`ca init`, `ca rotate`, `ca issue`) could not be created. Keys are created exclusively under a random temporary name at mode 0600 and renamed into place, so a failure leaves the previous file as it was. Check the directory\'s permissions and free space.',
   },
 ];

@@ -54,6 +54,7 @@ import {
   parseCertificates,
   privateKeyPem,
   signingKeyOf,
+  trustBundleOf,
   type Certificate,
   type SigningKey,
 } from './x509.ts';
@@ -109,45 +110,60 @@ interface State {
 /** `ca init` on a directory that already has a CA. */
 export class CaExistsError extends Error {}
 
-async function loadRoot(dir: string, certFile: string, keyFile: string): Promise<Root> {
+/** A root certificate file: one CA certificate. Throws CertificateError (SMI6001, SMI6002). */
+function readRootCertificate(dir: string, certFile: string): Certificate {
   const certPem = readOptional(join(dir, certFile));
   if (certPem === undefined) throw new CertificateError(diagnostic('ca-missing-file', { dir, file: certFile }));
-  const keyPem = readOptional(join(dir, keyFile));
-  if (keyPem === undefined) throw new CertificateError(diagnostic('ca-missing-file', { dir, file: keyFile }));
-  const invalid = (file: string, detail: string): CertificateError => new CertificateError(diagnostic('ca-invalid', { file: join(dir, file), detail }));
+  const invalid = (detail: string): CertificateError => new CertificateError(diagnostic('ca-invalid', { file: join(dir, certFile), detail }));
   let certs: Certificate[];
   try {
     certs = parseCertificates(certPem);
   } catch (err) {
-    throw invalid(certFile, `not a PEM certificate (${err instanceof Error ? err.message : String(err)})`);
+    throw invalid(`not a PEM certificate (${err instanceof Error ? err.message : String(err)})`);
   }
-  if (certs.length !== 1) throw invalid(certFile, `expected one certificate, found ${certs.length}`);
-  const certificate = certs[0];
-  if (!isCaCertificate(certificate)) throw invalid(certFile, 'not a CA certificate (basic constraints CA:TRUE and key usage keyCertSign)');
+  if (certs.length !== 1) throw invalid(`expected one certificate, found ${certs.length}`);
+  if (!isCaCertificate(certs[0])) throw invalid('not a CA certificate (basic constraints CA:TRUE and key usage keyCertSign)');
+  return certs[0];
+}
+
+async function loadRoot(dir: string, certFile: string, keyFile: string): Promise<Root> {
+  const certificate = readRootCertificate(dir, certFile);
+  const keyPem = readOptional(join(dir, keyFile));
+  if (keyPem === undefined) throw new CertificateError(diagnostic('ca-missing-file', { dir, file: keyFile }));
   let key: SigningKey;
   try {
     key = await importSigningKey(keyPem);
     if (!keyMatches(certificate, keyPem)) throw new Error(`it is not the key of ${certFile}`);
   } catch (err) {
-    throw invalid(keyFile, err instanceof Error ? err.message : String(err));
+    throw new CertificateError(diagnostic('ca-invalid', { file: join(dir, keyFile), detail: err instanceof Error ? err.message : String(err) }));
   }
   return { certificate, key, keyPem };
 }
 
-async function readState(dir: string): Promise<State> {
-  const current = await loadRoot(dir, BUILTIN_CA_FILES.cert, BUILTIN_CA_FILES.key);
-  if (!existsSync(join(dir, BUILTIN_CA_FILES.previousCert))) return { current };
-  const previous = await loadRoot(dir, BUILTIN_CA_FILES.previousCert, BUILTIN_CA_FILES.previousKey);
+/** rotation.json of a rotation under way. Throws CertificateError. */
+function readRotation(dir: string): Rotation {
   const text = readOptional(join(dir, BUILTIN_CA_FILES.rotation));
   if (text === undefined) throw new CertificateError(diagnostic('ca-missing-file', { dir, file: BUILTIN_CA_FILES.rotation }));
   try {
     const r = JSON.parse(text) as { signWithCurrentFrom: string; trustPreviousUntil: string };
     const rotation = { signWithCurrentFrom: Date.parse(r.signWithCurrentFrom), trustPreviousUntil: Date.parse(r.trustPreviousUntil) };
     if (Number.isNaN(rotation.signWithCurrentFrom) || Number.isNaN(rotation.trustPreviousUntil)) throw new Error('times are not ISO 8601');
-    return { current, previous, rotation };
+    return rotation;
   } catch (err) {
     throw new CertificateError(diagnostic('ca-invalid', { file: join(dir, BUILTIN_CA_FILES.rotation), detail: err instanceof Error ? err.message : String(err) }));
   }
+}
+
+async function readState(dir: string): Promise<State> {
+  const current = await loadRoot(dir, BUILTIN_CA_FILES.cert, BUILTIN_CA_FILES.key);
+  if (!existsSync(join(dir, BUILTIN_CA_FILES.previousCert))) return { current };
+  const previous = await loadRoot(dir, BUILTIN_CA_FILES.previousCert, BUILTIN_CA_FILES.previousKey);
+  return { current, previous, rotation: readRotation(dir) };
+}
+
+/** The roots trusted at `now`, as trustedRoots() has them: the current root, and the previous one during a rotation's overlap. */
+function trustedAt<T>(current: T, previous: T | undefined, rotation: Rotation | undefined, now: number): T[] {
+  return previous && rotation && now < rotation.trustPreviousUntil ? [current, previous] : [current];
 }
 
 async function newRoot(now: number, lifetimeMs: number): Promise<Root> {
@@ -207,6 +223,18 @@ export class BuiltinCa implements CertificateProvider {
     return new BuiltinCa({ current: root }, dir, opts);
   }
 
+  /**
+   * What peers of the CA in DIR trust now, read from the certificates alone (ca.crt, and
+   * previous-ca.crt with rotation.json during a rotation): `compile --ca` embeds it without
+   * needing the root's key, so CI jobs need not hold it. Throws CertificateError.
+   */
+  static trustBundleIn(dir: string, opts: { clock?: Clock } = {}): TrustBundle {
+    const current = readRootCertificate(dir, BUILTIN_CA_FILES.cert);
+    if (!existsSync(join(dir, BUILTIN_CA_FILES.previousCert))) return trustBundleOf([current]);
+    const previous = readRootCertificate(dir, BUILTIN_CA_FILES.previousCert);
+    return trustBundleOf(trustedAt(current, previous, readRotation(dir), (opts.clock ?? systemClock).now()));
+  }
+
   /** The CA in DIR, as `ca init` (and `ca rotate`) left it. Throws CertificateError. */
   static async load(dir: string, opts: BuiltinCaOptions = {}): Promise<BuiltinCa> {
     return new BuiltinCa(await readState(dir), dir, opts);
@@ -215,7 +243,7 @@ export class BuiltinCa implements CertificateProvider {
   /** The root certificates trusted now: the current one, and the previous one during a rotation. */
   private trustedRoots(now: number): Root[] {
     const { current, previous, rotation } = this.state;
-    return previous && rotation && now < rotation.trustPreviousUntil ? [current, previous] : [current];
+    return trustedAt(current, previous, rotation, now);
   }
 
   private signer(now: number): Root {
@@ -230,11 +258,7 @@ export class BuiltinCa implements CertificateProvider {
   }
 
   trustBundle(): TrustBundle {
-    const roots = this.trustedRoots(this.clock.now());
-    return {
-      pem: certificatesPem(roots.map((r) => r.certificate)),
-      roots: roots.map((r) => ({ subject: r.certificate.subject, fingerprint: fingerprint(r.certificate), notAfter: r.certificate.notAfter })),
-    };
+    return trustBundleOf(this.trustedRoots(this.clock.now()).map((r) => r.certificate));
   }
 
   /** The current root, as `ca.crt` holds it. */

@@ -33,7 +33,7 @@ import {
   type ProviderChange,
   type TrustBundle,
 } from './provider.ts';
-import { certificatesPem, fingerprint, importSigningKey, isCaCertificate, issuedBy, keyMatches, parseCertificates, type Certificate } from './x509.ts';
+import { fingerprint, importSigningKey, isCaCertificate, issuedBy, keyMatches, parseCertificates, trustBundleOf, type Certificate } from './x509.ts';
 
 export const FILE_PROVIDER_FILES = { cert: 'tls.crt', key: 'tls.key', ca: 'ca.crt' } as const;
 const ALL_FILES = Object.values(FILE_PROVIDER_FILES);
@@ -58,19 +58,33 @@ function isSelfSigned(c: Certificate): boolean {
   return c.subject === c.issuer && issuedBy(c, c);
 }
 
+function invalidFile(dir: string, file: string, detail: string): CertificateError {
+  return new CertificateError(diagnostic('ca-invalid', { file: join(dir, file), detail }));
+}
+
+/** The certificates in `dir/file` (SMI6002 when there are none, or it is not PEM). */
+function parseCertificateFile(dir: string, file: string, pem: string): Certificate[] {
+  let certs: Certificate[];
+  try {
+    certs = parseCertificates(pem);
+  } catch (err) {
+    throw invalidFile(dir, file, `not a PEM certificate (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (certs.length === 0) throw invalidFile(dir, file, 'holds no certificate');
+  return certs;
+}
+
+/** What peers trust: ca.crt, or `ca` itself when it is a self-signed root and there is no ca.crt (SMI6001). */
+function trustedRoots(dir: string, caPem: string | undefined, ca: Certificate): Certificate[] {
+  if (caPem !== undefined) return parseCertificateFile(dir, FILE_PROVIDER_FILES.ca, caPem);
+  if (isSelfSigned(ca)) return [ca];
+  throw new CertificateError(diagnostic('ca-missing-file', { dir, file: FILE_PROVIDER_FILES.ca }));
+}
+
 async function readMaterial(dir: string, now: number): Promise<Material> {
   const read = (file: string): string | undefined => readOptional(join(dir, file));
-  const invalid = (file: string, detail: string): CertificateError => new CertificateError(diagnostic('ca-invalid', { file: join(dir, file), detail }));
-  const parse = (file: string, pem: string): Certificate[] => {
-    let certs: Certificate[];
-    try {
-      certs = parseCertificates(pem);
-    } catch (err) {
-      throw invalid(file, `not a PEM certificate (${err instanceof Error ? err.message : String(err)})`);
-    }
-    if (certs.length === 0) throw invalid(file, 'holds no certificate');
-    return certs;
-  };
+  const invalid = (file: string, detail: string): CertificateError => invalidFile(dir, file, detail);
+  const parse = (file: string, pem: string): Certificate[] => parseCertificateFile(dir, file, pem);
 
   const certPem = read(FILE_PROVIDER_FILES.cert);
   if (certPem === undefined) throw new CertificateError(diagnostic('ca-missing-file', { dir, file: FILE_PROVIDER_FILES.cert }));
@@ -91,11 +105,7 @@ async function readMaterial(dir: string, now: number): Promise<Material> {
   }
 
   // ca.crt may be absent when tls.crt is itself a self-signed root (a CA made by hand).
-  const caPem = read(FILE_PROVIDER_FILES.ca);
-  let roots: Certificate[];
-  if (caPem !== undefined) roots = parse(FILE_PROVIDER_FILES.ca, caPem);
-  else if (isSelfSigned(ca)) roots = [ca];
-  else throw new CertificateError(diagnostic('ca-missing-file', { dir, file: FILE_PROVIDER_FILES.ca }));
+  const roots = trustedRoots(dir, read(FILE_PROVIDER_FILES.ca), ca);
 
   // Walk up from the signing CA through tls.crt's extra certificates to one of the roots.
   const isRoot = (c: Certificate): boolean => roots.some((r) => fingerprint(r) === fingerprint(c));
@@ -132,6 +142,19 @@ export class FileProvider implements CertificateProvider {
     if (opts.watch ?? true) this.watcher = watchDirectory(dir, ALL_FILES, () => void this.reload(), { pollMs: opts.pollMs });
   }
 
+  /**
+   * What peers trust, from the certificates alone: ca.crt, or tls.crt when it is a self-signed
+   * root and there is no ca.crt (as `load` reads them). `compile --ca` embeds it without reading
+   * the CA's key. Throws CertificateError (SMI6001, SMI6002).
+   */
+  static trustBundleIn(dir: string): TrustBundle {
+    const caPem = readOptional(join(dir, FILE_PROVIDER_FILES.ca));
+    if (caPem !== undefined) return trustBundleOf(parseCertificateFile(dir, FILE_PROVIDER_FILES.ca, caPem));
+    const certPem = readOptional(join(dir, FILE_PROVIDER_FILES.cert));
+    if (certPem === undefined) throw new CertificateError(diagnostic('ca-missing-file', { dir, file: FILE_PROVIDER_FILES.ca }));
+    return trustBundleOf(trustedRoots(dir, undefined, parseCertificateFile(dir, FILE_PROVIDER_FILES.cert, certPem)[0]));
+  }
+
   /** Throws CertificateError (SMI6001-SMI6003) when the files do not make a usable CA. */
   static async load(dir: string, opts: FileProviderOptions = {}): Promise<FileProvider> {
     return new FileProvider(await readMaterial(dir, (opts.clock ?? systemClock).now()), dir, opts);
@@ -142,11 +165,7 @@ export class FileProvider implements CertificateProvider {
   }
 
   trustBundle(): TrustBundle {
-    const roots = this.material.roots;
-    return {
-      pem: certificatesPem(roots),
-      roots: roots.map((r) => ({ subject: r.subject, fingerprint: fingerprint(r), notAfter: r.notAfter })),
-    };
+    return trustBundleOf(this.material.roots);
   }
 
   /** Re-reads the files now. */

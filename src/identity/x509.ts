@@ -13,6 +13,7 @@ import * as x509 from '@peculiar/x509';
 import { createHash, createPrivateKey, webcrypto, X509Certificate as NodeX509 } from 'node:crypto';
 import { isIP } from 'node:net';
 import { principalName, spiffeId, type WorkloadIdentity } from './identity.ts';
+import type { TrustBundle } from './provider.ts';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 const subtle = webcrypto.subtle as unknown as SubtleCrypto;
@@ -70,6 +71,14 @@ export async function importSigningKey(pem: string): Promise<SigningKey> {
 export function parseCertificates(pem: string): Certificate[] {
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   return blocks.map((b) => new x509.X509Certificate(b));
+}
+
+/** A trust bundle of `roots`: their PEM, and what logs and status pages say of each. */
+export function trustBundleOf(roots: readonly Certificate[]): TrustBundle {
+  return {
+    pem: certificatesPem(roots),
+    roots: roots.map((r) => ({ subject: r.subject, fingerprint: fingerprint(r), notAfter: r.notAfter })),
+  };
 }
 
 export function certificatesPem(certs: readonly Certificate[]): string {

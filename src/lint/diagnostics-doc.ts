@@ -17,6 +17,7 @@ const RANGES: readonly { prefix: string; title: string }[] = [
   { prefix: 'SMI1', title: 'SMI1xxx: reading input' },
   { prefix: 'SMI2', title: 'SMI2xxx: references' },
   { prefix: 'SMI3', title: 'SMI3xxx: semantics' },
+  { prefix: 'SMI4', title: 'SMI4xxx: output tree' },
   { prefix: 'SMI5', title: 'SMI5xxx: xDS server' },
   { prefix: 'SMI9', title: 'SMI9xxx: internal errors' },
 ];
