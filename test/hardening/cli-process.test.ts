@@ -79,8 +79,12 @@ test('usage errors are exit 2, whatever is wrong with the command line', async (
   }
 });
 
-// A bug is simulated by a preloaded module that throws from a timer once the CLI is running.
-const fault = (code: string): string[] => ['--import', `data:text/javascript,setTimeout(()=>{${code}},400)`];
+// A bug is simulated by a preloaded module that throws once the CLI is running: it waits for the
+// CLI's crash handler to be installed (a fixed delay raced it on a loaded machine), then throws.
+const fault = (code: string): string[] => [
+  '--import',
+  `data:text/javascript,const t=setInterval(()=>{if(process.listenerCount('unhandledRejection')>0){clearInterval(t);${code}}},5)`,
+];
 
 test('an uncaught exception or unhandled rejection: one line asking for a report, exit 1; the stack only with --debug', async () => {
   const serve = ['serve', 'fixtures/bookstore', '--port', '0', '--admin-port', '0', '--log-level', 'error'];
