@@ -38,6 +38,8 @@ export interface CompileCommandOptions {
   emitSecrets?: boolean;
   certLifetime?: number;
   maxFileSize?: number;
+  /** Also write bootstrap-static.<format> per workload (src/emit/static-bootstrap.ts). */
+  static?: boolean;
 }
 
 export function printDiagnostics(diagnostics: readonly Diagnostic[], io: CliIO, verbose = false): void {
@@ -181,7 +183,7 @@ export async function runCompile(paths: string[], opts: CompileCommandOptions, i
       }
       count++;
       if (!sinks.staged && !sinks.golden) continue; // no -o, no --check: compiled and checked is all
-      const files: TreeFile[] = renderProxy(proxy, opts.format);
+      const files: TreeFile[] = renderProxy(proxy, opts.format, { static: opts.static });
       files.push(...certFiles);
       buffer.add(`${proxy.namespace}/${proxy.workload}`, files);
     }

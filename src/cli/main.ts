@@ -57,6 +57,7 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .addOption(new Option('--ca-provider <kind>', 'builtin (ca init) or file (tls.crt, tls.key, ca.crt)').choices(['builtin', 'file']).default('builtin'))
     .option('--emit-secrets', 'with --ca: also issue each workload a certificate and write its private key (tls.key, mode 0600) beside its config')
     .addOption(new Option('--cert-lifetime <duration>', 'with --emit-secrets: certificate lifetime (e.g. 6h, 90m)').argParser(parseDuration).default(24 * 3_600_000, '24h'))
+    .option('--static', 'also write bootstrap-static.yaml per workload: everything inline, no control plane (with --ca --emit-secrets, loadable as is)')
     .addHelpText(
       'after',
       `

@@ -9,6 +9,7 @@ import { createTwoFilesPatch } from 'diff';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import jsyaml from 'js-yaml';
+import { staticBootstrap } from '../emit/static-bootstrap.ts';
 import { XDS_KINDS, type ProxyConfig } from '../emit/types.ts';
 
 export type OutputFormat = 'yaml' | 'json';
@@ -16,7 +17,7 @@ export type OutputFormat = 'yaml' | 'json';
 /** Relative path (with `/`) → file content. Sorted by path. */
 export type OutputTree = ReadonlyMap<string, string>;
 
-const FILE_STEMS = [...XDS_KINDS, 'bootstrap'] as const;
+const FILE_STEMS = [...XDS_KINDS, 'bootstrap', 'bootstrap-static'] as const;
 // tls.crt and tls.key: `compile --emit-secrets` (src/cli/compile-secrets.ts).
 const OUTPUT_FILE = new RegExp(`^[^/]+/[^/]+/((${FILE_STEMS.join('|')})\\.(yaml|json)|tls\\.(crt|key))$`);
 
@@ -34,16 +35,23 @@ function comparePaths(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** What goes into a workload directory besides the dynamic packaging. */
+export interface RenderOptions {
+  /** `compile --static`: also `bootstrap-static.<format>`, the proxy's resources inline (src/emit/static-bootstrap.ts). */
+  readonly static?: boolean;
+}
+
 /** One proxy's files, `<namespace>/<workload>/<kind>.<format>` → content, sorted by path. */
-export function renderProxy(proxy: ProxyConfig, format: OutputFormat): [string, string][] {
+export function renderProxy(proxy: ProxyConfig, format: OutputFormat, options: RenderOptions = {}): [string, string][] {
   const dir = `${proxy.namespace}/${proxy.workload}`;
   const files: [string, string][] = [[`${dir}/bootstrap.${format}`, serialise(proxy.bootstrap, format)]];
+  if (options.static) files.push([`${dir}/bootstrap-static.${format}`, serialise(staticBootstrap(proxy), format)]);
   for (const kind of XDS_KINDS) files.push([`${dir}/${kind}.${format}`, serialise(proxy.resources[kind], format)]);
   return files.sort(([a], [b]) => comparePaths(a, b));
 }
 
-export function renderTree(proxies: readonly ProxyConfig[], format: OutputFormat): OutputTree {
-  const files = proxies.flatMap((proxy) => renderProxy(proxy, format));
+export function renderTree(proxies: readonly ProxyConfig[], format: OutputFormat, options: RenderOptions = {}): OutputTree {
+  const files = proxies.flatMap((proxy) => renderProxy(proxy, format, options));
   files.sort(([a], [b]) => comparePaths(a, b));
   return new Map(files);
 }

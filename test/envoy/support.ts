@@ -12,7 +12,7 @@ export const envoy: string | undefined = findEnvoy()?.path;
 let told = false;
 
 /** `test(name, fn)` with the Envoy binary's path; skipped (or, under CI=true, failed) without one. */
-export function envoyTest(name: string, fn: (envoyBin: string) => unknown | Promise<unknown>): void {
+export function envoyTest(name: string, fn: (envoyBin: string) => void | Promise<void>): void {
   if (envoy) {
     test(name, () => fn(envoy));
     return;
