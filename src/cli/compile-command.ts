@@ -21,6 +21,9 @@ import { CertificateError } from '../identity/index.ts';
 import type { CaProviderKind } from './ca-command.ts';
 import { privateKeysWarning, ProxyCertificates } from './compile-secrets.ts';
 import { PatchSpool } from './patch-spool.ts';
+import { findEnvoy, NO_ENVOY_MESSAGE } from '../envoy/find-envoy.ts';
+import { envoyVersion } from '../envoy/validate.ts';
+import { EnvoyVerifier } from './verify-envoy.ts';
 import { EXIT_FAILURE, EXIT_OK, UsageError, type CliIO } from './io.ts';
 
 export interface CompileCommandOptions {
@@ -40,6 +43,8 @@ export interface CompileCommandOptions {
   maxFileSize?: number;
   /** Also write bootstrap-static.<format> per workload (src/emit/static-bootstrap.ts). */
   static?: boolean;
+  /** Run the real Envoy (`--mode validate`) on every workload's static bootstrap (verify-envoy.ts). */
+  verifyEnvoy?: boolean;
 }
 
 export function printDiagnostics(diagnostics: readonly Diagnostic[], io: CliIO, verbose = false): void {
@@ -111,6 +116,18 @@ export async function runCompile(paths: string[], opts: CompileCommandOptions, i
     }
   }
 
+  // --verify-envoy: Envoy is found (and runs) before anything is compiled.
+  let envoy: { path: string; version: string } | undefined;
+  if (opts.verifyEnvoy) {
+    const found = findEnvoy(io.env);
+    if (!found) throw new UsageError(`--verify-envoy: ${NO_ENVOY_MESSAGE}`);
+    try {
+      envoy = { path: found.path, version: envoyVersion(found.path) };
+    } catch (err) {
+      throw new UsageError(`--verify-envoy: Envoy from ${found.from} does not run: ${(err as Error).message}; ${NO_ENVOY_MESSAGE}`);
+    }
+  }
+
   const t0 = performance.now();
   // Read, parse, build and the passes run here: their errors are known before anything is emitted.
   const session = start(
@@ -148,6 +165,7 @@ export async function runCompile(paths: string[], opts: CompileCommandOptions, i
 
   const writeTo = opts.output ?? (opts.check && opts.update ? opts.check : undefined);
   let sinks: Sinks = {};
+  const verifier = envoy && (await EnvoyVerifier.open(envoy.path, envoy.version));
   let count = 0;
   const patches = new PatchSpool();
   try {
@@ -167,6 +185,7 @@ export async function runCompile(paths: string[], opts: CompileCommandOptions, i
         sinks.staged?.abort();
         continue;
       }
+      await verifier?.add(emitted);
       let proxy = emitted;
       let certFiles: readonly TreeFile[] = [];
       if (certs) {
@@ -188,10 +207,20 @@ export async function runCompile(paths: string[], opts: CompileCommandOptions, i
       buffer.add(`${proxy.namespace}/${proxy.workload}`, files);
     }
     await certs?.close();
+    // Envoy's verdicts are in before anything is put in place: a tree Envoy rejects is not written.
+    const rejections = (await verifier?.finish()) ?? [];
+    if (rejections.length > 0) {
+      sinks.staged?.abort();
+      printDiagnostics(session.result().diagnostics, io, opts.verbose);
+      for (const d of rejections) io.stderr(`${formatDiagnostic(d)}\n`);
+      io.stderr(`Envoy ${envoy?.version} refuses ${plural(rejections.length, 'workload')} of ${count}; nothing written\n`);
+      return EXIT_FAILURE;
+    }
     if (session.ok() && !caError) buffer.flush();
     const result = session.result();
     if (!result.ok) return failed();
     printDiagnostics(result.diagnostics, io, opts.verbose);
+    if (verifier && !caError) io.stderr(`Envoy ${envoy?.version} (${envoy?.path}) accepts all ${plural(verifier.accepted, 'workload')}\n`);
     if (caError) {
       io.stderr(`${formatDiagnostic(caError.diagnostic)}\n`);
       return EXIT_FAILURE;
@@ -231,5 +260,6 @@ export async function runCompile(paths: string[], opts: CompileCommandOptions, i
     patches.close();
     sinks.staged?.abort(); // a no-op once committed; otherwise nothing of this compile is left behind
     await certs?.close(); // a no-op once closed
+    await verifier?.close();
   }
 }

@@ -26,6 +26,8 @@ export interface CompileCertificateOptions {
   /** The output directory as given (`-o`): secrets.yaml names the key files by absolute path in it. */
   readonly outDir?: string;
   readonly lifetimeMs?: number;
+  /** A provider to issue with instead of loading `ca` (`compile --verify-envoy`'s throwaway CA); closed with this. */
+  readonly provider?: CertificateProvider;
 }
 
 /** A file of the output tree beside a proxy's config (tls.crt, tls.key). */
@@ -88,7 +90,7 @@ export class ProxyCertificates implements KeysWritten {
 
   /** Loads the CA. Throws CertificateError when the CA is unusable. */
   static async open(opts: CompileCertificateOptions): Promise<ProxyCertificates> {
-    const provider = await loadProvider(opts.caProvider, opts.ca);
+    const provider = opts.provider ?? (await loadProvider(opts.caProvider, opts.ca));
     try {
       return new ProxyCertificates(provider, opts);
     } catch (err) {

