@@ -154,7 +154,8 @@ export async function runCompile(paths: string[], opts: CompileCommandOptions, i
         ca: opts.ca,
         caProvider: opts.caProvider ?? 'builtin',
         emitSecrets: Boolean(opts.emitSecrets),
-        outDir: opts.output,
+        // Where the tree lives: bootstrap.yaml names the certificate files in it.
+        outDir: opts.output ?? opts.check,
         lifetimeMs: opts.certLifetime,
       });
     } catch (err) {
