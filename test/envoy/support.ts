@@ -9,10 +9,27 @@ import { findEnvoy, INSTALL_ENVOY_HINT } from '../../src/envoy/find-envoy.ts';
 
 export const envoy: string | undefined = findEnvoy()?.path;
 
-let told = false;
+const told = new Set<string>();
 
-/** `test(name, fn)` with the Envoy binary's path; skipped (or, under CI=true, failed) without one. */
-export function envoyTest(name: string, fn: (envoyBin: string) => void | Promise<void>): void {
+function skipLine(reason: string): void {
+  if (!told.has(reason)) console.log(`  (skipped: ${reason})`);
+  told.add(reason);
+}
+
+/**
+ * `test(name, fn)` with the Envoy binary's path; skipped (or, under CI=true, failed) without one,
+ * or when `unavailable` gives a reason (no root for network namespaces).
+ */
+export function envoyTest(name: string, fn: (envoyBin: string) => void | Promise<void>, unavailable?: string): void {
+  if (envoy && unavailable) {
+    if (process.env.CI === 'true') {
+      test(name, () => assert.unreachable(`CI=true and ${unavailable}`));
+      return;
+    }
+    skipLine(unavailable);
+    test.skip(name, () => undefined);
+    return;
+  }
   if (envoy) {
     test(name, () => fn(envoy));
     return;
@@ -21,7 +38,6 @@ export function envoyTest(name: string, fn: (envoyBin: string) => void | Promise
     test(name, () => assert.unreachable(`CI=true and no Envoy binary: install it with ${INSTALL_ENVOY_HINT}`));
     return;
   }
-  if (!told) console.log(`  (skipped: no Envoy binary; install it with ${INSTALL_ENVOY_HINT})`);
-  told = true;
+  skipLine(`no Envoy binary; install it with ${INSTALL_ENVOY_HINT}`);
   test.skip(name, () => undefined);
 }
