@@ -26,7 +26,7 @@ import { BuiltinCa } from '../../src/identity/index.ts';
 import { memoryLogger } from '../../src/serve/logger.ts';
 import { startServer, type ServerHandle } from '../../src/serve/server.ts';
 import { runCli } from '../cli-harness.ts';
-import { EnvoyPod, netnsUnavailable, UnixToTcp } from './netns.ts';
+import { EnvoyPod, namespacePrefix, netnsUnavailable, removeStaleNamespaces, UnixToTcp } from './netns.ts';
 import { envoy, envoyTest } from './support.ts';
 
 type Json = Record<string, any>;
@@ -130,6 +130,7 @@ async function streams(): Promise<Json[]> {
 
 test.before(async () => {
   if (!envoy || unavailable) return;
+  removeStaleNamespaces();
   dir = mkdtempSync(join(tmpdir(), 'smi-envoy-xds-'));
   const ca = join(dir, 'ca');
   await (await BuiltinCa.init(ca)).close();
@@ -145,7 +146,7 @@ test.before(async () => {
     const podDir = join(dir, 'pods', String(i));
     mkdirSync(podDir, { recursive: true });
     pods.push(
-      await EnvoyPod.start({ name, netns: `smi-e2e-${process.pid}-${i}`, dir: podDir, envoyBin: envoy, bootstrap: join(out, name, 'bootstrap.yaml'), xdsPort: server.port, xdsSocket: join(dir, 'xds.sock') }),
+      await EnvoyPod.start({ name, netns: `${namespacePrefix()}${i}`, dir: podDir, envoyBin: envoy, bootstrap: join(out, name, 'bootstrap.yaml'), xdsPort: server.port, xdsSocket: join(dir, 'xds.sock') }),
     );
   }
 });

@@ -28,6 +28,41 @@ export function netnsUnavailable(): string | undefined {
   return undefined;
 }
 
+/** The prefix of the namespaces this process makes: `<prefix><n>`. */
+export function namespacePrefix(): string {
+  return `smi-e2e-${process.pid}-`;
+}
+
+/**
+ * A test run killed outright (SIGKILL, a CI timeout) leaves its namespaces and the Envoys and
+ * bridges in them: those of runs whose process is gone are removed, their processes ended.
+ */
+export function removeStaleNamespaces(): void {
+  const list = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '';
+  for (const ns of list.split('\n').map((l) => l.split(' ')[0])) {
+    const m = /^smi-e2e-(\d+)-\d+$/.exec(ns);
+    if (!m || alive(Number(m[1]))) continue;
+    const pids = (spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout ?? '').split('\n').filter(Boolean).map(Number);
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+    spawnSync('ip', ['netns', 'del', ns]);
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function ip(...args: string[]): void {
   const r = spawnSync('ip', args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr.trim()}`);
