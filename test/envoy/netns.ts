@@ -17,6 +17,89 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const BRIDGE = fileURLToPath(new URL('./netns-bridge.mjs', import.meta.url));
+const APP = fileURLToPath(new URL('./pod-app.mjs', import.meta.url));
+
+/** Runs a command inside a namespace; throws with its output when it fails. */
+export function inNetns(netns: string, ...cmd: string[]): string {
+  const r = spawnSync('ip', ['netns', 'exec', netns, ...cmd], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`ip netns exec ${netns} ${cmd.join(' ')}: ${r.error?.message ?? r.stderr.trim()}`);
+  return r.stdout;
+}
+
+/**
+ * The redirection OSM's init container (osm-init) installs in every pod, command for command
+ * (OSM v1.2, as `kubectl describe pod` shows it): outbound TCP to 15001 except Envoy's own uid and
+ * loopback, inbound TCP to 15003 except the stats and probe ports.
+ */
+export function osmIptables(netns: string, proxyUid = 1500): void {
+  const rules = [
+    '-N PROXY_INBOUND', '-N PROXY_IN_REDIRECT', '-N PROXY_OUTPUT', '-N PROXY_REDIRECT',
+    '-A PROXY_REDIRECT -p tcp -j REDIRECT --to-port 15001',
+    '-A PROXY_REDIRECT -p tcp --dport 15000 -j ACCEPT',
+    '-A OUTPUT -p tcp -j PROXY_OUTPUT',
+    `-A PROXY_OUTPUT -m owner --uid-owner ${proxyUid} -j RETURN`,
+    '-A PROXY_OUTPUT -d 127.0.0.1/32 -j RETURN',
+    '-A PROXY_OUTPUT -j PROXY_REDIRECT',
+    '-A PROXY_IN_REDIRECT -p tcp -j REDIRECT --to-port 15003',
+    '-A PREROUTING -p tcp -j PROXY_INBOUND',
+    '-A PROXY_INBOUND -p tcp --dport 15010 -j RETURN',
+    '-A PROXY_INBOUND -p tcp --dport 15901 -j RETURN',
+    '-A PROXY_INBOUND -p tcp --dport 15902 -j RETURN',
+    '-A PROXY_INBOUND -p tcp --dport 15903 -j RETURN',
+    '-A PROXY_INBOUND -p tcp -j PROXY_IN_REDIRECT',
+  ];
+  for (const rule of rules) inNetns(netns, 'iptables', '-t', 'nat', ...rule.split(' '));
+}
+
+/** Why iptables NAT cannot be used in a namespace here, or undefined when it can. */
+export function iptablesUnavailable(): string | undefined {
+  const name = `smi-probe-ipt-${process.pid}`;
+  const add = spawnSync('ip', ['netns', 'add', name], { encoding: 'utf8' });
+  if (add.status !== 0) return `\`ip netns add\` failed: ${add.stderr.trim()}`;
+  try {
+    const r = spawnSync('ip', ['netns', 'exec', name, 'iptables', '-t', 'nat', '-N', 'PROBE'], { encoding: 'utf8' });
+    if (r.error || r.status !== 0) return `\`iptables -t nat -N\` in a network namespace failed: ${r.error?.message ?? r.stderr.trim()} (apt-get install iptables)`;
+    return undefined;
+  } finally {
+    spawnSync('ip', ['netns', 'del', name]);
+  }
+}
+
+/**
+ * A pod network: a router namespace holding a bridge (the "node"), and each pod's eth0 a veth
+ * into it, on a private subnet made inside the sandbox. The pods' default route is the bridge.
+ */
+export class PodNetwork {
+  private constructor(
+    readonly router: string,
+    readonly gateway: string,
+    private readonly prefix: number,
+  ) {}
+
+  static create(router: string, gateway: string, prefix = 24): PodNetwork {
+    ip('netns', 'add', router);
+    ip('-n', router, 'link', 'set', 'lo', 'up');
+    ip('-n', router, 'link', 'add', 'br0', 'type', 'bridge');
+    ip('-n', router, 'addr', 'add', `${gateway}/${prefix}`, 'dev', 'br0');
+    ip('-n', router, 'link', 'set', 'br0', 'up');
+    return new PodNetwork(router, gateway, prefix);
+  }
+
+  /** Gives `netns` an eth0 with `address` on the bridge, and a default route through it. */
+  attach(netns: string, address: string, index: number): void {
+    const peer = `veth${index}`;
+    ip('link', 'add', peer, 'netns', this.router, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns);
+    ip('-n', this.router, 'link', 'set', peer, 'master', 'br0');
+    ip('-n', this.router, 'link', 'set', peer, 'up');
+    ip('-n', netns, 'addr', 'add', `${address}/${this.prefix}`, 'dev', 'eth0');
+    ip('-n', netns, 'link', 'set', 'eth0', 'up');
+    ip('-n', netns, 'route', 'add', 'default', 'via', this.gateway);
+  }
+
+  remove(): void {
+    spawnSync('ip', ['netns', 'del', this.router]);
+  }
+}
 
 /** Why network namespaces cannot be made here, or undefined when they can. */
 export function netnsUnavailable(): string | undefined {
@@ -40,7 +123,7 @@ export function namespacePrefix(): string {
 export function removeStaleNamespaces(): void {
   const list = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '';
   for (const ns of list.split('\n').map((l) => l.split(' ')[0])) {
-    const m = /^smi-e2e-(\d+)-\d+$/.exec(ns);
+    const m = /^smi-e2e-(\d+)-[a-z0-9]+$/.exec(ns);
     if (!m || alive(Number(m[1]))) continue;
     const pids = (spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout ?? '').split('\n').filter(Boolean).map(Number);
     for (const pid of pids) {
@@ -112,6 +195,7 @@ function started(child: ChildProcess, what: string): Promise<void> {
 export class EnvoyPod {
   private envoy?: ChildProcess;
   private bridge?: ChildProcess;
+  private readonly apps: ChildProcess[] = [];
   private log = '';
   readonly adminSocket: string;
 
@@ -127,11 +211,25 @@ export class EnvoyPod {
    * Makes the namespace, the bridge (xDS at 127.0.0.1:xdsPort inside → `xdsSocket` on the host;
    * the admin port inside → `adminSocket`), and starts Envoy in it.
    */
-  static async start(opts: { name: string; netns: string; dir: string; envoyBin: string; bootstrap: string; xdsPort: number; xdsSocket: string; adminPort?: number }): Promise<EnvoyPod> {
+  static async start(opts: {
+    name: string;
+    netns: string;
+    dir: string;
+    envoyBin: string;
+    bootstrap: string;
+    xdsPort: number;
+    xdsSocket: string;
+    adminPort?: number;
+    /** Run Envoy as this uid (and gid), as a sidecar container does (OSM: 1500, which its iptables rules exclude). */
+    uid?: number;
+    /** Called with the namespace once its loopback is up, before anything runs in it (addresses, routes, iptables). */
+    prepare?: (netns: string) => void;
+  }): Promise<EnvoyPod> {
     ip('netns', 'add', opts.netns);
     const pod = new EnvoyPod(opts.name, opts.netns, opts.dir);
     try {
       ip('-n', opts.netns, 'link', 'set', 'lo', 'up');
+      opts.prepare?.(opts.netns);
       const spec = {
         forward: [{ listen: `127.0.0.1:${opts.xdsPort}`, unix: opts.xdsSocket }],
         expose: [{ unix: pod.adminSocket, connect: `127.0.0.1:${opts.adminPort ?? 15000}` }],
@@ -140,7 +238,7 @@ export class EnvoyPod {
       await started(pod.bridge, `bridge of ${opts.name}`);
       pod.envoy = spawn(
         'ip',
-        ['netns', 'exec', opts.netns, opts.envoyBin, '-c', opts.bootstrap, '--concurrency', '1', '--use-dynamic-base-id', '-l', 'warning', '--log-format', '[%Y-%m-%d %T.%e][%l][%n] %v'],
+        ['netns', 'exec', opts.netns, ...(opts.uid === undefined ? [] : ['setpriv', `--reuid=${opts.uid}`, `--regid=${opts.uid}`, '--clear-groups']), opts.envoyBin, '-c', opts.bootstrap, '--concurrency', '1', '--use-dynamic-base-id', '-l', 'warning', '--log-format', '[%Y-%m-%d %T.%e][%l][%n] %v'],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
       const keep = (d: Buffer): void => {
@@ -191,8 +289,15 @@ export class EnvoyPod {
     return out;
   }
 
+  /** Starts the pod's application (pod-app.mjs) in its namespace; resolves once it listens. */
+  async startApp(spec: Record<string, unknown>): Promise<void> {
+    const app = spawn('ip', ['netns', 'exec', this.netns, process.execPath, APP, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.apps.push(app);
+    await started(app, `app of ${this.name}`);
+  }
+
   async stop(): Promise<void> {
-    for (const child of [this.envoy, this.bridge]) {
+    for (const child of [this.envoy, this.bridge, ...this.apps]) {
       if (!child || child.exitCode !== null || child.signalCode !== null) continue;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
