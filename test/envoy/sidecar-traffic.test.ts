@@ -12,7 +12,9 @@
  * iptables; skipped without them, failed under CI=true.
  */
 import { chmodSync, chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as assert from 'uvu/assert';
@@ -57,6 +59,7 @@ const ENDPOINTS: Record<string, { pods: string[]; port: number; portName: string
 
 let dir = '';
 let mesh = '';
+let out = '';
 let server: ServerHandle | undefined;
 let relay: UnixToTcp | undefined;
 let network: PodNetwork | undefined;
@@ -130,10 +133,11 @@ test.before(async () => {
   chmodSync(dir, 0o755); // Envoy runs as uid 1500 and reads its bootstrap and certificate from here
   const ca = join(dir, 'ca');
   await (await BuiltinCa.init(ca)).close();
+  writeFileSync(join(dir, 'trust.pem'), readFileSync(join(ca, 'ca.crt')));
   mesh = join(dir, 'mesh');
   writeMesh(mesh);
   server = await startServer({ paths: [mesh], port: 0, adminPort: 0, watch: true, logger, processMetrics: false, ca: { provider: 'builtin', dir: ca } });
-  const out = join(dir, 'out');
+  out = join(dir, 'out');
   const r = await runCli([mesh, '--ca', ca, '--emit-secrets', '--xds-port', String(server.port), '-o', out]);
   assert.is(r.code, 0, r.stderr);
   relay = await UnixToTcp.start(join(dir, 'xds.sock'), server.port);
@@ -213,6 +217,36 @@ envoyTest(
       assert.ok(r.error !== undefined || (r.status !== 200 && r.status !== undefined), `${target.host}: ${JSON.stringify(r)}`);
       assert.not.ok(r.body?.includes('"from"'), 'no app answered');
     }
+  },
+  unavailable,
+);
+
+/** A direct mTLS request from `pod` to bookstore's pod as `identity`'s workload (tls-call.mjs), past the caller's own sidecar. */
+function directCall(pod: string, identity: string, path: string): Json {
+  const spec = {
+    host: PODS['bookstore/bookstore'].ip,
+    port: 14001,
+    sni: 'bookstore.bookstore.svc.cluster.local',
+    cert: join(out, identity, 'tls.crt'),
+    key: join(out, identity, 'tls.key'),
+    ca: join(dir, 'trust.pem'), // ca/ is private to root: the probe runs as the proxy's uid
+    path,
+    headers: { 'user-agent': AS_BOOKBUYER['user-agent'], 'client-app': 'bookbuyer' },
+  };
+  const script = fileURLToPath(new URL('./tls-call.mjs', import.meta.url));
+  const r = spawnSync('ip', ['netns', 'exec', pods.get(pod)!.netns, 'setpriv', `--reuid=${PROXY_UID}`, `--regid=${PROXY_UID}`, '--clear-groups', process.execPath, script, JSON.stringify(spec)], { encoding: 'utf8' });
+  return JSON.parse(r.stdout || JSON.stringify({ error: r.stderr }));
+}
+
+envoyTest(
+  "bookstore's sidecar decides on the caller's verified identity: bookbuyer's certificate is let in, bookthief's is not, from the same pod",
+  async () => {
+    const admitted = directCall('bookthief/bookthief', 'bookbuyer/bookbuyer', '/books-bought');
+    assert.is(admitted.status, 200, JSON.stringify(admitted));
+    assert.match(admitted.body, /"from":"bookstore-v1"/);
+    const refused = directCall('bookthief/bookthief', 'bookthief/bookthief', '/books-bought');
+    assert.is(refused.status, undefined, `refused by l4_rbac before HTTP: ${JSON.stringify(refused)}`);
+    assert.not.ok(String(refused.partial ?? '').includes('"from"'));
   },
   unavailable,
 );
