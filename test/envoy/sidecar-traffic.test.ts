@@ -285,6 +285,33 @@ envoyTest(
 );
 
 envoyTest(
+  "bookbuyer's sidecar holds the bookstore clusters with the pods' addresses, as EDS gave them (the README shows this session)",
+  async () => {
+    const pod = pods.get('bookbuyer/bookbuyer')!;
+    const clusters = (await pod.admin('/clusters'))!.split('\n').filter((l) => /^bookstore\/.*::(10\.250|observability)/.test(l) && /::(health_flags|cx_total|rq_total)::|observability/.test(l));
+    const hosts = (name: string): string[] => [...new Set(clusters.filter((l) => l.startsWith(`${name}::10.`)).map((l) => l.split('::')[1]))];
+    assert.equal(hosts('bookstore/bookstore-v1|14001'), ['10.250.0.11:14001']);
+    assert.equal(hosts('bookstore/bookstore-v2|14001'), ['10.250.0.12:14001']);
+    const dump = JSON.parse((await pod.admin('/config_dump?resource=dynamic_active_clusters'))!) as { configs: Json[] };
+    const listeners = JSON.parse((await pod.admin('/config_dump?resource=dynamic_listeners'))!) as { configs: Json[] };
+    const routes = JSON.parse((await pod.admin('/config_dump?resource=dynamic_route_configs'))!) as { configs: Json[] };
+    console.log(
+      [
+        '  $ curl -s localhost:15000/config_dump?resource=dynamic_listeners   # name and version of each',
+        ...listeners.configs.map((c) => `  ${c.name}  ${c.active_state.version_info}`),
+        '  $ curl -s localhost:15000/config_dump?resource=dynamic_route_configs',
+        ...routes.configs.map((c) => `  ${c.route_config.name}  ${c.version_info}`),
+        '  $ curl -s localhost:15000/config_dump?resource=dynamic_active_clusters',
+        ...dump.configs.map((c) => `  ${c.cluster.name}  ${c.version_info}`),
+        '  $ curl -s localhost:15000/clusters | grep -E "health_flags|cx_total|rq_total"',
+        ...clusters.filter((l) => !l.includes('observability')).map((l) => `  ${l}`),
+      ].join('\n'),
+    );
+  },
+  unavailable,
+);
+
+envoyTest(
   'editing the split to 100/0 under --watch moves all traffic to v1, with no failed request on the way',
   async () => {
     const split = join(mesh, 'traffic-split-50-50.yaml');
