@@ -56,7 +56,7 @@ test.after(() => rmSync(scratch, { recursive: true, force: true }));
 
 test('the bundled CLI (no tsx) compiles the example to its goldens, and fails on bad input with a coded diagnostic and exit 1', async () => {
   await bundleCli(bundled[0]);
-  const check = spawnSync(process.execPath, [...bundled, 'fixtures/bookstore', '--check', 'golden/bookstore'], { encoding: 'utf8' });
+  const check = spawnSync(process.execPath, [...bundled, 'fixtures/bookstore', '--static', '--check', 'golden/bookstore'], { encoding: 'utf8' });
   assert.is(check.status, 0, check.stderr);
   assert.match(check.stdout + check.stderr, /golden\/bookstore: up to date/);
   const bad = spawnSync(process.execPath, [...bundled, 'lint', '-'], { input: 'kind: Service\napiVersion: v1\nmetadata: {name: [x]}\n', encoding: 'utf8' });

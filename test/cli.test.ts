@@ -30,6 +30,18 @@ spec:
       containers: [{name: web, image: web}]
 `;
 
+test('compile --static also writes bootstrap-static.yaml, which a later compile may replace', async () => {
+  const dir = tempTree({ 'in/app.yaml': GOOD_SERVICE });
+  const out = join(dir, 'out');
+  const r = await runCli([join(dir, 'in'), '-o', out, '--static']);
+  assert.is(r.code, 0, r.stderr);
+  assert.ok(readdirSync(join(out, 'shop', 'web')).includes('bootstrap-static.yaml'));
+  assert.match(readFileSync(join(out, 'shop', 'web', 'bootstrap-static.yaml'), 'utf8'), /^static_resources:\n  listeners:\n    - name: inbound-listener/m);
+  const again = await runCli([join(dir, 'in'), '-o', out]);
+  assert.is(again.code, 0, again.stderr);
+  assert.not.ok(existsSync(join(out, 'shop', 'web', 'bootstrap-static.yaml')), 'the tree is replaced as a whole');
+});
+
 test('compile writes one directory per workload with the six files', async () => {
   const dir = tempTree({ 'in/app.yaml': GOOD_SERVICE });
   const out = join(dir, 'out');

@@ -1,5 +1,7 @@
 /**
- * Every fixture compiles to its golden tree byte for byte. `UPDATE_GOLDEN=1 npm test` (or
+ * Every fixture compiles to its golden tree byte for byte, both packagings: the dynamic files and
+ * `bootstrap-static.yaml` (`compile --static`), so a change to either shows in review, and
+ * test/envoy/validate-static.test.ts has Envoy load the static one of every workload. `UPDATE_GOLDEN=1 npm test` (or
  * `npm run golden:update`) rewrites the goldens and deletes those no fixture produces;
  * review the resulting `git diff golden/` like code.
  *
@@ -29,7 +31,7 @@ for (const scenario of scenarios) {
     const result = compilePaths([join(FIXTURES, scenario)]);
     const errors = result.diagnostics.filter((d) => d.level === 'error');
     assert.equal(errors.map(formatDiagnostic), [], 'fixture compiles without errors');
-    const tree = renderTree(result.proxies, 'yaml');
+    const tree = renderTree(result.proxies, 'yaml', { static: true });
     const goldenDir = join(GOLDEN, scenario);
     if (update) {
       writeTree(tree, goldenDir);
@@ -48,8 +50,8 @@ for (const scenario of scenarios) {
 }
 
 test('golden: compiling twice gives the same bytes', () => {
-  const a = renderTree(compilePaths([join(FIXTURES, 'bookstore')]).proxies, 'yaml');
-  const b = renderTree(compilePaths([join(FIXTURES, 'bookstore')]).proxies, 'yaml');
+  const a = renderTree(compilePaths([join(FIXTURES, 'bookstore')]).proxies, 'yaml', { static: true });
+  const b = renderTree(compilePaths([join(FIXTURES, 'bookstore')]).proxies, 'yaml', { static: true });
   assert.equal([...a.entries()], [...b.entries()]);
 });
 

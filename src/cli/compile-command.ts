@@ -21,6 +21,9 @@ import { CertificateError } from '../identity/index.ts';
 import type { CaProviderKind } from './ca-command.ts';
 import { privateKeysWarning, ProxyCertificates } from './compile-secrets.ts';
 import { PatchSpool } from './patch-spool.ts';
+import { findEnvoy, NO_ENVOY_MESSAGE } from '../envoy/find-envoy.ts';
+import { envoyVersion } from '../envoy/validate.ts';
+import { EnvoyVerifier } from './verify-envoy.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIO } from './io.ts';
 
 export interface CompileCommandOptions {
@@ -38,6 +41,10 @@ export interface CompileCommandOptions {
   emitSecrets?: boolean;
   certLifetime?: number;
   maxFileSize?: number;
+  /** Also write bootstrap-static.<format> per workload (src/emit/static-bootstrap.ts). */
+  static?: boolean;
+  /** Run the real Envoy (`--mode validate`) on every workload's static bootstrap (verify-envoy.ts). */
+  verifyEnvoy?: boolean;
 }
 
 export function printDiagnostics(diagnostics: readonly Diagnostic[], io: CliIO, verbose = false): void {
@@ -113,10 +120,23 @@ export async function runCompile(paths: string[], opts: CompileCommandOptions, i
   if (opts.emitSecrets && !opts.ca) throw new UsageError('--emit-secrets needs --ca DIR, the CA that signs the certificates');
   if (opts.emitSecrets && opts.check) throw new UsageError('--emit-secrets cannot be checked against goldens: every run makes new keys');
 
+  // --verify-envoy: Envoy is found (and runs) before anything is compiled.
+  let envoy: { path: string; version: string } | undefined;
+  if (opts.verifyEnvoy) {
+    const found = findEnvoy(io.env);
+    if (!found) throw new UsageError(`--verify-envoy: ${NO_ENVOY_MESSAGE}`);
+    try {
+      envoy = { path: found.path, version: envoyVersion(found.path) };
+    } catch (err) {
+      throw new UsageError(`--verify-envoy: Envoy from ${found.from} does not run: ${(err as Error).message}; ${NO_ENVOY_MESSAGE}`);
+    }
+  }
+
   const t0 = performance.now();
   const writeTo = opts.output ?? (opts.check && opts.update ? opts.check : undefined);
   let staged: StagedTree | undefined;
   let certs: ProxyCertificates | undefined;
+  let verifier: EnvoyVerifier | undefined;
   const patches = new PatchSpool();
   try {
     // The directories first: one that is not ours (tree-manifest.ts), or a golden that is not
@@ -154,7 +174,8 @@ export async function runCompile(paths: string[], opts: CompileCommandOptions, i
           ca: opts.ca,
           caProvider: opts.caProvider ?? 'builtin',
           emitSecrets: Boolean(opts.emitSecrets),
-          outDir: opts.output,
+          // Where the tree lives: bootstrap.yaml names the certificate files in it.
+          outDir: opts.output ?? opts.check,
           lifetimeMs: opts.certLifetime,
         });
       } catch (err) {
@@ -162,6 +183,7 @@ export async function runCompile(paths: string[], opts: CompileCommandOptions, i
       }
     }
 
+    verifier = envoy && (await EnvoyVerifier.open(envoy.path, envoy.version));
     let count = 0;
     const buffer = new DirectoryBuffer(sinks);
     // The proxies, in path order, each emitted and proto-checked on demand, given its
@@ -174,6 +196,7 @@ export async function runCompile(paths: string[], opts: CompileCommandOptions, i
         staged?.abort();
         continue;
       }
+      await verifier?.add(emitted);
       try {
         let proxy = emitted;
         let certFiles: readonly TreeFile[] = [];
@@ -184,7 +207,7 @@ export async function runCompile(paths: string[], opts: CompileCommandOptions, i
         }
         count++;
         if (!staged && !golden) continue; // no -o, no --check: compiled and checked is all
-        const files: TreeFile[] = renderProxy(proxy, opts.format);
+        const files: TreeFile[] = renderProxy(proxy, opts.format, { static: opts.static });
         files.push(...certFiles);
         buffer.add(`${proxy.namespace}/${proxy.workload}`, files);
       } catch (err) {
@@ -193,6 +216,15 @@ export async function runCompile(paths: string[], opts: CompileCommandOptions, i
       }
     }
     await certs?.close();
+    // Envoy's verdicts are in before anything is put in place: a tree Envoy rejects is not written.
+    const rejections = (await verifier?.finish()) ?? [];
+    if (rejections.length > 0) {
+      staged?.abort();
+      printDiagnostics(session.result().diagnostics, io, opts.verbose);
+      for (const d of rejections) io.stderr(`${formatDiagnostic(d)}\n`);
+      io.stderr(`Envoy ${envoy?.version} refuses ${plural(rejections.length, 'workload')} of ${count}; nothing written\n`);
+      return EXIT_FAILURE;
+    }
     if (session.ok() && !stop) {
       try {
         buffer.flush();
@@ -208,6 +240,7 @@ export async function runCompile(paths: string[], opts: CompileCommandOptions, i
       io.stderr(`${formatDiagnostic(stop.diagnostic)}\n`);
       return stop.exitCode;
     }
+    if (verifier) io.stderr(`Envoy ${envoy?.version} (${envoy?.path}) accepts all ${plural(verifier.accepted, 'workload')}\n`);
     const warnings = countBy(result.diagnostics, 'warning');
     const withWarnings = warnings ? ` with ${plural(warnings, 'warning')}` : '';
 
@@ -249,5 +282,6 @@ export async function runCompile(paths: string[], opts: CompileCommandOptions, i
     patches.close();
     staged?.abort(); // a no-op once committed; otherwise nothing of this compile is left behind
     await certs?.close(); // a no-op once closed
+    await verifier?.close();
   }
 }

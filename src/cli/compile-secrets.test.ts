@@ -12,6 +12,7 @@ import * as assert from 'uvu/assert';
 import { generateMesh } from '../../bench/generate-mesh.ts';
 import { compilePaths, startCompile } from '../compiler/compile.ts';
 import { readTree, renderProxy, renderTree, treeFiles, type OutputTree } from '../compiler/output-tree.ts';
+import { withXdsTls } from '../emit/bootstrap.ts';
 import type { EnvoyResource, ProxyConfig } from '../emit/types.ts';
 import { BuiltinCa, CertificateError, DEFAULT_LIFETIME_MS, FakeClock, principalName, serviceCertName, type IssuedCertificate, type WorkloadIdentity } from '../identity/index.ts';
 import { nodeCertificate, parseCertificates } from '../identity/x509.ts';
@@ -62,19 +63,27 @@ async function wholeListReference(proxies: readonly ProxyConfig[], opts: Compile
     let secrets = proxy.resources.secrets.map(withTrustBundle);
     const identity: WorkloadIdentity | undefined = proxy.identity && { namespace: proxy.namespace, ...proxy.identity };
     const certName = identity && serviceCertName(identity);
-    if (opts.emitSecrets && identity && secrets.some((s) => s.name === certName)) {
+    const abs = (f: string): string => resolve(opts.outDir ?? '.', proxy.namespace, proxy.workload, f);
+    if (opts.emitSecrets && identity) {
       let cert = issued.get(principalName(identity));
       if (!cert) issued.set(principalName(identity), (cert = await provider.issue({ identity, lifetimeMs: DEFAULT_LIFETIME_MS })));
       const dir = `${proxy.namespace}/${proxy.workload}`;
       files.set(`${dir}/tls.crt`, cert.chainPem);
       files.set(`${dir}/tls.key`, cert.privateKeyPem);
       modes.set(`${dir}/tls.key`, 0o600);
-      const abs = (f: string): string => resolve(opts.outDir ?? '.', proxy.namespace, proxy.workload, f);
       secrets = secrets.map((s) =>
         s.name === certName ? { ...s, tls_certificate: { certificate_chain: { filename: abs('tls.crt') }, private_key: { filename: abs('tls.key') } } } : s,
       );
     }
-    out.push({ ...proxy, resources: { ...proxy.resources, secrets } });
+    const bootstrap = identity
+      ? withXdsTls(proxy.bootstrap, {
+          certificateChainFile: abs('tls.crt'),
+          privateKeyFile: abs('tls.key'),
+          trustedCa: bundle,
+          serverSpiffeId: `spiffe://${identity.trustDomain}/ns/smi-system/sa/smi-compile`,
+        })
+      : proxy.bootstrap;
+    out.push({ ...proxy, resources: { ...proxy.resources, secrets }, bootstrap });
   }
   await provider.close();
   const tree = new Map([...renderTree(out, format), ...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));

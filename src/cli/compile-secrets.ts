@@ -15,8 +15,9 @@
 import { resolve } from 'node:path';
 import { treePath } from '../compiler/tree-paths.ts';
 import { diagnostic, formatDiagnostic } from '../diagnostics/diagnostic.ts';
+import { withXdsTls } from '../emit/bootstrap.ts';
 import type { EnvoyResource, ProxyConfig } from '../emit/types.ts';
-import { DEFAULT_LIFETIME_MS, principalName, serviceCertName, type CertificateProvider, type IssuedCertificate, type WorkloadIdentity } from '../identity/index.ts';
+import { CONTROL_PLANE_ACCOUNT, DEFAULT_LIFETIME_MS, principalName, spiffeId, serviceCertName, type CertificateProvider, type IssuedCertificate, type WorkloadIdentity } from '../identity/index.ts';
 import { KEY_FILE_MODE } from '../identity/files.ts';
 import { loadProvider, loadTrustBundle, type CaProviderKind } from './ca-command.ts';
 
@@ -27,6 +28,8 @@ export interface CompileCertificateOptions {
   /** The output directory as given (`-o`): secrets.yaml names the key files by absolute path in it. */
   readonly outDir?: string;
   readonly lifetimeMs?: number;
+  /** A provider to issue with instead of loading `ca` (`compile --verify-envoy`'s throwaway CA); closed with this. */
+  readonly provider?: CertificateProvider;
 }
 
 /** A file of the output tree beside a proxy's config (tls.crt, tls.key). */
@@ -94,6 +97,7 @@ export class ProxyCertificates implements KeysWritten {
    * CertificateError when the CA is unusable.
    */
   static async open(opts: CompileCertificateOptions): Promise<ProxyCertificates> {
+    if (opts.provider) return new ProxyCertificates(opts.provider, opts);
     if (!opts.emitSecrets) return new ProxyCertificates(undefined, opts);
     const provider = await loadProvider(opts.caProvider, opts.ca);
     try {
@@ -123,7 +127,10 @@ export class ProxyCertificates implements KeysWritten {
     }
     const identity: WorkloadIdentity | undefined = proxy.identity && { namespace: proxy.namespace, ...proxy.identity };
     const certName = identity && serviceCertName(identity);
-    if (this.opts.emitSecrets && identity && secrets.some((s) => s.name === certName)) {
+    const abs = (f: string): string => resolve(this.opts.outDir ?? '.', ...dir.split('/'), f);
+    // Every workload with an identity gets a certificate: its xDS connection needs one, even
+    // when none of its listeners or clusters has a TLS context.
+    if (this.opts.emitSecrets && identity) {
       const cert = await this.certificate(identity);
       this.dirFiles = [
         { path: `${dir}/tls.crt`, content: cert.chainPem },
@@ -133,12 +140,21 @@ export class ProxyCertificates implements KeysWritten {
         this.keyDir = dir;
         this.keyCount++;
       }
-      const abs = (f: string): string => resolve(this.opts.outDir ?? '.', ...dir.split('/'), f);
       secrets = secrets.map((s) =>
         s.name === certName ? { ...s, tls_certificate: { certificate_chain: { filename: abs('tls.crt') }, private_key: { filename: abs('tls.key') } } } : s,
       );
     }
-    return { proxy: { ...proxy, resources: { ...proxy.resources, secrets } }, files: this.dirFiles };
+    // `serve --ca` takes mTLS only: the bootstrap dials it with the certificate files of the
+    // workload's directory (written by --emit-secrets, else put there by whoever deploys it).
+    const bootstrap = identity
+      ? withXdsTls(proxy.bootstrap, {
+          certificateChainFile: abs('tls.crt'),
+          privateKeyFile: abs('tls.key'),
+          trustedCa: this.bundle,
+          serverSpiffeId: spiffeId({ ...CONTROL_PLANE_ACCOUNT, trustDomain: identity.trustDomain }),
+        })
+      : proxy.bootstrap;
+    return { proxy: { ...proxy, resources: { ...proxy.resources, secrets }, bootstrap }, files: this.dirFiles };
   }
 
   async close(): Promise<void> {

@@ -58,12 +58,15 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .addOption(new Option('--ca-provider <kind>', 'builtin (ca init) or file (tls.crt, tls.key, ca.crt)').choices(['builtin', 'file']).default('builtin'))
     .option('--emit-secrets', 'with --ca: also issue each workload a certificate and write its private key (tls.key, mode 0600) beside its config')
     .addOption(new Option('--cert-lifetime <duration>', 'with --emit-secrets: certificate lifetime (e.g. 6h, 90m)').argParser(parseDuration).default(24 * 3_600_000, '24h'))
+    .option('--verify-envoy', 'run the real Envoy (--mode validate) on every workload\'s static bootstrap; each rejection is an SMI7001 (Envoy: ENVOY_BIN, PATH, or .venv/)')
+    .option('--static', 'also write bootstrap-static.yaml per workload: everything inline, no control plane (with --ca --emit-secrets, loadable as is)')
     .addHelpText(
       'after',
       `
 Examples:
   $ smi-compile fixtures/bookstore -o out
   $ smi-compile ./manifests --check golden/        # CI: fail on any config change
+  $ smi-compile ./manifests --verify-envoy         # CI: and Envoy itself loads every workload's config
   $ smi-compile ./manifests --check golden/ --update
   $ kubectl get svc,deploy,sa,trafficsplits -A -o yaml | smi-compile - -o out`,
     )

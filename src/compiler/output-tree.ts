@@ -15,6 +15,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, un
 import { basename, dirname, join, resolve } from 'node:path';
 import jsyaml from 'js-yaml';
 import { diagnostic } from '../diagnostics/diagnostic.ts';
+import { staticBootstrap } from '../emit/static-bootstrap.ts';
 import { XDS_KINDS, type ProxyConfig } from '../emit/types.ts';
 import { createExclusive } from '../files/exclusive.ts';
 import { proveOwnership, renderManifest, sha256, walkTree } from './tree-manifest.ts';
@@ -41,19 +42,26 @@ function comparePaths(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** What goes into a workload directory besides the dynamic packaging. */
+export interface RenderOptions {
+  /** `compile --static`: also `bootstrap-static.<format>`, the proxy's resources inline (src/emit/static-bootstrap.ts). */
+  readonly static?: boolean;
+}
+
 /**
  * One proxy's files, `<namespace>/<workload>/<kind>.<format>` → content, sorted by path.
  * OutputTreeError (SMI4001) when the namespace or workload is not a plain file name.
  */
-export function renderProxy(proxy: ProxyConfig, format: OutputFormat): [string, string][] {
+export function renderProxy(proxy: ProxyConfig, format: OutputFormat, options: RenderOptions = {}): [string, string][] {
   const dir = treePath(proxy.namespace, proxy.workload);
   const files: [string, string][] = [[`${dir}/bootstrap.${format}`, serialise(proxy.bootstrap, format)]];
+  if (options.static) files.push([`${dir}/bootstrap-static.${format}`, serialise(staticBootstrap(proxy), format)]);
   for (const kind of XDS_KINDS) files.push([`${dir}/${kind}.${format}`, serialise(proxy.resources[kind], format)]);
   return files.sort(([a], [b]) => comparePaths(a, b));
 }
 
-export function renderTree(proxies: readonly ProxyConfig[], format: OutputFormat): OutputTree {
-  const files = proxies.flatMap((proxy) => renderProxy(proxy, format));
+export function renderTree(proxies: readonly ProxyConfig[], format: OutputFormat, options: RenderOptions = {}): OutputTree {
+  const files = proxies.flatMap((proxy) => renderProxy(proxy, format, options));
   files.sort(([a], [b]) => comparePaths(a, b));
   return new Map(files);
 }

@@ -3,7 +3,8 @@
  * renumber one; retire a code by marking it `retired: true` instead of deleting it.
  *
  * Ranges: SMI1xxx input and schema, SMI2xxx references, SMI3xxx semantics,
- * SMI4xxx output tree, SMI5xxx xDS server, SMI6xxx certificates and mTLS, SMI9xxx internal errors (compiler bugs).
+ * SMI4xxx output tree, SMI5xxx xDS server, SMI6xxx certificates and mTLS, SMI7xxx Envoy's own
+ * verdict (`compile --verify-envoy`), SMI9xxx internal errors (compiler bugs).
  */
 export type Level = 'error' | 'warning' | 'info';
 
@@ -557,6 +558,23 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     message: 'no manifests found under {paths}; still serving the snapshot compiled at {version}',
     explanation:
       'While serving, the manifest paths came back empty: a directory was removed, replaced or emptied (an interrupted `git checkout`, a ConfigMap volume mid-update, a deploy script). Serving an empty mesh would cut every proxy off, so the server keeps the last good configuration until manifests are back. To really empty the mesh, stop the server.',
+  },
+  // ── SMI7xxx: Envoy's own verdict (compile --verify-envoy) ──────────────
+  {
+    code: 'SMI7001',
+    name: 'envoy-rejects',
+    level: 'error',
+    message: 'Envoy {version} rejects the config of workload {workload} ({resource}): {reason}',
+    explanation:
+      '`compile --verify-envoy` loads each workload\'s static bootstrap (the same listeners, routes, clusters and secrets `serve` hands out, everything inline, with throwaway certificates in the certificate slots) into the real Envoy with `envoy --mode validate`, and Envoy refused it for the reason quoted, naming the resource it was building. A config Envoy refuses is a broken sidecar: the proxy would keep its previous config (over xDS) or not start (static). smi-compile\'s own checks should have caught it, so this is most likely a bug in smi-compile: please report it with the input; nothing was written.',
+  },
+  {
+    code: 'SMI7002',
+    name: 'envoy-no-verdict',
+    level: 'error',
+    message: 'Envoy {version} gave no verdict on workload {workload}: {detail}',
+    explanation:
+      'Envoy was started to validate the workload\'s static bootstrap but neither accepted nor rejected it: it crashed, was killed (out of memory, or past the validation time limit), or printed something other than a verdict. Run the command again; if it persists, run `envoy --mode validate -c bootstrap-static.yaml` on the file `compile --static` writes to see Envoy\'s own output.',
   },
   // ── SMI9xxx: internal errors ────────────────────────────────────────────
   {

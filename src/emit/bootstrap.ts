@@ -6,14 +6,17 @@
  * over ADS; routes, endpoints and secrets follow from them (RDS, EDS and SDS config sources
  * all say `ads`).
  *
- * The ADS connection is plaintext: `smi-compile serve` is a local gRPC server without TLS.
+ * The ADS connection is plaintext, as `smi-compile serve` without `--ca` speaks it; with a CA
+ * (`compile --ca`), `withXdsTls` gives the xDS cluster mTLS, as OSM's bootstrap has to its
+ * controller: the workload's certificate files, the mesh's trust bundle, and the control plane's
+ * identity pinned.
  */
 import { isIP } from 'node:net';
 import type { CompileOptions } from '../compiler/options.ts';
 import { DEFAULT_XDS_ADDRESS, DEFAULT_XDS_PORT } from '../compiler/options.ts';
 import type { ProxyPlan } from '../ir/proxy-plan.ts';
-import { ADS_CONFIG_SOURCE, HTTP_PROTOCOL_OPTIONS_HTTP2, socketAddress } from './common.ts';
-import { ADMIN_PORT, HTTP_PROTOCOL_OPTIONS_KEY, LOCALHOST_ADDRESS, XDS_CLUSTER_NAME } from './names.ts';
+import { ADS_CONFIG_SOURCE, HTTP_PROTOCOL_OPTIONS_HTTP2, socketAddress, TLS_PARAMS } from './common.ts';
+import { ADMIN_PORT, HTTP_PROTOCOL_OPTIONS_KEY, LOCALHOST_ADDRESS, TLS_TRANSPORT_SOCKET, TYPE, XDS_CLUSTER_NAME } from './names.ts';
 import { shared } from './shared.ts';
 
 type Json = Record<string, unknown>;
@@ -53,5 +56,46 @@ export function bootstrap(plan: ProxyPlan, options: CompileOptions): Json {
       },
     })),
     admin: shared('bootstrap-admin', '', () => ({ address: socketAddress(LOCALHOST_ADDRESS, ADMIN_PORT) })),
+  };
+}
+
+/** What a proxy needs to dial the xDS server over mTLS. */
+export interface XdsTls {
+  /** Files holding the workload's certificate chain and its private key (Envoy reads them at start). */
+  readonly certificateChainFile: string;
+  readonly privateKeyFile: string;
+  /** PEM: the roots the server's certificate must chain to. */
+  readonly trustedCa: string;
+  /** The server's SPIFFE ID: any mesh certificate chains to the roots, only the control plane's carries this URI SAN. */
+  readonly serverSpiffeId: string;
+}
+
+/**
+ * The bootstrap with a TLS transport socket on its xDS cluster. ALPN `h2`: the server is gRPC
+ * over TLS (grpc-js, as Node's HTTP/2 server, refuses a TLS connection that does not negotiate it).
+ */
+export function withXdsTls(bootstrap: Readonly<Json>, tls: XdsTls): Json {
+  const staticResources = bootstrap.static_resources as { clusters: Json[] };
+  const transport_socket = {
+    name: TLS_TRANSPORT_SOCKET,
+    typed_config: {
+      '@type': TYPE.upstreamTlsContext,
+      common_tls_context: {
+        tls_params: TLS_PARAMS,
+        tls_certificates: [{ certificate_chain: { filename: tls.certificateChainFile }, private_key: { filename: tls.privateKeyFile } }],
+        validation_context: {
+          trusted_ca: { inline_string: tls.trustedCa },
+          match_typed_subject_alt_names: [{ san_type: 'URI', matcher: { exact: tls.serverSpiffeId } }],
+        },
+        alpn_protocols: ['h2'],
+      },
+    },
+  };
+  return {
+    ...bootstrap,
+    static_resources: {
+      ...staticResources,
+      clusters: staticResources.clusters.map((c) => (c.name === XDS_CLUSTER_NAME ? { ...c, transport_socket } : c)),
+    },
   };
 }

@@ -15,6 +15,12 @@ export interface WorkloadIdentity {
   readonly trustDomain: string;
 }
 
+/**
+ * Who the xDS server is (`serve --ca` gets a certificate for it; deploy/ runs the server as this
+ * service account): the identity a proxy's bootstrap expects the control plane to prove.
+ */
+export const CONTROL_PLANE_ACCOUNT = { namespace: 'smi-system', serviceAccount: 'smi-compile' } as const;
+
 /** `<sa>.<ns>.<trustDomain>`: the principal name, also the key identities are cached under. */
 export function principalName(id: WorkloadIdentity): string {
   return `${id.serviceAccount}.${id.namespace}.${id.trustDomain}`;

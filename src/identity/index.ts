@@ -6,5 +6,5 @@ export { BuiltinCa, BUILTIN_CA_FILES, CaExistsError, type BuiltinCaOptions } fro
 export { CertificateManager, DEFAULT_LIFETIME_MS, DEFAULT_RENEW_FRACTION, renewalTime, type CertificateEvent, type CertificateManagerOptions } from './certificate-manager.ts';
 export { FakeClock, systemClock, type Clock } from './clock.ts';
 export { FileProvider, FILE_PROVIDER_FILES, type FileProviderOptions } from './file-provider.ts';
-export { parseIdentityArg, parseSpiffeId, principalName, sameIdentity, serviceCertName, spiffeId, type WorkloadIdentity } from './identity.ts';
+export { CONTROL_PLANE_ACCOUNT, parseIdentityArg, parseSpiffeId, principalName, sameIdentity, serviceCertName, spiffeId, type WorkloadIdentity } from './identity.ts';
 export { CertificateError, type CertificateProvider, type IdentityLog, type IssuedCertificate, type IssueRequest, type TrustBundle } from './provider.ts';

@@ -13,7 +13,7 @@ import { BuiltinCa } from '../identity/builtin-ca.ts';
 import { CertificateManager, type CertificateEvent } from '../identity/certificate-manager.ts';
 import type { Clock } from '../identity/clock.ts';
 import { FileProvider } from '../identity/file-provider.ts';
-import { principalName, type WorkloadIdentity } from '../identity/identity.ts';
+import { CONTROL_PLANE_ACCOUNT, principalName, type WorkloadIdentity } from '../identity/identity.ts';
 import type { CertificateProvider } from '../identity/provider.ts';
 import { XdsAuthorizer } from './auth.ts';
 import type { Logger } from './logger.ts';
@@ -100,7 +100,7 @@ export async function startSecurity(opts: CaServeOptions, ctx: { logger: Logger;
       ? await FileProvider.load(opts.dir, { clock: opts.clock, log, pollMs: opts.pollMs })
       : await BuiltinCa.load(opts.dir, { clock: opts.clock, log, watch: true, pollMs: opts.pollMs }));
   const manager = new CertificateManager(provider, { lifetimeMs: opts.lifetimeMs, renewFraction: opts.renewFraction, clock: opts.clock, log });
-  const server: WorkloadIdentity = { namespace: 'smi-system', serviceAccount: 'smi-compile', ...opts.serverIdentity, trustDomain: ctx.trustDomain };
+  const server: WorkloadIdentity = { ...CONTROL_PLANE_ACCOUNT, ...opts.serverIdentity, trustDomain: ctx.trustDomain };
   const names = [
     'localhost',
     '127.0.0.1',
