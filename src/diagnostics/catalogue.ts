@@ -437,6 +437,22 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     explanation:
       'While serving, the manifest paths came back empty: a directory was removed, replaced or emptied (an interrupted `git checkout`, a ConfigMap volume mid-update, a deploy script). Serving an empty mesh would cut every proxy off, so the server keeps the last good configuration until manifests are back. To really empty the mesh, stop the server.',
   },
+  {
+    code: 'SMI5004',
+    name: 'admin-debug-exposed',
+    level: 'warning',
+    message: 'the /debug endpoints on {address}:{port} are served without authentication: anyone who reaches that port can read every proxy\'s configuration',
+    explanation:
+      '`serve --debug-endpoints` turns on `/debug/snapshot`, `/debug/streams` and `/debug/config`, which show every proxy\'s resources (principals, SNI, clusters) over plain HTTP to any client. On the default `--admin-address 127.0.0.1` only the host itself can reach them; on another address, anyone who reaches the port can. Keep `--debug-endpoints` off there, or reach a loopback-bound admin port with `kubectl port-forward`.',
+  },
+  {
+    code: 'SMI5005',
+    name: 'xds-stream-refused',
+    level: 'warning',
+    message: 'ended the ADS stream of {node} from {peer} with {status}: {detail}',
+    explanation:
+      'A client broke the xDS protocol or one of the server\'s bounds (docs/limits.md): a request before `node`, a node that is not a workload of the compiled manifests, a type URL that is no xDS resource type, a resource name over 2,048 characters, or more subscriptions and declared versions than a stream (16 MiB) or a connection (32 MiB) may hold. The stream ends with that gRPC status; other streams are not affected. A real Envoy or gRPC client reaching a bound points at a mesh far larger than the bounds were set for: say so in an issue.',
+  },
   // ── SMI9xxx: internal errors ────────────────────────────────────────────
   {
     code: 'SMI9001',

@@ -7,7 +7,9 @@
  *   a replica that has never compiled cleanly gets no proxies);
  * - `/metrics`: Prometheus text format;
  * - `/debug/snapshot`, `/debug/streams`, `/debug/config?node=<ns>/<workload>`: what is
- *   served, who is connected and what they acknowledged (OSM's debug server, in JSON).
+ *   served, who is connected and what they acknowledged (OSM's debug server, in JSON). Only
+ *   with `debugEndpoints` (`serve --debug-endpoints`), else 404: they hand every proxy's
+ *   configuration (principals, SNI, clusters) to anyone who reaches the port, in plain HTTP.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,6 +26,8 @@ export interface AdminState {
   notReady(): string | undefined;
   readonly metrics: XdsMetrics;
   readonly logger: Logger;
+  /** Serve `/debug/*` (else they answer 404 like any unknown path). */
+  readonly debugEndpoints: boolean;
 }
 
 export interface AdminServer {
@@ -81,6 +85,7 @@ function streamSummary(stream: AnyStream): unknown {
 
 async function route(state: AdminState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://admin');
+  if (url.pathname.startsWith('/debug/') && !state.debugEndpoints) return send(res, 404, 'not found (the /debug endpoints are off: serve --debug-endpoints)\n');
   switch (url.pathname) {
     case '/healthz':
       return send(res, 200, 'ok\n');

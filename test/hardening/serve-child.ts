@@ -13,7 +13,7 @@ export interface ServeChild {
 const NOBODY = 65534;
 
 export async function runServeChild(args: string[], opts: { asNobody?: boolean } = {}): Promise<ServeChild> {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args, '--port', '0', '--admin-port', '0', '--log-format', 'json'], {
+  const child = spawn(process.execPath, [BIN, 'serve', ...args, '--port', '0', '--admin-port', '0', '--debug-endpoints', '--log-format', 'json'], {
     stdio: ['ignore', 'ignore', 'pipe'],
     ...(opts.asNobody ? { uid: NOBODY, gid: NOBODY } : {}),
   });
