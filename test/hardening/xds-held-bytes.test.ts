@@ -186,8 +186,9 @@ test('held bytes: counted exactly, bounded per stream and per connection, refuse
         model.subscribed.set(typeUrl, subscribed);
 
         const stream = streams[i];
-        if (call.ended) {
-          const { code, details } = call.ended;
+        const ended = call.ended as { code: number; details: string } | undefined;
+        if (ended) {
+          const { code, details } = ended;
           if (code === 3) {
             assert.ok(longName, `INVALID_ARGUMENT without a long name: ${details}`);
             invalid += 1;
