@@ -439,14 +439,6 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   },
   {
     code: 'SMI5004',
-    name: 'admin-debug-exposed',
-    level: 'warning',
-    message: 'the /debug endpoints on {address}:{port} are served without authentication: anyone who reaches that port can read every proxy\'s configuration',
-    explanation:
-      '`serve --debug-endpoints` turns on `/debug/snapshot`, `/debug/streams` and `/debug/config`, which show every proxy\'s resources (principals, SNI, clusters) over plain HTTP to any client. On the default `--admin-address 127.0.0.1` only the host itself can reach them; on another address, anyone who reaches the port can. Keep `--debug-endpoints` off there, or reach a loopback-bound admin port with `kubectl port-forward`.',
-  },
-  {
-    code: 'SMI5005',
     name: 'xds-stream-refused',
     level: 'warning',
     message: 'ended the ADS stream of {node} from {peer} with {status}: {detail}',

@@ -153,11 +153,6 @@ export interface ServerHandle {
   close(): Promise<void>;
 }
 
-/** 127.0.0.0/8, ::1 and `localhost`: reachable from this host alone. */
-export function isLoopback(address: string): boolean {
-  return address === 'localhost' || address === '::1' || address === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address);
-}
-
 function hostPort(address: string, port: number): string {
   return address.includes(':') && !address.startsWith('[') ? `[${address}]:${port}` : `${address}:${port}`;
 }
@@ -507,11 +502,6 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
     server.forceShutdown();
     await security?.close();
     throw err;
-  }
-
-  if (opts.debugEndpoints && !isLoopback(adminAddress)) {
-    const d = diagnostic('admin-debug-exposed', { address: adminAddress, port: admin.port });
-    logger.warn(formatDiagnostic(d), { code: d.code });
   }
 
   let watcher: Watcher | undefined;

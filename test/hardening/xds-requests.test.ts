@@ -99,7 +99,7 @@ test('type URLs Envoy may ask for and we do not serve (RTDS, ECDS, ...) get an e
     const v2 = await d.ended();
     assert.is(v2?.code, 3);
     assert.match(v2!.details, 'v2');
-    assert.ok(srv.logger.records.some((r) => r.code === 'SMI5005' && String(r.msg).includes('type.example/t0')));
+    assert.ok(srv.logger.records.some((r) => r.code === 'SMI5004' && String(r.msg).includes('type.example/t0')));
     await stillServes(srv);
   } finally {
     await srv.close();
