@@ -2,6 +2,7 @@
  * Hostile and broken ADS requests: each ends (or is ignored) with a clear gRPC status, and
  * never hurts the server or the other proxies on it. Loopback, ephemeral ports.
  */
+import type { ServiceError } from '@grpc/grpc-js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { envoyType } from '../../src/envoy/protos.ts';
@@ -11,6 +12,16 @@ import { CDS, EDS, KNOWN_UNSERVED } from '../../src/serve/type-urls.ts';
 import { metric, sendRawBytes } from './xds-clients.ts';
 
 const NODE = { id: 'ns/a' };
+
+/** The status the server ends `s` with; a response instead (or neither within 2 s) fails the test. */
+function endedWith(s: { ended(): Promise<ServiceError | undefined>; next(ms?: number): Promise<{ typeUrl: string }> }): Promise<ServiceError | undefined> {
+  return Promise.race([
+    s.ended(),
+    s.next(2000).then((r) => {
+      throw new Error(`answered (${r.typeUrl}) instead of ending the stream`);
+    }),
+  ]);
+}
 
 /** A well-behaved proxy on the same server still gets its config. */
 async function stillServes(srv: TestServer): Promise<void> {
@@ -91,12 +102,12 @@ test('type URLs Envoy may ask for and we do not serve (RTDS, ECDS, ...) get an e
     s.send({ typeUrl: CDS });
     assert.is((await s.next()).resources.length, 1);
     s.send({ typeUrl: 'type.example/t0', resourceNames: ['x'] });
-    const e = await s.ended();
+    const e = await endedWith(s);
     assert.is(e?.code, 3);
     assert.match(e!.details, 'not an xDS resource type');
     const d = srv.client().delta();
     d.send({ node: NODE, typeUrl: 'type.googleapis.com/envoy.api.v2.Cluster' });
-    const v2 = await d.ended();
+    const v2 = await endedWith(d);
     assert.is(v2?.code, 3);
     assert.match(v2!.details, 'v2');
     assert.ok(srv.logger.records.some((r) => r.code === 'SMI5004' && String(r.msg).includes('type.example/t0')));
@@ -115,14 +126,14 @@ test(`a resource name over ${MAX_RESOURCE_NAME_LENGTH} characters ends the strea
     const s = c.sotw();
     s.send({ node: NODE, typeUrl: EDS, resourceNames: [ok] });
     s.send({ typeUrl: EDS, resourceNames: [ok, long] });
-    const e = await s.ended();
+    const e = await endedWith(s);
     assert.is(e?.code, 3, String(e?.details));
     assert.match(e!.details, `at most ${MAX_RESOURCE_NAME_LENGTH}`);
     assert.ok(e!.details.length < 300);
     for (const req of [{ resourceNamesSubscribe: [long] }, { initialResourceVersions: { [long]: 'v' } }, { resourceNamesUnsubscribe: [long] }]) {
       const d = c.delta();
       d.send({ node: NODE, typeUrl: CDS, ...req });
-      assert.is((await d.ended())?.code, 3);
+      assert.is((await endedWith(d))?.code, 3);
     }
     await stillServes(srv);
   } finally {
