@@ -10,6 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { bundleCli } from '../scripts/bundle.mjs';
 import { imageEnv } from '../scripts/image-env.mjs';
+import { runServeChild } from './hardening/serve-child.ts';
 
 const BIN = ['bin/smi-compile.js'];
 
@@ -99,6 +100,27 @@ test('--compile-worker-idle without --compile-worker is a usage error (exit 2)',
   const child = spawn(process.execPath, ['bin/smi-compile.js', 'serve', 'fixtures/bookstore', '--compile-worker-idle', '100'], { stdio: 'ignore' });
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   assert.is(code, 2);
+});
+
+test('smi-compile serve: --address moves the xDS port only; --debug-endpoints turns /debug on', async () => {
+  const fixture = 'fixtures/bookstore';
+  const plain = await runServeChild([fixture, '--address', '127.0.0.2']);
+  try {
+    assert.match(plain.logs(), '"adminAddress":"127.0.0.1"');
+    assert.is((await plain.admin('/readyz')).status, 200);
+    assert.is((await plain.admin('/metrics')).status, 200);
+    assert.is((await plain.admin('/debug/config?node=bookbuyer/bookbuyer')).status, 404);
+  } finally {
+    assert.is(await plain.stop(), 0);
+  }
+  const debug = await runServeChild([fixture, '--debug-endpoints']);
+  try {
+    const res = await debug.admin('/debug/config?node=bookbuyer/bookbuyer');
+    assert.is(res.status, 200);
+    assert.match(await res.text(), 'bookstore');
+  } finally {
+    assert.is(await debug.stop(), 0);
+  }
 });
 
 test.run();

@@ -98,9 +98,11 @@ Examples:
     .command('serve')
     .description('serve the compiled config over xDS (ADS, state of the world and delta) to Envoy sidecars and proxyless gRPC clients')
     .argument('<paths...>', 'files or directories (recursive) holding the manifests')
-    .option('--address <address>', 'address to listen on', '127.0.0.1')
+    .option('--address <address>', 'address the xDS port listens on', '127.0.0.1')
     .option('--port <port>', 'xDS (gRPC) port; 0 picks a free one', port, 15128)
+    .option('--admin-address <address>', 'address the admin port listens on (independent of --address; 0.0.0.0 for kubelet probes and Prometheus in a cluster)', '127.0.0.1')
     .option('--admin-port <port>', 'HTTP port for /healthz, /readyz, /metrics (default: xDS port + 1)', port)
+    .option('--debug-endpoints', 'serve /debug/snapshot, /debug/streams, /debug/config on the admin port: every proxy\'s configuration, unauthenticated')
     .option('--watch', 'recompile when the manifests change and push what changed')
     .option('--max-file-size <size>', 'largest input file read (default 16MiB; docs/limits.md)', parseByteSize)
     .option('--debounce <ms>', 'with --watch: wait this long after the last change', (v: string) => {
@@ -127,7 +129,7 @@ Proxies name themselves with node.id = <namespace>/<workload>. See docs/xds-serv
 
 Examples:
   $ smi-compile serve ./manifests --watch
-  $ smi-compile serve ./manifests --address 0.0.0.0 --port 15128 --admin-port 15129
+  $ smi-compile serve ./manifests --address 0.0.0.0 --port 15128 --admin-address 0.0.0.0 --admin-port 15129
   $ smi-compile serve ./manifests --ca ./ca                       # mTLS xDS, certificates over SDS`,
     )
     .action(async (paths: string[], opts) => setExit(await (await import('./serve-command.ts')).runServeCommand(paths, opts)));

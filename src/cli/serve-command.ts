@@ -5,7 +5,9 @@ import { UsageError } from './io.ts';
 export interface ServeCommandOptions {
   address: string;
   port: number;
+  adminAddress: string;
   adminPort?: number;
+  debugEndpoints?: boolean;
   watch?: boolean;
   debounce: number;
   trustDomain?: string;
@@ -28,7 +30,9 @@ export async function runServeCommand(paths: string[], opts: ServeCommandOptions
     paths,
     address: opts.address,
     port: opts.port,
+    adminAddress: opts.adminAddress,
     adminPort: opts.adminPort,
+    debugEndpoints: Boolean(opts.debugEndpoints),
     watch: Boolean(opts.watch),
     debounceMs: opts.debounce,
     compileInWorker: Boolean(opts.compileWorker),

@@ -559,6 +559,14 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     explanation:
       'While serving, the manifest paths came back empty: a directory was removed, replaced or emptied (an interrupted `git checkout`, a ConfigMap volume mid-update, a deploy script). Serving an empty mesh would cut every proxy off, so the server keeps the last good configuration until manifests are back. To really empty the mesh, stop the server.',
   },
+  {
+    code: 'SMI5004',
+    name: 'xds-stream-refused',
+    level: 'warning',
+    message: 'ended the ADS stream of {node} from {peer} with {status}: {detail}',
+    explanation:
+      'A client broke the xDS protocol or one of the server\'s bounds (docs/limits.md): a request before `node`, a node that is not a workload of the compiled manifests, a type URL that is no xDS resource type, a resource name over 2,048 characters, or more subscriptions and declared versions than a stream (16 MiB) or a connection (32 MiB) may hold. The stream ends with that gRPC status; other streams are not affected. A real Envoy or gRPC client reaching a bound points at a mesh far larger than the bounds were set for: say so in an issue.',
+  },
   // ── SMI7xxx: Envoy's own verdict (compile --verify-envoy) ──────────────
   {
     code: 'SMI7001',

@@ -7,7 +7,10 @@
  *   a replica that has never compiled cleanly gets no proxies);
  * - `/metrics`: Prometheus text format;
  * - `/debug/snapshot`, `/debug/streams`, `/debug/config?node=<ns>/<workload>`: what is
- *   served, who is connected and what they acknowledged (OSM's debug server, in JSON).
+ *   served, who is connected and what they acknowledged (OSM's debug server, in JSON). They
+ *   hand every proxy's configuration (principals, SNI, clusters) to whoever asks, in plain
+ *   HTTP: off unless `debugEndpoints` (`serve --debug-endpoints`), and then only for clients
+ *   on loopback, whatever address the port binds (see `debugRefusal`).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,6 +27,8 @@ export interface AdminState {
   notReady(): string | undefined;
   readonly metrics: XdsMetrics;
   readonly logger: Logger;
+  /** Serve `/debug/*` (else they answer 404 like any unknown path). */
+  readonly debugEndpoints: boolean;
 }
 
 export interface AdminServer {
@@ -81,6 +86,10 @@ function streamSummary(stream: AnyStream): unknown {
 
 async function route(state: AdminState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://admin');
+  if (url.pathname.startsWith('/debug/')) {
+    const refused = debugRefusal(state.debugEndpoints, req.socket.remoteAddress);
+    if (refused) return send(res, refused.status, `${refused.message}\n`);
+  }
   switch (url.pathname) {
     case '/healthz':
       return send(res, 200, 'ok\n');
@@ -107,6 +116,25 @@ async function route(state: AdminState, req: IncomingMessage, res: ServerRespons
     default:
       return send(res, 404, 'not found\n');
   }
+}
+
+/** 127.0.0.0/8, ::1, `localhost`, and IPv4 loopback mapped into IPv6: reachable from this host (this pod) alone. */
+export function isLoopback(address: string): boolean {
+  const a = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return a === 'localhost' || a === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a);
+}
+
+/**
+ * Why a `/debug/*` request from `peer` gets no answer, or undefined when it gets one. Off: 404,
+ * as for any path the server does not have. On: loopback peers only, so that an admin port bound
+ * to the pod's address for the kubelet's probes and Prometheus (deploy/) does not hand configs to
+ * the cluster, while `kubectl port-forward` (which connects from inside the pod to localhost)
+ * reaches them.
+ */
+export function debugRefusal(enabled: boolean, peer: string | undefined): { status: number; message: string } | undefined {
+  if (!enabled) return { status: 404, message: 'not found (the /debug endpoints are off: serve --debug-endpoints)' };
+  if (!isLoopback(peer ?? '')) return { status: 403, message: 'the /debug endpoints answer loopback clients only (kubectl port-forward, or curl inside the pod)' };
+  return undefined;
 }
 
 export function startAdmin(state: AdminState, address: string, port: number): Promise<AdminServer> {

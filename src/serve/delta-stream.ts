@@ -27,6 +27,12 @@ function byName(a: { name: string }, b: { name: string }): number {
 export class DeltaStream extends AdsStream<DeltaDiscoveryRequest, DeltaResponse> {
   readonly protocol: Protocol = 'delta';
 
+  protected *namesIn(req: DeltaDiscoveryRequest): Iterable<string> {
+    yield* req.resourceNamesSubscribe;
+    yield* req.resourceNamesUnsubscribe;
+    if (req.initialResourceVersions) for (const name in req.initialResourceVersions) yield name;
+  }
+
   protected handle(req: DeltaDiscoveryRequest, state: TypeState, firstOfType: boolean): boolean {
     this.settle(req, state, '');
     if (firstOfType) {
@@ -34,16 +40,16 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest, DeltaResponse>
       // Legacy wildcard: a first request that subscribes to nothing wants everything.
       if (req.resourceNamesSubscribe.length === 0) state.wildcard = true;
       // What the client already holds (after a reconnect) is not sent again if unchanged.
-      for (const [name, version] of Object.entries(req.initialResourceVersions ?? {})) state.ownSent().set(name, { version });
+      for (const [name, version] of Object.entries(req.initialResourceVersions ?? {})) state.declare(name, version, this);
     }
     for (const n of req.resourceNamesSubscribe) {
       if (n === '*') {
         state.wildcard = true;
         continue;
       }
-      state.addName(n);
+      state.addName(n, this);
       // An explicit (re)subscription asks for the resource to be sent, even if sent before.
-      if (!firstOfType) state.ownSent().delete(n);
+      if (!firstOfType) state.forget(n, this);
       state.deleteAbsent(n);
     }
     for (const n of req.resourceNamesUnsubscribe) {
@@ -51,10 +57,10 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest, DeltaResponse>
         state.wildcard = false;
         continue;
       }
-      state.deleteName(n);
+      state.deleteName(n, this);
       state.deleteAbsent(n);
       // The client dropped it; under a wildcard it still wants it, so it stays "held".
-      if (!state.wildcard) state.ownSent().delete(n);
+      if (!state.wildcard) state.forget(n, this);
     }
     this.noteNames(state.typeUrl, req.resourceNamesSubscribe);
     return firstOfType || req.resourceNamesSubscribe.length > 0 || req.resourceNamesUnsubscribe.length > 0;
@@ -77,9 +83,8 @@ export class DeltaStream extends AdsStream<DeltaDiscoveryRequest, DeltaResponse>
   protected send(state: TypeState, desired: Desired, proxy: ProxySnapshot): void {
     const { updated, removed, absent } = this.diff(state, desired);
     updated.sort(byName);
-    const sent = state.ownSent();
-    for (const r of updated) sent.set(r.name, r);
-    for (const n of removed) sent.delete(n);
+    for (const r of updated) state.recordSent(r, this);
+    for (const n of removed) state.forget(n, this);
     for (const n of absent) state.addAbsent(n);
     const nonce = this.nextNonce();
     const nonceText = this.nonceText(nonce);

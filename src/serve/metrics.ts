@@ -59,6 +59,12 @@ export class XdsMetrics {
     help: 'Distinct node ids with at least one open ADS stream',
     registers: [this.registry],
   });
+  /** Set at scrape time from the server's connection ledger (see `heldBy`). */
+  readonly heldBytes = new Gauge({
+    name: 'smi_xds_client_held_bytes',
+    help: 'Bytes the server holds on ADS clients\' behalf (subscriptions, declared versions, NACK messages), as docs/limits.md counts them',
+    registers: [this.registry],
+  });
   readonly responses = new StreamCounter(this.registry, 'smi_xds_pushes_total', 'Discovery responses sent, by type');
   readonly resourcesSent = new StreamCounter(this.registry, 'smi_xds_resources_sent_total', 'Resources carried by discovery responses, by type');
   readonly acks = new StreamCounter(this.registry, 'smi_xds_acks_total', 'Responses the proxy accepted');
@@ -113,6 +119,12 @@ export class XdsMetrics {
   constructor(options: { processMetrics?: boolean } = {}) {
     // Process metrics (memory, event loop lag) are what issue 7's "10,000 streams in 500 MB" is watched with.
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** `smi_xds_client_held_bytes` reads `total` when scraped: nothing to update on the request path. */
+  heldBy(total: () => number): void {
+    const gauge = this.heldBytes as unknown as { collect?: () => void };
+    gauge.collect = () => this.heldBytes.set(total());
   }
 
   snapshotServed(s: Snapshot): void {

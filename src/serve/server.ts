@@ -16,7 +16,7 @@ import { CertificateError } from '../identity/provider.ts';
 import { startAdmin, type AdminServer } from './admin.ts';
 import { adsServerDefinition } from './ads-service.ts';
 import { DeltaStream } from './delta-stream.ts';
-import { MAX_REQUEST_BYTES } from './limits.ts';
+import { ConnectionLedger, MAX_REQUEST_BYTES, MAX_STREAMS_PER_CONNECTION } from './limits.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { XdsMetrics } from './metrics.ts';
 import type { CaServeOptions, Security } from './security.ts';
@@ -29,6 +29,11 @@ import { inputsMoved, type ReadRecord } from '../parser/read-inputs.ts';
 import { DEFAULT_WORKER_IDLE_MS, WorkerCompiler } from './worker-compiler.ts';
 
 export const DEFAULT_ADDRESS = '127.0.0.1';
+/**
+ * The admin port binds loopback unless told otherwise, whatever `address` says: it serves
+ * metrics and, with `debugEndpoints`, every proxy's configuration, without authentication.
+ */
+export const DEFAULT_ADMIN_ADDRESS = '127.0.0.1';
 export const DEFAULT_PORT = 15128;
 /** The admin port defaults to the xDS port + 1 (15129). */
 export const DEFAULT_ADMIN_OFFSET = 1;
@@ -57,8 +62,18 @@ export type Compiler = (
 export interface ServeOptions {
   /** Manifest files and directories, as for `compile`. */
   paths: string[];
-  /** Address for both ports (default 127.0.0.1; `0.0.0.0` in a cluster). */
+  /** Address of the xDS port (default 127.0.0.1; `0.0.0.0` in a cluster). */
   address?: string;
+  /**
+   * Address of the admin port (default 127.0.0.1, independent of `address`). In a cluster the
+   * kubelet's probes and Prometheus reach the pod IP: `0.0.0.0` there (docs/xds-server.md).
+   */
+  adminAddress?: string;
+  /**
+   * Serve `/debug/snapshot`, `/debug/streams` and `/debug/config` on the admin port (default
+   * false: 404). They show every proxy's configuration to whoever reaches the port.
+   */
+  debugEndpoints?: boolean;
   /** xDS port (default 15128; 0 picks a free port). */
   port?: number;
   /** Admin port for /healthz, /readyz, /metrics (default xDS port + 1; 0 picks a free port). */
@@ -129,6 +144,7 @@ export interface RecompileTimings {
 export interface ServerHandle {
   readonly address: string;
   readonly port: number;
+  readonly adminAddress: string;
   readonly adminPort: number;
   readonly metrics: XdsMetrics;
   snapshot(): Snapshot | undefined;
@@ -174,6 +190,8 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
   const address = opts.address ?? DEFAULT_ADDRESS;
   const logger = opts.logger ?? createLogger();
   const metrics = new XdsMetrics({ processMetrics: opts.processMetrics });
+  const connections = new ConnectionLedger();
+  metrics.heldBy(() => connections.total());
   const interner = new ResourceInterner();
   // With --watch, a recompile redoes only what the change can reach (compile-memo.ts).
   const incremental = Boolean(opts.watch) && opts.incremental !== false;
@@ -202,6 +220,7 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
     logger,
     metrics,
     controlPlane: `smi-compile@${hostname()}`,
+    connections,
     authorize: (stream, call, proxy) => security?.authorizer.authorize(stream, call, proxy),
     get secrets() {
       return security?.secrets;
@@ -447,6 +466,8 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
     'grpc.http2.min_ping_interval_without_data_ms': 5_000,
     // Requests only (limits.ts says why 4 MiB); responses, which can be large, are not capped.
     'grpc.max_receive_message_length': MAX_REQUEST_BYTES,
+    // One hostile connection must not multiply the per-stream bounds (limits.ts says why 8).
+    'grpc.max_concurrent_streams': MAX_STREAMS_PER_CONNECTION,
     // No channelz service is offered, and its per-connection accounting costs ≈1.6 KiB of memory
     // a connection (10,000 connections: 420 → 404 MiB RSS for bench/ads-bare-server.ts).
     'grpc.enable_channelz': 0,
@@ -475,6 +496,7 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
   }
 
   const adminPort = opts.adminPort ?? (requestedPort === 0 ? 0 : requestedPort + DEFAULT_ADMIN_OFFSET);
+  const adminAddress = opts.adminAddress ?? DEFAULT_ADMIN_ADDRESS;
   let admin: AdminServer;
   try {
     admin = await startAdmin(
@@ -484,8 +506,9 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
         notReady: () => (shuttingDown ? 'shutting down' : !bound ? 'xDS port not bound' : !current ? 'no snapshot compiled yet' : undefined),
         metrics,
         logger,
+        debugEndpoints: Boolean(opts.debugEndpoints),
       },
-      address,
+      adminAddress,
       adminPort,
     );
   } catch (err) {
@@ -508,7 +531,7 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
     });
   }
 
-  logger.info('xDS server listening', { address, port, adminPort: admin.port, watch: Boolean(opts.watch), paths: opts.paths, mtls: Boolean(security) });
+  logger.info('xDS server listening', { address, port, adminAddress, adminPort: admin.port, debugEndpoints: Boolean(opts.debugEndpoints), watch: Boolean(opts.watch), paths: opts.paths, mtls: Boolean(security) });
 
   let closing: Promise<void> | undefined;
   async function close(): Promise<void> {
@@ -540,6 +563,7 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
   return {
     address,
     port,
+    adminAddress,
     adminPort: admin.port,
     metrics,
     snapshot: () => current,

@@ -16,6 +16,10 @@ import { setVersion } from './versions.ts';
 export class SotwStream extends AdsStream<DiscoveryRequest, SotwResponse> {
   readonly protocol: Protocol = 'sotw';
 
+  protected namesIn(req: DiscoveryRequest): Iterable<string> {
+    return req.resourceNames;
+  }
+
   protected handle(req: DiscoveryRequest, state: TypeState, firstOfType: boolean): boolean {
     if (this.settle(req, state, req.versionInfo) === 'stale') return false;
     const names = req.resourceNames;
@@ -25,7 +29,7 @@ export class SotwStream extends AdsStream<DiscoveryRequest, SotwResponse> {
     else if (names.length > 0) state.legacyWildcard = false;
     state.subscribed = true;
     state.wildcard = star || (names.length === 0 && state.legacyWildcard);
-    const namesChanged = state.setNames(names);
+    const namesChanged = state.setNames(names, this);
     this.noteNames(state.typeUrl, state.names);
     return namesChanged || state.subscribed !== subscribed || state.wildcard !== wildcard;
   }

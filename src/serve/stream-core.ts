@@ -19,12 +19,25 @@
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import { diagnostic, formatDiagnostic } from '../diagnostics/diagnostic.ts';
 import type { NodeMessage, StatusMessage } from './ads-service.ts';
-import { clip, MAX_NAMES_PER_TYPE, MAX_NODE_ID_LENGTH, MAX_TYPES_PER_STREAM } from './limits.ts';
+import {
+  clip,
+  declaredVersionBytes,
+  MAX_CONNECTION_HELD_BYTES,
+  MAX_NAMES_PER_TYPE,
+  MAX_NODE_ID_LENGTH,
+  MAX_RESOURCE_NAME_LENGTH,
+  MAX_STREAM_HELD_BYTES,
+  stringBytes,
+  subscriptionBytes,
+  type ConnectionHeld,
+  type ConnectionLedger,
+  type HeldBytes,
+} from './limits.ts';
 import type { Logger } from './logger.ts';
 import type { Protocol, XdsMetrics } from './metrics.ts';
 import type { SecretSource } from './secrets.ts';
 import { isSharedSetMap, memoize, retainedSet, type EncodedResource, type ProxySnapshot, type ResourceInterner, type ResourceSet, type Snapshot } from './snapshot.ts';
-import { CDS, EDS, PUSH_ORDER, RDS, ROUTING_TYPES, shortType } from './type-urls.ts';
+import { CDS, EDS, PUSH_ORDER, RDS, refusedType, ROUTING_TYPES, shortType } from './type-urls.ts';
 import { flavourOfNode, looksProxyless, viewFor, type Flavour, type View } from './views.ts';
 
 /** What a stream needs from the server it runs in. */
@@ -47,6 +60,8 @@ export interface StreamHost {
   authorize?(stream: AnyStream, call: unknown, proxy: ProxySnapshot): void;
   /** With a CA: fills in SDS secrets and the proxyless TLS settings (secrets.ts). */
   readonly secrets?: SecretSource;
+  /** What each connection's streams hold (limits.ts); without it only the per-stream bound applies. */
+  readonly connections?: ConnectionLedger;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -174,7 +189,12 @@ export class TypeState {
   get lastError(): string {
     return this.rare?.lastError ?? '';
   }
-  set lastError(message: string) {
+
+  /** The message of the last NACK (already cut to MAX_ECHOED_CHARS), in place of the one before. */
+  recordError(message: string, held: HeldBytes): void {
+    const previous = this.lastError;
+    if (previous) held.release(stringBytes(previous));
+    held.hold(stringBytes(message));
     this.rareState().lastError = message;
   }
 
@@ -190,8 +210,9 @@ export class TypeState {
   /**
    * SotW: the request's names replace the subscription (`*` is the wildcard, not a name). Every
    * ACK repeats them: the same names keep the same set. True when the subscription changed.
+   * What the set holds is counted in `held` (the old set given back, the new one taken).
    */
-  setNames(names: readonly string[]): boolean {
+  setNames(names: readonly string[], account: HeldBytes): boolean {
     const held = this.ownNames;
     let count = 0;
     let same = true;
@@ -206,15 +227,20 @@ export class TypeState {
     if (same && count === (held?.size ?? 0)) return false;
     this.ownNames = undefined;
     for (const n of names) if (n !== '*') (this.ownNames ??= new Set()).add(n);
+    account.release(namesBytes(held));
+    account.hold(namesBytes(this.ownNames));
     return true;
   }
 
-  addName(name: string): void {
+  /** Delta: one more subscribed name (its bytes held first: over the bound, nothing is kept). */
+  addName(name: string, held: HeldBytes): void {
+    if (this.ownNames?.has(name)) return;
+    held.hold(subscriptionBytes(name));
     (this.ownNames ??= new Set()).add(name);
   }
 
-  deleteName(name: string): void {
-    this.ownNames?.delete(name);
+  deleteName(name: string, held: HeldBytes): void {
+    if (this.ownNames?.delete(name)) held.release(subscriptionBytes(name));
   }
 
   /** Delta: names the client subscribed to and was told do not exist. */
@@ -231,10 +257,45 @@ export class TypeState {
   }
 
   /** Delta: the running state, as a map of this stream's own (SotW replaces `sent` whole instead). */
-  ownSent(): Map<string, SentEntry> {
+  private ownSent(): Map<string, SentEntry> {
     if (this.sent === NOTHING_SENT) this.sent = new Map();
     return this.sent as Map<string, SentEntry>;
   }
+
+  /**
+   * Delta: the client says it holds `name` at `version` (`initial_resource_versions`). Kept, and
+   * counted in `held`, until the resource is sent or the name dropped.
+   */
+  declare(name: string, version: string, held: HeldBytes): void {
+    this.forget(name, held);
+    held.hold(declaredVersionBytes(name, version));
+    this.ownSent().set(name, { version });
+  }
+
+  /** Delta: `r` was sent (in place of whatever was recorded under its name). */
+  recordSent(r: EncodedResource, held: HeldBytes): void {
+    const sent = this.ownSent();
+    const before = sent.get(r.name);
+    if (before && !sentResource(before)) held.release(declaredVersionBytes(r.name, before.version));
+    sent.set(r.name, r);
+  }
+
+  /** Delta: nothing is recorded as held under `name` any more. */
+  forget(name: string, held: HeldBytes): void {
+    if (this.sent === NOTHING_SENT) return;
+    const sent = this.ownSent();
+    const before = sent.get(name);
+    if (!before) return;
+    sent.delete(name);
+    if (!sentResource(before)) held.release(declaredVersionBytes(name, before.version));
+  }
+}
+
+/** What a subscription set holds (see `subscriptionBytes`). */
+function namesBytes(names: ReadonlySet<string> | undefined): number {
+  let bytes = 0;
+  if (names) for (const n of names) bytes += subscriptionBytes(n);
+  return bytes;
 }
 
 export interface Desired {
@@ -262,7 +323,7 @@ const NODE_ID = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)\/([a-z0-9]([-a-z0-9.]*[a-z0-9
 
 let streamCounter = 0;
 
-export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl: string; responseNonce: string; errorDetail?: StatusMessage | null }, Res> {
+export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl: string; responseNonce: string; errorDetail?: StatusMessage | null }, Res> implements HeldBytes {
   abstract readonly protocol: Protocol;
   readonly id: string;
   nodeId: string | undefined;
@@ -291,6 +352,10 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
    * the snapshot: a stream a change did not concern must not keep the old one.
    */
   private settledOn: string | undefined;
+  /** Bytes held on the client's behalf (limits.ts `HeldBytes`): subscriptions, declared versions, NACK messages. */
+  private heldBytes = 0;
+  /** This stream's connection in the server's ledger, once the stream holds anything. */
+  private connection: ConnectionHeld | undefined;
 
   constructor(
     protected readonly host: StreamHost,
@@ -330,6 +395,45 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
     return !this.closed;
   }
 
+  /** What the stream holds on its client's behalf, in bytes as limits.ts counts them. */
+  get held(): number {
+    return this.heldBytes;
+  }
+
+  /**
+   * Takes `bytes` more for the client, or ends the stream with RESOURCE_EXHAUSTED (before they
+   * are kept) when the stream or its connection would pass its bound. One mechanism for every
+   * collection a client can grow, so none of them is a special case.
+   */
+  hold(bytes: number): void {
+    if (this.heldBytes + bytes > MAX_STREAM_HELD_BYTES) {
+      throw new StreamClosed(
+        status.RESOURCE_EXHAUSTED,
+        `the stream would hold more than ${MAX_STREAM_HELD_BYTES / 1048576} MiB of subscriptions and declared resource versions`,
+        'stream-bytes',
+      );
+    }
+    if (!this.connection && this.host.connections) this.connection = this.host.connections.open(this.call.getPeer());
+    const c = this.connection;
+    if (c && c.held + bytes > MAX_CONNECTION_HELD_BYTES) {
+      throw new StreamClosed(
+        status.RESOURCE_EXHAUSTED,
+        `the streams of this connection would hold more than ${MAX_CONNECTION_HELD_BYTES / 1048576} MiB of subscriptions and declared resource versions`,
+        'connection-bytes',
+      );
+    }
+    this.heldBytes += bytes;
+    if (c) c.held += bytes;
+  }
+
+  release(bytes: number): void {
+    this.heldBytes -= bytes;
+    if (this.connection) this.connection.held -= bytes;
+  }
+
+  /** Every resource name in a request (subscribed, unsubscribed, declared), for the bounds checked before it is applied. */
+  protected abstract namesIn(req: Req): Iterable<string>;
+
   /**
    * Protocol specifics: apply one request (after node and nonce checks common to both). False
    * when it changed no subscription (an ACK, a NACK or a stale request that names the same).
@@ -362,13 +466,21 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
     let state = this.typeState(req.typeUrl);
     const firstOfType = !state;
     if (!state) {
-      // Each type costs state and a response: a client inventing type URLs is cut off.
-      if (this.types.length >= MAX_TYPES_PER_STREAM) {
-        throw new StreamClosed(status.INVALID_ARGUMENT, `more than ${MAX_TYPES_PER_STREAM} type URLs on one stream`, 'too-many-types');
-      }
+      // Each type costs state and a response: a type URL nobody defined is refused (type-urls.ts).
+      const refused = refusedType(req.typeUrl);
+      if (refused) throw new StreamClosed(status.INVALID_ARGUMENT, `type_url "${clip(req.typeUrl, 100)}": ${refused}`, 'unknown-type');
       const typeUrl = TYPE_URLS.get(req.typeUrl) ?? req.typeUrl;
       state = new TypeState(typeUrl);
       this.addType(state);
+    }
+    for (const name of this.namesIn(req)) {
+      if (name.length > MAX_RESOURCE_NAME_LENGTH) {
+        throw new StreamClosed(
+          status.INVALID_ARGUMENT,
+          `a resource name of ${name.length} characters (at most ${MAX_RESOURCE_NAME_LENGTH}): "${clip(name, 100)}"`,
+          'name-too-long',
+        );
+      }
     }
     const flavour = this.flavour;
     const subscriptionChanged = this.handle(req, state, firstOfType) || firstOfType || this.flavour !== flavour;
@@ -390,7 +502,7 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
     if (!req.responseNonce) return 'none';
     if (state.nonce === 0 || req.responseNonce !== this.nonceText(state.nonce)) {
       this.host.metrics.staleRequests.inc({ protocol: this.protocol, type: shortType(state.typeUrl) });
-      this.log.debug('stale nonce', { type: shortType(state.typeUrl), nonce: req.responseNonce, latest: state.nonce === 0 ? '' : this.nonceText(state.nonce) });
+      this.log.debug('stale nonce', { type: shortType(state.typeUrl), nonce: clip(req.responseNonce, 100), latest: state.nonce === 0 ? '' : this.nonceText(state.nonce) });
       return 'stale';
     }
     if (!state.inFlight) return 'current'; // a repeated ACK: only its subscription part matters
@@ -399,7 +511,7 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
     if (req.errorDetail && (req.errorDetail.code !== 0 || req.errorDetail.message)) {
       state.nacked = true;
       state.nacks += 1;
-      state.lastError = clip(req.errorDetail.message);
+      state.recordError(clip(req.errorDetail.message), this);
       this.host.metrics.nacks.inc({ protocol: this.protocol, type: shortType(state.typeUrl) });
       const d = diagnostic('proxy-nack', {
         node: this.nodeId ?? '?',
@@ -444,7 +556,7 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
     this.flavour = flavourOfNode(node);
     this.log = this.log.child({ node: this.nodeId });
     this.host.attach(this);
-    this.log.info('stream opened', { protocol: this.protocol, agent: node?.userAgentName || undefined, flavour: this.flavour });
+    this.log.info('stream opened', { protocol: this.protocol, agent: node?.userAgentName ? clip(node.userAgentName, 100) : undefined, flavour: this.flavour });
   }
 
   /** A request for `<host>:<port>` listeners makes a stream of unknown agent proxyless. */
@@ -599,7 +711,8 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
   fail(err: StreamClosed): void {
     if (this.closed) return;
     this.host.metrics.rejectedStreams.inc({ reason: err.reason });
-    this.log.warn('stream refused', { code: status[err.code], reason: err.reason, message: err.message });
+    const d = diagnostic('xds-stream-refused', { node: this.nodeId ?? '(no node yet)', peer: this.call.getPeer(), status: status[err.code], detail: err.message });
+    this.log.warn(formatDiagnostic(d), { code: d.code, status: status[err.code], reason: err.reason, held: this.heldBytes });
     this.close(err);
   }
 
@@ -610,6 +723,10 @@ export abstract class AdsStream<Req extends { node?: NodeMessage | null; typeUrl
     if (this.inFlightTypes > 0) {
       this.inFlightTypes = 0;
       this.host.awaiting?.(this, false);
+    }
+    if (this.connection) {
+      this.host.connections?.close(this.connection, this.heldBytes);
+      this.connection = undefined;
     }
     if (this.nodeId) {
       this.host.detach(this);

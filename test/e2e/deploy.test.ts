@@ -1,6 +1,6 @@
 /**
  * deploy/: the Kubernetes manifests hang together (probes on the admin port the server
- * listens on, Service ports on named container ports, kustomization complete), and the
+ * listens on, reachable at the pod IP; only xDS behind the Service; kustomization complete), and the
  * example ConfigMap's mesh compiles cleanly.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -35,6 +35,12 @@ test('probes, ports and arguments agree with the server', () => {
   assert.is(arg('--address'), '0.0.0.0');
   assert.is(Number(arg('--port')), ports.xds);
   assert.is(Number(arg('--admin-port')), ports.admin);
+  // The kubelet's httpGet probes and Prometheus connect to the pod IP: a loopback admin port
+  // (the default) would fail every probe.
+  assert.is(arg('--admin-address'), '0.0.0.0');
+  assert.is(Number(dep.spec.template.metadata.annotations['prometheus.io/port']), ports.admin);
+  assert.is(c.livenessProbe.httpGet.port, 'admin');
+  assert.is(c.livenessProbe.httpGet.host, undefined, 'a probe with host: 127.0.0.1 would be made from the node, not the pod');
   assert.is(c.livenessProbe.httpGet.path, '/healthz');
   assert.is(c.readinessProbe.httpGet.path, '/readyz');
   assert.is(c.readinessProbe.httpGet.port, 'admin');
@@ -42,6 +48,9 @@ test('probes, ports and arguments agree with the server', () => {
   assert.is(mount.mountPath, c.args[1]);
   const svc = byKind('Service')[0];
   for (const p of svc.spec.ports) assert.ok(p.targetPort in ports, `Service port ${p.name} targets ${p.targetPort}`);
+  // Only xDS goes through the Service; /debug stays off (it would show every proxy's config).
+  assert.equal(svc.spec.ports.map((p: Obj) => p.targetPort), ['xds']);
+  assert.not.ok(c.args.includes('--debug-endpoints'));
   assert.equal(svc.spec.selector, dep.spec.template.metadata.labels);
 });
 

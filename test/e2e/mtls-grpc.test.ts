@@ -135,7 +135,7 @@ test.before(async () => {
   greeterPort = await freePort();
   mkdirSync(join(dir, 'mesh'));
   renderScenario('greeter-mtls', join(dir, 'mesh'), { GREETER_PORT: greeterPort });
-  server = await startServer({ paths: [join(dir, 'mesh')], port: 0, adminPort: 0, logger, processMetrics: false, ca: { provider: 'builtin', dir: ca } });
+  server = await startServer({ paths: [join(dir, 'mesh')], port: 0, adminPort: 0, debugEndpoints: true, logger, processMetrics: false, ca: { provider: 'builtin', dir: ca } });
   const [clientAgent, greeterAgent] = await Promise.all([startTlsForwarder(server.port, certs('client')), startTlsForwarder(server.port, certs('greeter'))]);
   forwarders.push(clientAgent, greeterAgent);
 

@@ -32,7 +32,7 @@ test.before(async () => {
   [v1, v2] = await Promise.all([startBackend('v1'), startBackend('v2')]);
   ports = { V1_PORT: v1.port, V2_PORT: v2.port };
   renderScenario('greeter', dir, { ...ports, V1_WEIGHT: 80, V2_WEIGHT: 20 });
-  server = await startServer({ paths: [dir], port: 0, adminPort: 0, watch: true, debounceMs: 50, logger, processMetrics: false });
+  server = await startServer({ paths: [dir], port: 0, adminPort: 0, debugEndpoints: true, watch: true, debounceMs: 50, logger, processMetrics: false });
   process.env.GRPC_XDS_BOOTSTRAP_CONFIG = bootstrap(server.port, 'demo/client');
   grpcXds.register();
   client = new GreeterClient(TARGET);

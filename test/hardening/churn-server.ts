@@ -10,7 +10,7 @@ import { simpleProxy, testServer } from '../../src/serve/testing.ts';
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc || !process.send) throw new Error('run with --expose-gc, as a forked child');
 
-const srv = await testServer([simpleProxy('ns/a', { 'ns/x|80': 100 })]);
+const srv = await testServer([simpleProxy('ns/a', { 'ns/x|80': 100 })], { debugEndpoints: true });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function measure(): Promise<Record<string, unknown>> {

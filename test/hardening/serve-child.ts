@@ -3,6 +3,9 @@ import { spawn } from 'node:child_process';
 import { BIN } from './spawn.ts';
 
 export interface ServeChild {
+  readonly pid: number;
+  /** The xDS port. */
+  readonly port: number;
   logs(): string;
   waitForLog(text: string, ms?: number): Promise<void>;
   admin(path: string): Promise<Response>;
@@ -12,8 +15,8 @@ export interface ServeChild {
 
 const NOBODY = 65534;
 
-export async function runServeChild(args: string[], opts: { asNobody?: boolean } = {}): Promise<ServeChild> {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args, '--port', '0', '--admin-port', '0', '--log-format', 'json'], {
+export async function runServeChild(args: string[], opts: { asNobody?: boolean; nodeArgs?: string[] } = {}): Promise<ServeChild> {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, 'serve', ...args, '--port', '0', '--admin-port', '0', '--log-format', 'json'], {
     stdio: ['ignore', 'ignore', 'pipe'],
     ...(opts.asNobody ? { uid: NOBODY, gid: NOBODY } : {}),
   });
@@ -44,10 +47,12 @@ export async function runServeChild(args: string[], opts: { asNobody?: boolean }
 
   await waitForLog('"xDS server listening"', 20_000);
   const listening = stderr.split('\n').find((l) => l.includes('"xDS server listening"'))!;
-  const { adminPort } = JSON.parse(listening) as { adminPort: number };
+  const { adminPort, port } = JSON.parse(listening) as { adminPort: number; port: number };
   const admin = (path: string): Promise<Response> => fetch(`http://127.0.0.1:${adminPort}${path}`);
 
   return {
+    pid: child.pid!,
+    port,
     logs: () => stderr,
     waitForLog,
     admin,

@@ -78,7 +78,7 @@ test('unreadable (permission denied): logged with SMI1009 and SMI5001, still ser
   const dir = join(root, 'manifests');
   cpSync(FIXTURE, dir, { recursive: true });
   // Root reads anything: the server then runs as nobody, so that permissions mean something.
-  const serve = await runServeChild([dir, '--watch', '--debounce', '50'], { asNobody: process.getuid?.() === 0 });
+  const serve = await runServeChild([dir, '--watch', '--debounce', '50', '--debug-endpoints'], { asNobody: process.getuid?.() === 0 });
   try {
     const before = await serve.snapshotVersion();
     chmodSync(dir, 0o000);

@@ -2,15 +2,26 @@
  * Hostile and broken ADS requests: each ends (or is ignored) with a clear gRPC status, and
  * never hurts the server or the other proxies on it. Loopback, ephemeral ports.
  */
+import type { ServiceError } from '@grpc/grpc-js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { envoyType } from '../../src/envoy/protos.ts';
-import { MAX_NAMES_PER_TYPE, MAX_REQUEST_BYTES, MAX_TYPES_PER_STREAM } from '../../src/serve/limits.ts';
+import { MAX_NAMES_PER_TYPE, MAX_REQUEST_BYTES, MAX_RESOURCE_NAME_LENGTH } from '../../src/serve/limits.ts';
 import { simpleProxy, testServer, type TestServer } from '../../src/serve/testing.ts';
-import { CDS } from '../../src/serve/type-urls.ts';
+import { CDS, EDS, KNOWN_UNSERVED } from '../../src/serve/type-urls.ts';
 import { metric, sendRawBytes } from './xds-clients.ts';
 
 const NODE = { id: 'ns/a' };
+
+/** The status the server ends `s` with; a response instead (or neither within 2 s) fails the test. */
+function endedWith(s: { ended(): Promise<ServiceError | undefined>; next(ms?: number): Promise<{ typeUrl: string }> }): Promise<ServiceError | undefined> {
+  return Promise.race([
+    s.ended(),
+    s.next(2000).then((r) => {
+      throw new Error(`answered (${r.typeUrl}) instead of ending the stream`);
+    }),
+  ]);
+}
 
 /** A well-behaved proxy on the same server still gets its config. */
 async function stillServes(srv: TestServer): Promise<void> {
@@ -78,17 +89,52 @@ test('requests before node, and node ids that do not parse, end with INVALID_ARG
   }
 });
 
-test(`unknown type URLs get an empty answer; more than ${MAX_TYPES_PER_STREAM} types on one stream is INVALID_ARGUMENT`, async () => {
+test('type URLs Envoy may ask for and we do not serve (RTDS, ECDS, ...) get an empty answer; invented ones and xDS v2 end the stream with INVALID_ARGUMENT', async () => {
   const srv = await testServer([simpleProxy('ns/a', { 'ns/x|80': 100 })]);
   try {
     const s = srv.client().sotw();
-    s.send({ node: NODE, typeUrl: 'type.googleapis.com/envoy.service.runtime.v3.Runtime' });
-    const r = await s.next();
-    assert.equal([r.typeUrl, r.resources.length], ['type.googleapis.com/envoy.service.runtime.v3.Runtime', 0]);
-    for (let i = 0; i < MAX_TYPES_PER_STREAM + 5; i++) s.send({ typeUrl: `type.example/t${i}` });
-    const e = await s.ended();
+    for (const typeUrl of KNOWN_UNSERVED) {
+      s.send({ node: NODE, typeUrl });
+      const r = await s.next();
+      assert.equal([r.typeUrl, r.resources.length], [typeUrl, 0]);
+    }
+    // Still answered: the served types keep working on the same stream.
+    s.send({ typeUrl: CDS });
+    assert.is((await s.next()).resources.length, 1);
+    s.send({ typeUrl: 'type.example/t0', resourceNames: ['x'] });
+    const e = await endedWith(s);
     assert.is(e?.code, 3);
-    assert.match(e!.details, 'type URLs');
+    assert.match(e!.details, 'not an xDS resource type');
+    const d = srv.client().delta();
+    d.send({ node: NODE, typeUrl: 'type.googleapis.com/envoy.api.v2.Cluster' });
+    const v2 = await endedWith(d);
+    assert.is(v2?.code, 3);
+    assert.match(v2!.details, 'v2');
+    assert.ok(srv.logger.records.some((r) => r.code === 'SMI5004' && String(r.msg).includes('type.example/t0')));
+    await stillServes(srv);
+  } finally {
+    await srv.close();
+  }
+});
+
+test(`a resource name over ${MAX_RESOURCE_NAME_LENGTH} characters ends the stream with INVALID_ARGUMENT, wherever the request carries it`, async () => {
+  const srv = await testServer([simpleProxy('ns/a', { 'ns/x|80': 100 })]);
+  try {
+    const c = srv.client();
+    const long = 'n'.repeat(MAX_RESOURCE_NAME_LENGTH + 1);
+    const ok = 'n'.repeat(MAX_RESOURCE_NAME_LENGTH);
+    const s = c.sotw();
+    s.send({ node: NODE, typeUrl: EDS, resourceNames: [ok] });
+    s.send({ typeUrl: EDS, resourceNames: [ok, long] });
+    const e = await endedWith(s);
+    assert.is(e?.code, 3, String(e?.details));
+    assert.match(e!.details, `at most ${MAX_RESOURCE_NAME_LENGTH}`);
+    assert.ok(e!.details.length < 300);
+    for (const req of [{ resourceNamesSubscribe: [long] }, { initialResourceVersions: { [long]: 'v' } }, { resourceNamesUnsubscribe: [long] }]) {
+      const d = c.delta();
+      d.send({ node: NODE, typeUrl: CDS, ...req });
+      assert.is((await endedWith(d))?.code, 3);
+    }
     await stillServes(srv);
   } finally {
     await srv.close();
