@@ -38,8 +38,9 @@ function runFile(file) {
       const total = num('Total');
       const passed = num('Passed');
       const skipped = num('Skipped');
-      // A file whose every test skipped itself (no Envoy on a laptop) reports Total 0 and passes.
-      const ok = status === 0 && (total > 0 || skipped > 0);
+      // Every test must have passed or skipped itself (no Envoy on a laptop: Total 0, Skipped N).
+      // uvu exits 0 when a `before` hook throws, running none of the suite's tests: that is a failure.
+      const ok = status === 0 && (total > 0 || skipped > 0) && passed + skipped >= total;
       const failed = ok ? 0 : Math.max(1, total - passed - skipped);
       const secs = ((Date.now() - t0) / 1000).toFixed(1);
       console.log(`${ok ? 'ok  ' : 'FAIL'} ${relative('.', file)} (${passed}/${total}, ${secs}s)`);

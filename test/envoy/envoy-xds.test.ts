@@ -136,12 +136,13 @@ test.before(async () => {
   await (await BuiltinCa.init(ca)).close();
   mesh = join(dir, 'mesh');
   cpSync('fixtures/bookstore', mesh, { recursive: true });
-  server = await startServer({ paths: [mesh], port: 0, adminPort: 0, watch: true, logger, processMetrics: false, ca: { provider: 'builtin', dir: ca } });
+  server = await startServer({ paths: [mesh], port: 0, adminPort: 0, watch: true, logger, processMetrics: false, debugEndpoints: true, ca: { provider: 'builtin', dir: ca } });
   out = join(dir, 'out');
   const r = await runCli([mesh, '--ca', ca, '--emit-secrets', '--xds-port', String(server.port), '-o', out]);
   assert.is(r.code, 0, r.stderr);
   relay = await UnixToTcp.start(join(dir, 'xds.sock'), server.port);
-  const workloads = readdirSync(out).sort().flatMap((ns) => readdirSync(join(out, ns)).sort().map((w) => `${ns}/${w}`));
+  const dirs = (d: string): string[] => readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const workloads = dirs(out).flatMap((ns) => dirs(join(out, ns)).map((w) => `${ns}/${w}`)); // the tree's manifest sits beside the namespaces
   for (const [i, name] of workloads.entries()) {
     const podDir = join(dir, 'pods', String(i));
     mkdirSync(podDir, { recursive: true });
