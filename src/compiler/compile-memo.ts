@@ -20,15 +20,16 @@ import type { ProxyConfig } from '../emit/types.ts';
 import { buildResource } from '../ir/build/index.ts';
 import { asMeshLists, groupByList, MESH_LISTS, type FieldPath, type MeshLists, type Origin, type Resource } from '../ir/types.ts';
 import type { ProxyPlan } from '../ir/proxy-plan.ts';
-import { parseSources } from '../parser/parse.ts';
+import { parseObjects, parseSources, type ManifestDocument } from '../parser/parse.ts';
 import { FileTexts } from '../parser/read-inputs.ts';
-import type { SourceFile } from '../parser/source.ts';
+import type { SourceFile, SourceObject } from '../parser/source.ts';
 import { PassMemo } from '../passes/index.ts';
 import { groupByNamespace, type NamespaceInput } from '../passes/namespaces.ts';
 import type { CompileOptions } from './options.ts';
 
 interface FileEntry {
-  readonly text: string;
+  /** What the resources were built from: a file's text, or an API object (compared by identity: the informer's cache replaces an object that changed). */
+  readonly content: string | object;
   readonly diagnostics: readonly Diagnostic[];
   /** The same resources by list (MESH_LISTS order). */
   readonly lists: readonly (readonly Resource[])[];
@@ -51,24 +52,28 @@ export class CompileMemo {
   reused = 0;
 
   /**
-   * Parses and builds the files whose text changed, replaying each file's diagnostics to
-   * `reporter`; `lists()` and `namespaces()` then hand out the resources.
+   * Parses and builds the files whose text changed, and the API objects (after the files) that
+   * changed, replaying each one's diagnostics to `reporter`; `lists()` and `namespaces()` then
+   * hand out the resources. An object is a unit as a file is: one changed object rebuilds alone.
    */
-  load(files: readonly SourceFile[], reporter: Reporter): void {
+  load(files: readonly SourceFile[], reporter: Reporter, objects: readonly SourceObject[] = []): void {
     const next = new Map<string, FileEntry>();
     this.latest = [];
-    for (const file of files) {
-      let entry = this.files.get(file.path) ?? next.get(file.path);
-      if (entry && entry.text === file.text) {
+    const use = (key: string, content: string | object, build: () => FileEntry): void => {
+      let entry = this.files.get(key) ?? next.get(key);
+      if (entry && entry.content === content) {
         this.reused += 1;
       } else {
-        entry = buildFile(file);
+        entry = build();
         this.parsed += 1;
       }
-      next.set(file.path, entry);
+      next.set(key, entry);
       this.latest.push(entry);
       for (const d of entry.diagnostics) reporter.report(d);
-    }
+    };
+    for (const file of files) use(file.path, file.text, () => buildFile(file));
+    // A space cannot start a path the reader hands out, so object keys never meet file keys.
+    for (const object of objects) use(` ${object.ref}`, object.value, () => buildObject(object));
     this.files = next;
   }
 
@@ -124,16 +129,24 @@ export class CompileMemo {
 }
 
 function buildFile(file: SourceFile): FileEntry {
+  return buildEntry(file.text, (reporter) => parseSources([file], reporter));
+}
+
+function buildObject(object: SourceObject): FileEntry {
+  return buildEntry(object.value, (reporter) => parseObjects([object], reporter));
+}
+
+function buildEntry(content: string | object, parse: (reporter: Reporter) => ManifestDocument[]): FileEntry {
   const diagnostics: Diagnostic[] = [];
   const reporter: Reporter = { report: (d) => diagnostics.push(d) };
   const resources: Resource[] = [];
-  for (const doc of parseSources([file], reporter)) {
+  for (const doc of parse(reporter)) {
     // The next compile gets the same objects: no stage may edit them, and one that tried fails loudly (SMI9002).
     deepFreeze(doc.value);
     const r = buildResource({ ...doc, origin: new RememberedOrigin(doc.origin) }, reporter);
     if (r) resources.push(r);
   }
-  return { text: file.text, diagnostics, lists: groupByList(resources), namespaces: groupByNamespace(resources) };
+  return { content, diagnostics, lists: groupByList(resources), namespaces: groupByNamespace(resources) };
 }
 
 /**
