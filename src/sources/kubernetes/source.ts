@@ -23,6 +23,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions as HttpsRequestOptions } from 'node:https';
 import type { KubeConfig, KubernetesObject, ListWatch, Watch } from '@kubernetes/client-node';
+import { diagnostic, formatDiagnostic, type Diagnostic } from '../../diagnostics/diagnostic.ts';
 import type { SourceObject } from '../../parser/source.ts';
 import type { Logger } from '../../serve/logger.ts';
 import { chooseVersions, collectionPath, apiVersionOfWatched, watchedKinds, type GroupDiscovery, type WatchedKind } from './kinds.ts';
@@ -191,13 +192,13 @@ export class KubernetesSource {
         discovered = await discover(this.kc);
       } catch (err) {
         if (this.closed) throw new Error('closed before the Kubernetes API answered');
-        logger.warn('Kubernetes API discovery failed; retrying', { server: this.kc.getCurrentCluster()?.server, error: describeError(err), retryMs: delay });
+        this.log(diagnostic('kube-unreachable', { server: this.kc.getCurrentCluster()?.server ?? '?', detail: describeError(err), retryMs: delay }));
         await new Promise((r) => setTimeout(r, delay));
       }
     }
     const { kinds, missing } = chooseVersions(discovered);
     for (const m of missing) {
-      logger.warn('the cluster does not serve this kind at a version smi-compile reads; it is not watched', { kind: m.kind, group: m.group, served: m.served, accepted: m.accepted });
+      this.log(diagnostic('kube-kind-not-served', { kind: m.kind, group: m.group || 'core', served: m.served.join(', ') || 'none', accepted: m.accepted.join(', ') }));
     }
     const order = new Map(watchedKinds().map((k, i) => [`${k.group}\0${k.kind}`, i]));
     const synced: Promise<void>[] = [];
@@ -278,7 +279,9 @@ export class KubernetesSource {
     informer.on('error', (err) => {
       if (this.closed) return;
       this.stats.reconnects += 1;
-      logger.warn('Kubernetes watch failed; reconnecting', { kind: kind.kind, error: describeError(err), retryMs: backoff });
+      const status = (err as { statusCode?: number } | undefined)?.statusCode;
+      if (status === 401 || status === 403) this.log(diagnostic('kube-forbidden', { resource: `${kind.plural}.${kind.group || 'core'}`, detail: describeError(err) }));
+      else this.log(diagnostic('kube-watch-failed', { kind: kind.kind, detail: describeError(err), retryMs: backoff }));
       const retry = setTimeout(() => {
         this.retries.delete(retry);
         if (!this.closed) start();
@@ -316,6 +319,15 @@ export class KubernetesSource {
       out.push(...objs);
     }
     return out;
+  }
+
+  /** Logs a diagnostic at its level, formatted as the server logs the compiler's. */
+  private log(d: Diagnostic): void {
+    const { logger } = this.opts;
+    const line = formatDiagnostic(d);
+    if (d.level === 'error') logger.error(line, { code: d.code });
+    else if (d.level === 'warning') logger.warn(line, { code: d.code });
+    else logger.info(line, { code: d.code });
   }
 
   /** Calls `listener` after a quiet period following one or more changes in the mesh. */
