@@ -133,6 +133,20 @@ test('a broken object keeps the last good snapshot and logs its diagnostic; fixi
   await until('and removed again', () => !clustersOf('bookthief/bookthief').includes(THIEF_EDGE), 10_000, 10);
 });
 
+test('watches that end (their timeoutSeconds) are resumed from their resourceVersion: no relist, nothing lost', async () => {
+  if (!bin) return;
+  const quick = await KubernetesSource.start({ kubeconfig: kube.kubeconfig, debounceMs: 25, logger: memoryLogger('error'), watchTimeoutSeconds: 1 });
+  try {
+    const { lists, watches } = quick.stats;
+    await until('a second round of watches', () => quick.stats.watches >= 2 * watches, 30_000, 50);
+    assert.is(quick.stats.lists, lists, 'nothing listed again');
+    assert.is(quick.stats.gone, 0);
+    assert.equal(quick.objects().map((o) => o.ref), source.objects().map((o) => o.ref));
+  } finally {
+    await quick.close();
+  }
+});
+
 test('the API server restarted mid-run: the server keeps serving, reconnects, relists and converges, with nothing lost', async () => {
   if (!bin) return;
   const before = live.snapshot()!.version;
@@ -140,8 +154,8 @@ test('the API server restarted mid-run: the server keeps serving, reconnects, re
   const client = new RawAdsClient(`127.0.0.1:${live.port}`);
   try {
     await kube.restart();
-    // Applied before the source has reconnected (its first retry waits RECONNECT_BACKOFF): only a
-    // watch resumed from its resourceVersion, or a relist, can bring it in.
+    // Applied as soon as the API server answers again, while the source may still be waiting to
+    // retry: a watch resumed from its resourceVersion, or a relist after 410 Gone, must bring it in.
     await kube.api('POST', TARGETS, THIEF_TARGET);
     // Proxies are served throughout, from the last snapshot.
     const s = client.sotw();

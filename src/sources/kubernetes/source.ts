@@ -46,6 +46,8 @@ export interface KubernetesSourceOptions {
   /** Quiet period after the last event before `onChange` (as `--watch`'s). */
   readonly debounceMs: number;
   readonly logger: Logger;
+  /** Watches end after this many seconds, randomised up to twice it (default WATCH_TIMEOUT_S; tests shorten it). */
+  readonly watchTimeoutSeconds?: number;
 }
 
 /** Counters a test or /metrics can read: what the informers went through. */
@@ -228,7 +230,8 @@ export class KubernetesSource {
     const watcher = {
       watch: (p: string, query: Record<string, unknown>, callback: (phase: string, obj: any, raw: any) => void, done: (err: unknown) => void) => {
         this.stats.watches += 1;
-        const timeoutSeconds = WATCH_TIMEOUT_S + Math.floor(Math.random() * WATCH_TIMEOUT_S);
+        const base = this.opts.watchTimeoutSeconds ?? WATCH_TIMEOUT_S;
+        const timeoutSeconds = base + Math.floor(Math.random() * base);
         return watch.watch(p, { ...query, allowWatchBookmarks: true, timeoutSeconds }, (phase, obj, raw) => {
           backoff = RECONNECT_BACKOFF.firstMs;
           if (phase === 'BOOKMARK') this.stats.bookmarks += 1;
