@@ -147,6 +147,41 @@ test('watches that end (their timeoutSeconds) are resumed from their resourceVer
   }
 });
 
+/** Every resource version a proxy is served, by type and name. */
+function versionsOf(snapshot: NonNullable<ReturnType<ServerHandle['snapshot']>>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [id, p] of snapshot.proxies) for (const [type, named] of p.resources) for (const [name, r] of named) out.set(`${id} ${type.split('.').pop()} ${name}`, r.version);
+  return out;
+}
+
+function changedBetween(a: Map<string, string>, b: Map<string, string>): string[] {
+  return [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k)).sort();
+}
+
+test("creating and deleting an EndpointSlice changes only its service's callers, and only their EDS", async () => {
+  if (!bin) return;
+  const before = versionsOf(live.snapshot()!);
+  const slices = '/apis/discovery.k8s.io/v1/namespaces/bookstore/endpointslices';
+  const slice = {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: 'bookstore-v1-abcde', namespace: 'bookstore', labels: { 'kubernetes.io/service-name': 'bookstore-v1' } },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: ['10.244.1.7'], conditions: { ready: true } }],
+    ports: [{ name: 'bookstore-port', port: 14001, protocol: 'TCP' }],
+  };
+  const t0 = Date.now();
+  await kube.api('POST', slices, slice);
+  await until('the endpoint is served', () => changedBetween(before, versionsOf(live.snapshot()!)).length > 0, 10_000, 5);
+  const createdMs = Date.now() - t0;
+  // bookbuyer calls bookstore (split over v1 and v2) and is its only caller.
+  assert.equal(changedBetween(before, versionsOf(live.snapshot()!)), ['bookbuyer/bookbuyer ClusterLoadAssignment bookstore/bookstore-v1|14001']);
+  const t1 = Date.now();
+  await kube.api('DELETE', `${slices}/bookstore-v1-abcde`);
+  await until('the endpoint is gone', () => changedBetween(before, versionsOf(live.snapshot()!)).length === 0, 10_000, 5);
+  console.log(`  EndpointSlice created → served in ${createdMs} ms, deleted → served in ${Date.now() - t1} ms (API round trip, watch, 25 ms debounce, recompile)`);
+});
+
 test('the API server restarted mid-run: the server keeps serving, reconnects, relists and converges, with nothing lost', async () => {
   if (!bin) return;
   const before = live.snapshot()!.version;
