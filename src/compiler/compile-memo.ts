@@ -79,7 +79,7 @@ export class CompileMemo {
 
   /** The latest resources as the Mesh's lists: each file's lists, concatenated in input order. */
   lists(): MeshLists {
-    return asMeshLists(MESH_LISTS.map((_, i) => this.latest.flatMap((e) => e.lists[i])));
+    return asMeshLists(concatLists(this.latest, (e) => e.lists));
   }
 
   /**
@@ -97,7 +97,7 @@ export class CompileMemo {
     }
     const out = new Map<string, NamespaceInput>();
     for (const [ns, entries] of files) {
-      out.set(ns, { key: entries, lists: () => asMeshLists(MESH_LISTS.map((_, i) => entries.flatMap((e) => e.namespaces.get(ns)![i]))) });
+      out.set(ns, { key: entries, lists: () => asMeshLists(concatLists(entries, (e) => e.namespaces.get(ns)!)) });
     }
     return out;
   }
@@ -126,6 +126,20 @@ export class CompileMemo {
   get size(): number {
     return this.files.size;
   }
+}
+
+/**
+ * Each entry's lists, concatenated list by list. A loop, not `flatMap` per list: with
+ * `--kubernetes` every API object is an entry of its own (6,650 at 1,000 services), nearly all
+ * of whose lists are empty, and a flatMap per list over them cost ≈ 20 ms a recompile.
+ */
+function concatLists(entries: readonly FileEntry[], listsOf: (e: FileEntry) => readonly (readonly Resource[])[]): Resource[][] {
+  const out: Resource[][] = MESH_LISTS.map(() => []);
+  for (const e of entries) {
+    const lists = listsOf(e);
+    for (let i = 0; i < out.length; i++) for (const r of lists[i]) out[i].push(r);
+  }
+  return out;
 }
 
 function buildFile(file: SourceFile): FileEntry {
