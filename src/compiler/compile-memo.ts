@@ -28,7 +28,7 @@ import { groupByNamespace, type NamespaceInput } from '../passes/namespaces.ts';
 import type { CompileOptions } from './options.ts';
 
 interface FileEntry {
-  /** What the resources were built from: a file's text, or an API object (compared by identity: the informer's cache replaces an object that changed). */
+  /** What the resources were built from: a file's text, or an API object. */
   readonly content: string | object;
   readonly diagnostics: readonly Diagnostic[];
   /** The same resources by list (MESH_LISTS order). */
@@ -39,6 +39,8 @@ interface FileEntry {
 
 export class CompileMemo {
   private files = new Map<string, FileEntry>();
+  /** Entries of API objects (serve --kubernetes), by the object itself. */
+  private objects = new Map<object, FileEntry>();
   /** The files of the latest `load()`, in input order. */
   private latest: FileEntry[] = [];
   readonly texts = new FileTexts();
@@ -58,23 +60,37 @@ export class CompileMemo {
    */
   load(files: readonly SourceFile[], reporter: Reporter, objects: readonly SourceObject[] = []): void {
     const next = new Map<string, FileEntry>();
+    const nextObjects = new Map<object, FileEntry>();
     this.latest = [];
-    const use = (key: string, content: string | object, build: () => FileEntry): void => {
-      let entry = this.files.get(key) ?? next.get(key);
-      if (entry && entry.content === content) {
-        this.reused += 1;
-      } else {
-        entry = build();
-        this.parsed += 1;
-      }
-      next.set(key, entry);
+    const take = (entry: FileEntry): void => {
       this.latest.push(entry);
       for (const d of entry.diagnostics) reporter.report(d);
     };
-    for (const file of files) use(file.path, file.text, () => buildFile(file));
-    // A space cannot start a path the reader hands out, so object keys never meet file keys.
-    for (const object of objects) use(` ${object.ref}`, object.value, () => buildObject(object));
+    for (const file of files) {
+      let entry = this.files.get(file.path) ?? next.get(file.path);
+      if (entry && entry.content === file.text) {
+        this.reused += 1;
+      } else {
+        entry = buildFile(file);
+        this.parsed += 1;
+      }
+      next.set(file.path, entry);
+      take(entry);
+    }
+    // An API object is keyed by itself: the informer's cache replaces an object that changed.
+    for (const object of objects) {
+      let entry = this.objects.get(object.value) ?? nextObjects.get(object.value);
+      if (entry) {
+        this.reused += 1;
+      } else {
+        entry = buildObject(object);
+        this.parsed += 1;
+      }
+      nextObjects.set(object.value, entry);
+      take(entry);
+    }
     this.files = next;
+    this.objects = nextObjects;
   }
 
   /** The latest resources as the Mesh's lists: each file's lists, concatenated in input order. */
@@ -124,7 +140,7 @@ export class CompileMemo {
 
   /** Files held (those of the latest compile). */
   get size(): number {
-    return this.files.size;
+    return this.files.size + this.objects.size;
   }
 }
 

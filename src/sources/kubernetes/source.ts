@@ -159,6 +159,8 @@ export class KubernetesSource {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private ready = false;
+  /** objects(), until the next change. */
+  private current: SourceObject[] | undefined;
   private readonly retries = new Set<NodeJS.Timeout>();
   private readonly meshName: string;
   private readonly osmNamespace: string;
@@ -274,6 +276,7 @@ export class KubernetesSource {
       });
     };
     const onObject = (obj: KubernetesObject): void => {
+      this.current = undefined;
       if (this.concerns(kind, obj)) this.changed();
     };
     informer.on('add', onObject);
@@ -309,8 +312,16 @@ export class KubernetesSource {
     return new Set((ns?.informer.list() ?? []).map((n) => n.metadata?.name ?? ''));
   }
 
-  /** Every object in the mesh now: kind by kind (the parser's order), then by namespace and name. */
-  objects(): SourceObject[] {
+  /**
+   * Every object in the mesh now: kind by kind (the parser's order), then by namespace and name.
+   * The same array until an informer reports a change (the compile reads it whole every time).
+   */
+  objects(): readonly SourceObject[] {
+    this.current ??= this.collect();
+    return this.current;
+  }
+
+  private collect(): SourceObject[] {
     const monitored = this.monitored();
     const out: SourceObject[] = [];
     for (const { kind, informer } of this.informers) {
