@@ -147,6 +147,18 @@ test('watches that end (their timeoutSeconds) are resumed from their resourceVer
   }
 });
 
+test('labelling a namespace openservicemesh.io/monitor=osm brings it into the mesh; removing the label takes it out', async () => {
+  if (!bin) return;
+  const patch = (labels: Record<string, string | null>) =>
+    kube.api('PATCH', '/api/v1/namespaces/outside', { metadata: { labels } }, 'application/merge-patch+json');
+  await patch({ 'openservicemesh.io/monitor': 'osm' });
+  await until('outside/bookthief is served', () => live.snapshot()!.proxies.has('outside/bookthief'), 10_000, 10);
+  // Another mesh's label is not ours.
+  await patch({ 'openservicemesh.io/monitor': 'other-mesh' });
+  await until('outside/bookthief is gone', () => !live.snapshot()!.proxies.has('outside/bookthief'), 10_000, 10);
+  await patch({ 'openservicemesh.io/monitor': null });
+});
+
 /** Every resource version a proxy is served, by type and name. */
 function versionsOf(snapshot: NonNullable<ReturnType<ServerHandle['snapshot']>>): Map<string, string> {
   const out = new Map<string, string>();
