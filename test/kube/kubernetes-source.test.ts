@@ -194,6 +194,37 @@ test("creating and deleting an EndpointSlice changes only its service's callers,
   console.log(`  EndpointSlice created → served in ${createdMs} ms, deleted → served in ${Date.now() - t1} ms (API round trip, watch, 25 ms debounce, recompile)`);
 });
 
+test('under continuous churn, changes are still served within maxWaitMs: the quiet period never comes, the bound does', async () => {
+  if (!bin) return;
+  // A quiet period longer than the gap between changes: on its own it would wait for the churn to end.
+  const churned = await KubernetesSource.start({ kubeconfig: kube.kubeconfig, debounceMs: 1_000, maxWaitMs: 50, logger: memoryLogger('error') });
+  const server = await startServer({ paths: [], port: 0, adminPort: 0, objects: churned, logger: memoryLogger('error'), processMetrics: false });
+  const slices = '/apis/discovery.k8s.io/v1/namespaces/bookstore/endpointslices';
+  const slice = (n: number) => ({
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: 'bookstore-v2-churn', namespace: 'bookstore', labels: { 'kubernetes.io/service-name': 'bookstore-v2' } },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: [`10.244.2.${n}`], conditions: { ready: true } }],
+    ports: [{ name: 'bookstore-port', port: 14001, protocol: 'TCP' }],
+  });
+  const liveBefore = live.snapshot()!.version;
+  try {
+    const versions = new Set([server.snapshot()!.version]);
+    let current = await kube.api('POST', slices, slice(1));
+    // Each write waits for the previous one: changes keep coming, a few ms apart, for as long as the loop runs.
+    for (let n = 2; n < 200 && versions.size < 3; n++) {
+      current = await kube.api('PUT', `${slices}/bookstore-v2-churn`, { ...slice(n), metadata: { ...slice(n).metadata, resourceVersion: current.metadata.resourceVersion } });
+      versions.add(server.snapshot()!.version);
+    }
+    assert.ok(versions.size >= 3, `recompiled during the churn (${versions.size - 1} new versions seen)`);
+    await kube.api('DELETE', `${slices}/bookstore-v2-churn`);
+    await until('the main server has caught up with the churn and its end', () => live.snapshot()!.version === liveBefore, 10_000, 10);
+  } finally {
+    await server.close();
+  }
+});
+
 test('the API server restarted mid-run: the server keeps serving, reconnects, relists and converges, with nothing lost', async () => {
   if (!bin) return;
   const before = live.snapshot()!.version;
