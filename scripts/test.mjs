@@ -3,15 +3,15 @@
 // process per file so that one suite's servers or timers cannot leak into another, and prints
 // the plain closing line `N passed, N failed` that CI reads.
 //
-// Unit files run two at a time (this project's machines have two cores); end-to-end and
-// hardening files measure time, memory and traffic, and the Envoy files run Envoy on every core,
-// so they run alone afterwards.
+// Unit files run two at a time (this project's machines have two cores); end-to-end, hardening,
+// Envoy (Envoy on every core) and kube (a real API server and etcd) files measure time, memory
+// and traffic, so they run alone afterwards.
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const ROOTS = ['src', 'test', 'bench'];
-const SERIAL = /^test\/(e2e|hardening|envoy)\//;
+const SERIAL = /^test\/(e2e|hardening|envoy|kube)\//;
 const JOBS = Math.max(1, Number(process.env.TEST_JOBS ?? 2));
 const filter = process.argv[2] ? new RegExp(process.argv[2]) : null;
 

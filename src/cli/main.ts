@@ -97,13 +97,17 @@ Examples:
   program
     .command('serve')
     .description('serve the compiled config over xDS (ADS, state of the world and delta) to Envoy sidecars and proxyless gRPC clients')
-    .argument('<paths...>', 'files or directories (recursive) holding the manifests')
+    .argument('[paths...]', 'files or directories (recursive) holding the manifests (optional with --kubernetes)')
     .option('--address <address>', 'address the xDS port listens on', '127.0.0.1')
     .option('--port <port>', 'xDS (gRPC) port; 0 picks a free one', port, 15128)
     .option('--admin-address <address>', 'address the admin port listens on (independent of --address; 0.0.0.0 for kubelet probes and Prometheus in a cluster)', '127.0.0.1')
     .option('--admin-port <port>', 'HTTP port for /healthz, /readyz, /metrics (default: xDS port + 1)', port)
     .option('--debug-endpoints', 'serve /debug/snapshot, /debug/streams, /debug/config on the admin port: every proxy\'s configuration, unauthenticated')
     .option('--watch', 'recompile when the manifests change and push what changed')
+    .option('--kubernetes', 'also read the cluster live from the Kubernetes API (in-cluster service account, --kubeconfig or KUBECONFIG)')
+    .option('--kubeconfig <file>', 'with --kubernetes: the kubeconfig to use')
+    .option('--mesh-name <name>', 'with --kubernetes: namespaces labelled openservicemesh.io/monitor=<name> are in the mesh', 'osm')
+    .option('--osm-namespace <namespace>', "with --kubernetes: the namespace of OSM's MeshConfig", 'osm-system')
     .option('--max-file-size <size>', 'largest input file read (default 16MiB; docs/limits.md)', parseByteSize)
     .option('--debounce <ms>', 'with --watch: wait this long after the last change', (v: string) => {
       const n = Number(v);
@@ -130,7 +134,9 @@ Proxies name themselves with node.id = <namespace>/<workload>. See docs/xds-serv
 Examples:
   $ smi-compile serve ./manifests --watch
   $ smi-compile serve ./manifests --address 0.0.0.0 --port 15128 --admin-address 0.0.0.0 --admin-port 15129
-  $ smi-compile serve ./manifests --ca ./ca                       # mTLS xDS, certificates over SDS`,
+  $ smi-compile serve ./manifests --ca ./ca                       # mTLS xDS, certificates over SDS
+  $ smi-compile serve --kubernetes --address 0.0.0.0               # in a cluster: the live API, namespaces labelled openservicemesh.io/monitor=osm
+  $ smi-compile serve ./policies --kubernetes --kubeconfig ~/.kube/config   # a policy repository plus live cluster state`,
     )
     .action(async (paths: string[], opts) => setExit(await (await import('./serve-command.ts')).runServeCommand(paths, opts)));
 

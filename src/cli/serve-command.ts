@@ -1,5 +1,6 @@
 /** `smi-compile serve <paths...>`: the xDS control plane. Runs until SIGTERM or SIGINT. */
 import { createLogger, runServe, type LogLevel } from '../serve/index.ts';
+import type { KubernetesSource } from '../sources/kubernetes/source.ts';
 import { UsageError } from './io.ts';
 
 export interface ServeCommandOptions {
@@ -20,25 +21,50 @@ export interface ServeCommandOptions {
   certLifetime: number;
   compileWorker?: boolean;
   compileWorkerIdle?: number;
+  /** Read the cluster's objects live from the Kubernetes API (src/sources/kubernetes). */
+  kubernetes?: boolean;
+  kubeconfig?: string;
+  meshName: string;
+  osmNamespace: string;
 }
 
 export async function runServeCommand(paths: string[], opts: ServeCommandOptions): Promise<number> {
   if (paths.includes('-')) throw new UsageError('serve reads manifests from files or directories, not standard input');
+  if (paths.length === 0 && !opts.kubernetes) throw new UsageError('serve needs manifest paths, --kubernetes, or both');
+  if (opts.kubeconfig && !opts.kubernetes) throw new UsageError('--kubeconfig needs --kubernetes');
+  if (opts.kubernetes && opts.compileWorker) throw new UsageError('--compile-worker cannot read the Kubernetes API; drop one of them');
   if (opts.compileWorkerIdle !== undefined && !opts.compileWorker) throw new UsageError('--compile-worker-idle needs --compile-worker');
   if (opts.caProvider === 'file' && !opts.ca) throw new UsageError('--ca-provider file needs --ca DIR (the directory holding tls.crt, tls.key and ca.crt)');
-  return runServe({
-    paths,
-    address: opts.address,
-    port: opts.port,
-    adminAddress: opts.adminAddress,
-    adminPort: opts.adminPort,
-    debugEndpoints: Boolean(opts.debugEndpoints),
-    watch: Boolean(opts.watch),
-    debounceMs: opts.debounce,
-    compileInWorker: Boolean(opts.compileWorker),
-    workerIdleMs: opts.compileWorkerIdle,
-    compileOptions: { trustDomain: opts.trustDomain, maxFileSize: opts.maxFileSize },
-    ca: opts.ca ? { provider: opts.caProvider, dir: opts.ca, lifetimeMs: opts.certLifetime } : undefined,
-    logger: createLogger({ level: opts.logLevel, json: opts.logFormat === undefined ? undefined : opts.logFormat === 'json' }),
-  });
+  const logger = createLogger({ level: opts.logLevel, json: opts.logFormat === undefined ? undefined : opts.logFormat === 'json' });
+  let objects: KubernetesSource | undefined;
+  if (opts.kubernetes) {
+    // Loaded only with --kubernetes: the client library is ≈ 1 s of start-up a file-fed server never needs.
+    const { KubernetesSource } = await import('../sources/kubernetes/source.ts');
+    try {
+      objects = await KubernetesSource.start({ kubeconfig: opts.kubeconfig, meshName: opts.meshName, osmNamespace: opts.osmNamespace, debounceMs: opts.debounce, logger });
+    } catch (err) {
+      logger.error(`cannot read the Kubernetes API: ${err instanceof Error ? err.message : String(err)}`);
+      return 1;
+    }
+  }
+  try {
+    return await runServe({
+      paths,
+      address: opts.address,
+      port: opts.port,
+      adminAddress: opts.adminAddress,
+      adminPort: opts.adminPort,
+      debugEndpoints: Boolean(opts.debugEndpoints),
+      watch: Boolean(opts.watch),
+      debounceMs: opts.debounce,
+      compileInWorker: Boolean(opts.compileWorker),
+      workerIdleMs: opts.compileWorkerIdle,
+      compileOptions: { trustDomain: opts.trustDomain, maxFileSize: opts.maxFileSize },
+      ca: opts.ca ? { provider: opts.caProvider, dir: opts.ca, lifetimeMs: opts.certLifetime } : undefined,
+      logger,
+      objects,
+    });
+  } finally {
+    await objects?.close();
+  }
 }

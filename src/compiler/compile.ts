@@ -8,9 +8,9 @@ import { checkProtos, emitProxy } from '../emit/index.ts';
 import type { ProxyConfig } from '../emit/types.ts';
 import { buildMesh, meshFromLists } from '../ir/build/index.ts';
 import type { Mesh } from '../ir/types.ts';
-import { parseSources } from '../parser/parse.ts';
+import { parseObjects, parseSources } from '../parser/parse.ts';
 import { readInputs, type ReadRecord } from '../parser/read-inputs.ts';
-import type { SourceFile } from '../parser/source.ts';
+import type { SourceFile, SourceObject } from '../parser/source.ts';
 import { passContext } from '../passes/context.ts';
 import { runPasses, type PlannedMesh } from '../passes/index.ts';
 import type { CompileMemo } from './compile-memo.ts';
@@ -102,6 +102,7 @@ function startSession(
   inputs: readonly SourceFile[] | undefined,
   options: CompileRunOptions,
   memo?: CompileMemo,
+  objects: readonly SourceObject[] = [],
 ): CompileSession {
   let mesh: PlannedMesh | Mesh | undefined;
   let planned: PlannedMesh | undefined;
@@ -120,10 +121,10 @@ function startSession(
       let built: Mesh;
       if (memo) {
         // Parse and build only the files that changed (their time is 'parse'); assemble the mesh.
-        timed(timings, 'parse', bag, () => memo.load(inputs, bag));
+        timed(timings, 'parse', bag, () => memo.load(inputs, bag, objects));
         built = timed(timings, 'build', bag, () => meshFromLists(memo.lists(), bag, build));
       } else {
-        const docs = timed(timings, 'parse', bag, () => parseSources([...inputs], bag, { keepRefused: true }));
+        const docs = timed(timings, 'parse', bag, () => [...parseSources([...inputs], bag, { keepRefused: true }), ...parseObjects(objects, bag, { keepRefused: true })]);
         built = timed(timings, 'build', bag, () => buildMesh(docs, bag, build));
       }
       mesh = built;
@@ -194,12 +195,16 @@ export function startCompile(inputs: readonly SourceFile[], options: CompileRunO
   return startSession(new DiagnosticBag(), {}, inputs, options, memo);
 }
 
-/** Reads files, directories and `-` (stdin), then starts a compile: see CompileSession. */
+/**
+ * Reads files, directories and `-` (stdin), then starts a compile of them and of `objects` (read
+ * from the Kubernetes API, after the files): see CompileSession.
+ */
 export function startCompilePaths(
   paths: readonly string[],
   options: CompileRunOptions = {},
   stdin?: (maxBytes: number) => string | Buffer,
   memo?: CompileMemo,
+  objects?: readonly SourceObject[],
 ): CompileSession {
   const bag = new DiagnosticBag();
   const timings: CompileResult['timings'] = {};
@@ -210,7 +215,7 @@ export function startCompilePaths(
   } catch (err) {
     if (!(err instanceof InternalError)) throw err;
   }
-  const session = startSession(bag, timings, inputs, options, memo);
+  const session = startSession(bag, timings, inputs, options, memo, objects);
   return { ...session, result: () => ({ ...session.result(), read: record }) };
 }
 
@@ -218,12 +223,13 @@ export function compile(inputs: readonly SourceFile[], options: CompileRunOption
   return collect(startCompile(inputs, options));
 }
 
-/** Reads files, directories and `-` (stdin), then compiles. */
+/** Reads files, directories and `-` (stdin), then compiles them and `objects` (see startCompilePaths). */
 export function compilePaths(
   paths: readonly string[],
   options: CompileRunOptions = {},
   stdin?: (maxBytes: number) => string | Buffer,
   memo?: CompileMemo,
+  objects?: readonly SourceObject[],
 ): CompileResult {
-  return collect(startCompilePaths(paths, options, stdin, memo));
+  return collect(startCompilePaths(paths, options, stdin, memo, objects));
 }

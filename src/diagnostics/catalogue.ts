@@ -4,7 +4,8 @@
  *
  * Ranges: SMI1xxx input and schema, SMI2xxx references, SMI3xxx semantics,
  * SMI4xxx output tree, SMI5xxx xDS server, SMI6xxx certificates and mTLS, SMI7xxx Envoy's own
- * verdict (`compile --verify-envoy`), SMI9xxx internal errors (compiler bugs).
+ * verdict (`compile --verify-envoy`), SMI8xxx Kubernetes source (`serve --kubernetes`),
+ * SMI9xxx internal errors (compiler bugs).
  */
 export type Level = 'error' | 'warning' | 'info';
 
@@ -583,6 +584,39 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     message: 'Envoy {version} gave no verdict on workload {workload}: {detail}',
     explanation:
       'Envoy was started to validate the workload\'s static bootstrap but neither accepted nor rejected it: it crashed, was killed (out of memory, or past the validation time limit), or printed something other than a verdict. Run the command again; if it persists, run `envoy --mode validate -c bootstrap-static.yaml` on the file `compile --static` writes to see Envoy\'s own output.',
+  },
+  // ── SMI8xxx: Kubernetes source (serve --kubernetes) ─────────────────────
+  {
+    code: 'SMI8001',
+    name: 'kube-kind-not-served',
+    level: 'warning',
+    message: 'the cluster serves {kind} ({group}) at {served}, none of which smi-compile reads ({accepted}); it is not watched',
+    explanation:
+      'Discovery found no version of this kind that the compiler accepts: its CRD is not installed (served is `none`), or it serves only versions smi-compile does not read. Objects of that kind in the cluster are then ignored, as if absent: with the SMI CRDs missing, no TrafficTarget admits anything and the mesh is restrictive. Install the CRD (OSM installs the SMI CRDs with the control plane) or serve one of the accepted versions, then restart the server: discovery runs at start.',
+  },
+  {
+    code: 'SMI8002',
+    name: 'kube-watch-failed',
+    level: 'warning',
+    message: 'reading {kind} from the Kubernetes API failed ({detail}); retrying in {retryMs} ms',
+    explanation:
+      'A list or watch of this kind ended with an error: the API server restarting or overloaded (429, 5xx), a dropped connection, a timeout. The server keeps serving what it compiled last and retries with a growing delay (up to 10 s), from the resourceVersion it had; if the API server has forgotten that version (410 Gone) it lists the kind again and compiles what changed meanwhile. Nothing to do unless it persists; then check that the API server is reachable from the pod.',
+  },
+  {
+    code: 'SMI8003',
+    name: 'kube-forbidden',
+    level: 'error',
+    message: 'the Kubernetes API refuses to let this identity read {resource} ({detail}); grant get, list and watch on it (deploy/rbac.yaml)',
+    explanation:
+      'RBAC denied a list or watch. Until every kind has been listed once the server does not start serving (a mesh read without, say, its EndpointSlices would send every proxy empty endpoints); after that it keeps what it has of the kind and retries. Bind the ClusterRole of deploy/rbac.yaml to the service account the server runs as, or grant the same get, list and watch in your own role.',
+  },
+  {
+    code: 'SMI8004',
+    name: 'kube-unreachable',
+    level: 'warning',
+    message: 'the Kubernetes API at {server} cannot be reached ({detail}); retrying in {retryMs} ms',
+    explanation:
+      'Discovery (which versions of which kinds the cluster serves) failed at start, so nothing has been read yet and nothing is served. The server retries with a growing delay. Check the kubeconfig (`--kubeconfig`, `KUBECONFIG`, or the in-cluster service account) and that the API server is reachable.',
   },
   // ── SMI9xxx: internal errors ────────────────────────────────────────────
   {

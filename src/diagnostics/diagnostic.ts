@@ -2,11 +2,16 @@ import { CATALOGUE, type CatalogueEntry, type Level } from './catalogue.ts';
 
 export type { Level } from './catalogue.ts';
 
-/** A 1-based position of the offending node in a source file. */
+/**
+ * A 1-based position of the offending node in a source file; or, for an object read from the
+ * Kubernetes API, `file` is `Kind ns/name`, `line` and `column` are 0, and `field` is the path
+ * of the offending field (`spec.rules[0].matches`, `''` for the object itself).
+ */
 export interface SourcePosition {
   file: string;
   line: number;
   column: number;
+  field?: string;
 }
 
 export interface ResourceRef {
@@ -97,6 +102,6 @@ export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
 
 /** `file:line:col: level CODE message`, the format compilers and editors understand. */
 export function formatDiagnostic(d: Diagnostic): string {
-  const where = d.source ? `${d.source.file}:${d.source.line}:${d.source.column}: ` : '';
+  const where = !d.source ? '' : d.source.field !== undefined ? `${d.source.file}${d.source.field ? ` ${d.source.field}` : ''}: ` : `${d.source.file}:${d.source.line}:${d.source.column}: `;
   return `${where}${d.level} ${d.code} ${d.message}`;
 }

@@ -168,3 +168,20 @@ class SpanOrigin implements Origin {
 export function fixedOrigin(position: SourcePosition): Origin {
   return { file: position.file, position, locate: () => position, locateKey: () => position };
 }
+
+/** `spec.rules[0].matches`: a field path as kubectl and the API server's errors spell it. */
+export function fieldPathText(path: FieldPath): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? p : `.${p}`;
+  return out;
+}
+
+/**
+ * The origin of an object read from the Kubernetes API (`ref` is `Kind ns/name`): there is no
+ * line to point at, so a position names the object and the field (`line` and `column` are 0,
+ * which formatDiagnostic reads as "no text position").
+ */
+export function objectOrigin(ref: string, prefix: FieldPath): Origin {
+  const at = (path: FieldPath): SourcePosition => ({ file: ref, line: 0, column: 0, field: fieldPathText([...prefix, ...path]) });
+  return { file: ref, position: at([]), locate: at, locateKey: at };
+}

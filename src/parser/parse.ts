@@ -6,13 +6,13 @@
  * errors is reported and dropped while its neighbours go on. Loading the YAML is
  * documents.ts's job; this file decides what each document is.
  */
-import { diagnostic, type Diagnostic, type Reporter, type ResourceRef } from '../diagnostics/diagnostic.ts';
+import { diagnostic, type Diagnostic, type Reporter, type ResourceRef, type SourcePosition } from '../diagnostics/diagnostic.ts';
 import type { FieldPath, Origin } from '../ir/types.ts';
 import { loadDocuments, type LoadedDocument } from './documents.ts';
 import { lookupKind, type KnownKind } from './kinds.ts';
-import { createOrigin } from './origin.ts';
+import { createOrigin, objectOrigin } from './origin.ts';
 import { typeName, validateAgainstSchema, type FieldLocator } from './schema.ts';
-import type { SourceFile } from './source.ts';
+import type { SourceFile, SourceObject } from './source.ts';
 
 export { MAX_ALIAS_COUNT, MAX_DEPTH, MAX_ERRORS_PER_FILE, MAX_SCAN_DEPTH } from './documents.ts';
 
@@ -42,19 +42,53 @@ export function parseSources(files: SourceFile[], reporter: Reporter, options: P
   const keepRefused = options.keepRefused === true;
   for (const file of files) {
     // The per-file reporter loadDocuments hands over counts errors toward SMI1021.
-    loadDocuments(file, reporter, (doc, index, fileReporter) => parseObject({ file, index, doc, reporter: fileReporter, out, keepRefused }, doc.value, []));
+    loadDocuments(file, reporter, (doc, index, fileReporter) => parseObject(documentContext(file, index, doc, fileReporter, out, keepRefused), doc.value, []));
   }
   return out;
 }
 
-/** What interpreting one document needs. */
+/**
+ * Objects read from the Kubernetes API (src/sources/kubernetes) rather than from text: they take
+ * the same path as a document (type meta, known kinds and versions, schema, then the IR), and
+ * their diagnostics are located by `Kind ns/name` and field path (objectOrigin) instead of
+ * file:line. Each object is its own unit, named by its `ref`.
+ */
+export function parseObjects(objects: readonly SourceObject[], reporter: Reporter, options: ParseOptions = {}): ManifestDocument[] {
+  const out: ManifestDocument[] = [];
+  const keepRefused = options.keepRefused === true;
+  for (const object of objects) {
+    const origin = (prefix: FieldPath): Origin => objectOrigin(object.ref, prefix);
+    const locate = (path: FieldPath) => ({ value: objectOrigin(object.ref, []).locate(path) });
+    parseObject({ file: object.ref, index: 0, locate, origin, reporter, out, keepRefused }, object.value, []);
+  }
+  return out;
+}
+
+/** What interpreting one document (or one API object) needs. */
 interface DocContext {
-  readonly file: SourceFile;
+  /** The file's path, or the object's `Kind ns/name`. */
+  readonly file: string;
   readonly index: number;
-  readonly doc: LoadedDocument;
+  /** Positions of a path from the document root (value node; key when a map entry). */
+  readonly locate: (path: FieldPath) => { value: SourcePosition; key?: SourcePosition };
+  /** The origin of the object at `prefix` in the document. */
+  readonly origin: (prefix: FieldPath) => Origin;
   readonly reporter: Reporter;
   readonly out: ManifestDocument[];
   readonly keepRefused: boolean;
+}
+
+function documentContext(file: SourceFile, index: number, doc: LoadedDocument, reporter: Reporter, out: ManifestDocument[], keepRefused: boolean): DocContext {
+  return {
+    file: file.path,
+    index,
+    locate: doc.locate,
+    // The root of a document is known already; an item of a List is located when asked.
+    origin: (prefix) => createOrigin(file, doc.span, prefix, prefix.length === 0 ? doc.root : undefined),
+    reporter,
+    out,
+    keepRefused,
+  };
 }
 
 /**
@@ -110,15 +144,7 @@ function parseObject(ctx: DocContext, value: unknown, prefix: FieldPath, inherit
   const object = inherited && (value.apiVersion === undefined || value.kind === undefined) ? { ...value, apiVersion: av, kind: k } : value;
   const refused = validate(ctx, lookup.known, object, at, resource);
   if (refused && !ctx.keepRefused) return;
-  const doc: ManifestDocument = {
-    file: ctx.file.path,
-    index: ctx.index,
-    apiVersion: av,
-    kind: k,
-    value: object,
-    // The root of a document is known already; an item of a List is located when asked.
-    origin: createOrigin(ctx.file, ctx.doc.span, prefix, prefix.length === 0 ? ctx.doc.root : undefined),
-  };
+  const doc: ManifestDocument = { file: ctx.file, index: ctx.index, apiVersion: av, kind: k, value: object, origin: ctx.origin(prefix) };
   if (refused) doc.refused = refused;
   ctx.out.push(doc);
 }
@@ -148,7 +174,7 @@ function resourceRef(kind: string, value: Record<string, unknown>): ResourceRef 
 
 /** Positions in the document being interpreted, relative to the object at `prefix`. */
 function locatorFor(ctx: DocContext, prefix: FieldPath): FieldLocator {
-  const locate = (path: FieldPath) => ctx.doc.locate([...prefix, ...path]);
+  const locate = (path: FieldPath) => ctx.locate([...prefix, ...path]);
   return {
     value: (path) => locate(path).value,
     key: (path) => {

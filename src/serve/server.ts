@@ -21,6 +21,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { XdsMetrics } from './metrics.ts';
 import type { CaServeOptions, Security } from './security.ts';
 import type { CompileReply } from './compile-worker.ts';
+import type { SourceObject } from '../parser/source.ts';
 import { buildSnapshot, diffSnapshots, ResourceInterner, snapshotFromWire, type Snapshot } from './snapshot.ts';
 import { SotwStream } from './sotw-stream.ts';
 import { StreamClosed, type AnyStream, type StreamHost } from './stream-core.ts';
@@ -112,6 +113,19 @@ export interface ServeOptions {
   processMetrics?: boolean;
   /** A CA: mTLS on the xDS port, certificates over SDS (security.ts). Without it xDS is unauthenticated. */
   ca?: CaServeOptions;
+  /**
+   * Live objects compiled with the files (`serve --kubernetes`: src/sources/kubernetes): every
+   * compile reads them whole; a change recompiles, incrementally. The server closes it. Not with
+   * the compile worker, which cannot reach it.
+   */
+  objects?: ObjectSource;
+}
+
+/** Objects from somewhere other than files, and a signal when they change (already debounced). */
+export interface ObjectSource {
+  objects(): readonly SourceObject[];
+  onChange(listener: () => void): void;
+  close(): Promise<void>;
 }
 
 export interface RecompileOutcome {
@@ -172,13 +186,13 @@ function logDiagnostics(logger: Logger, diagnostics: readonly Diagnostic[]): voi
 }
 
 /** The compiler in the server's own thread (loaded only then): incremental under --watch. */
-async function inThreadCompiler(incremental: boolean): Promise<Compiler> {
+async function inThreadCompiler(incremental: boolean, source?: ObjectSource): Promise<Compiler> {
   const { compilePaths } = await import('../compiler/compile.ts');
   const { sweepShared } = await import('../emit/index.ts');
   const memo = incremental ? new (await import('../compiler/compile-memo.ts')).CompileMemo() : undefined;
   return (paths, options) => {
     try {
-      return compilePaths(paths, options, undefined, memo);
+      return compilePaths(paths, options, undefined, memo, source?.objects());
     } finally {
       // Emit's shared tables keep what this compile and the one before used, not every object any compile made.
       sweepShared();
@@ -194,12 +208,14 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
   metrics.heldBy(() => connections.total());
   const interner = new ResourceInterner();
   // With --watch, a recompile redoes only what the change can reach (compile-memo.ts).
-  const incremental = Boolean(opts.watch) && opts.incremental !== false;
+  const live = Boolean(opts.watch) || opts.objects !== undefined;
+  const incremental = live && opts.incremental !== false;
+  if (opts.objects && opts.compileInWorker && !opts.compiler) throw new Error('live objects (--kubernetes) cannot be compiled in the compile worker');
   const workerCompiler =
     opts.compileInWorker === true && !opts.compiler
       ? new WorkerCompiler({ incremental, idleMs: opts.watch ? (opts.workerIdleMs ?? DEFAULT_WORKER_IDLE_MS) : 0, holds: () => interner.liveVersions() })
       : undefined;
-  const compiler: Compiler | undefined = workerCompiler ? undefined : (opts.compiler ?? (await inThreadCompiler(incremental)));
+  const compiler: Compiler | undefined = workerCompiler ? undefined : (opts.compiler ?? (await inThreadCompiler(incremental, opts.objects)));
   /** Open, identified streams, with the flavour label their gauge was raised under (a stream may turn proxyless later). */
   const streams = new Map<AnyStream, string>();
   const perNode = new Map<string, number>();
@@ -439,7 +455,7 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
   }
 
   const first = await recompile();
-  if (!first.ok && !opts.watch) {
+  if (!first.ok && !live) {
     await workerCompiler?.close();
     throw new Error(`the manifests do not compile (${first.diagnostics.filter((d) => d.level === 'error').length} error(s)); nothing to serve`);
   }
@@ -531,7 +547,13 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
     });
   }
 
-  logger.info('xDS server listening', { address, port, adminAddress, adminPort: admin.port, debugEndpoints: Boolean(opts.debugEndpoints), watch: Boolean(opts.watch), paths: opts.paths, mtls: Boolean(security) });
+  opts.objects?.onChange(() => {
+    if (shuttingDown) return;
+    logger.info('cluster changed; recompiling');
+    void recompile();
+  });
+
+  logger.info('xDS server listening', { address, port, adminAddress, adminPort: admin.port, debugEndpoints: Boolean(opts.debugEndpoints), watch: Boolean(opts.watch), kubernetes: Boolean(opts.objects), paths: opts.paths, mtls: Boolean(security) });
 
   let closing: Promise<void> | undefined;
   async function close(): Promise<void> {
@@ -539,6 +561,7 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
     cancelPush();
     pushQueue.clear();
     await watcher?.close();
+    await opts.objects?.close();
     await workerCompiler?.close();
     // ADS streams never end by themselves, so graceful means: tell every proxy to go elsewhere
     // (UNAVAILABLE makes Envoy and gRPC reconnect, to another replica behind the Service), then

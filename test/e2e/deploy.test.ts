@@ -1,7 +1,8 @@
 /**
  * deploy/: the Kubernetes manifests hang together (probes on the admin port the server
- * listens on, reachable at the pod IP; only xDS behind the Service; kustomization complete), and the
- * example ConfigMap's mesh compiles cleanly.
+ * listens on, reachable at the pod IP; only xDS behind the Service; kustomization complete; the
+ * ClusterRole exactly what the Kubernetes source reads), and the example mesh compiles cleanly.
+ * test/kube/deploy-rbac.test.ts applies the role to a real API server and serves through it.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -10,6 +11,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseAllDocuments } from 'yaml';
 import { compile } from '../../src/compiler/compile.ts';
+import { watchedKinds } from '../../src/sources/kubernetes/kinds.ts';
 import { formatDiagnostic } from '../../src/diagnostics/diagnostic.ts';
 
 const DEPLOY = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'deploy');
@@ -31,7 +33,7 @@ test('probes, ports and arguments agree with the server', () => {
   const ports = Object.fromEntries(c.ports.map((p: Obj) => [p.name, p.containerPort]));
   const arg = (flag: string): string => c.args[c.args.indexOf(flag) + 1];
   assert.is(c.args[0], 'serve');
-  assert.ok(c.args.includes('--watch'));
+  assert.ok(c.args.includes('--kubernetes'));
   assert.is(arg('--address'), '0.0.0.0');
   assert.is(Number(arg('--port')), ports.xds);
   assert.is(Number(arg('--admin-port')), ports.admin);
@@ -44,8 +46,9 @@ test('probes, ports and arguments agree with the server', () => {
   assert.is(c.livenessProbe.httpGet.path, '/healthz');
   assert.is(c.readinessProbe.httpGet.path, '/readyz');
   assert.is(c.readinessProbe.httpGet.port, 'admin');
-  const mount = c.volumeMounts.find((m: Obj) => m.name === 'manifests');
-  assert.is(mount.mountPath, c.args[1]);
+  // The in-cluster configuration reads the service account's mounted token.
+  assert.not.ok(dep.spec.template.spec.automountServiceAccountToken === false);
+  assert.not.ok(byKind('ServiceAccount')[0].automountServiceAccountToken === false);
   const svc = byKind('Service')[0];
   for (const p of svc.spec.ports) assert.ok(p.targetPort in ports, `Service port ${p.name} targets ${p.targetPort}`);
   // Only xDS goes through the Service; /debug stays off (it would show every proxy's config).
@@ -54,9 +57,24 @@ test('probes, ports and arguments agree with the server', () => {
   assert.equal(svc.spec.selector, dep.spec.template.metadata.labels);
 });
 
-test('the example ConfigMap compiles without errors into the greeter mesh', () => {
-  const cm = byKind('ConfigMap')[0];
-  const inputs = Object.entries(cm.data as Record<string, string>).map(([name, text]) => ({ path: `configmap/${name}`, text }));
+test('the ClusterRole grants get, list and watch on exactly the kinds the Kubernetes source reads, to the Deployment\'s service account', () => {
+  const role = byKind('ClusterRole')[0];
+  const granted = role.rules.flatMap((r: Obj) => {
+    assert.equal(r.verbs, ['get', 'list', 'watch']);
+    return r.apiGroups.flatMap((g: string) => r.resources.map((res: string) => `${g}/${res}`));
+  });
+  // Every kind's plural is its lower-case name plus s (discovery confirms it in test/kube).
+  const wanted = watchedKinds().map((k) => `${k.group}/${k.kind.toLowerCase()}s`);
+  assert.equal([...granted].sort(), [...wanted].sort());
+  const binding = byKind('ClusterRoleBinding')[0];
+  assert.is(binding.roleRef.name, role.metadata.name);
+  const sa = byKind('ServiceAccount')[0];
+  assert.equal(binding.subjects, [{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: sa.metadata.namespace }]);
+  assert.is(byKind('Deployment')[0].spec.template.spec.serviceAccountName, sa.metadata.name);
+});
+
+test('the example mesh (deploy/example) compiles without errors into the greeter mesh', () => {
+  const inputs = [{ path: 'deploy/example/greeter.yaml', text: readFileSync(join(DEPLOY, 'example', 'greeter.yaml'), 'utf8') }];
   const r = compile(inputs);
   const errors = r.diagnostics.filter((d) => d.level === 'error').map(formatDiagnostic);
   assert.equal(errors, []);
