@@ -7,6 +7,7 @@ import { DiagnosticBag, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import { buildMesh } from '../ir/build/index.ts';
 import { parseSources } from '../parser/parse.ts';
 import { checkRegex, isValidRe2, MAX_REGEX_LENGTH, QUOTE_LENGTH, quoteRegex, sourceOffsetInLine, tokenize, validateRegexes } from './validate-regex.ts';
+import { countingCompiles } from './re2-testing.ts';
 
 /** Parses real YAML, builds the IR and runs the pass; only the pass's diagnostics are returned. */
 function lint(text: string, { file = 'routes.yaml', inMemory = true } = {}): Diagnostic[] {
@@ -110,20 +111,6 @@ test('other RE2 errors carry re2js detail and the right occurrence', () => {
 
 // ── Cost: compiles are counted, not timed ───────────────────────────────────
 
-/** Runs `f` counting RE2 compiles (every path to RE2 goes through RE2JS.compile). */
-function countingCompiles<T>(f: () => T): { result: T; compiles: number } {
-  const original = RE2JS.compile;
-  let compiles = 0;
-  RE2JS.compile = ((...args: Parameters<typeof original>) => {
-    compiles++;
-    return original.apply(RE2JS, args);
-  }) as typeof original;
-  try {
-    return { result: f(), compiles };
-  } finally {
-    RE2JS.compile = original;
-  }
-}
 
 /** The bound checkRegex promises for an invalid regex: the whole, then a bisection over its tokens. */
 const compileBound = (regex: string) => 1 + Math.ceil(Math.log2(Math.max(2, tokenize(regex).length)));

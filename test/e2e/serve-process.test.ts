@@ -10,6 +10,7 @@ import * as assert from 'uvu/assert';
 import { RawAdsClient } from '../../src/serve/raw-client.ts';
 import { CDS } from '../../src/serve/type-urls.ts';
 import { until, within } from './support.ts';
+import { collectLines } from '../hardening/spawn.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -18,14 +19,7 @@ test('SIGTERM: streams end with UNAVAILABLE, the process exits 0, every log line
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  const lines: string[] = [];
-  let buf = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    buf += d.toString('utf8');
-    const parts = buf.split('\n');
-    buf = parts.pop()!;
-    lines.push(...parts.filter(Boolean));
-  });
+  const lines = collectLines(child.stderr!);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let client: RawAdsClient | undefined;
   try {

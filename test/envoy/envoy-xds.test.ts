@@ -27,7 +27,7 @@ import { memoryLogger } from '../../src/serve/logger.ts';
 import { startServer, type ServerHandle } from '../../src/serve/server.ts';
 import { runCli } from '../cli-harness.ts';
 import { EnvoyPod, namespacePrefix, netnsUnavailable, removeStaleNamespaces, UnixToTcp } from './netns.ts';
-import { envoy, envoyTest } from './support.ts';
+import { envoy, envoyTest, poll as pollFor } from './support.ts';
 
 type Json = Record<string, any>;
 
@@ -43,16 +43,7 @@ let relay: UnixToTcp | undefined;
 const pods: EnvoyPod[] = [];
 const logger = memoryLogger('info');
 
-/** Polls `probe` until it gives a value, at most POLLS times; the last failure's reason otherwise. */
-async function poll<T>(what: string, probe: () => Promise<T | string>): Promise<T> {
-  let last: T | string = '';
-  for (let i = 0; i < POLLS; i++) {
-    last = await probe();
-    if (typeof last !== 'string') return last;
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-  throw new Error(`${what}: still ${last} after ${POLLS} polls`);
-}
+const poll = <T>(what: string, probe: () => Promise<T | string>): Promise<T> => pollFor(what, probe, POLLS, POLL_MS);
 
 function names(file: string, key = 'name'): string[] {
   return (parse(readFileSync(file, 'utf8')) as Json[]).map((r) => String(r[key]));

@@ -25,7 +25,7 @@ import { memoryLogger } from '../../src/serve/logger.ts';
 import { startServer, type ServerHandle } from '../../src/serve/server.ts';
 import { runCli } from '../cli-harness.ts';
 import { EnvoyPod, iptablesUnavailable, namespacePrefix, netnsUnavailable, osmIptables, PodNetwork, removeStaleNamespaces, UnixToTcp } from './netns.ts';
-import { envoy, envoyTest } from './support.ts';
+import { envoy, envoyTest, poll as pollFor } from './support.ts';
 
 type Json = Record<string, any>;
 
@@ -96,15 +96,7 @@ function writeMesh(target: string): void {
   writeFileSync(join(target, 'endpoints.yaml'), endpoints.map((d) => stringify(d)).join('---\n'));
 }
 
-async function poll<T>(what: string, probe: () => Promise<T | string>): Promise<T> {
-  let last: T | string = '';
-  for (let i = 0; i < POLLS; i++) {
-    last = await probe();
-    if (typeof last !== 'string') return last;
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-  throw new Error(`${what}: still ${last} after ${POLLS} polls`);
-}
+const poll = <T>(what: string, probe: () => Promise<T | string>): Promise<T> => pollFor(what, probe, POLLS, POLL_MS);
 
 /** Asks the app in `pod` to make a call from inside its pod (pod-app.mjs's control socket). */
 function fromPod(pod: string, kind: 'http' | 'tcp', args: Json): Promise<Json> {

@@ -41,3 +41,18 @@ export function envoyTest(name: string, fn: (envoyBin: string) => void | Promise
   skipLine(`no Envoy binary; install it with ${INSTALL_ENVOY_HINT}`);
   test.skip(name, () => undefined);
 }
+
+/**
+ * Polls `probe` until it gives a value (a string is the reason it has none yet), at most `polls`
+ * times `everyMs` apart; throws with the last reason otherwise. No time is asserted: the bound
+ * only ends a test whose condition never comes.
+ */
+export async function poll<T>(what: string, probe: () => Promise<T | string>, polls: number, everyMs = 50): Promise<T> {
+  let last: T | string = '';
+  for (let i = 0; i < polls; i++) {
+    last = await probe();
+    if (typeof last !== 'string') return last;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`${what}: still ${last} after ${polls} polls`);
+}

@@ -12,6 +12,7 @@ import * as assert from 'uvu/assert';
 import { RawAdsClient } from '../../src/serve/raw-client.ts';
 import { RDS } from '../../src/serve/type-urls.ts';
 import { until } from '../e2e/support.ts';
+import { collectLines } from './spawn.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Same-size saves: `/books-bought` becomes `/b-<n>`. */
@@ -23,14 +24,7 @@ test('pairs of saves 0–60 ms apart: the proxy always ends with the second', as
   const access = join(dir, 'traffic-access-v1.yaml');
   const original = readFileSync(access, 'utf8');
   const child = spawn(process.execPath, ['bin/smi-compile.js', 'serve', dir, '--watch', '--port', '0', '--admin-port', '0', '--log-format', 'json'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const lines: string[] = [];
-  let buf = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    buf += d.toString('utf8');
-    const parts = buf.split('\n');
-    buf = parts.pop()!;
-    lines.push(...parts.filter(Boolean));
-  });
+  const lines = collectLines(child.stderr!);
   let client: RawAdsClient | undefined;
   try {
     await until(20_000, 'server listening', () => lines.some((l) => l.includes('xDS server listening')));

@@ -5,12 +5,12 @@
  * `lint` for 20,000 characters, and `serve --watch` blocked for as long.
  */
 import fc from 'fast-check';
-import { RE2JS } from 're2js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compile } from '../../src/compiler/compile.ts';
 import { MAX_REGEX_LENGTH, QUOTE_LENGTH } from '../../src/passes/validate-regex.ts';
 import { invalidRegex, scenarios } from './mutations.ts';
+import { countingCompiles } from '../../src/passes/re2-testing.ts';
 
 const SEED = Number(process.env.FC_SEED ?? 20261207);
 const RUNS = process.env.FC_RUNS ? Number(process.env.FC_RUNS) : undefined;
@@ -26,19 +26,6 @@ const TARGETS = scenarios().flatMap((files) =>
   ),
 );
 
-function countingCompiles<T>(f: () => T): { result: T; compiles: number } {
-  const original = RE2JS.compile;
-  let compiles = 0;
-  RE2JS.compile = ((...args: Parameters<typeof original>) => {
-    compiles++;
-    return original.apply(RE2JS, args);
-  }) as typeof original;
-  try {
-    return { result: f(), compiles };
-  } finally {
-    RE2JS.compile = original;
-  }
-}
 
 test('fixtures have pathRegex lines to damage', () => {
   assert.ok(TARGETS.length >= 5, `${TARGETS.length}`);

@@ -27,3 +27,16 @@ export function runBin(args: string[], opts: { stdin?: Buffer | string; nodeArgs
     }),
   );
 }
+
+/** The complete lines a stream has written so far, kept up to date as it writes (a child's log). */
+export function collectLines(stream: NodeJS.ReadableStream): string[] {
+  const lines: string[] = [];
+  let buf = '';
+  stream.on('data', (d: Buffer) => {
+    buf += d.toString('utf8');
+    const parts = buf.split('\n');
+    buf = parts.pop()!;
+    lines.push(...parts.filter(Boolean));
+  });
+  return lines;
+}
