@@ -12,7 +12,7 @@
  * other, not errors from deep inside `stat`.
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync, type Dirent } from 'node:fs';
+import { closeSync, lstatSync, openSync, readdirSync, readFileSync, readSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { diagnostic } from '../diagnostics/diagnostic.ts';
 import { MANIFEST_FILE, OutputTreeError, showPath } from './tree-paths.ts';
@@ -85,6 +85,21 @@ export function walkTree(root: string): TreeEntry[] {
 
 export function sha256(content: string | Buffer): string {
   return createHash('sha256').update(content).digest('hex');
+}
+
+/**
+ * The SHA-256 of a file, read through one small buffer: proving a large old tree ours reads every
+ * file once, and a Buffer per file (off the V8 heap, freed late) held ≈ 35 MiB more at 1,000 services.
+ */
+export function sha256File(path: string, chunk: Buffer = Buffer.allocUnsafe(1 << 16)): string {
+  const hash = createHash('sha256');
+  const fd = openSync(path, 'r');
+  try {
+    for (let n; (n = readSync(fd, chunk, 0, chunk.length, null)) > 0; ) hash.update(chunk.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
 }
 
 /** The manifest of a tree: `<sha256>  <path>` per file, sorted by path. */
@@ -200,7 +215,7 @@ function problem(dir: string, e: TreeEntry, listed: ReadonlyMap<string, string>,
       if (!content) return undefined;
       let actual: string;
       try {
-        actual = sha256(readFileSync(join(dir, ...e.path.split('/'))));
+        actual = sha256File(join(dir, ...e.path.split('/')));
       } catch (err) {
         return ` (cannot be read: ${errorCode(err)})`;
       }
