@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readStdinBounded } from '../parser/read-inputs.ts';
 import { mistypedCommand } from './command-typo.ts';
+import { addInjectFlags } from './inject-flags.ts';
 import { parseDuration } from './duration.ts';
 import { parseByteSize } from './size.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIO } from './io.ts';
@@ -93,6 +94,32 @@ Examples:
   $ smi-compile lint ./manifests --suppress SMI3007 --suppress SMI2007=Service/legacy/billing`,
     )
     .action(async (paths: string[], opts) => setExit((await import('./lint-command.ts')).runLint(paths, opts, io)));
+
+  addInjectFlags(
+    program
+      .command('inject')
+      .description('add the Envoy sidecar and its init container to the pods of Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs and Pods, like istioctl kube-inject (docs/injection.md)')
+      .requiredOption('-f, --filename <file>', 'the YAML to read, or - for stdin')
+      .option('-o, --output <file>', 'write here instead of stdout (replaced atomically)')
+      .option('--xds-address <address>', 'the control plane as the pods reach it, written into the bootstrap', 'smi-compile.smi-system.svc.cluster.local')
+      .option('--xds-port <port>', 'its xDS port', port, 15128)
+      .option('--ca <dir>', "mTLS to the control plane: the bootstrap trusts this CA's bundle and the sidecar mounts its certificate from the Secret envoy-xds-cert-<serviceaccount>")
+      .addOption(new Option('--ca-provider <kind>', 'builtin (ca init) or file (tls.crt, tls.key, ca.crt)').choices(['builtin', 'file']).default('builtin'))
+      .option('--trust-domain <domain>', 'trust domain of identities', 'cluster.local')
+      .option('--mesh-name <name>', 'a Namespace in the input labelled openservicemesh.io/monitor=<name> is in the mesh; one labelled otherwise is left alone', 'osm')
+      .option('-v, --verbose', 'also say which workloads were left alone and why (SMI8011)')
+      .option('--max-file-size <size>', 'largest input read (default 16MiB; docs/limits.md)', parseByteSize),
+  )
+    .addHelpText(
+      'after',
+      `
+Documents of other kinds, and workloads left alone, are written back byte for byte.
+
+Examples:
+  $ smi-compile inject -f deploy.yaml | kubectl apply -f -
+  $ kubectl get deploy bookstore -o yaml | smi-compile inject -f - --ca ./ca -o bookstore-injected.yaml`,
+    )
+    .action(async (opts) => setExit((await import('./inject-command.ts')).runInject(opts, io)));
 
   program
     .command('serve')

@@ -1,7 +1,9 @@
 /**
  * An RFC 6902 JSON Patch from one JSON value to another, what an admission webhook returns.
- * Objects are compared key by key; an array that changed is replaced whole (the injector appends
- * to containers and rewrites probes inside them: element-wise moves would save bytes, not meaning).
+ * Objects are compared key by key, arrays element by element over their common length, then
+ * appended to or cut from the end: the injector appends containers and volumes and rewrites probes
+ * inside containers, so the patch names exactly those (and the offline command, applying it to the
+ * YAML document, keeps every comment elsewhere).
  */
 export interface PatchOp {
   readonly op: 'add' | 'remove' | 'replace';
@@ -27,6 +29,14 @@ export function jsonPatch(from: unknown, to: unknown, path = ''): PatchOp[] {
     }
     return ops;
   }
+  if (Array.isArray(from) && Array.isArray(to)) {
+    const ops: PatchOp[] = [];
+    const common = Math.min(from.length, to.length);
+    for (let i = 0; i < common; i++) ops.push(...jsonPatch(from[i], to[i], `${path}/${i}`));
+    for (let i = common; i < to.length; i++) ops.push({ op: 'add', path: `${path}/${i}`, value: to[i] });
+    for (let i = from.length - 1; i >= common; i--) ops.push({ op: 'remove', path: `${path}/${i}` });
+    return ops;
+  }
   return same(from, to) ? [] : [{ op: 'replace', path, value: to }];
 }
 
@@ -42,7 +52,11 @@ export function applyPatch(value: unknown, ops: readonly PatchOp[]): unknown {
     let parent: any = root;
     for (const k of keys.slice(0, -1)) parent = parent[k];
     const last = keys[keys.length - 1];
-    if (op.op === 'remove') delete parent[last];
+    if (Array.isArray(parent)) {
+      if (op.op === 'remove') parent.splice(Number(last), 1);
+      else if (op.op === 'add') parent.splice(Number(last), 0, structuredClone(op.value));
+      else parent[Number(last)] = structuredClone(op.value);
+    } else if (op.op === 'remove') delete parent[last];
     else parent[last] = structuredClone(op.value);
   }
   return root;
