@@ -121,7 +121,7 @@ Examples:
     )
     .action(async (opts) => setExit((await import('./inject-command.ts')).runInject(opts, io)));
 
-  program
+  const serve = program
     .command('serve')
     .description('serve the compiled config over xDS (ADS, state of the world and delta) to Envoy sidecars and proxyless gRPC clients')
     .argument('[paths...]', 'files or directories (recursive) holding the manifests (optional with --kubernetes)')
@@ -151,6 +151,11 @@ Examples:
       if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number of milliseconds');
       return n;
     })
+    .option('--inject-webhook', 'also serve the sidecar injection webhook (admission.k8s.io/v1, HTTPS; needs --ca; docs/injection.md)')
+    .option('--inject-webhook-address <address>', 'address the injection webhook listens on', '127.0.0.1')
+    .option('--inject-webhook-port <port>', 'HTTPS port of the injection webhook; 0 picks a free one', port, 15130)
+    .option('--inject-webhook-service <name.namespace>', "the webhook's Service: its serving certificate names <name>.<namespace>.svc", 'smi-compile.smi-system')
+    .option('--inject-xds-address <address>', 'with --inject-webhook: the control plane as injected pods reach it (default: the Service above)')
     .addOption(new Option('--log-level <level>', 'least severe log level printed').choices(['debug', 'info', 'warn', 'error']).default('info'))
     .addOption(new Option('--log-format <format>', 'log format (default: json unless stderr is a terminal)').choices(['json', 'text']))
     .addHelpText(
@@ -166,6 +171,7 @@ Examples:
   $ smi-compile serve ./policies --kubernetes --kubeconfig ~/.kube/config   # a policy repository plus live cluster state`,
     )
     .action(async (paths: string[], opts) => setExit(await (await import('./serve-command.ts')).runServeCommand(paths, opts)));
+  addInjectFlags(serve);
 
   const ca = program.command('ca').description('the built-in certificate authority: make a root, issue certificates to files, rotate the root (docs/certificates.md)');
   ca.command('init')
