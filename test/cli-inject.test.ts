@@ -52,6 +52,16 @@ test('a workload without containers: SMI8012; YAML that does not parse: SMI1001 
   assert.is(b.stdout, '');
 });
 
+test('aliases that expand past the bound: SMI1015, that document written back as it is', async () => {
+  const laughs = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(', ')}]`)].join('\n');
+  const text = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\ndata:\n  ${laughs.replaceAll('\n', '\n  ')}\n---\n${GOOD}`;
+  const r = await runCli(['inject', '-f', '-'], text);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /<stdin>:1:1: error SMI1015/);
+  assert.ok(r.stdout.startsWith(text.slice(0, text.indexOf('---'))));
+  assert.match(r.stdout, /name: envoy/);
+});
+
 test('stdin in, -o FILE out; --envoy-image and resources flags reach the sidecar', async () => {
   const dir = tempTree({});
   const out = join(dir, 'out.yaml');

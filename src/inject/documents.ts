@@ -7,6 +7,7 @@
  */
 import { isMap, isSeq, LineCounter, Parser, Composer, type Document } from 'yaml';
 import { diagnostic } from '../diagnostics/diagnostic.ts';
+import { MAX_ALIAS_COUNT, MAX_DEPTH } from '../parser/documents.ts';
 import type { Diagnostic, SourcePosition } from '../diagnostics/diagnostic.ts';
 import { injectTemplate, workloadOfPod, type InjectOptions, type NamespaceInfo, type PodTemplate } from './inject.ts';
 import { jsonPatch, type PatchOp } from './json-patch.ts';
@@ -80,24 +81,42 @@ export function injectText(text: string, file: string, options: InjectOptions): 
     return { file, line, column: col };
   };
   const diagnostics: Diagnostic[] = [];
-  const parts = segments(text);
+  let parts: Segment[];
+  try {
+    parts = segments(text);
+  } catch (e) {
+    // yaml's composer recurses per nesting level: absurd depth overflows the stack.
+    if (e instanceof RangeError) return { text, diagnostics: [diagnostic('SMI1016', { limit: MAX_DEPTH }, at(0))], injected: 0 };
+    throw e;
+  }
   for (const { doc } of parts) {
     const error = doc?.errors[0];
     if (error) return { text, diagnostics: [diagnostic('SMI1001', { detail: error.message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '').trim() }, at(error.pos[0]))], injected: 0 };
   }
+  // Plain values, aliases expanded within the parser's bound (a "billion laughs" document is SMI1015 and left as it is).
+  const values = parts.map(({ doc }) => {
+    try {
+      return doc?.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as Json | null;
+    } catch (e) {
+      if (e instanceof ReferenceError || e instanceof RangeError) {
+        diagnostics.push(diagnostic(e instanceof RangeError ? 'SMI1016' : 'SMI1015', { limit: e instanceof RangeError ? MAX_DEPTH : MAX_ALIAS_COUNT }, at(doc?.contents?.range?.[0])));
+        return null;
+      }
+      throw e;
+    }
+  });
 
   // Namespaces in the same input say whether they are in the mesh and opted out.
   const namespaces = new Map<string, NamespaceInfo>();
-  for (const { doc } of parts) {
-    const v = doc?.toJS() as Json | null;
+  for (const v of values) {
     if (v?.kind === 'Namespace' && typeof v.metadata?.name === 'string') namespaces.set(v.metadata.name, { labels: v.metadata.labels ?? {}, annotations: v.metadata.annotations ?? {} });
   }
 
   let injected = 0;
   const out: string[] = [];
-  for (const { start, end, doc } of parts) {
+  for (const [i, { start, end, doc }] of parts.entries()) {
     const original = text.slice(start, end);
-    const value = doc?.toJS() as Json | null;
+    const value = values[i];
     const prefix = value && typeof value === 'object' && typeof value.kind === 'string' && String(value.apiVersion ?? '').length ? TEMPLATE_PATH[value.kind] : undefined;
     if (!doc || !value || !prefix) {
       out.push(original);
