@@ -4,7 +4,7 @@
  * every other document as it was, byte for byte. Diagnostics go to stderr with file:line; exit 1
  * when any is an error (the offending documents are written back unchanged, the rest injected).
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { formatDiagnostic } from '../diagnostics/diagnostic.ts';
 import { CertificateError } from '../identity/index.ts';
@@ -27,7 +27,9 @@ export function runInject(opts: InjectCommandOptions, io: CliIO): number {
   const file = opts.filename === '-' ? '<stdin>' : opts.filename;
   let text: string;
   try {
-    const raw = opts.filename === '-' ? io.stdin(max) : readFileSync(resolve(io.cwd, opts.filename));
+    // Check the size before reading: a file past the bound is never read into memory.
+    if (opts.filename !== '-' && statSync(resolve(io.cwd, opts.filename)).size > max) throw new UsageError(`${file} is larger than --max-file-size (${max} bytes)`);
+    const raw = opts.filename === '-' ? io.stdin(max + 1) : readFileSync(resolve(io.cwd, opts.filename));
     if (raw.length > max) throw new UsageError(`${file} is larger than --max-file-size (${max} bytes)`);
     text = raw.toString();
   } catch (e) {

@@ -3,7 +3,7 @@
  * issued by the mesh CA (`--ca`) for `<service>.<namespace>.svc` (and `.svc.cluster.local`, and
  * the listen address when it is a specific IP: a `url:` webhook on it, as the tests register),
  * renewed at two thirds of its lifetime. The API server trusts it through the caBundle of
- * deploy/inject-webhook.yaml, the CA's ca.crt.
+ * deploy/inject-webhook/webhook.yaml, the CA's ca.crt.
  */
 import { isIP } from 'node:net';
 import { CONTROL_PLANE_ACCOUNT, type CertificateProvider } from '../identity/index.ts';

@@ -1,7 +1,7 @@
 /**
  * `serve --inject-webhook`: the mutating admission webhook (admission.k8s.io/v1). The API server
  * POSTs an AdmissionReview for every Pod CREATE in a namespace the MutatingWebhookConfiguration
- * selects (deploy/inject-webhook.yaml: `openservicemesh.io/monitor`); the answer allows the pod,
+ * selects (deploy/inject-webhook/webhook.yaml: `openservicemesh.io/monitor`); the answer allows the pod,
  * with a JSON Patch that adds what `inject` adds offline (the same injectTemplate), or without one
  * when the pod opted out or already has the sidecar. A pod whose injection annotations OSM would
  * refuse is refused, with SMI8010's message, as OSM's webhook refuses it.

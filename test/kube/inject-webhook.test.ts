@@ -1,6 +1,6 @@
 /**
  * Sidecar injection against a real API server: `serve --kubernetes --inject-webhook` (the CLI, as
- * deployed) registered with deploy/inject-webhook.yaml's MutatingWebhookConfiguration (a `url:`
+ * deployed) registered with deploy/inject-webhook/webhook.yaml's MutatingWebhookConfiguration (a `url:`
  * on 127.0.0.1 in place of the Service, which needs no cluster network; the caBundle filled as
  * the file says). What the API server stores went through its admission chain and defaulting.
  */
@@ -75,8 +75,8 @@ test('the webhook registered: pods in a monitored namespace are stored with the 
     await until('the webhook listens', () => records.some((r) => r.msg === 'injection webhook listening'), 60_000, 50);
     const { port } = records.find((r) => r.msg === 'injection webhook listening')!;
 
-    // deploy/inject-webhook.yaml's configuration, the caBundle filled as its comment says, a url for the Service.
-    const docs = parseAllDocuments(readFileSync(`${REPO}deploy/inject-webhook.yaml`, 'utf8').replaceAll('CA_BUNDLE', Buffer.from(readFileSync(join(ca, 'ca.crt'))).toString('base64')));
+    // deploy/inject-webhook/webhook.yaml's configuration, the caBundle filled as its comment says, a url for the Service.
+    const docs = parseAllDocuments(readFileSync(`${REPO}deploy/inject-webhook/webhook.yaml`, 'utf8').replaceAll('CA_BUNDLE', Buffer.from(readFileSync(join(ca, 'ca.crt'))).toString('base64')));
     const config = docs.map((d) => d.toJS()).find((o) => o.kind === 'MutatingWebhookConfiguration');
     assert.is(config.webhooks[0].failurePolicy, 'Fail');
     assert.is(config.webhooks[0].sideEffects, 'None');
