@@ -21,7 +21,8 @@ export const BOOTSTRAP_VOLUME = 'envoy-bootstrap-config-volume';
 export const BOOTSTRAP_DIR = '/etc/envoy';
 export const BOOTSTRAP_FILE = 'bootstrap.yaml';
 export const CERT_VOLUME = 'envoy-xds-cert';
-export const CERT_DIR = '/etc/envoy/tls';
+/** Beside the bootstrap's directory, not inside it: a mount point inside a read-only volume cannot be created. */
+export const CERT_DIR = '/etc/envoy-tls';
 /** The Secret (type kubernetes.io/tls) holding a service account's certificate for the xDS connection. */
 export const certSecretName = (serviceAccount: string): string => `envoy-xds-cert-${serviceAccount}`;
 

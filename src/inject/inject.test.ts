@@ -107,7 +107,7 @@ test('with a trust bundle: mTLS to the control plane, the certificate from the s
   assert.equal(t.spec.volumes[1], { name: 'envoy-xds-cert', secret: { secretName: 'envoy-xds-cert-bookstore' } });
   const bootstrap = parse(t.spec.initContainers[0].env[0].value);
   const tls = bootstrap.static_resources.clusters[0].transport_socket.typed_config.common_tls_context;
-  assert.equal(tls.tls_certificates[0], { certificate_chain: { filename: '/etc/envoy/tls/tls.crt' }, private_key: { filename: '/etc/envoy/tls/tls.key' } });
+  assert.equal(tls.tls_certificates[0], { certificate_chain: { filename: '/etc/envoy-tls/tls.crt' }, private_key: { filename: '/etc/envoy-tls/tls.key' } });
   assert.is(tls.validation_context.match_typed_subject_alt_names[0].matcher.exact, 'spiffe://cluster.local/ns/smi-system/sa/smi-compile');
 });
 

@@ -12,7 +12,7 @@
  *   webhook creates no object (`sideEffects: None` is true, no RBAC to write Secrets in every
  *   namespace), and the pod spec is a function of its input (offline and webhook agree).
  * - `envoy`, the sidecar: uid 1500, OSM's ports, env and security context; with a CA it mounts the
- *   Secret `envoy-xds-cert-<serviceaccount>` (kubernetes.io/tls) at /etc/envoy/tls for its client
+ *   Secret `envoy-xds-cert-<serviceaccount>` (kubernetes.io/tls) at /etc/envoy-tls for its client
  *   certificate (docs/injection.md says how to make it).
  * - HTTP probes pointed at Envoy (probes.ts), `prometheus.io/*` annotations for 15010.
  */

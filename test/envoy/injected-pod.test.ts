@@ -52,7 +52,7 @@ test("each injected bookstore workload's bootstrap is compile's bootstrap.yaml f
   let compared = 0;
   for (const file of ['bookbuyer.yaml', 'bookstore.yaml', 'bookstore-v2.yaml', 'bookthief.yaml', 'bookwarehouse.yaml', 'mysql.yaml']) {
     for (const [id, template] of await injected(join('fixtures/bookstore', file))) {
-      const compiled = readFileSync(join(out, id, 'bootstrap.yaml'), 'utf8').replaceAll(join(out, id), '/etc/envoy/tls');
+      const compiled = readFileSync(join(out, id, 'bootstrap.yaml'), 'utf8').replaceAll(join(out, id), '/etc/envoy-tls');
       assert.equal(bootstrapOf(template), parse(compiled), id);
       compared++;
     }
@@ -91,7 +91,7 @@ envoyTest("Envoy accepts the injected bootstrap, probe listeners and mTLS to the
   const r = await runCli(['ca', 'issue', ca, '--identity', 'web.shop', '--out', certs]);
   assert.is(r.code, 0, r.stderr);
   const file = join(dir, 'bootstrap.yaml');
-  writeFileSync(file, JSON.stringify(bootstrap).replaceAll('/etc/envoy/tls', certs));
+  writeFileSync(file, JSON.stringify(bootstrap).replaceAll('/etc/envoy-tls', certs));
   const v = spawnSync(envoyBin, ['--mode', 'validate', '-c', file, '--log-level', 'error'], { encoding: 'utf8' });
   assert.is(v.status, 0, `${v.stdout}\n${v.stderr}`);
 });
