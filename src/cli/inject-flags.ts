@@ -3,7 +3,9 @@
  * for every command, the CA code only when a command runs).
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_ENVOY_IMAGE, DEFAULT_INIT_IMAGE } from '../inject/constants.ts';
+import { DEFAULT_ENVOY_IMAGE, DEFAULT_INIT_IMAGE, DEFAULT_XDS_SERVICE } from '../inject/constants.ts';
+
+export { DEFAULT_XDS_SERVICE };
 
 /** `cpu=100m,memory=128Mi` → `{ cpu: '100m', memory: '128Mi' }` */
 export function parseQuantities(value: string): Record<string, string> {

@@ -7,6 +7,7 @@
  */
 import { isIP } from 'node:net';
 import { CONTROL_PLANE_ACCOUNT, type CertificateProvider } from '../identity/index.ts';
+import { DEFAULT_XDS_SERVICE } from '../inject/constants.ts';
 import { startInjectionWebhook, type InjectionWebhook } from '../inject/webhook.ts';
 import type { Logger } from '../serve/index.ts';
 import { loadProvider, type CaProviderKind } from './ca-command.ts';
@@ -17,7 +18,7 @@ export interface WebhookFlags extends InjectFlags {
   injectWebhookPort: number;
   /** `<name>.<namespace>` of the Service in front of the webhook. */
   injectWebhookService: string;
-  /** The control plane as pods reach it (default: the same Service, the xDS port). */
+  /** The control plane as pods reach it (default: deploy/service.yaml's Service), at `port`. */
   injectXdsAddress?: string;
   port: number;
   ca?: string;
@@ -45,7 +46,8 @@ export async function startWebhookForServe(flags: WebhookFlags, logger: Logger):
   };
   const options = injectOptionsFrom(
     { ...flags, ca: undefined },
-    { address: flags.injectXdsAddress ?? `${flags.injectWebhookService}.svc.cluster.local`, port: flags.port || 15128 },
+    // The xDS Service, not the webhook's (which exposes only the webhook); `--port 0` (tests) has no port a pod could know.
+    { address: flags.injectXdsAddress ?? DEFAULT_XDS_SERVICE.address, port: flags.port || DEFAULT_XDS_SERVICE.port },
   );
   const withBundle = { ...options, trustBundle: provider.trustBundle().pem };
   let webhook: InjectionWebhook;

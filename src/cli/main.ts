@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readStdinBounded } from '../parser/read-inputs.ts';
 import { mistypedCommand } from './command-typo.ts';
-import { addInjectFlags } from './inject-flags.ts';
+import { addInjectFlags, DEFAULT_XDS_SERVICE } from './inject-flags.ts';
 import { parseDuration } from './duration.ts';
 import { parseByteSize } from './size.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIO } from './io.ts';
@@ -101,8 +101,8 @@ Examples:
       .description('add the Envoy sidecar and its init container to the pods of Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs and Pods, like istioctl kube-inject (docs/injection.md)')
       .requiredOption('-f, --filename <file>', 'the YAML to read, or - for stdin')
       .option('-o, --output <file>', 'write here instead of stdout (replaced atomically)')
-      .option('--xds-address <address>', 'the control plane as the pods reach it, written into the bootstrap', 'smi-compile.smi-system.svc.cluster.local')
-      .option('--xds-port <port>', 'its xDS port', port, 15128)
+      .option('--xds-address <address>', 'the control plane as the pods reach it, written into the bootstrap', DEFAULT_XDS_SERVICE.address)
+      .option('--xds-port <port>', 'its xDS port', port, DEFAULT_XDS_SERVICE.port)
       .option('--ca <dir>', "mTLS to the control plane: the bootstrap trusts this CA's bundle and the sidecar mounts its certificate from the Secret envoy-xds-cert-<serviceaccount>")
       .addOption(new Option('--ca-provider <kind>', 'builtin (ca init) or file (tls.crt, tls.key, ca.crt)').choices(['builtin', 'file']).default('builtin'))
       .option('--trust-domain <domain>', 'trust domain of identities', 'cluster.local')
@@ -154,8 +154,8 @@ Examples:
     .option('--inject-webhook', 'also serve the sidecar injection webhook (admission.k8s.io/v1, HTTPS; needs --ca; docs/injection.md)')
     .option('--inject-webhook-address <address>', 'address the injection webhook listens on', '127.0.0.1')
     .option('--inject-webhook-port <port>', 'HTTPS port of the injection webhook; 0 picks a free one', port, 15130)
-    .option('--inject-webhook-service <name.namespace>', "the webhook's Service: its serving certificate names <name>.<namespace>.svc", 'smi-compile.smi-system')
-    .option('--inject-xds-address <address>', 'with --inject-webhook: the control plane as injected pods reach it (default: the Service above)')
+    .option('--inject-webhook-service <name.namespace>', "the webhook's Service (deploy/inject-webhook/): its serving certificate names <name>.<namespace>.svc", 'smi-compile-injector.smi-system')
+    .option('--inject-xds-address <address>', `with --inject-webhook: the control plane as injected pods reach it, at --port (default ${DEFAULT_XDS_SERVICE.address})`)
     .addOption(new Option('--log-level <level>', 'least severe log level printed').choices(['debug', 'info', 'warn', 'error']).default('info'))
     .addOption(new Option('--log-format <format>', 'log format (default: json unless stderr is a terminal)').choices(['json', 'text']))
     .addHelpText(

@@ -39,6 +39,9 @@ export const ANNOTATION = {
 export const MONITOR_LABEL = 'openservicemesh.io/monitor';
 export const PROMETHEUS_PATH = '/stats/prometheus';
 
+/** Where injected pods dial the control plane by default: deploy/service.yaml's Service, its xDS port. */
+export const DEFAULT_XDS_SERVICE = { address: 'smi-compile.smi-system.svc.cluster.local', port: 15128 } as const;
+
 /** Envoy release this repository pins and tests against (package.json config.envoyVersion). */
 export const DEFAULT_ENVOY_IMAGE = 'envoyproxy/envoy:v1.40.0';
 /** OSM v1.2's init image: Alpine with iptables, what osm-init runs. */
