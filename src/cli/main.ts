@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readStdinBounded } from '../parser/read-inputs.ts';
 import { mistypedCommand } from './command-typo.ts';
+import { addInjectFlags, DEFAULT_XDS_SERVICE } from './inject-flags.ts';
 import { parseDuration } from './duration.ts';
 import { parseByteSize } from './size.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIO } from './io.ts';
@@ -94,7 +95,33 @@ Examples:
     )
     .action(async (paths: string[], opts) => setExit((await import('./lint-command.ts')).runLint(paths, opts, io)));
 
-  program
+  addInjectFlags(
+    program
+      .command('inject')
+      .description('add the Envoy sidecar and its init container to the pods of Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs and Pods, like istioctl kube-inject (docs/injection.md)')
+      .requiredOption('-f, --filename <file>', 'the YAML to read, or - for stdin')
+      .option('-o, --output <file>', 'write here instead of stdout (replaced atomically)')
+      .option('--xds-address <address>', 'the control plane as the pods reach it, written into the bootstrap', DEFAULT_XDS_SERVICE.address)
+      .option('--xds-port <port>', 'its xDS port', port, DEFAULT_XDS_SERVICE.port)
+      .option('--ca <dir>', "mTLS to the control plane: the bootstrap trusts this CA's bundle and the sidecar mounts its certificate from the Secret envoy-xds-cert-<serviceaccount>")
+      .addOption(new Option('--ca-provider <kind>', 'builtin (ca init) or file (tls.crt, tls.key, ca.crt)').choices(['builtin', 'file']).default('builtin'))
+      .option('--trust-domain <domain>', 'trust domain of identities', 'cluster.local')
+      .option('--mesh-name <name>', 'a Namespace in the input labelled openservicemesh.io/monitor=<name> is in the mesh; one labelled otherwise is left alone', 'osm')
+      .option('-v, --verbose', 'also say which workloads were left alone and why (SMI8011)')
+      .option('--max-file-size <size>', 'largest input read (default 16MiB; docs/limits.md)', parseByteSize),
+  )
+    .addHelpText(
+      'after',
+      `
+Documents of other kinds, and workloads left alone, are written back byte for byte.
+
+Examples:
+  $ smi-compile inject -f deploy.yaml | kubectl apply -f -
+  $ kubectl get deploy bookstore -o yaml | smi-compile inject -f - --ca ./ca -o bookstore-injected.yaml`,
+    )
+    .action(async (opts) => setExit((await import('./inject-command.ts')).runInject(opts, io)));
+
+  const serve = program
     .command('serve')
     .description('serve the compiled config over xDS (ADS, state of the world and delta) to Envoy sidecars and proxyless gRPC clients')
     .argument('[paths...]', 'files or directories (recursive) holding the manifests (optional with --kubernetes)')
@@ -124,6 +151,11 @@ Examples:
       if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number of milliseconds');
       return n;
     })
+    .option('--inject-webhook', 'also serve the sidecar injection webhook (admission.k8s.io/v1, HTTPS; needs --ca; docs/injection.md)')
+    .option('--inject-webhook-address <address>', 'address the injection webhook listens on', '127.0.0.1')
+    .option('--inject-webhook-port <port>', 'HTTPS port of the injection webhook; 0 picks a free one', port, 15130)
+    .option('--inject-webhook-service <name.namespace>', "the webhook's Service (deploy/inject-webhook/): its serving certificate names <name>.<namespace>.svc", 'smi-compile-injector.smi-system')
+    .option('--inject-xds-address <address>', `with --inject-webhook: the control plane as injected pods reach it, at --port (default ${DEFAULT_XDS_SERVICE.address})`)
     .addOption(new Option('--log-level <level>', 'least severe log level printed').choices(['debug', 'info', 'warn', 'error']).default('info'))
     .addOption(new Option('--log-format <format>', 'log format (default: json unless stderr is a terminal)').choices(['json', 'text']))
     .addHelpText(
@@ -139,6 +171,7 @@ Examples:
   $ smi-compile serve ./policies --kubernetes --kubeconfig ~/.kube/config   # a policy repository plus live cluster state`,
     )
     .action(async (paths: string[], opts) => setExit(await (await import('./serve-command.ts')).runServeCommand(paths, opts)));
+  addInjectFlags(serve);
 
   const ca = program.command('ca').description('the built-in certificate authority: make a root, issue certificates to files, rotate the root (docs/certificates.md)');
   ca.command('init')

@@ -1,6 +1,7 @@
 /** `smi-compile serve <paths...>`: the xDS control plane. Runs until SIGTERM or SIGINT. */
 import { createLogger, runServe, type LogLevel } from '../serve/index.ts';
 import type { KubernetesSource } from '../sources/kubernetes/source.ts';
+import type { RunningWebhook } from './inject-webhook.ts';
 import { UsageError } from './io.ts';
 
 export interface ServeCommandOptions {
@@ -26,6 +27,17 @@ export interface ServeCommandOptions {
   kubeconfig?: string;
   meshName: string;
   osmNamespace: string;
+  /** The sidecar injection webhook (inject-webhook.ts) and its flags. */
+  injectWebhook?: boolean;
+  injectWebhookAddress: string;
+  injectWebhookPort: number;
+  injectWebhookService: string;
+  injectXdsAddress?: string;
+  envoyImage: string;
+  initImage: string;
+  envoyRequests?: Record<string, string>;
+  envoyLimits?: Record<string, string>;
+  envoyLogLevel: string;
 }
 
 export async function runServeCommand(paths: string[], opts: ServeCommandOptions): Promise<number> {
@@ -35,7 +47,17 @@ export async function runServeCommand(paths: string[], opts: ServeCommandOptions
   if (opts.kubernetes && opts.compileWorker) throw new UsageError('--compile-worker cannot read the Kubernetes API; drop one of them');
   if (opts.compileWorkerIdle !== undefined && !opts.compileWorker) throw new UsageError('--compile-worker-idle needs --compile-worker');
   if (opts.caProvider === 'file' && !opts.ca) throw new UsageError('--ca-provider file needs --ca DIR (the directory holding tls.crt, tls.key and ca.crt)');
+  if (opts.injectWebhook && !opts.ca) throw new UsageError('--inject-webhook needs --ca DIR: its serving certificate comes from the mesh CA');
   const logger = createLogger({ level: opts.logLevel, json: opts.logFormat === undefined ? undefined : opts.logFormat === 'json' });
+  let webhook: RunningWebhook | undefined;
+  if (opts.injectWebhook) {
+    try {
+      webhook = await (await import('./inject-webhook.ts')).startWebhookForServe(opts, logger);
+    } catch (err) {
+      logger.error(`cannot start the injection webhook: ${err instanceof Error ? err.message : String(err)}`);
+      return 1;
+    }
+  }
   let objects: KubernetesSource | undefined;
   if (opts.kubernetes) {
     // Loaded only with --kubernetes: the client library is ≈ 1 s of start-up a file-fed server never needs.
@@ -44,6 +66,7 @@ export async function runServeCommand(paths: string[], opts: ServeCommandOptions
       objects = await KubernetesSource.start({ kubeconfig: opts.kubeconfig, meshName: opts.meshName, osmNamespace: opts.osmNamespace, debounceMs: opts.debounce, logger });
     } catch (err) {
       logger.error(`cannot read the Kubernetes API: ${err instanceof Error ? err.message : String(err)}`);
+      await webhook?.close();
       return 1;
     }
   }
@@ -66,5 +89,6 @@ export async function runServeCommand(paths: string[], opts: ServeCommandOptions
     });
   } finally {
     await objects?.close();
+    await webhook?.close();
   }
 }

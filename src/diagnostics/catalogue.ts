@@ -618,6 +618,39 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     explanation:
       'Discovery (which versions of which kinds the cluster serves) failed at start, so nothing has been read yet and nothing is served. The server retries with a growing delay. Check the kubeconfig (`--kubeconfig`, `KUBECONFIG`, or the in-cluster service account) and that the API server is reachable.',
   },
+  // ── SMI801x: sidecar injection (inject, serve --inject-webhook) ─────────
+  {
+    code: 'SMI8010',
+    name: 'inject-bad-annotation',
+    level: 'error',
+    message: '{kind} {name}: annotation {annotation} is {value}: {detail}',
+    explanation:
+      'An OSM injection annotation has a value OSM v1.2 would refuse: `openservicemesh.io/sidecar-injection` takes enabled or disabled (yes/no, true/false), the port exclusion lists take comma-separated ports 1..65535, the IP range lists comma-separated CIDRs (`10.0.0.0/8`). The workload is not injected (offline it is written back unchanged and the command exits 1; the webhook refuses the pod with this message, as OSM does), rather than injected with part of the exclusions silently dropped. Fix the value.',
+  },
+  {
+    code: 'SMI8011',
+    name: 'inject-skipped',
+    level: 'info',
+    message: '{kind} {name} is not injected: {reason}',
+    explanation:
+      'The workload is written back unchanged: it opted out (`openservicemesh.io/sidecar-injection: disabled` on the pod template or its Namespace), its Namespace in the same input is not labelled `openservicemesh.io/monitor=<mesh name>`, it uses the host network, or it already has the sidecar (injecting twice would add a second Envoy). Nothing to do unless you expected a sidecar.',
+  },
+  {
+    code: 'SMI8012',
+    name: 'inject-no-pod-template',
+    level: 'error',
+    message: '{kind} {name} has no pod template with containers at {path}',
+    explanation:
+      'A Deployment, StatefulSet, DaemonSet, ReplicaSet or Job carries its pods in `spec.template` (a Pod in `spec`), with a `containers` list; this one has none there, so there is nothing to add a sidecar to. The API server would refuse the object too. The document is written back unchanged.',
+  },
+  {
+    code: 'SMI8013',
+    name: 'inject-webhook-bad-review',
+    level: 'error',
+    message: 'the injection webhook got a request it cannot answer: {detail}',
+    explanation:
+      '`serve --inject-webhook` expects an `admission.k8s.io/v1` AdmissionReview with a Pod CREATE request, POSTed as JSON (what the API server sends for the MutatingWebhookConfiguration in deploy/). It answers 400 to anything else. Check that the webhook configuration points at `/mutate-pod-creation`, lists `admissionReviewVersions: [v1]` and matches only pods.',
+  },
   // ── SMI9xxx: internal errors ────────────────────────────────────────────
   {
     code: 'SMI9001',

@@ -38,7 +38,7 @@ function xdsCluster(address: string, port: number): Json {
 
 /** Bootstrap as proto3 JSON (no `@type`: it is a file Envoy reads with `-c`, not an Any). */
 /** Everything but the node is the same for every proxy of a compile: one shared object each. */
-export function bootstrap(plan: ProxyPlan, options: CompileOptions): Json {
+export function bootstrap(plan: Pick<ProxyPlan, 'namespace' | 'workload'>, options: CompileOptions): Json {
   const nodeId = `${plan.namespace}/${plan.workload}`;
   const address = options.xdsAddress ?? DEFAULT_XDS_ADDRESS;
   const port = options.xdsPort ?? DEFAULT_XDS_PORT;

@@ -15,6 +15,8 @@ import { request } from 'node:http';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ENVOY_UID } from '../../src/inject/constants.ts';
+import { iptablesRestoreInput, type Exclusions } from '../../src/inject/iptables.ts';
 
 const BRIDGE = fileURLToPath(new URL('./netns-bridge.mjs', import.meta.url));
 const APP = fileURLToPath(new URL('./pod-app.mjs', import.meta.url));
@@ -27,28 +29,13 @@ export function inNetns(netns: string, ...cmd: string[]): string {
 }
 
 /**
- * The redirection OSM's init container (osm-init) installs in every pod, command for command
- * (OSM v1.2, as `kubectl describe pod` shows it): outbound TCP to 15001 except Envoy's own uid and
- * loopback, inbound TCP to 15003 except the stats and probe ports.
+ * The redirection OSM's init container (osm-init) installs in every pod: the very text the injector
+ * puts into osm-init's command (src/inject/iptables.ts), fed to `iptables-restore --noflush` as
+ * osm-init does, so the namespaces run the rules an injected pod runs.
  */
-export function osmIptables(netns: string, proxyUid = 1500): void {
-  const rules = [
-    '-N PROXY_INBOUND', '-N PROXY_IN_REDIRECT', '-N PROXY_OUTPUT', '-N PROXY_REDIRECT',
-    '-A PROXY_REDIRECT -p tcp -j REDIRECT --to-port 15001',
-    '-A PROXY_REDIRECT -p tcp --dport 15000 -j ACCEPT',
-    '-A OUTPUT -p tcp -j PROXY_OUTPUT',
-    `-A PROXY_OUTPUT -m owner --uid-owner ${proxyUid} -j RETURN`,
-    '-A PROXY_OUTPUT -d 127.0.0.1/32 -j RETURN',
-    '-A PROXY_OUTPUT -j PROXY_REDIRECT',
-    '-A PROXY_IN_REDIRECT -p tcp -j REDIRECT --to-port 15003',
-    '-A PREROUTING -p tcp -j PROXY_INBOUND',
-    '-A PROXY_INBOUND -p tcp --dport 15010 -j RETURN',
-    '-A PROXY_INBOUND -p tcp --dport 15901 -j RETURN',
-    '-A PROXY_INBOUND -p tcp --dport 15902 -j RETURN',
-    '-A PROXY_INBOUND -p tcp --dport 15903 -j RETURN',
-    '-A PROXY_INBOUND -p tcp -j PROXY_IN_REDIRECT',
-  ];
-  for (const rule of rules) inNetns(netns, 'iptables', '-t', 'nat', ...rule.split(' '));
+export function osmIptables(netns: string, proxyUid = ENVOY_UID, exclusions: Exclusions = {}): void {
+  const r = spawnSync('ip', ['netns', 'exec', netns, 'iptables-restore', '--noflush'], { input: iptablesRestoreInput(exclusions, proxyUid), encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`iptables-restore in ${netns}: ${r.error?.message ?? r.stderr.trim()}`);
 }
 
 /** Why iptables NAT cannot be used in a namespace here, or undefined when it can. */
