@@ -78,6 +78,9 @@ export class CompileMemo {
   load(files: readonly SourceFile[], reporter: Reporter, objects: readonly SourceObject[] = []): void {
     const next = new Map<string, FileEntry>();
     const nextObjects = new Map<object, FileEntry>();
+    // `planned` describes the previous load only once this one is whole: a load that throws leaves none.
+    const planned = this.planned;
+    this.planned = undefined;
     this.before = this.latest;
     this.latest = [];
     const stamp = ++this.loads;
@@ -126,6 +129,7 @@ export class CompileMemo {
     this.files = next;
     this.objects = nextObjects;
     this.change = { added, ordered };
+    this.planned = planned;
   }
 
   /** The latest resources as the Mesh's lists: each file's lists, concatenated in input order. */

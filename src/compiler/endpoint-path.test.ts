@@ -100,7 +100,8 @@ class Cluster {
       return { endpointsOnly: false, changedSlices: [] };
     }
     const slices = this.slices();
-    if (slices.length === 0) return { endpointsOnly: false, changedSlices: [] };
+    // An edit that changes nothing leaves the input as it was: the endpoint path, trivially.
+    if (slices.length === 0) return { endpointsOnly: true, changedSlices: [] };
     const i = slices[e.slice % slices.length];
     const old = this.objects[i].value as Doc;
     const v = structuredClone(old);
@@ -134,7 +135,7 @@ class Cluster {
           endpoints: [{ addresses: [ip], conditions: { ready: true } }],
           ports: v.ports,
         };
-        if (this.objects.some((o) => o.value.kind === 'EndpointSlice' && key(o.value as Doc) === key(fresh) && e.kind === 'create')) return { endpointsOnly: false, changedSlices: [] };
+        if (this.objects.some((o) => o.value.kind === 'EndpointSlice' && key(o.value as Doc) === key(fresh) && e.kind === 'create')) return { endpointsOnly: true, changedSlices: [] };
         this.insert(fresh);
         return { endpointsOnly: true, changedSlices: [fresh] };
       }
