@@ -6,6 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseAllDocuments } from 'yaml';
 import { generateMesh, writeMesh } from '../../bench/generate-mesh.ts';
+import { sweepShared } from '../emit/index.ts';
 import type { ProxyConfig } from '../emit/types.ts';
 import type { SourceObject } from '../parser/source.ts';
 import { buildSnapshot, ResourceInterner } from '../serve/snapshot.ts';
@@ -155,9 +156,10 @@ class Cluster {
 
 const signature = (r: CompileResult): string => JSON.stringify([r.proxies, r.diagnostics, r.ok]);
 
-function versions(proxies: readonly ProxyConfig[]): string[] {
-  const { snapshot } = buildSnapshot(proxies, new ResourceInterner());
-  return [snapshot!.version, ...[...snapshot!.proxies.values()].map((p) => `${p.nodeId} ${p.version}`)];
+/** The snapshot's versions and stats, built as the server builds it (`interner`: the one that served the one before). */
+function versions(proxies: readonly ProxyConfig[], interner = new ResourceInterner()): unknown[] {
+  const { snapshot } = buildSnapshot(proxies, interner);
+  return [snapshot!.version, snapshot!.stats, ...[...snapshot!.proxies.values()].map((p) => `${p.nodeId} ${p.version}`)];
 }
 
 /** What a proxy has besides its ClusterLoadAssignments (JSON). */
@@ -170,17 +172,21 @@ test('random endpoint edits: the endpoint path gives what a full compile gives, 
     fc.property(fc.array(edit, { minLength: 1, maxLength: 6 }), (edits) => {
       const cluster = new Cluster(meshObjects());
       const memo = new CompileMemo();
+      const interner = new ResourceInterner();
       let previous = compilePaths([], options, undefined, memo, cluster.objects);
+      sweepShared(); // as the server does after each compile
       assert.ok(previous.ok, 'the generated mesh compiles');
+      versions(previous.proxies, interner);
       for (const e of edits) {
         const before = [...cluster.objects];
         const { endpointsOnly, changedSlices } = cluster.apply(e);
         cluster.objects = [...cluster.objects];
         const taken = memo.endpointOnly;
         const incremental = compilePaths([], options, undefined, memo, cluster.objects);
+        sweepShared();
         const fresh = compilePaths([], options, undefined, undefined, cluster.objects);
         assert.is(signature(incremental), signature(fresh), `after ${JSON.stringify(e)}`);
-        assert.equal(versions(incremental.proxies), versions(fresh.proxies), `versions after ${JSON.stringify(e)}`);
+        assert.equal(versions(incremental.proxies, interner), versions(fresh.proxies), `versions after ${JSON.stringify(e)}`);
         const expectFast = endpointsOnly && !cluster.needsPasses(before, changedSlices);
         assert.is(memo.endpointOnly - taken, expectFast ? 1 : 0, `endpoint path taken for ${JSON.stringify(e)}`);
         if (expectFast) {

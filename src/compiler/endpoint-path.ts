@@ -119,8 +119,8 @@ function callersOf(plans: readonly ProxyPlan[]): Map<string, number[]> {
 }
 
 /**
- * `state` brought up to the units `after` (which differ from `before` by `change`): the new
- * planned mesh and callers index, or undefined when the change needs the passes.
+ * `state` brought up to the units `after` (which differ from those it was planned from by
+ * `change`): the new planned mesh and callers index, or undefined when the change needs the passes.
  */
 export function applyEndpointChange(state: PlannedState, change: EndpointChange, after: readonly UnitLists[]): PlannedState | undefined {
   const { mesh } = state;
