@@ -9,7 +9,10 @@
  *   (src/passes/namespaces.ts);
  * - per unit of planning, while what it read is unchanged: the plans (src/passes/plan.ts);
  * - per plan object: the emitted proxy config, frozen, so the server carries the proxy's
- *   encoded snapshot over by identity (src/serve/snapshot.ts).
+ *   encoded snapshot over by identity (src/serve/snapshot.ts);
+ * - the latest planned mesh and what its build and passes reported: when the files or objects
+ *   that changed hold only endpoint sets, the next compile updates it directly instead of
+ *   running the passes (endpoint-path.ts).
  *
  * Each layer keeps only what the latest compile used, so the memo holds one compile's worth of
  * results, never a history. A compile with a memo gives exactly the result of one without
@@ -23,8 +26,9 @@ import type { ProxyPlan } from '../ir/proxy-plan.ts';
 import { parseObjects, parseSources, type ManifestDocument } from '../parser/parse.ts';
 import { FileTexts } from '../parser/read-inputs.ts';
 import type { SourceFile, SourceObject } from '../parser/source.ts';
-import { PassMemo } from '../passes/index.ts';
+import { PassMemo, type PlannedMesh } from '../passes/index.ts';
 import { groupByNamespace, type NamespaceInput } from '../passes/namespaces.ts';
+import { applyEndpointChange, endpointOnlyChange, type PlannedState } from './endpoint-path.ts';
 import type { CompileOptions } from './options.ts';
 
 interface FileEntry {
@@ -35,6 +39,9 @@ interface FileEntry {
   readonly lists: readonly (readonly Resource[])[];
   /** The same resources by namespace, then by list. */
   readonly namespaces: ReadonlyMap<string, readonly (readonly Resource[])[]>;
+  /** The latest `load()` that took it, and where: tells what changed between two loads without a set of either. */
+  seen: number;
+  order: number;
 }
 
 export class CompileMemo {
@@ -43,6 +50,14 @@ export class CompileMemo {
   private objects = new Map<object, FileEntry>();
   /** The files of the latest `load()`, in input order. */
   private latest: FileEntry[] = [];
+  /** The files of the `load()` before it: what `planned` was planned from. */
+  private before: FileEntry[] = [];
+  /** Counts `load()`s: the stamp of the latest one. */
+  private loads = 0;
+  /** The latest `load()`'s files that the one before did not have, and whether the others kept their order. */
+  private change: { readonly added: readonly FileEntry[]; readonly ordered: boolean } = { added: [], ordered: false };
+  /** The latest compile's planned mesh (undefined after one whose build or passes failed internally). */
+  private planned: PlannedState | undefined;
   readonly texts = new FileTexts();
   readonly passes = new PassMemo();
   private emitted = new WeakMap<ProxyPlan, ProxyConfig>();
@@ -52,6 +67,8 @@ export class CompileMemo {
   /** Files parsed (misses) and reused (hits) since the memo was made. */
   parsed = 0;
   reused = 0;
+  /** Compiles that took the endpoint-only path (endpoint-path.ts) since the memo was made. */
+  endpointOnly = 0;
 
   /**
    * Parses and builds the files whose text changed, and the API objects (after the files) that
@@ -61,25 +78,45 @@ export class CompileMemo {
   load(files: readonly SourceFile[], reporter: Reporter, objects: readonly SourceObject[] = []): void {
     const next = new Map<string, FileEntry>();
     const nextObjects = new Map<object, FileEntry>();
+    // `planned` describes the previous load only once this one is whole: a load that throws leaves none.
+    const planned = this.planned;
+    this.planned = undefined;
+    this.before = this.latest;
     this.latest = [];
-    const take = (entry: FileEntry): void => {
+    const stamp = ++this.loads;
+    const added: FileEntry[] = [];
+    let ordered = true;
+    let last = -1;
+    const take = (entry: FileEntry, fresh: boolean): void => {
+      if (entry.seen === stamp) {
+        ordered = false; // the same unit twice
+      } else if (fresh) {
+        added.push(entry);
+      } else {
+        ordered &&= entry.order > last;
+        last = entry.order;
+      }
+      entry.seen = stamp;
+      entry.order = this.latest.length;
       this.latest.push(entry);
       for (const d of entry.diagnostics) reporter.report(d);
     };
     for (const file of files) {
       let entry = this.files.get(file.path) ?? next.get(file.path);
-      if (entry && entry.content === file.text) {
-        this.reused += 1;
-      } else {
+      const fresh = !entry || entry.content !== file.text;
+      if (fresh) {
         entry = buildFile(file);
         this.parsed += 1;
+      } else {
+        this.reused += 1;
       }
-      next.set(file.path, entry);
-      take(entry);
+      next.set(file.path, entry!);
+      take(entry!, fresh);
     }
     // An API object is keyed by itself: the informer's cache replaces an object that changed.
     for (const object of objects) {
       let entry = this.objects.get(object.value) ?? nextObjects.get(object.value);
+      const fresh = !entry;
       if (entry) {
         this.reused += 1;
       } else {
@@ -87,10 +124,12 @@ export class CompileMemo {
         this.parsed += 1;
       }
       nextObjects.set(object.value, entry);
-      take(entry);
+      take(entry, fresh);
     }
     this.files = next;
     this.objects = nextObjects;
+    this.change = { added, ordered };
+    this.planned = planned;
   }
 
   /** The latest resources as the Mesh's lists: each file's lists, concatenated in input order. */
@@ -116,6 +155,31 @@ export class CompileMemo {
       out.set(ns, { key: entries, lists: () => asMeshLists(concatLists(entries, (e) => e.namespaces.get(ns)!)) });
     }
     return out;
+  }
+
+  /**
+   * The planned mesh for the latest `load()` without the passes, when what changed since the
+   * compile before holds only endpoint sets (endpoint-path.ts), with what the build and the
+   * passes reported then; undefined when the change needs the full path.
+   */
+  endpointPath(options: CompileOptions): { readonly mesh: PlannedMesh; readonly diagnostics: readonly Diagnostic[] } | undefined {
+    const state = this.planned;
+    this.planned = undefined; // whatever happens next, it no longer describes the latest load()
+    if (!state) return undefined;
+    if (!this.change.ordered || state.options !== JSON.stringify(options)) return undefined;
+    const removed = this.before.filter((e) => e.seen !== this.loads);
+    const change = endpointOnlyChange(removed, this.change.added);
+    if (!change) return undefined;
+    const next = applyEndpointChange(state, change, this.latest);
+    if (!next) return undefined;
+    this.planned = next;
+    this.endpointOnly += 1;
+    return { mesh: next.mesh, diagnostics: next.diagnostics };
+  }
+
+  /** What the passes planned for the latest `load()` (undefined: they failed), and what the build and they reported. */
+  rememberPlanned(mesh: PlannedMesh | undefined, diagnostics: readonly Diagnostic[], options: CompileOptions): void {
+    this.planned = mesh ? { mesh, diagnostics, options: JSON.stringify(options) } : undefined;
   }
 
   /** The config emitted for this very plan object by an earlier compile with the same options. */
@@ -176,7 +240,7 @@ function buildEntry(content: string | object, parse: (reporter: Reporter) => Man
     const r = buildResource({ ...doc, origin: new RememberedOrigin(doc.origin) }, reporter);
     if (r) resources.push(r);
   }
-  return { content, diagnostics, lists: groupByList(resources), namespaces: groupByNamespace(resources) };
+  return { content, diagnostics, lists: groupByList(resources), namespaces: groupByNamespace(resources), seen: 0, order: -1 };
 }
 
 /**

@@ -12,11 +12,12 @@ import { parseObjects, parseSources } from '../parser/parse.ts';
 import { readInputs, type ReadRecord } from '../parser/read-inputs.ts';
 import type { SourceFile, SourceObject } from '../parser/source.ts';
 import { passContext } from '../passes/context.ts';
-import { runPasses, type PlannedMesh } from '../passes/index.ts';
+import { runPasses, type PassContext, type PlannedMesh } from '../passes/index.ts';
 import type { CompileMemo } from './compile-memo.ts';
 import type { CompileOptions } from './options.ts';
 
-export type Phase = 'read' | 'parse' | 'build' | 'passes' | 'emit' | 'protoCheck';
+/** `endpoints`: deciding whether only endpoint sets changed, and if so updating the plans (endpoint-path.ts). */
+export type Phase = 'read' | 'parse' | 'build' | 'endpoints' | 'passes' | 'emit' | 'protoCheck';
 
 export interface CompileResult {
   readonly proxies: readonly ProxyConfig[];
@@ -118,20 +119,29 @@ function startSession(
   if (inputs) {
     try {
       const build = { trustDomain: options.trustDomain };
-      let built: Mesh;
       if (memo) {
-        // Parse and build only the files that changed (their time is 'parse'); assemble the mesh.
+        // Parse and build only the files that changed (their time is 'parse').
         timed(timings, 'parse', bag, () => memo.load(inputs, bag, objects));
-        built = timed(timings, 'build', bag, () => meshFromLists(memo.lists(), bag, build));
+        // Only endpoint sets changed: the latest plans brought up to date, without the passes.
+        const fast = timed(timings, 'endpoints', bag, () => memo.endpointPath(options));
+        if (fast) {
+          for (const d of fast.diagnostics) bag.report(d);
+          mesh = planned = fast.mesh;
+        } else {
+          const loaded = bag.items.length;
+          const built = timed(timings, 'build', bag, () => meshFromLists(memo.lists(), bag, build));
+          mesh = built;
+          planned = timed(timings, 'passes', bag, () => runPasses(built, contextOf(bag, options, inputs), memo.passes, memo.namespaces()));
+          mesh = planned;
+          memo.rememberPlanned(planned, bag.items.slice(loaded), options);
+        }
       } else {
         const docs = timed(timings, 'parse', bag, () => [...parseSources([...inputs], bag, { keepRefused: true }), ...parseObjects(objects, bag, { keepRefused: true })]);
-        built = timed(timings, 'build', bag, () => buildMesh(docs, bag, build));
+        const built = timed(timings, 'build', bag, () => buildMesh(docs, bag, build));
+        mesh = built;
+        planned = timed(timings, 'passes', bag, () => runPasses(built, contextOf(bag, options, inputs)));
+        mesh = planned;
       }
-      mesh = built;
-      const texts = new Map(inputs.map((f) => [f.path, f.text]));
-      const ctx = passContext(bag, options, (file) => texts.get(file));
-      planned = timed(timings, 'passes', bag, () => runPasses(built, ctx, memo?.passes, memo?.namespaces()));
-      mesh = planned;
     } catch (err) {
       if (!(err instanceof InternalError)) throw err;
       failed = true;
@@ -169,6 +179,12 @@ function startSession(
     result: () => finish(bag, [], timings, mesh),
     failedInternally: () => failed,
   };
+}
+
+/** The passes' context: a regex diagnostic quotes the input's text. */
+function contextOf(bag: DiagnosticBag, options: CompileRunOptions, inputs: readonly SourceFile[]): PassContext {
+  const texts = new Map(inputs.map((f) => [f.path, f.text]));
+  return passContext(bag, options, (file) => texts.get(file));
 }
 
 function compareKeys(a: string, b: string): number {

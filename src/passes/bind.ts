@@ -104,7 +104,8 @@ function resolveTargetPort(
   return undefined;
 }
 
-function endpointIPs(sets: readonly EndpointSet[] | undefined): string[] {
+/** A service's ready endpoint IPs, sorted and unique (also what the compile's endpoint-only path recomputes). */
+export function endpointIPs(sets: readonly EndpointSet[] | undefined): string[] {
   if (!sets) return [];
   const ips = new Set<string>();
   for (const set of sets) for (const a of set.addresses) if (a.ready) ips.add(a.ip);
