@@ -19,6 +19,9 @@ const RANGES: readonly { prefix: string; title: string }[] = [
   { prefix: 'SMI3', title: 'SMI3xxx: semantics' },
   { prefix: 'SMI4', title: 'SMI4xxx: output tree' },
   { prefix: 'SMI5', title: 'SMI5xxx: xDS server' },
+  { prefix: 'SMI6', title: 'SMI6xxx: certificates and mTLS' },
+  { prefix: 'SMI7', title: "SMI7xxx: Envoy's own verdict" },
+  { prefix: 'SMI8', title: 'SMI8xxx: Kubernetes source and injection' },
   { prefix: 'SMI9', title: 'SMI9xxx: internal errors' },
 ];
 
