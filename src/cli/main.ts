@@ -140,6 +140,20 @@ Examples:
     )
     .action(async (paths: string[], opts) => setExit(await (await import('./serve-command.ts')).runServeCommand(paths, opts)));
 
+  program
+    .command('explain')
+    .description('would the sidecars let a workload call a service, and why: the TrafficTarget, route and Envoy resources that decide it')
+    .argument('<paths...>', 'files, directories (recursive) or - for stdin')
+    .requiredOption('--from <ns/workload>', 'the calling workload')
+    .requiredOption('--to <service.ns[:port]>', 'the service called (the port may be left out when it has one)')
+    .option('--path <path>', 'request path (HTTP)', '/')
+    .option('--method <method>', 'request method (HTTP)', 'GET')
+    .option('--header <name=value>', 'request header; repeatable (host= sets the authority)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('--trust-domain <domain>', 'trust domain of identities (default: MeshConfig, else cluster.local)')
+    .option('--max-file-size <size>', 'largest input file read (default 16MiB; docs/limits.md)', parseByteSize)
+    .action(async (paths: string[], opts) => setExit((await import('./explain-command.ts')).runExplain(paths, opts, io)));
+
   const ca = program.command('ca').description('the built-in certificate authority: make a root, issue certificates to files, rotate the root (docs/certificates.md)');
   ca.command('init')
     .description('make a root certificate (DIR/ca.crt) and key (DIR/ca.key, mode 0600)')
