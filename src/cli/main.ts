@@ -31,6 +31,11 @@ export function defaultIO(): CliIO {
   };
 }
 
+/** The command line as given (commander keeps it, untyped): `diff` needs to see where `--` was. */
+function rawArgsOf(cmd: Command): readonly string[] {
+  return (cmd.parent as unknown as { rawArgs?: string[] } | null)?.rawArgs ?? [];
+}
+
 /** Builds the program; `setExit` receives each command's exit code. */
 function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
   const program = new Command('smi-compile')
@@ -153,6 +158,17 @@ Examples:
     .option('--trust-domain <domain>', 'trust domain of identities (default: MeshConfig, else cluster.local)')
     .option('--max-file-size <size>', 'largest input file read (default 16MiB; docs/limits.md)', parseByteSize)
     .action(async (paths: string[], opts) => setExit((await import('./explain-command.ts')).runExplain(paths, opts, io)));
+
+  program
+    .command('diff')
+    .description('what a policy change means: access gained and lost, split weights moved, Envoy resources changed per proxy')
+    .argument('<paths...>', '<old-paths...> -- <new-paths...>, or <paths...> with --base')
+    .option('--base <git-ref>', 'compare the paths with the same paths at this commit')
+    .addOption(new Option('--output <format>', 'report format').choices(['markdown', 'json', 'github']).default('markdown'))
+    .option('--fail-on-new-access', 'exit 1 when a call becomes allowed that was not before')
+    .option('--trust-domain <domain>', 'trust domain of identities (default: MeshConfig, else cluster.local)')
+    .option('--max-file-size <size>', 'largest input file read (default 16MiB; docs/limits.md)', parseByteSize)
+    .action(async (paths: string[], opts, cmd: Command) => setExit((await import('./diff-command.ts')).runDiff(paths, opts, rawArgsOf(cmd), io)));
 
   const ca = program.command('ca').description('the built-in certificate authority: make a root, issue certificates to files, rotate the root (docs/certificates.md)');
   ca.command('init')
