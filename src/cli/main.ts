@@ -170,6 +170,16 @@ Examples:
     .option('--max-file-size <size>', 'largest input file read (default 16MiB; docs/limits.md)', parseByteSize)
     .action(async (paths: string[], opts, cmd: Command) => setExit((await import('./diff-command.ts')).runDiff(paths, opts, rawArgsOf(cmd), io)));
 
+  program
+    .command('graph')
+    .description('draw the mesh: workloads and services, the calls each may make (with routes), splits with weights, workloads nothing may call')
+    .argument('<paths...>', 'files, directories (recursive) or - for stdin')
+    .addOption(new Option('--format <format>', 'output format (svg: laid out by Graphviz in WebAssembly)').choices(['mermaid', 'dot', 'svg', 'json']).default('mermaid'))
+    .option('--namespace <ns>', 'only what touches this namespace')
+    .option('--trust-domain <domain>', 'trust domain of identities (default: MeshConfig, else cluster.local)')
+    .option('--max-file-size <size>', 'largest input file read (default 16MiB; docs/limits.md)', parseByteSize)
+    .action(async (paths: string[], opts) => setExit(await (await import('./graph-command.ts')).runGraph(paths, opts, io)));
+
   const ca = program.command('ca').description('the built-in certificate authority: make a root, issue certificates to files, rotate the root (docs/certificates.md)');
   ca.command('init')
     .description('make a root certificate (DIR/ca.crt) and key (DIR/ca.key, mode 0600)')
