@@ -32,6 +32,11 @@ export function defaultIO(): CliIO {
   };
 }
 
+/** The command line as given (commander keeps it, untyped): `diff` needs to see where `--` was. */
+function rawArgsOf(cmd: Command): readonly string[] {
+  return (cmd.parent as unknown as { rawArgs?: string[] } | null)?.rawArgs ?? [];
+}
+
 /** Builds the program; `setExit` receives each command's exit code. */
 function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
   const program = new Command('smi-compile')
@@ -172,6 +177,41 @@ Examples:
     )
     .action(async (paths: string[], opts) => setExit(await (await import('./serve-command.ts')).runServeCommand(paths, opts)));
   addInjectFlags(serve);
+
+  program
+    .command('explain')
+    .description('would the sidecars let a workload call a service, and why: the TrafficTarget, route and Envoy resources that decide it')
+    .argument('<paths...>', 'files, directories (recursive) or - for stdin')
+    .requiredOption('--from <ns/workload>', 'the calling workload')
+    .requiredOption('--to <service.ns[:port]>', 'the service called (the port may be left out when it has one)')
+    .option('--path <path>', 'request path (HTTP)', '/')
+    .option('--method <method>', 'request method (HTTP)', 'GET')
+    .option('--header <name=value>', 'request header; repeatable (host= sets the authority)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('--trust-domain <domain>', 'trust domain of identities (default: MeshConfig, else cluster.local)')
+    .option('--max-file-size <size>', 'largest input file read (default 16MiB; docs/limits.md)', parseByteSize)
+    .action(async (paths: string[], opts) => setExit((await import('./explain-command.ts')).runExplain(paths, opts, io)));
+
+  program
+    .command('diff')
+    .description('what a policy change means: access gained and lost, split weights moved, Envoy resources changed per proxy')
+    .argument('<paths...>', '<old-paths...> -- <new-paths...>, or <paths...> with --base')
+    .option('--base <git-ref>', 'compare the paths with the same paths at this commit')
+    .addOption(new Option('--output <format>', 'report format').choices(['markdown', 'json', 'github']).default('markdown'))
+    .option('--fail-on-new-access', 'exit 1 when a call becomes allowed that was not before')
+    .option('--trust-domain <domain>', 'trust domain of identities (default: MeshConfig, else cluster.local)')
+    .option('--max-file-size <size>', 'largest input file read (default 16MiB; docs/limits.md)', parseByteSize)
+    .action(async (paths: string[], opts, cmd: Command) => setExit((await import('./diff-command.ts')).runDiff(paths, opts, rawArgsOf(cmd), io)));
+
+  program
+    .command('graph')
+    .description('draw the mesh: workloads and services, the calls each may make (with routes), splits with weights, workloads nothing may call')
+    .argument('<paths...>', 'files, directories (recursive) or - for stdin')
+    .addOption(new Option('--format <format>', 'output format (svg: laid out by Graphviz in WebAssembly)').choices(['mermaid', 'dot', 'svg', 'json']).default('mermaid'))
+    .option('--namespace <ns>', 'only what touches this namespace')
+    .option('--trust-domain <domain>', 'trust domain of identities (default: MeshConfig, else cluster.local)')
+    .option('--max-file-size <size>', 'largest input file read (default 16MiB; docs/limits.md)', parseByteSize)
+    .action(async (paths: string[], opts) => setExit(await (await import('./graph-command.ts')).runGraph(paths, opts, io)));
 
   const ca = program.command('ca').description('the built-in certificate authority: make a root, issue certificates to files, rotate the root (docs/certificates.md)');
   ca.command('init')

@@ -118,6 +118,14 @@ export function inboundRouteConfigName(targetPort: number): string {
   return `rds-inbound.${targetPort}`;
 }
 
+/**
+ * An inbound route: the plan's route name (`<ns>/<group>/<match>`, or `*`), with `|<METHOD>`
+ * when OSM's one-route-per-method expansion made it for one method (undefined: any method).
+ */
+export function inboundRouteName(planRoute: string, method: string | undefined): string {
+  return method === undefined ? planRoute : `${planRoute}|${method}`;
+}
+
 export function outboundVirtualHostName(svc: ServiceName): string {
   return `outbound_virtual-host|${serviceFqdn(svc)}`;
 }

@@ -15,6 +15,7 @@ import { compareByName, isHttpLike } from './common.ts';
 import {
   HTTP_RBAC_FILTER,
   inboundRouteConfigName,
+  inboundRouteName,
   inboundVirtualHostName,
   outboundRouteConfigName,
   outboundVirtualHostName,
@@ -111,7 +112,7 @@ export function outboundRouteConfigurations(plan: ProxyPlan): EnvoyResource[] {
  * route per method, `undefined` standing for "any method" (no `:method` matcher at all; OSM
  * writes a `.*` matcher, which matches the same). An empty list admits no method, so no route.
  */
-function methodsOf(route: InboundHttpRoute): (string | undefined)[] {
+export function methodsOf(route: InboundHttpRoute): (string | undefined)[] {
   const methods = route.match?.methods;
   if (methods === undefined || methods.includes('*')) return [undefined];
   return [...new Set(methods)];
@@ -130,7 +131,7 @@ function inboundRoute(route: InboundHttpRoute, method: string | undefined, local
   const match: Json = { safe_regex: { regex: route.match?.pathRegex ?? MATCH_ALL } };
   if (headers.length > 0) match.headers = headers;
   return {
-    name: method === undefined ? route.name : `${route.name}|${method}`,
+    name: inboundRouteName(route.name, method),
     match,
     route: { cluster: localCluster, timeout: NO_TIMEOUT },
     typed_per_filter_config: { [HTTP_RBAC_FILTER]: rbacPerRoute(route.principals) },

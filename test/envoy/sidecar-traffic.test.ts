@@ -11,106 +11,30 @@
  * Waits poll a bounded number of times; nothing asserts a duration. Needs root, Envoy and
  * iptables; skipped without them, failed under CI=true.
  */
-import { chmodSync, chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { request } from 'node:http';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as assert from 'uvu/assert';
 import { test } from 'uvu';
-import { parseAllDocuments, stringify } from 'yaml';
-import { BuiltinCa } from '../../src/identity/index.ts';
-import { memoryLogger } from '../../src/serve/logger.ts';
-import { startServer, type ServerHandle } from '../../src/serve/server.ts';
-import { runCli } from '../cli-harness.ts';
-import { EnvoyPod, iptablesUnavailable, namespacePrefix, netnsUnavailable, osmIptables, PodNetwork, removeStaleNamespaces, UnixToTcp } from './netns.ts';
-import { envoy, envoyTest, poll as pollFor } from './support.ts';
+import { CLUSTER_IPS, PODS, poll, podsUnavailable, PROXY_UID, startBookstorePods, type BookstorePods } from './bookstore-pods.ts';
+import type { EnvoyPod } from './netns.ts';
+import { envoy, envoyTest } from './support.ts';
 
 type Json = Record<string, any>;
 
-const unavailable = envoy ? (netnsUnavailable() ?? iptablesUnavailable()) : undefined;
-const PROXY_UID = 1500;
+const unavailable = podsUnavailable;
 /** Workload certificates served over SDS live this long (renewed at 2/3 of it): several rotations happen during the suite. */
 const CERT_LIFETIME_MS = 6_000;
-const POLLS = 400;
-const POLL_MS = 50;
 
-/** Pod addresses and ClusterIPs of the test subnet (10.250.0.0/24 for pods, 10.96.0.0/24 for services). */
-const PODS: Record<string, { ip: string; app: Json }> = {
-  'bookbuyer/bookbuyer': { ip: '10.250.0.10', app: { name: 'bookbuyer' } },
-  'bookstore/bookstore': { ip: '10.250.0.11', app: { name: 'bookstore-v1', http: [14001] } },
-  'bookstore/bookstore-v2': { ip: '10.250.0.12', app: { name: 'bookstore-v2', http: [14001] } },
-  'bookthief/bookthief': { ip: '10.250.0.13', app: { name: 'bookthief' } },
-  'bookwarehouse/bookwarehouse': { ip: '10.250.0.14', app: { name: 'bookwarehouse', http: [14001] } },
-  'bookwarehouse/mysql': { ip: '10.250.0.15', app: { name: 'mysql', serverFirst: [3306] } },
-};
-const CLUSTER_IPS: Record<string, string> = {
-  'bookstore/bookstore': '10.96.0.10',
-  'bookstore/bookstore-v1': '10.96.0.11',
-  'bookstore/bookstore-v2': '10.96.0.12',
-  'bookwarehouse/bookwarehouse': '10.96.0.14',
-};
-const ENDPOINTS: Record<string, { pods: string[]; port: number; portName: string }> = {
-  'bookstore/bookstore': { pods: ['bookstore/bookstore', 'bookstore/bookstore-v2'], port: 14001, portName: 'bookstore-port' },
-  'bookstore/bookstore-v1': { pods: ['bookstore/bookstore'], port: 14001, portName: 'bookstore-port' },
-  'bookstore/bookstore-v2': { pods: ['bookstore/bookstore-v2'], port: 14001, portName: 'bookstore-port' },
-  'bookwarehouse/bookwarehouse': { pods: ['bookwarehouse/bookwarehouse'], port: 14001, portName: 'bookwarehouse-port' },
-  'bookwarehouse/mysql': { pods: ['bookwarehouse/mysql'], port: 3306, portName: 'client' },
-};
-
+let bookstore: BookstorePods | undefined;
 let dir = '';
 let mesh = '';
 let out = '';
-let server: ServerHandle | undefined;
-let relay: UnixToTcp | undefined;
-let network: PodNetwork | undefined;
-const pods = new Map<string, EnvoyPod>();
-const logger = memoryLogger('info');
+let pods: ReadonlyMap<string, EnvoyPod> = new Map();
 
-/** The bookstore fixture with ClusterIPs on its Services and Endpoints for the pods' addresses. */
-function writeMesh(target: string): void {
-  cpSync('fixtures/bookstore', target, { recursive: true });
-  for (const file of readdirSync(target)) {
-    const path = join(target, file);
-    const docs = parseAllDocuments(readFileSync(path, 'utf8')).map((d) => d.toJS() as Json | null);
-    let touched = false;
-    for (const doc of docs) {
-      const key = doc && `${doc.metadata?.namespace}/${doc.metadata?.name}`;
-      if (doc?.kind === 'Service' && key && CLUSTER_IPS[key]) {
-        doc.spec.clusterIP = CLUSTER_IPS[key];
-        touched = true;
-      }
-    }
-    if (touched) writeFileSync(path, docs.filter(Boolean).map((d) => stringify(d)).join('---\n'));
-  }
-  const endpoints = Object.entries(ENDPOINTS).map(([key, e]) => {
-    const [namespace, name] = key.split('/');
-    return {
-      apiVersion: 'v1',
-      kind: 'Endpoints',
-      metadata: { name, namespace },
-      subsets: [{ addresses: e.pods.map((p) => ({ ip: PODS[p].ip })), ports: [{ name: e.portName, port: e.port, protocol: 'TCP' }] }],
-    };
-  });
-  writeFileSync(join(target, 'endpoints.yaml'), endpoints.map((d) => stringify(d)).join('---\n'));
-}
-
-const poll = <T>(what: string, probe: () => Promise<T | string>): Promise<T> => pollFor(what, probe, POLLS, POLL_MS);
-
-/** Asks the app in `pod` to make a call from inside its pod (pod-app.mjs's control socket). */
 function fromPod(pod: string, kind: 'http' | 'tcp', args: Json): Promise<Json> {
-  const socketPath = join(dir, 'apps', `${pod.replace('/', '_')}.sock`);
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath, path: `/${kind}`, method: 'POST' }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve(JSON.parse(body) as Json));
-    });
-    req.on('error', reject);
-    req.end(JSON.stringify(args));
-  });
+  return bookstore!.fromPod(pod, kind, args);
 }
 
 const BOOKSTORE = { host: CLUSTER_IPS['bookstore/bookstore'], port: 14001 };
@@ -122,60 +46,12 @@ function buy(pod = 'bookbuyer/bookbuyer', path = '/books-bought', method = 'GET'
 
 test.before(async () => {
   if (!envoy || unavailable) return;
-  removeStaleNamespaces();
-  dir = mkdtempSync(join(tmpdir(), 'smi-sidecars-'));
-  chmodSync(dir, 0o755); // Envoy runs as uid 1500 and reads its bootstrap and certificate from here
-  const ca = join(dir, 'ca');
-  await (await BuiltinCa.init(ca)).close();
-  writeFileSync(join(dir, 'trust.pem'), readFileSync(join(ca, 'ca.crt')));
-  mesh = join(dir, 'mesh');
-  writeMesh(mesh);
-  server = await startServer({ paths: [mesh], port: 0, adminPort: 0, watch: true, logger, processMetrics: false, ca: { provider: 'builtin', dir: ca, lifetimeMs: CERT_LIFETIME_MS } });
-  out = join(dir, 'out');
-  const r = await runCli([mesh, '--ca', ca, '--emit-secrets', '--xds-port', String(server.port), '-o', out]);
-  assert.is(r.code, 0, r.stderr);
-  relay = await UnixToTcp.start(join(dir, 'xds.sock'), server.port);
-  network = PodNetwork.create(`${namespacePrefix()}r`, '10.250.0.1');
-  mkdirSync(join(dir, 'apps'));
-  for (const [i, [name, spec]] of Object.entries(PODS).entries()) {
-    chownSync(join(out, name, 'tls.key'), PROXY_UID, PROXY_UID);
-    const podDir = join(dir, 'pods', String(i));
-    mkdirSync(podDir, { recursive: true });
-    const pod = await EnvoyPod.start({
-      name,
-      netns: `${namespacePrefix()}${i}`,
-      dir: podDir,
-      envoyBin: envoy,
-      bootstrap: join(out, name, 'bootstrap.yaml'),
-      xdsPort: server.port,
-      xdsSocket: join(dir, 'xds.sock'),
-      uid: PROXY_UID,
-      prepare: (netns) => {
-        network!.attach(netns, spec.ip, i);
-        osmIptables(netns, PROXY_UID);
-      },
-    });
-    pods.set(name, pod);
-    await pod.startApp({ ...spec.app, control: join(dir, 'apps', `${name.replace('/', '_')}.sock`) });
-  }
-  for (const pod of pods.values()) {
-    await poll(`${pod.name} has its listeners`, async () => {
-      if (!pod.running) throw new Error(`${pod.name}: Envoy exited:\n${pod.envoyLog}`);
-      const s = await pod.stats();
-      if (!s) return 'no admin yet';
-      return (s.get('listener_manager.lds.update_success') ?? 0) >= 1 && s.get('listener_manager.total_listeners_warming') === 0 && s.get('cluster_manager.warming_clusters') === 0
-        ? true
-        : `lds ${s.get('listener_manager.lds.update_success')}, warming ${s.get('listener_manager.total_listeners_warming')}/${s.get('cluster_manager.warming_clusters')}`;
-    });
-  }
+  bookstore = await startBookstorePods(envoy, CERT_LIFETIME_MS);
+  ({ dir, mesh, out, pods } = bookstore);
 });
 
 test.after(async () => {
-  await Promise.all([...pods.values()].map((p) => p.stop()));
-  network?.remove();
-  await relay?.close();
-  await server?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await bookstore?.stop();
 });
 
 envoyTest(
