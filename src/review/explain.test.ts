@@ -87,6 +87,15 @@ test('TCP: the TCPRoute admits bookwarehouse to mysql, not bookbuyer', () => {
   assert.is(ask(bookstore, 'bookbuyer/bookbuyer', 'mysql.bookwarehouse').verdict, 'denied');
 });
 
+test('a headless service called by its only workload: its own address over loopback, which no sidecar sees', () => {
+  const self = ask(bookstore, 'bookwarehouse/mysql', 'mysql.bookwarehouse');
+  assert.is(self.verdict, 'allowed');
+  assert.match(self.reason, /loopback/);
+  assert.equal(self.backends, []);
+  // A ClusterIP service is not: its calls leave through the sidecar, so policy applies (bookbuyer → mysql above).
+  assert.is(ask(bookstore, 'bookstore/bookstore', 'bookstore.bookstore').verdict, 'denied');
+});
+
 test('denied with 403: the match is admitted on the route, to another source only', () => {
   const dir = mkdtempSync(join(tmpdir(), 'smi-explain-'));
   try {

@@ -151,6 +151,19 @@ export function explain(mesh: PlannedMesh, q: ExplainQuery): Explanation {
     ...(isHttp(protocol) ? { method: q.method, path: q.path, headers: Object.fromEntries(headers) } : {}),
   };
 
+  // A headless service resolves to pod addresses; a pod calling its own address goes over
+  // loopback, which OSM's iptables rules (src/inject/iptables.ts: `-o lo ... -j RETURN`) leave to
+  // the app: no sidecar sees the call, so no policy applies to it.
+  const self = binding.workloads.length > 0 && binding.workloads.every((w) => w.meta.namespace === source.namespace && w.meta.name === source.workload);
+  if (binding.service.headless && self) {
+    return {
+      verdict: 'allowed',
+      reason: `${serviceText(svc)} is headless and ${q.from} is its only workload: the call goes to the pod's own address over loopback, which the sidecar's iptables rules leave to the app (no policy applies)`,
+      request: requestView,
+      policies: [],
+      backends: [],
+    };
+  }
   const out = source.outbound.find((o) => o.service.namespace === svc.namespace && o.service.name === svc.name && o.port === port!.port.port);
   const chain = out && layoutOutboundChains(source.outbound).chains.find((c) => c.services.includes(out));
   if (!out || !chain) {
