@@ -19,7 +19,7 @@
  */
 import type protobuf from 'protobufjs';
 import { envoyType } from '../envoy/protos.ts';
-import { TYPE_URL, type EnvoyResource, type ProxyConfig, type XdsKind } from '../emit/types.ts';
+import { resourceName, TYPE_URL, type EnvoyResource, type ProxyConfig } from '../emit/types.ts';
 import { resourceVersion, setVersion } from '../serve/versions.ts';
 
 const ADMIN = 'type.googleapis.com/envoy.admin.v3';
@@ -30,54 +30,58 @@ const BOOTSTRAP = 'envoy.config.bootstrap.v3.Bootstrap';
 const REDACTED = '[redacted]';
 const REDACTED_BYTES = Buffer.from(REDACTED).toString('base64');
 
-/** A resource with the version it is dumped with. */
+/** A resource with the `version_info` it is dumped with. */
 export interface VersionedResource {
   readonly json: EnvoyResource;
   readonly version: string;
 }
 
-/** The resources of a dump, per kind, each list sorted by name, with their own (content) versions. */
-export type DumpResources = Readonly<Partial<Record<XdsKind, readonly VersionedResource[]>>>;
+/** One type's resources, sorted by name, and the type's own `version_info` (the last accepted response's). */
+export interface DumpedType {
+  readonly version: string;
+  readonly resources: readonly VersionedResource[];
+}
 
-/** The emitted resources of a proxy, versioned by content as serve versions them. */
+export type DumpKind = 'clusters' | 'listeners' | 'routes' | 'secrets';
+export type DumpResources = Readonly<Partial<Record<DumpKind, DumpedType>>>;
+
+const DUMP_KINDS: readonly DumpKind[] = ['clusters', 'listeners', 'routes', 'secrets'];
+
+/**
+ * The emitted resources of a proxy as a sidecar holds them after state-of-the-world ADS from
+ * serve: each with its type's set version, made from serve's own resource versions.
+ */
 export function emittedResources(proxy: ProxyConfig): DumpResources {
-  const out: Partial<Record<XdsKind, VersionedResource[]>> = {};
-  for (const kind of ['clusters', 'listeners', 'routes', 'secrets'] as const) {
-    out[kind] = (proxy.resources[kind] ?? []).map((json) => ({ json, version: resourceVersion(TYPE_URL[kind], json) }));
+  const out: Partial<Record<DumpKind, DumpedType>> = {};
+  for (const kind of DUMP_KINDS) {
+    const list = proxy.resources[kind] ?? [];
+    const version = setVersion(list.map((json) => ({ name: resourceName(json), version: resourceVersion(TYPE_URL[kind], json) })));
+    out[kind] = { version, resources: list.map((json) => ({ json, version })) };
   }
   return out;
 }
 
-function typeVersion(list: readonly VersionedResource[]): string {
-  return setVersion(list.map((r) => ({ name: String(r.json.name ?? ''), version: r.version })));
-}
-
 /** The `envoy.admin.v3.ConfigDump` (proto3 JSON, snake_case as Envoy prints it) of a proxy. */
 export function configDump(bootstrap: Readonly<Record<string, unknown>>, resources: DumpResources): Record<string, unknown> {
-  const clusters = resources.clusters ?? [];
-  const listeners = resources.listeners ?? [];
-  const routes = resources.routes ?? [];
-  const secrets = resources.secrets ?? [];
-  const cds = typeVersion(clusters);
-  const lds = typeVersion(listeners);
-  const rds = typeVersion(routes);
-  const sds = typeVersion(secrets);
+  const none: DumpedType = { version: '', resources: [] };
+  const { clusters = none, listeners = none, routes = none, secrets = none } = resources;
+  const top = (t: DumpedType) => (t.version ? { version_info: t.version } : {});
   const configs: Record<string, unknown>[] = [
     { '@type': `${ADMIN}.BootstrapConfigDump`, bootstrap: redactSensitive(BOOTSTRAP, bootstrap) },
     {
       '@type': `${ADMIN}.ClustersConfigDump`,
-      ...(clusters.length > 0 ? { version_info: cds } : {}),
-      dynamic_active_clusters: clusters.map((r) => ({ version_info: cds, cluster: redactSensitive(TYPE_URL.clusters, r.json) })),
+      ...top(clusters),
+      dynamic_active_clusters: clusters.resources.map((r) => ({ version_info: r.version, cluster: redactSensitive(TYPE_URL.clusters, r.json) })),
     },
     {
       '@type': `${ADMIN}.ListenersConfigDump`,
-      ...(listeners.length > 0 ? { version_info: lds } : {}),
-      dynamic_listeners: listeners.map((r) => ({ name: r.json.name, active_state: { version_info: lds, listener: redactSensitive(TYPE_URL.listeners, r.json) } })),
+      ...top(listeners),
+      dynamic_listeners: listeners.resources.map((r) => ({ name: r.json.name, active_state: { version_info: r.version, listener: redactSensitive(TYPE_URL.listeners, r.json) } })),
     },
-    { '@type': `${ADMIN}.RoutesConfigDump`, dynamic_route_configs: routes.map((r) => ({ version_info: rds, route_config: redactSensitive(TYPE_URL.routes, r.json) })) },
+    { '@type': `${ADMIN}.RoutesConfigDump`, dynamic_route_configs: routes.resources.map((r) => ({ version_info: r.version, route_config: redactSensitive(TYPE_URL.routes, r.json) })) },
     {
       '@type': `${ADMIN}.SecretsConfigDump`,
-      dynamic_active_secrets: secrets.map((r) => ({ name: r.json.name, version_info: sds, secret: redactSensitive(TYPE_URL.secrets, r.json) })),
+      dynamic_active_secrets: secrets.resources.map((r) => ({ name: r.json.name, version_info: r.version, secret: redactSensitive(TYPE_URL.secrets, r.json) })),
     },
   ];
   return { configs };
