@@ -210,6 +210,7 @@ function dynamicResources(dump: { configs: Json[] }): Record<'listeners' | 'clus
 }
 
 /** A resource through the protos: Envoy prints defaults its own way (omitted, durations, enums); both sides come out the same. */
+const BOOTSTRAP = 'envoy.config.bootstrap.v3.Bootstrap';
 const normalised = (kind: 'listeners' | 'clusters' | 'routes', json: Json): unknown => decodeToProtoJson(TYPE_URL[kind], encodeProtoJson(TYPE_URL[kind], json));
 
 envoyTest(
@@ -218,8 +219,14 @@ envoyTest(
     let compared = 0;
     for (const pod of pods) {
       await acceptedCounters(pod);
-      const real = dynamicResources(JSON.parse((await pod.admin('/config_dump'))!) as { configs: Json[] });
-      const compiled = dynamicResources(JSON.parse(readFileSync(join(out, pod.name, CONFIG_DUMP_FILE), 'utf8')) as { configs: Json[] });
+      const realDump = JSON.parse((await pod.admin('/config_dump'))!) as { configs: Json[] };
+      const compiledDump = JSON.parse(readFileSync(join(out, pod.name, CONFIG_DUMP_FILE), 'utf8')) as { configs: Json[] };
+      // The bootstrap's static part as Envoy shows it, the xDS client key redacted the same way ("[redacted]").
+      const staticPart = (d: { configs: Json[] }): unknown => decodeToProtoJson(BOOTSTRAP, encodeProtoJson(BOOTSTRAP, { static_resources: d.configs[0].bootstrap.static_resources }));
+      assert.equal(staticPart(realDump), staticPart(compiledDump), `${pod.name} bootstrap static_resources`);
+      assert.match(JSON.stringify(compiledDump.configs[0]), '"private_key":{"filename":"[redacted]"}');
+      const real = dynamicResources(realDump);
+      const compiled = dynamicResources(compiledDump);
       const res = await fetch(`http://127.0.0.1:${server!.adminPort}/debug/config_dump?node=${pod.name}`);
       assert.is(res.status, 200, pod.name);
       const served = dynamicResources((await res.json()) as { configs: Json[] });
