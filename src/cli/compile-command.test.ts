@@ -116,6 +116,35 @@ test('--check streams the comparison: same diff and exit codes as diffTrees, mis
   assert.is((await run([mesh], { check: golden })).code, 0);
 });
 
+test('--format config-dump: the yaml tree plus config_dump.json per workload, with -o, --check and --emit-secrets (no key in the dump)', async () => {
+  const out = fresh();
+  const r = await run(['fixtures/bookstore'], { output: out, format: 'config-dump' });
+  assert.is(r.code, 0, r.stderr);
+  const proxies = compilePaths(['fixtures/bookstore']).proxies;
+  const written = readTree(out);
+  const yaml = renderTree(proxies, 'yaml');
+  assert.equal(new Map([...written].filter(([f]) => !f.endsWith('/config_dump.json'))), yaml);
+  assert.equal([...written.keys()].filter((f) => f.endsWith('/config_dump.json')), proxies.map((p) => `${p.namespace}/${p.workload}/config_dump.json`).sort());
+  assert.equal(written, renderTree(proxies, 'yaml', { configDump: true }));
+  assert.is((await run(['fixtures/bookstore'], { check: out, format: 'config-dump' })).code, 0);
+  // A yaml golden lacks the dumps: --check says so.
+  const yamlGolden = fresh();
+  writeTree(yaml, yamlGolden);
+  const differ = await run(['fixtures/bookstore'], { check: yamlGolden, format: 'config-dump' });
+  assert.is(differ.code, 1);
+  assert.match(differ.stdout, /config_dump\.json/);
+
+  const ca = fresh();
+  await BuiltinCa.init(ca);
+  const withKeys = fresh();
+  const s = await run(['fixtures/bookstore'], { output: withKeys, format: 'config-dump', ca, emitSecrets: true });
+  assert.is(s.code, 0, s.stderr);
+  const dump = readFileSync(join(withKeys, 'bookbuyer', 'bookbuyer', 'config_dump.json'), 'utf8');
+  assert.match(dump, /"private_key": \{\s*"filename": "\[redacted\]"/);
+  assert.match(dump, /BEGIN CERTIFICATE|tls\.crt/);
+  assert.not.match(dump, /PRIVATE KEY|tls\.key/);
+});
+
 test('--check --update with nothing to update leaves the golden tree untouched', async () => {
   const golden = fresh();
   writeTree(renderTree(compilePaths(['fixtures/bookstore']).proxies, 'yaml'), golden);

@@ -28,7 +28,8 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIO } from './io.
 
 export interface CompileCommandOptions {
   output?: string;
-  format: OutputFormat;
+  /** `config-dump`: the yaml files and `config_dump.json` (src/compiler/config-dump.ts). */
+  format: OutputFormat | 'config-dump';
   check?: string;
   update?: boolean;
   trustDomain?: string;
@@ -207,7 +208,7 @@ export async function runCompile(paths: string[], opts: CompileCommandOptions, i
         }
         count++;
         if (!staged && !golden) continue; // no -o, no --check: compiled and checked is all
-        const files: TreeFile[] = renderProxy(proxy, opts.format, { static: opts.static });
+        const files: TreeFile[] = renderProxy(proxy, opts.format === 'config-dump' ? 'yaml' : opts.format, { static: opts.static, configDump: opts.format === 'config-dump' });
         files.push(...certFiles);
         buffer.add(`${proxy.namespace}/${proxy.workload}`, files);
       } catch (err) {

@@ -52,7 +52,7 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .description('compile manifests into one Envoy config tree per workload: OUT/<namespace>/<workload>/*.yaml')
     .argument('<paths...>', 'files, directories (recursive) or - for stdin')
     .option('-o, --output <dir>', 'write the tree here, replaced atomically: a new or empty directory, or one smi-compile wrote (its manifest .smi-compile.sha256 proves it); anything else is refused')
-    .addOption(new Option('--format <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
+    .addOption(new Option('--format <format>', "output format (config-dump: the yaml files and config_dump.json, Envoy's admin /config_dump of each workload)").choices(['yaml', 'json', 'config-dump']).default('yaml'))
     .option('--check <golden-dir>', 'compare with a golden tree (it must exist); print a unified diff and exit 1 on any difference')
     .option('--update', 'with --check: rewrite the golden tree to match, or create it; refused, like -o, for a directory smi-compile did not write')
     .option('--trust-domain <domain>', 'trust domain of identities (default: MeshConfig, else cluster.local)')

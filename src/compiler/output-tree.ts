@@ -15,6 +15,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, un
 import { basename, dirname, join, resolve } from 'node:path';
 import jsyaml from 'js-yaml';
 import { diagnostic } from '../diagnostics/diagnostic.ts';
+import { CONFIG_DUMP_FILE, configDumpText } from './config-dump.ts';
 import { staticBootstrap } from '../emit/static-bootstrap.ts';
 import { XDS_KINDS, type ProxyConfig } from '../emit/types.ts';
 import { createExclusive } from '../files/exclusive.ts';
@@ -46,6 +47,8 @@ function comparePaths(a: string, b: string): number {
 export interface RenderOptions {
   /** `compile --static`: also `bootstrap-static.<format>`, the proxy's resources inline (src/emit/static-bootstrap.ts). */
   readonly static?: boolean;
+  /** `compile --format config-dump`: also `config_dump.json`, Envoy's admin config dump of the proxy (config-dump.ts). */
+  readonly configDump?: boolean;
 }
 
 /**
@@ -57,6 +60,7 @@ export function renderProxy(proxy: ProxyConfig, format: OutputFormat, options: R
   const files: [string, string][] = [[`${dir}/bootstrap.${format}`, serialise(proxy.bootstrap, format)]];
   if (options.static) files.push([`${dir}/bootstrap-static.${format}`, serialise(staticBootstrap(proxy), format)]);
   for (const kind of XDS_KINDS) files.push([`${dir}/${kind}.${format}`, serialise(proxy.resources[kind], format)]);
+  if (options.configDump) files.push([`${dir}/${CONFIG_DUMP_FILE}`, configDumpText(proxy)]);
   return files.sort(([a], [b]) => comparePaths(a, b));
 }
 

@@ -51,6 +51,8 @@ const ENTRY_PROTOS = [
   'envoy/service/discovery/v3/ads.proto',
   'envoy/service/discovery/v3/discovery.proto',
   'envoy/service/secret/v3/sds.proto',
+  // `compile --format config-dump` and serve's /debug/config_dump: what Envoy's admin /config_dump gives.
+  'envoy/admin/v3/config_dump.proto',
 ];
 
 function resolveInclude(_origin: string, target: string): string {

@@ -11,14 +11,17 @@
  *   hand every proxy's configuration (principals, SNI, clusters) to whoever asks, in plain
  *   HTTP: off unless `debugEndpoints` (`serve --debug-endpoints`), and then only for clients
  *   on loopback, whatever address the port binds (see `debugRefusal`).
+ * - `/debug/config_dump?node=<ns>/<workload>`, behind the same switch: what a connected proxy
+ *   holds, as Envoy's own admin `/config_dump` would show it (src/compiler/config-dump.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { configDump, type DumpedType, type DumpKind, type DumpResources } from '../compiler/config-dump.ts';
 import type { Logger } from './logger.ts';
 import type { XdsMetrics } from './metrics.ts';
 import type { Snapshot } from './snapshot.ts';
-import type { AnyStream } from './stream-core.ts';
-import { shortType } from './type-urls.ts';
+import { sentResource, type AnyStream } from './stream-core.ts';
+import { kindOf, shortType } from './type-urls.ts';
 
 export interface AdminState {
   snapshot(): Snapshot | undefined;
@@ -84,6 +87,36 @@ function streamSummary(stream: AnyStream): unknown {
   };
 }
 
+/**
+ * What `stream`'s proxy holds, per type: the resources it was sent, with the versions Envoy shows
+ * for them. SotW: every resource of a type carries the version of the response the proxy last
+ * accepted (Envoy keeps an unchanged resource's older version; a proxy that connected for this
+ * snapshot got everything in one response). Delta: each resource its own version.
+ */
+function streamResources(stream: AnyStream): DumpResources {
+  const out: Partial<Record<DumpKind, DumpedType>> = {};
+  for (const state of stream.types) {
+    const kind = kindOf(state.typeUrl);
+    if (kind === undefined || kind === 'endpoints') continue;
+    // A delta ACK names no version: the type's version is the last response's system_version_info.
+    const version = stream.protocol === 'delta' ? state.sentVersion : state.ackedVersion;
+    const sent = [...state.sent.values()].map(sentResource).filter((r) => r !== undefined);
+    sent.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    out[kind] = { version, resources: sent.map((r) => ({ json: r.json, version: stream.protocol === 'delta' ? r.version : version })) };
+  }
+  return out;
+}
+
+/** Envoy's `/config_dump` of the proxy connected as `node` (its first stream), or undefined when none is. */
+function proxyConfigDump(state: AdminState, node: string): unknown {
+  const stream = [...state.streams()].find((s) => s.nodeId === node && (s.flavour ?? 'sidecar') === 'sidecar');
+  if (!stream) return undefined;
+  // The bootstrap serve compiled for the workload (what `compile` writes as bootstrap.yaml) when the
+  // snapshot kept it; the proxy's node alone otherwise (snapshots assembled by the compile worker).
+  const bootstrap = state.snapshot()?.configs?.get(node)?.bootstrap ?? { node: { id: node } };
+  return configDump(bootstrap, streamResources(stream));
+}
+
 async function route(state: AdminState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://admin');
   if (url.pathname.startsWith('/debug/')) {
@@ -112,6 +145,12 @@ async function route(state: AdminState, req: IncomingMessage, res: ServerRespons
         version: proxy.version,
         resources: Object.fromEntries([...proxy.resources].map(([t, m]) => [shortType(t), [...m.values()].map((r) => ({ version: r.version, ...r.json }))])),
       });
+    }
+    case '/debug/config_dump': {
+      const node = url.searchParams.get('node') ?? '';
+      const dump = proxyConfigDump(state, node);
+      if (!dump) return json(res, 404, { error: `no connected proxy ${node || '(give ?node=<namespace>/<workload>)'}` });
+      return json(res, 200, dump);
     }
     default:
       return send(res, 404, 'not found\n');

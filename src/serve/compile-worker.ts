@@ -24,7 +24,7 @@ import { encodeProtoJsonAny, forgetConverted } from '../envoy/protos.ts';
 import { CompileMemo } from '../compiler/compile-memo.ts';
 import type { ReadRecord } from '../parser/read-inputs.ts';
 import type { EncodedResource, ProxySnapshot } from './snapshot.ts';
-import { contentHash, JsonTexts, setVersion } from './versions.ts';
+import { JsonTexts, resourceVersion, setVersion } from './versions.ts';
 
 /** A resource the server does not hold yet: everything `EncodedResource` has. */
 export type WireResource = EncodedResource;
@@ -95,7 +95,7 @@ class Versions {
       const hit = this.byObject.get(json);
       if (hit && hit.typeUrl === typeUrl) return hit.version;
     }
-    const version = contentHash(`${typeUrl}\n${this.texts.resource(json)}`);
+    const version = resourceVersion(typeUrl, json, this.texts);
     if (frozen) this.byObject.set(json, { typeUrl, version });
     return version;
   }

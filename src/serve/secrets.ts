@@ -23,7 +23,7 @@ import type { CertificateManager } from '../identity/certificate-manager.ts';
 import { principalName, serviceCertName, type WorkloadIdentity } from '../identity/identity.ts';
 import type { EncodedResource, ProxySnapshot } from './snapshot.ts';
 import { SDS } from './type-urls.ts';
-import { contentHash } from './versions.ts';
+import { resourceVersion } from './versions.ts';
 
 /** The gRPC certificate-provider instance proxyless resources name; the gRPC bootstrap declares it. */
 export const CERTIFICATE_PROVIDER_INSTANCE = 'mesh';
@@ -43,7 +43,7 @@ export function proxyIdentity(proxy: ProxySnapshot): WorkloadIdentity | undefine
 
 function encoded(json: EnvoyResource, shown: EnvoyResource): EncodedResource {
   const any = encodeProtoJsonAny(SDS, json);
-  return { name: String(json.name), typeUrl: SDS, version: contentHash(`${SDS}\n${JSON.stringify(json)}`), any, json: shown };
+  return { name: String(json.name), typeUrl: SDS, version: resourceVersion(SDS, json), any, json: shown };
 }
 
 export class SdsSecrets implements SecretSource {

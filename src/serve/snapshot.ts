@@ -13,7 +13,7 @@ import { encodeProtoJsonAny, forgetConverted } from '../envoy/protos.ts';
 import { resourceName, TYPE_URL, XDS_KINDS, type EnvoyResource, type ProxyConfig } from '../emit/types.ts';
 import { encodeDeltaResource } from './ads-service.ts';
 import type { WireSnapshot } from './compile-worker.ts';
-import { contentHash, JsonTexts, setVersion } from './versions.ts';
+import { JsonTexts, resourceVersion, setVersion } from './versions.ts';
 
 export interface EncodedResource {
   readonly name: string;
@@ -87,7 +87,7 @@ export class ResourceInterner {
       const hit = this.byObject.get(json);
       if (hit && hit.typeUrl === typeUrl) return hit;
     }
-    const key = contentHash(`${typeUrl}\n${this.texts.resource(json)}`);
+    const key = resourceVersion(typeUrl, json, this.texts);
     let r = this.building.get(key) ?? this.live.get(key) ?? this.derived.get(key);
     if (!r) {
       r = { name: resourceName(json), typeUrl, version: key, any: encodeProtoJsonAny(typeUrl, json), json };

@@ -16,6 +16,15 @@ export function contentHash(data: string | Uint8Array): string {
 }
 
 /**
+ * A resource's version: the hash of its type and JSON text. Serve's delta versions, and what the
+ * SotW set versions, config dumps (src/compiler/config-dump.ts) and the compile worker are built
+ * from. `texts` makes the text of a resource's frozen parts once (same text as JSON.stringify).
+ */
+export function resourceVersion(typeUrl: string, json: object, texts?: JsonTexts): string {
+  return contentHash(`${typeUrl}\n${texts ? texts.resource(json) : JSON.stringify(json)}`);
+}
+
+/**
  * `JSON.stringify`, character for character, remembering the text of frozen objects.
  *
  * Emit builds each proxy's listeners, route configurations and secrets afresh on every compile,

@@ -7,6 +7,9 @@
  *   LDS, RDS, CDS, EDS and SDS; no listener or cluster warming);
  * - holds exactly the listeners, route configurations, clusters and secrets the server holds for
  *   it, at the versions the server sent (/config_dump against the snapshot and /debug/streams);
+ * - shows in its /config_dump the listeners, clusters and routes of compile's config_dump.json for
+ *   the workload, at the same versions and with the same content (both through the protos), and
+ *   what serve's /debug/config_dump shows for it;
  * - takes an edit under `--watch` (the TrafficSplit to 100/0) if its config changed, and no
  *   update of any kind if it did not.
  *
@@ -20,6 +23,8 @@ import * as assert from 'uvu/assert';
 import { test } from 'uvu';
 import { parse } from 'yaml';
 import { compilePaths } from '../../src/compiler/compile.ts';
+import { CONFIG_DUMP_FILE } from '../../src/compiler/config-dump.ts';
+import { decodeToProtoJson, encodeProtoJson } from '../../src/envoy/protos.ts';
 import { renderTree } from '../../src/compiler/output-tree.ts';
 import { TYPE_URL, XDS_KINDS, type XdsKind } from '../../src/emit/types.ts';
 import { BuiltinCa } from '../../src/identity/index.ts';
@@ -129,7 +134,8 @@ test.before(async () => {
   cpSync('fixtures/bookstore', mesh, { recursive: true });
   server = await startServer({ paths: [mesh], port: 0, adminPort: 0, watch: true, logger, processMetrics: false, debugEndpoints: true, ca: { provider: 'builtin', dir: ca } });
   out = join(dir, 'out');
-  const r = await runCli([mesh, '--ca', ca, '--emit-secrets', '--xds-port', String(server.port), '-o', out]);
+  // config-dump: the usual yaml files (the pods start from bootstrap.yaml) and config_dump.json.
+  const r = await runCli([mesh, '--ca', ca, '--emit-secrets', '--xds-port', String(server.port), '--format', 'config-dump', '-o', out]);
   assert.is(r.code, 0, r.stderr);
   relay = await UnixToTcp.start(join(dir, 'xds.sock'), server.port);
   const dirs = (d: string): string[] => readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
@@ -188,6 +194,57 @@ envoyTest(
         for (const [name, version] of dump[kind]) assert.is(version, acked, `${pod.name} ${kind} ${name}: the version the server sent`);
       }
     }
+  },
+  unavailable,
+);
+
+/** The dynamic listeners, clusters and route configurations of a config dump: name → [version, resource]. */
+function dynamicResources(dump: { configs: Json[] }): Record<'listeners' | 'clusters' | 'routes', Map<string, [string, Json]>> {
+  const of = (suffix: string): Json => dump.configs.find((c) => String(c['@type']).endsWith(`.${suffix}`)) ?? {};
+  const map = <T extends Json>(items: T[] | undefined, f: (x: T) => [string, string, Json]) => new Map((items ?? []).map((x) => { const [n, v, r] = f(x); return [n, [v, r]] as [string, [string, Json]]; }));
+  return {
+    listeners: map(of('ListenersConfigDump').dynamic_listeners, (x) => [x.name, x.active_state.version_info, x.active_state.listener]),
+    clusters: map(of('ClustersConfigDump').dynamic_active_clusters, (x) => [x.cluster.name, x.version_info, x.cluster]),
+    routes: map(of('RoutesConfigDump').dynamic_route_configs, (x) => [x.route_config.name, x.version_info, x.route_config]),
+  };
+}
+
+/** A resource through the protos: Envoy prints defaults its own way (omitted, durations, enums); both sides come out the same. */
+const BOOTSTRAP = 'envoy.config.bootstrap.v3.Bootstrap';
+const normalised = (kind: 'listeners' | 'clusters' | 'routes', json: Json): unknown => decodeToProtoJson(TYPE_URL[kind], encodeProtoJson(TYPE_URL[kind], json));
+
+envoyTest(
+  "a real Envoy's /config_dump holds the listeners, clusters and routes of compile's config_dump.json for its workload (names, versions, content) and of serve's /debug/config_dump",
+  async () => {
+    let compared = 0;
+    for (const pod of pods) {
+      await acceptedCounters(pod);
+      const realDump = JSON.parse((await pod.admin('/config_dump'))!) as { configs: Json[] };
+      const compiledDump = JSON.parse(readFileSync(join(out, pod.name, CONFIG_DUMP_FILE), 'utf8')) as { configs: Json[] };
+      // The bootstrap's static part as Envoy shows it, the xDS client key redacted the same way ("[redacted]").
+      const staticPart = (d: { configs: Json[] }): unknown => decodeToProtoJson(BOOTSTRAP, encodeProtoJson(BOOTSTRAP, { static_resources: d.configs[0].bootstrap.static_resources }));
+      assert.equal(staticPart(realDump), staticPart(compiledDump), `${pod.name} bootstrap static_resources`);
+      assert.match(JSON.stringify(compiledDump.configs[0]), '"private_key":{"filename":"[redacted]"}');
+      const real = dynamicResources(realDump);
+      const compiled = dynamicResources(compiledDump);
+      const res = await fetch(`http://127.0.0.1:${server!.adminPort}/debug/config_dump?node=${pod.name}`);
+      assert.is(res.status, 200, pod.name);
+      const served = dynamicResources((await res.json()) as { configs: Json[] });
+      for (const kind of ['listeners', 'clusters', 'routes'] as const) {
+        const where = `${pod.name} ${kind}`;
+        assert.equal([...real[kind].keys()].sort(), [...compiled[kind].keys()].sort(), `${where}: names`);
+        assert.equal([...served[kind].keys()].sort(), [...compiled[kind].keys()].sort(), `${where}: names (serve)`);
+        for (const [name, [version, resource]] of real[kind]) {
+          const [cVersion, cResource] = compiled[kind].get(name)!;
+          assert.is(version, cVersion, `${where} ${name}: version`);
+          assert.is(served[kind].get(name)![0], version, `${where} ${name}: version (serve)`);
+          assert.equal(normalised(kind, resource), normalised(kind, cResource), `${where} ${name}: content`);
+          compared++;
+        }
+      }
+    }
+    assert.ok(compared >= 3 * pods.length, `${compared} resources compared`);
+    console.log(`  (${compared} listeners, clusters and routes of ${pods.length} Envoys equal to compile's config_dump.json)`);
   },
   unavailable,
 );
