@@ -54,8 +54,13 @@ test('stream gauges go back to zero, also for a stream that turned proxyless aft
     s.send({ typeUrl: LDS, resourceNames: ['svc.ns.svc.cluster.local:80'] });
     await s.next();
     s.close();
-    await new Promise((r) => setTimeout(r, 100));
-    const values = (await srv.handle.metrics.streams.get()).values;
+    // The server sees the stream end when the client's cancel arrives: wait for that, boundedly
+    // (a fixed 100 ms sleep raced it on a loaded machine).
+    let values = (await srv.handle.metrics.streams.get()).values;
+    for (let i = 0; i < 500 && !values.every((v) => v.value === 0); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      values = (await srv.handle.metrics.streams.get()).values;
+    }
     assert.ok(values.every((v) => v.value === 0), JSON.stringify(values));
     assert.is((await srv.handle.metrics.proxies.get()).values[0].value, 0);
   } finally {
