@@ -15,7 +15,8 @@ import { BuiltinCa } from '../../src/identity/builtin-ca.ts';
 import { memoryLogger, startServer, type ServerHandle } from '../../src/serve/index.ts';
 import { sidecarCertsFor, SidecarCertSync } from '../../src/sources/kubernetes/sidecar-certs.ts';
 import { KubernetesSource } from '../../src/sources/kubernetes/source.ts';
-import { requireKubeBinaries, startApiServer, until, type ApiServer } from './apiserver.ts';
+import { KubeConfig } from '@kubernetes/client-node';
+import { freePort, requireKubeBinaries, startApiServer, until, type ApiServer } from './apiserver.ts';
 
 const bin = requireKubeBinaries();
 type Json = Record<string, any>;
@@ -132,6 +133,34 @@ test('a certificate of seconds is renewed in its Secret before it expires, by tw
   // Each Secret renewed once so far (4 s into a 6 s lifetime); a replica that lost the race saw a conflict, re-read, and let it be.
   assert.ok(renewals >= 1 && renewals <= 4, `renewals ${renewals}`);
   assert.not.ok([...one.logger.records, ...two.logger.records].some((r) => r.level === 'error'), 'no errors');
+});
+
+test('Secret writes that cannot reach the API server log SMI8020 and are retried with a growing delay, while xDS is served', async () => {
+  if (!bin) return;
+  const logger = memoryLogger('debug');
+  const source = await KubernetesSource.start({ kubeconfig: kube.kubeconfig, debounceMs: 25, logger });
+  // Reads from the real API server; writes to a port nothing listens on.
+  const dead = new KubeConfig();
+  dead.loadFromOptions({
+    clusters: [{ name: 'dead', server: `https://127.0.0.1:${await freePort()}`, skipTLSVerify: true }],
+    users: [{ name: 'u', token: 'x' }],
+    contexts: [{ name: 'c', cluster: 'dead', user: 'u' }],
+    currentContext: 'c',
+  });
+  let sync: SidecarCertSync | undefined;
+  const hook = sidecarCertsFor({ serviceAccounts: () => source.serviceAccounts(), onServiceAccountsChange: (l) => source.onServiceAccountsChange(l), kubeConfig: dead }, logger);
+  const server = await startServer({ paths: [], port: 0, adminPort: 0, objects: source, logger, processMetrics: false, ca: { provider: 'builtin', dir, pollMs: 60_000 }, sidecarCerts: (c) => (sync = hook(c)) });
+  try {
+    await until('three failed passes', () => logger.records.filter((r) => r.code === 'SMI8020').length >= 3, 30_000, 20);
+    const delays = logger.records.filter((r) => r.code === 'SMI8020').map((r) => Number(/retrying in (\d+) ms/.exec(String(r.msg))?.[1]));
+    assert.ok(delays[1] > delays[0] && delays[2] > delays[1], `growing delays: ${delays.join(', ')}`);
+    assert.is(sync!.stats.created, 0);
+    assert.ok(server.snapshot(), 'a snapshot is served');
+    const admin = await fetch(`http://127.0.0.1:${server.adminPort}/readyz`);
+    assert.is(admin.status, 200);
+  } finally {
+    await server.close();
+  }
 });
 
 test.run();

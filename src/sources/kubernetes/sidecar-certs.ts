@@ -152,16 +152,33 @@ export class SidecarCertSync {
       wanted.set(`${sa.namespace}/${certSecretName(sa.name)}`, { namespace: sa.namespace, serviceAccount: sa.name, trustDomain: this.opts.trustDomain });
     }
     let next = Infinity;
+    // One Secret that cannot be written (a quota, an admission webhook, a namespace being
+    // deleted) must not hold up the others: each is tried, and the first failure retries the pass.
+    let failed: unknown;
+    let failures = 0;
+    const attempt = async (work: () => Promise<number | undefined | void>): Promise<void> => {
+      try {
+        const renewAt = await work();
+        if (typeof renewAt === 'number') next = Math.min(next, renewAt);
+      } catch (err) {
+        failures += 1;
+        if (failures > 1) this.stats.failures += 1;
+        failed ??= err;
+        // Forbidden once is forbidden for all: no point asking a thousand times.
+        if (err instanceof WriteFailed && err.diag.code === 'SMI8022') throw err;
+      }
+    };
     for (const [key, identity] of [...wanted].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       if (this.closed) return next;
       const found = managed.get(key);
-      const renewAt = found ? await this.keep(identity, found) : await this.create(identity);
-      if (renewAt !== undefined) next = Math.min(next, renewAt);
+      await attempt(() => (found ? this.keep(identity, found) : this.create(identity)));
     }
     for (const [key, s] of managed) {
+      if (this.closed) return next;
       if (wanted.has(key) || !String(s.metadata.name).startsWith(certSecretName(''))) continue;
-      await this.remove(s);
+      await attempt(() => this.remove(s));
     }
+    if (failed) throw failed;
     return next;
   }
 
