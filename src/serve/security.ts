@@ -92,6 +92,7 @@ export interface Security {
   issue(identity: WorkloadIdentity): Promise<IssuedCertificate>;
   trustBundlePem(): string;
   readonly renewFraction: number;
+  readonly lifetimeMs: number;
   readonly trustDomain: string;
   close(): Promise<void>;
 }
@@ -161,6 +162,7 @@ export async function startSecurity(opts: CaServeOptions, ctx: { logger: Logger;
     issue: (identity) => provider.issue({ identity, lifetimeMs: manager.lifetimeMs }),
     trustBundlePem: () => manager.trustBundle().pem,
     renewFraction: opts.renewFraction ?? DEFAULT_RENEW_FRACTION,
+    lifetimeMs: manager.lifetimeMs,
     trustDomain: ctx.trustDomain,
     async close() {
       own.release();

@@ -128,7 +128,7 @@ export interface ServeOptions {
 }
 
 /** What a keeper of certificates outside the server needs from its CA. */
-export type CaIssuer = Pick<Security, 'issue' | 'trustBundlePem' | 'renewFraction' | 'trustDomain'>;
+export type CaIssuer = Pick<Security, 'issue' | 'trustBundlePem' | 'renewFraction' | 'lifetimeMs' | 'trustDomain'>;
 
 /** Objects from somewhere other than files, and a signal when they change (already debounced). */
 export interface ObjectSource {

@@ -14,12 +14,12 @@ export function statusOf(err: unknown): number {
 }
 
 /** JSON in, JSON out; rejects with a KubeRequestError on a status outside 2xx or no answer in 30 s. */
-export async function kubeRequest(kc: KubeConfig, method: string, path: string, body?: unknown): Promise<unknown> {
+export async function kubeRequest(kc: KubeConfig, method: string, path: string, body?: unknown, accept = 'application/json'): Promise<unknown> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('the kubeconfig has no current cluster');
   const url = new URL(cluster.server.replace(/\/$/, '') + path);
   const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-  const headers: Record<string, string | number> = { accept: 'application/json' };
+  const headers: Record<string, string | number> = { accept };
   if (payload) Object.assign(headers, { 'content-type': 'application/json', 'content-length': payload.length });
   const opts: HttpsRequestOptions = { method, headers };
   await kc.applyToHTTPSOptions(opts);

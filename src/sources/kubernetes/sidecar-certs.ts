@@ -21,6 +21,7 @@
  * (which also recreates a managed Secret someone deleted). A failed write never reaches xDS: it
  * is logged (SMI8020/SMI8022) and the whole reconcile is retried with backoff.
  */
+import { createHash } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { diagnostic, formatDiagnostic, type Diagnostic } from '../../diagnostics/diagnostic.ts';
 import { renewalTime } from '../../identity/certificate-manager.ts';
@@ -36,8 +37,11 @@ export const MANAGED_BY = 'smi-compile';
 export const IDENTITY_ANNOTATION = 'smi-compile.io/identity';
 /** When the certificate is due for renewal (ISO 8601): 2/3 of the way to notAfter. */
 export const RENEW_AT_ANNOTATION = 'smi-compile.io/renew-at';
+/** SHA-256 of the trust bundle in ca.crt: a metadata-only list tells a Secret with an old bundle. */
+export const CA_BUNDLE_ANNOTATION = 'smi-compile.io/ca-bundle-sha256';
 export const SIDECAR_CERT_BACKOFF = { firstMs: 200, maxMs: 30_000 } as const;
 export const DEFAULT_RESYNC_MS = 60_000;
+const MIN_PASS_GAP_MS = 1_000;
 
 export interface ServiceAccountRef {
   readonly namespace: string;
@@ -53,9 +57,13 @@ export interface SidecarCertOptions {
   trustBundlePem(): string;
   readonly trustDomain: string;
   readonly renewFraction: number;
+  /** The certificates' lifetime: a replica's renewals are spread over a twentieth of it (at most a minute). */
+  readonly lifetimeMs: number;
   readonly logger: Logger;
   readonly resyncMs?: number;
   readonly now?: () => number;
+  /** Where the walk starts, in [0, 1) (default random: replicas start apart). */
+  readonly walkOffset?: number;
 }
 
 /** Writes made, for tests and the report: how many of each. */
@@ -63,7 +71,10 @@ export interface SidecarCertStats {
   created: number;
   renewed: number;
   deleted: number;
+  /** Updates or deletes refused for a stale resourceVersion (another replica wrote first). */
   conflicts: number;
+  /** Reads of one Secret: before a renewal (the list may be stale), after a conflict, after a create found it. */
+  reads: number;
   failures: number;
   reconciles: number;
 }
@@ -72,6 +83,7 @@ type Json = Record<string, any>;
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 const secretsPath = (ns: string): string => `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets`;
 const secretPath = (ns: string, name: string): string => `${secretsPath(ns)}/${encodeURIComponent(name)}`;
+const bundleDigest = (pem: string): string => createHash('sha256').update(pem).digest('hex');
 const isManaged = (s: Json): boolean => s.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY;
 
 /** A failure that stops this reconcile: retried as a whole after the backoff. */
@@ -82,7 +94,7 @@ class WriteFailed extends Error {
 }
 
 export class SidecarCertSync {
-  readonly stats: SidecarCertStats = { created: 0, renewed: 0, deleted: 0, conflicts: 0, failures: 0, reconciles: 0 };
+  readonly stats: SidecarCertStats = { created: 0, renewed: 0, deleted: 0, conflicts: 0, reads: 0, failures: 0, reconciles: 0 };
   private running: Promise<void> | undefined;
   private again = false;
   private timer: NodeJS.Timeout | undefined;
@@ -94,10 +106,15 @@ export class SidecarCertSync {
   private readonly now: () => number;
   private readonly resyncMs: number;
   private readonly idle: (() => void)[] = [];
+  /** Where this replica's walk through the Secrets starts, as a fraction of their number. */
+  private readonly walkOffset: number;
+  /** This replica's own salt for `spread`. */
+  private readonly seed = String(Math.random());
 
   constructor(private readonly opts: SidecarCertOptions) {
     this.now = opts.now ?? Date.now;
     this.resyncMs = opts.resyncMs ?? DEFAULT_RESYNC_MS;
+    this.walkOffset = opts.walkOffset ?? Math.random();
   }
 
   /** Reconciles soon (coalesced: one at a time, one more if asked meanwhile). */
@@ -123,7 +140,8 @@ export class SidecarCertSync {
       this.again = false;
       let next: number;
       try {
-        next = await this.reconcile();
+        // At most one timed pass a second: Secrets falling due a few ms apart share a pass (and its list).
+        next = Math.max(await this.reconcile(), this.now() + MIN_PASS_GAP_MS);
         this.backoff = SIDECAR_CERT_BACKOFF.firstMs;
       } catch (err) {
         this.stats.failures += 1;
@@ -144,9 +162,17 @@ export class SidecarCertSync {
   /** One pass: every wanted Secret present and current, every unwanted managed one gone. Returns when to run next. */
   private async reconcile(): Promise<number> {
     this.stats.reconciles += 1;
-    const list = (await this.call('list', '(all)', 'GET', `/api/v1/secrets?labelSelector=${encodeURIComponent(`${MANAGED_BY_LABEL}=${MANAGED_BY}`)}`)) as Json;
+    // Metadata only (≈ 0.5 KiB a Secret instead of ≈ 3): the annotations say what is due.
+    const list = (await this.call(
+      'list',
+      '(all)',
+      'GET',
+      `/api/v1/secrets?labelSelector=${encodeURIComponent(`${MANAGED_BY_LABEL}=${MANAGED_BY}`)}`,
+      undefined,
+      'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1',
+    )) as Json;
     const managed = new Map<string, Json>();
-    for (const s of list.items as Json[]) managed.set(`${s.metadata.namespace}/${s.metadata.name}`, s);
+    for (const s of (list.items ?? []) as Json[]) managed.set(`${s.metadata.namespace}/${s.metadata.name}`, s);
     const wanted = new Map<string, WorkloadIdentity>();
     for (const sa of this.opts.accounts()) {
       wanted.set(`${sa.namespace}/${certSecretName(sa.name)}`, { namespace: sa.namespace, serviceAccount: sa.name, trustDomain: this.opts.trustDomain });
@@ -168,7 +194,11 @@ export class SidecarCertSync {
         if (err instanceof WriteFailed && err.diag.code === 'SMI8022') throw err;
       }
     };
-    for (const [key, identity] of [...wanted].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    // Each replica starts its walk at its own place in the (sorted) list: replicas renewing the
+    // same window then meet once, instead of walking in step and racing for every Secret.
+    const order = [...wanted].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const start = Math.floor(this.walkOffset * order.length);
+    for (const [key, identity] of [...order.slice(start), ...order.slice(0, start)]) {
       if (this.closed) return next;
       const found = managed.get(key);
       await attempt(() => (found ? this.keep(identity, found) : this.create(identity)));
@@ -192,17 +222,17 @@ export class SidecarCertSync {
       await this.call('create', key, 'POST', secretsPath(identity.namespace), body.secret);
       this.stats.created += 1;
       this.opts.logger.info('sidecar certificate Secret created', { secret: key, renewAt: new Date(body.renewAt).toISOString() });
-      return body.renewAt;
+      return body.renewAt + this.spread(`${identity.namespace}/${identity.serviceAccount}`);
     } catch (err) {
       if (!(err instanceof WriteFailed) || (err as WriteFailed & { status?: number }).status !== 409) throw err;
     }
     // It exists (a replica made it meanwhile, or it is someone else's): decide on what is there.
     const existing = (await this.call('get', key, 'GET', secretPath(identity.namespace, name))) as Json;
-    return this.keep(identity, existing);
+    return this.keep(identity, existing, true);
   }
 
   /** Renews the Secret if due; on a conflict reads it again and renews only if still due. */
-  private async keep(identity: WorkloadIdentity, secret: Json): Promise<number | undefined> {
+  private async keep(identity: WorkloadIdentity, secret: Json, fresh = false): Promise<number | undefined> {
     const key = `${identity.namespace}/${certSecretName(identity.serviceAccount)}`;
     for (let attempt = 0; ; attempt++) {
       if (!isManaged(secret)) {
@@ -213,13 +243,20 @@ export class SidecarCertSync {
       this.foreign.delete(key);
       const due = this.dueAt(identity, secret);
       if (due > this.now()) return due;
+      if (!fresh) {
+        // The pass's list may be seconds old: another replica may have renewed it since. A read
+        // is cheaper than a certificate issued for nothing and an update refused for a conflict.
+        secret = (await this.call('get', key, 'GET', secretPath(identity.namespace, certSecretName(identity.serviceAccount)))) as Json;
+        fresh = true;
+        continue;
+      }
       const body = await this.secretFor(identity, secret.metadata.resourceVersion);
       if (!body) return undefined;
       try {
         await this.call('update', key, 'PUT', secretPath(identity.namespace, certSecretName(identity.serviceAccount)), body.secret);
         this.stats.renewed += 1;
         this.opts.logger.info('sidecar certificate Secret renewed', { secret: key, renewAt: new Date(body.renewAt).toISOString() });
-        return body.renewAt;
+        return body.renewAt + this.spread(`${identity.namespace}/${identity.serviceAccount}`);
       } catch (err) {
         if (!(err instanceof WriteFailed) || (err as WriteFailed & { status?: number }).status !== 409 || attempt >= 3) throw err;
         this.stats.conflicts += 1;
@@ -232,10 +269,22 @@ export class SidecarCertSync {
   private dueAt(identity: WorkloadIdentity, secret: Json): number {
     const annotations = secret.metadata?.annotations ?? {};
     if (annotations[IDENTITY_ANNOTATION] !== principalName(identity)) return 0;
-    if (secret.data?.['ca.crt'] !== b64(this.opts.trustBundlePem())) return 0;
-    if (!secret.data?.['tls.crt'] || !secret.data?.['tls.key']) return 0;
+    if (annotations[CA_BUNDLE_ANNOTATION] !== bundleDigest(this.opts.trustBundlePem())) return 0;
+    // A full read (not the metadata list) also checks the key material is there.
+    if (secret.data && (!secret.data['tls.crt'] || !secret.data['tls.key'] || secret.data['ca.crt'] !== b64(this.opts.trustBundlePem()))) return 0;
     const renewAt = Date.parse(annotations[RENEW_AT_ANNOTATION] ?? '');
-    return Number.isFinite(renewAt) ? renewAt : 0;
+    return Number.isFinite(renewAt) ? renewAt + this.spread(`${identity.namespace}/${identity.serviceAccount}`) : 0;
+  }
+
+  /**
+   * This replica's delay past a Secret's renewal time, different for every Secret and replica:
+   * replicas then rarely find the same Secret due at the same moment (the one that renews first
+   * leaves the other nothing to do), instead of racing for each.
+   */
+  private spread(key: string): number {
+    const window = Math.min(60_000, this.opts.lifetimeMs / 20);
+    const h = createHash('sha256').update(this.seed).update(key).digest().readUInt32BE(0);
+    return Math.floor((h / 2 ** 32) * window);
   }
 
   private async remove(secret: Json): Promise<void> {
@@ -287,7 +336,11 @@ export class SidecarCertSync {
           namespace: identity.namespace,
           ...(resourceVersion ? { resourceVersion } : {}),
           labels: { [MANAGED_BY_LABEL]: MANAGED_BY },
-          annotations: { [IDENTITY_ANNOTATION]: principalName(identity), [RENEW_AT_ANNOTATION]: new Date(renewAt).toISOString() },
+          annotations: {
+            [IDENTITY_ANNOTATION]: principalName(identity),
+            [RENEW_AT_ANNOTATION]: new Date(renewAt).toISOString(),
+            [CA_BUNDLE_ANNOTATION]: bundleDigest(this.opts.trustBundlePem()),
+          },
         },
         data: { 'tls.crt': b64(cert.chainPem), 'tls.key': b64(cert.privateKeyPem), 'ca.crt': b64(this.opts.trustBundlePem()) },
       },
@@ -295,9 +348,10 @@ export class SidecarCertSync {
   }
 
   /** One API call; a failure becomes a WriteFailed carrying its diagnostic and HTTP status. */
-  private async call(verb: string, key: string, method: string, path: string, body?: unknown): Promise<unknown> {
+  private async call(verb: string, key: string, method: string, path: string, body?: unknown, accept?: string): Promise<unknown> {
+    if (verb === 'get') this.stats.reads += 1;
     try {
-      return await kubeRequest(this.opts.kc, method, path, body);
+      return await kubeRequest(this.opts.kc, method, path, body, accept);
     } catch (err) {
       const status = statusOf(err);
       const d =
@@ -329,8 +383,8 @@ export class SidecarCertSync {
 export function sidecarCertsFor(
   source: { serviceAccounts(): readonly ServiceAccountRef[]; onServiceAccountsChange(l: () => void): void; readonly kubeConfig: KubeConfig },
   logger: Logger,
-  extra: Pick<SidecarCertOptions, 'resyncMs' | 'now'> = {},
-): (ca: { issue: SidecarCertOptions['issue']; trustBundlePem(): string; renewFraction: number; trustDomain: string }) => SidecarCertSync {
+  extra: Pick<SidecarCertOptions, 'resyncMs' | 'now' | 'walkOffset'> = {},
+): (ca: { issue: SidecarCertOptions['issue']; trustBundlePem(): string; renewFraction: number; lifetimeMs: number; trustDomain: string }) => SidecarCertSync {
   return (ca) => {
     const sync = new SidecarCertSync({
       kc: source.kubeConfig,
@@ -339,6 +393,7 @@ export function sidecarCertsFor(
       trustBundlePem: () => ca.trustBundlePem(),
       trustDomain: ca.trustDomain,
       renewFraction: ca.renewFraction,
+      lifetimeMs: ca.lifetimeMs,
       logger,
       ...extra,
     });
