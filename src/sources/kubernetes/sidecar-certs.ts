@@ -62,8 +62,6 @@ export interface SidecarCertOptions {
   readonly logger: Logger;
   readonly resyncMs?: number;
   readonly now?: () => number;
-  /** Where the walk starts, in [0, 1) (default random: replicas start apart). */
-  readonly walkOffset?: number;
 }
 
 /** Writes made, for tests and the report: how many of each. */
@@ -106,15 +104,12 @@ export class SidecarCertSync {
   private readonly now: () => number;
   private readonly resyncMs: number;
   private readonly idle: (() => void)[] = [];
-  /** Where this replica's walk through the Secrets starts, as a fraction of their number. */
-  private readonly walkOffset: number;
   /** This replica's own salt for `spread`. */
   private readonly seed = String(Math.random());
 
   constructor(private readonly opts: SidecarCertOptions) {
     this.now = opts.now ?? Date.now;
     this.resyncMs = opts.resyncMs ?? DEFAULT_RESYNC_MS;
-    this.walkOffset = opts.walkOffset ?? Math.random();
   }
 
   /** Reconciles soon (coalesced: one at a time, one more if asked meanwhile). */
@@ -194,11 +189,11 @@ export class SidecarCertSync {
         if (err instanceof WriteFailed && err.diag.code === 'SMI8022') throw err;
       }
     };
-    // Each replica starts its walk at its own place in the (sorted) list: replicas renewing the
-    // same window then meet once, instead of walking in step and racing for every Secret.
-    const order = [...wanted].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const start = Math.floor(this.walkOffset * order.length);
-    for (const [key, identity] of [...order.slice(start), ...order.slice(0, start)]) {
+    // Each replica walks the Secrets in its own order (by its salted hash): replicas renewing the
+    // same window then rarely reach a Secret at the same moment, and the one that comes second
+    // reads it renewed and moves on; in one order they would walk in step and race for each.
+    const order = [...wanted].map(([key, identity]) => ({ key, identity, rank: this.salted(key) })).sort((a, b) => a.rank - b.rank || (a.key < b.key ? -1 : 1));
+    for (const { key, identity } of order) {
       if (this.closed) return next;
       const found = managed.get(key);
       await attempt(() => (found ? this.keep(identity, found) : this.create(identity)));
@@ -216,13 +211,21 @@ export class SidecarCertSync {
   private async create(identity: WorkloadIdentity): Promise<number | undefined> {
     const name = certSecretName(identity.serviceAccount);
     const key = `${identity.namespace}/${name}`;
+    // The pass's list may be stale (another replica creating the same Secrets): a read first is
+    // cheaper than a certificate issued for nothing and a create refused.
+    try {
+      const existing = (await this.call('get', key, 'GET', secretPath(identity.namespace, name))) as Json;
+      return await this.keep(identity, existing, true);
+    } catch (err) {
+      if (!(err instanceof WriteFailed) || (err as WriteFailed & { status?: number }).status !== 404) throw err;
+    }
     const body = await this.secretFor(identity, undefined);
     if (!body) return undefined;
     try {
       await this.call('create', key, 'POST', secretsPath(identity.namespace), body.secret);
       this.stats.created += 1;
       this.opts.logger.info('sidecar certificate Secret created', { secret: key, renewAt: new Date(body.renewAt).toISOString() });
-      return body.renewAt + this.spread(`${identity.namespace}/${identity.serviceAccount}`);
+      return body.renewAt + this.spread(`${identity.namespace}/${certSecretName(identity.serviceAccount)}`);
     } catch (err) {
       if (!(err instanceof WriteFailed) || (err as WriteFailed & { status?: number }).status !== 409) throw err;
     }
@@ -256,7 +259,7 @@ export class SidecarCertSync {
         await this.call('update', key, 'PUT', secretPath(identity.namespace, certSecretName(identity.serviceAccount)), body.secret);
         this.stats.renewed += 1;
         this.opts.logger.info('sidecar certificate Secret renewed', { secret: key, renewAt: new Date(body.renewAt).toISOString() });
-        return body.renewAt + this.spread(`${identity.namespace}/${identity.serviceAccount}`);
+        return body.renewAt + this.spread(`${identity.namespace}/${certSecretName(identity.serviceAccount)}`);
       } catch (err) {
         if (!(err instanceof WriteFailed) || (err as WriteFailed & { status?: number }).status !== 409 || attempt >= 3) throw err;
         this.stats.conflicts += 1;
@@ -273,7 +276,7 @@ export class SidecarCertSync {
     // A full read (not the metadata list) also checks the key material is there.
     if (secret.data && (!secret.data['tls.crt'] || !secret.data['tls.key'] || secret.data['ca.crt'] !== b64(this.opts.trustBundlePem()))) return 0;
     const renewAt = Date.parse(annotations[RENEW_AT_ANNOTATION] ?? '');
-    return Number.isFinite(renewAt) ? renewAt + this.spread(`${identity.namespace}/${identity.serviceAccount}`) : 0;
+    return Number.isFinite(renewAt) ? renewAt + this.spread(`${identity.namespace}/${certSecretName(identity.serviceAccount)}`) : 0;
   }
 
   /**
@@ -283,8 +286,12 @@ export class SidecarCertSync {
    */
   private spread(key: string): number {
     const window = Math.min(60_000, this.opts.lifetimeMs / 20);
-    const h = createHash('sha256').update(this.seed).update(key).digest().readUInt32BE(0);
-    return Math.floor((h / 2 ** 32) * window);
+    return Math.floor((this.salted(key) / 2 ** 32) * window);
+  }
+
+  /** A number in [0, 2^32) from this replica's salt and the key. */
+  private salted(key: string): number {
+    return createHash('sha256').update(this.seed).update(key).digest().readUInt32BE(0);
   }
 
   private async remove(secret: Json): Promise<void> {
@@ -383,7 +390,7 @@ export class SidecarCertSync {
 export function sidecarCertsFor(
   source: { serviceAccounts(): readonly ServiceAccountRef[]; onServiceAccountsChange(l: () => void): void; readonly kubeConfig: KubeConfig },
   logger: Logger,
-  extra: Pick<SidecarCertOptions, 'resyncMs' | 'now' | 'walkOffset'> = {},
+  extra: Pick<SidecarCertOptions, 'resyncMs' | 'now'> = {},
 ): (ca: { issue: SidecarCertOptions['issue']; trustBundlePem(): string; renewFraction: number; lifetimeMs: number; trustDomain: string }) => SidecarCertSync {
   return (ca) => {
     const sync = new SidecarCertSync({
