@@ -150,6 +150,7 @@ Examples:
     .option('--ca <dir>', 'certificate authority: serve certificates over SDS and accept only mTLS xDS clients with a mesh certificate')
     .addOption(new Option('--ca-provider <kind>', 'builtin: a root from `ca init`; file: an operator\'s CA (tls.crt, tls.key, ca.crt), reloaded on change').choices(['builtin', 'file']).default('builtin'))
     .addOption(new Option('--cert-lifetime <duration>', 'lifetime of workload certificates, renewed at 2/3 of it (e.g. 6h, 90m)').argParser(parseDuration).default(24 * 3_600_000, '24h'))
+    .option('--no-sidecar-certs', 'with --kubernetes and --ca: do not keep the Secrets envoy-xds-cert-<serviceaccount> injected sidecars mount (you provision them; docs/injection.md)')
     .option('--compile-worker', 'compile in a worker thread: xDS traffic never waits for a compile, at the cost of a second heap (docs/xds-server.md)')
     .option('--compile-worker-idle <ms>', 'with --compile-worker and --watch: retire the worker after this long without a compile', (v: string) => {
       const n = Number(v);

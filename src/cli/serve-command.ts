@@ -26,6 +26,8 @@ export interface ServeCommandOptions {
   kubernetes?: boolean;
   kubeconfig?: string;
   meshName: string;
+  /** With --kubernetes and --ca: keep the Secrets injected sidecars mount (commander: --no-sidecar-certs sets false). */
+  sidecarCerts?: boolean;
   osmNamespace: string;
   /** The sidecar injection webhook (inject-webhook.ts) and its flags. */
   injectWebhook?: boolean;
@@ -86,6 +88,10 @@ export async function runServeCommand(paths: string[], opts: ServeCommandOptions
       ca: opts.ca ? { provider: opts.caProvider, dir: opts.ca, lifetimeMs: opts.certLifetime } : undefined,
       logger,
       objects,
+      sidecarCerts:
+        objects && opts.ca && opts.sidecarCerts !== false
+          ? (await import('../sources/kubernetes/sidecar-certs.ts')).sidecarCertsFor(objects, logger.child({ component: 'sidecar-certs' }))
+          : undefined,
     });
   } finally {
     await objects?.close();

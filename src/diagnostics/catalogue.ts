@@ -651,6 +651,39 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     explanation:
       '`serve --inject-webhook` expects an `admission.k8s.io/v1` AdmissionReview with a Pod CREATE request, POSTed as JSON (what the API server sends for the MutatingWebhookConfiguration in deploy/). It answers 400 to anything else. Check that the webhook configuration points at `/mutate-pod-creation`, lists `admissionReviewVersions: [v1]` and matches only pods.',
   },
+  // ── SMI802x: sidecar certificates kept in Secrets (serve --kubernetes --ca) ──
+  {
+    code: 'SMI8020',
+    name: 'sidecar-cert-write-failed',
+    level: 'warning',
+    message: 'keeping Secret {secret} failed ({detail}); retrying in {retryMs} ms',
+    explanation:
+      'With `serve --kubernetes --ca` the server keeps a Secret `envoy-xds-cert-<serviceaccount>` (kubernetes.io/tls: tls.crt, tls.key, ca.crt) in every monitored namespace for every ServiceAccount, which injected sidecars mount for their xDS client certificate. Creating, renewing or deleting this one failed: the API server restarting or overloaded (429, 5xx), a dropped connection, a timeout. xDS keeps being served; the Secrets are reconciled again after a growing delay (up to 30 s). A pod whose Secret does not exist yet waits in ContainerCreating until it does. Nothing to do unless it persists.',
+  },
+  {
+    code: 'SMI8021',
+    name: 'sidecar-cert-secret-not-managed',
+    level: 'warning',
+    message: 'Secret {secret} exists and is not managed by smi-compile (no label app.kubernetes.io/managed-by=smi-compile); it is left as it is and not renewed',
+    explanation:
+      'A Secret with the name injected sidecars mount already exists, made by someone else (an operator with `ca issue` and `kubectl create secret tls`, cert-manager, a previous install). smi-compile never overwrites a Secret it did not create: the sidecars of that service account use whatever it holds, and its renewal is up to whoever made it. To let smi-compile keep it, delete it (it is created again within a resync), or label it `app.kubernetes.io/managed-by=smi-compile`. To provision every certificate yourself, run the server with `--no-sidecar-certs`.',
+  },
+  {
+    code: 'SMI8022',
+    name: 'sidecar-cert-forbidden',
+    level: 'error',
+    message: 'the Kubernetes API refuses to let this identity {verb} Secret {secret} ({detail}); grant the smi-compile-sidecar-certs ClusterRole (deploy/rbac.yaml) or run with --no-sidecar-certs',
+    explanation:
+      'RBAC denied a read or write of the Secrets that hold the sidecars\' xDS certificates. xDS keeps being served, but pods of the mesh that mount a missing Secret stay in ContainerCreating, and certificates in existing Secrets are not renewed. Bind deploy/rbac.yaml\'s `smi-compile-sidecar-certs` ClusterRole (get, list, create, update, delete on secrets) to the server\'s service account, or provision the Secrets yourself and pass `--no-sidecar-certs`. Retried with a growing delay (up to 30 s).',
+  },
+  {
+    code: 'SMI8023',
+    name: 'sidecar-cert-identity-refused',
+    level: 'warning',
+    message: 'no Secret {secret} for ServiceAccount {namespace}/{serviceAccount}: {detail}',
+    explanation:
+      'The CA refused to issue a certificate for this service account\'s identity (`<sa>.<ns>.<trust domain>`): the name cannot be put in a certificate, or has the form of a Kubernetes host name and would impersonate it (see SMI6xxx). No Secret is made for it, so an injected pod running as it waits in ContainerCreating. Rename the service account.',
+  },
   // ── SMI9xxx: internal errors ────────────────────────────────────────────
   {
     code: 'SMI9001',

@@ -10,11 +10,11 @@
 import { hostname } from 'node:os';
 import { experimental, type ServerCredentials } from '@grpc/grpc-js';
 import { BuiltinCa } from '../identity/builtin-ca.ts';
-import { CertificateManager, type CertificateEvent } from '../identity/certificate-manager.ts';
+import { CertificateManager, DEFAULT_RENEW_FRACTION, type CertificateEvent } from '../identity/certificate-manager.ts';
 import type { Clock } from '../identity/clock.ts';
 import { FileProvider } from '../identity/file-provider.ts';
 import { CONTROL_PLANE_ACCOUNT, principalName, type WorkloadIdentity } from '../identity/identity.ts';
-import type { CertificateProvider } from '../identity/provider.ts';
+import type { CertificateProvider, IssuedCertificate } from '../identity/provider.ts';
 import { XdsAuthorizer } from './auth.ts';
 import type { Logger } from './logger.ts';
 import { proxyIdentity, SdsSecrets } from './secrets.ts';
@@ -88,6 +88,12 @@ export interface Security {
   /** Calls `fn` with a predicate telling which streams a certificate or trust-bundle change concerns. */
   onChange(fn: (concerns: (stream: AnyStream) => boolean) => void): void;
   recheck(streams: Iterable<AnyStream>, snapshot: Snapshot): void;
+  /** A certificate outside the manager (a Secret's, renewed by its own keeper), with the manager's lifetime. */
+  issue(identity: WorkloadIdentity): Promise<IssuedCertificate>;
+  trustBundlePem(): string;
+  readonly renewFraction: number;
+  readonly lifetimeMs: number;
+  readonly trustDomain: string;
   close(): Promise<void>;
 }
 
@@ -153,6 +159,11 @@ export async function startSecurity(opts: CaServeOptions, ctx: { logger: Logger;
       listeners.push(fn);
     },
     recheck: (streams, snapshot) => authorizer.recheck(streams, snapshot),
+    issue: (identity) => provider.issue({ identity, lifetimeMs: manager.lifetimeMs }),
+    trustBundlePem: () => manager.trustBundle().pem,
+    renewFraction: opts.renewFraction ?? DEFAULT_RENEW_FRACTION,
+    lifetimeMs: manager.lifetimeMs,
+    trustDomain: ctx.trustDomain,
     async close() {
       own.release();
       manager.close();

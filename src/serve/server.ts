@@ -119,7 +119,16 @@ export interface ServeOptions {
    * the compile worker, which cannot reach it.
    */
   objects?: ObjectSource;
+  /**
+   * With `ca`: started once the CA is loaded, closed before it (`serve --kubernetes --ca`: the
+   * Secrets sidecars mount, src/sources/kubernetes/sidecar-certs.ts). Its failures are its own:
+   * they never stop xDS.
+   */
+  sidecarCerts?: (ca: CaIssuer) => { close(): Promise<void> };
 }
+
+/** What a keeper of certificates outside the server needs from its CA. */
+export type CaIssuer = Pick<Security, 'issue' | 'trustBundlePem' | 'renewFraction' | 'lifetimeMs' | 'trustDomain'>;
 
 /** Objects from somewhere other than files, and a signal when they change (already debounced). */
 export interface ObjectSource {
@@ -533,6 +542,9 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
     throw err;
   }
 
+  // After everything that can fail at start, so that nothing has to stop it on those paths.
+  const sidecarCerts = security ? opts.sidecarCerts?.(security) : undefined;
+
   let watcher: Watcher | undefined;
   if (opts.watch) {
     watcher = await watchPaths(opts.paths, {
@@ -579,6 +591,7 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
       });
     });
     await admin.close();
+    await sidecarCerts?.close();
     await security?.close();
     logger.info('xDS server stopped');
   }

@@ -58,7 +58,7 @@ test('probes, ports and arguments agree with the server', () => {
 });
 
 test('the ClusterRole grants get, list and watch on exactly the kinds the Kubernetes source reads, to the Deployment\'s service account', () => {
-  const role = byKind('ClusterRole')[0];
+  const role = byKind('ClusterRole').find((r) => r.metadata.name === 'smi-compile');
   const granted = role.rules.flatMap((r: Obj) => {
     assert.equal(r.verbs, ['get', 'list', 'watch']);
     return r.apiGroups.flatMap((g: string) => r.resources.map((res: string) => `${g}/${res}`));
@@ -66,11 +66,23 @@ test('the ClusterRole grants get, list and watch on exactly the kinds the Kubern
   // Every kind's plural is its lower-case name plus s (discovery confirms it in test/kube).
   const wanted = watchedKinds().map((k) => `${k.group}/${k.kind.toLowerCase()}s`);
   assert.equal([...granted].sort(), [...wanted].sort());
-  const binding = byKind('ClusterRoleBinding')[0];
-  assert.is(binding.roleRef.name, role.metadata.name);
+  const binding = byKind('ClusterRoleBinding').find((b) => b.roleRef.name === role.metadata.name);
   const sa = byKind('ServiceAccount')[0];
   assert.equal(binding.subjects, [{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: sa.metadata.namespace }]);
   assert.is(byKind('Deployment')[0].spec.template.spec.serviceAccountName, sa.metadata.name);
+});
+
+test('the sidecar certificates\' ClusterRole is separate, and grants exactly get, list, create, update and delete on Secrets, to the same service account', () => {
+  const roles = byKind('ClusterRole');
+  assert.equal(roles.map((r: Obj) => r.metadata.name).sort(), ['smi-compile', 'smi-compile-sidecar-certs']);
+  const role = roles.find((r: Obj) => r.metadata.name === 'smi-compile-sidecar-certs');
+  // No watch (resyncs notice a deleted Secret), no patch, no deletecollection; nothing but Secrets.
+  assert.equal(role.rules, [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'create', 'update', 'delete'] }]);
+  const bindings = byKind('ClusterRoleBinding').filter((b: Obj) => b.roleRef.name === role.metadata.name);
+  assert.is(bindings.length, 1);
+  const sa = byKind('ServiceAccount')[0];
+  assert.equal(bindings[0].subjects, [{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: sa.metadata.namespace }]);
+  assert.is(byKind('ClusterRoleBinding').length, 2);
 });
 
 test('the example mesh (deploy/example) compiles without errors into the greeter mesh', () => {

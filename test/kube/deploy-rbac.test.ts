@@ -5,10 +5,13 @@
  * are installed as shipped (SMI's newest versions only): discovery picks what is served.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { BuiltinCa } from '../../src/identity/builtin-ca.ts';
 import { memoryLogger, startServer } from '../../src/serve/index.ts';
 import { meshCrds, requireKubeBinaries, startApiServer, until } from './apiserver.ts';
 
@@ -78,6 +81,60 @@ test('an identity without the ClusterRole is refused: SMI8003 names the resource
   } finally {
     child?.kill('SIGKILL');
     await kube.close();
+  }
+});
+
+/** `serve --kubernetes --ca` as deploy/'s service account; its JSON log lines as they come. */
+function serveWithCa(kubeconfig: string, caDir: string): { child: ReturnType<typeof spawn>; records: Record<string, any>[] } {
+  const child = spawn(process.execPath, [`${REPO}bin/smi-compile.js`, 'serve', '--kubernetes', '--kubeconfig', kubeconfig, '--ca', caDir, '--port', '0', '--admin-port', '0', '--log-format', 'json'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, KUBECONFIG: '' },
+  });
+  const records: Record<string, any>[] = [];
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    try {
+      records.push(JSON.parse(line));
+    } catch {
+      records.push({ msg: line });
+    }
+  });
+  return { child, records };
+}
+
+const managedCertSecrets = async (kube: Awaited<ReturnType<typeof startApiServer>>, ns: string): Promise<string[]> =>
+  ((await kube.api('GET', `/api/v1/namespaces/${ns}/secrets?labelSelector=app.kubernetes.io%2Fmanaged-by%3Dsmi-compile`)).items as { metadata: { name: string } }[])
+    .map((s) => s.metadata.name)
+    .sort();
+
+test("with --ca, deploy/'s service account and both its ClusterRoles keep the sidecars' certificate Secrets; without the secrets role it logs SMI8022 and keeps serving", async () => {
+  if (!bin) return;
+  const kube = await startApiServer(bin, { crds: meshCrds() });
+  const caDir = mkdtempSync(join(tmpdir(), 'smi-deploy-ca-'));
+  let run: ReturnType<typeof serveWithCa> | undefined;
+  try {
+    await BuiltinCa.init(caDir);
+    // The read-only role alone first: deploy/rbac.yaml without the secrets role and its binding.
+    await kube.apply(read('deploy/rbac.yaml'), (o) => (o.metadata.name === 'smi-compile-sidecar-certs' ? undefined : o));
+    for (const f of ['deploy/namespace.yaml', 'deploy/serviceaccount.yaml', 'deploy/example/greeter.yaml']) await kube.apply(read(f));
+    const kubeconfig = await kube.kubeconfigFor('smi-system', 'smi-compile');
+    run = serveWithCa(kubeconfig, caDir);
+    const records = run.records;
+    await until('SMI8022', () => records.some((r) => r.code === 'SMI8022'), 60_000, 50);
+    assert.ok(records.some((r) => r.msg === 'xDS server listening'), 'xDS is served all the same');
+    const listening = records.find((r) => r.msg === 'xDS server listening')!;
+    assert.is((await fetch(`http://127.0.0.1:${listening.adminPort}/readyz`)).status, 200);
+    assert.ok(/smi-compile-sidecar-certs/.test(records.find((r) => r.code === 'SMI8022')!.msg), 'it names the role to bind');
+    assert.equal(await managedCertSecrets(kube, 'demo'), []);
+    // Granting the role: the running server gets there on its own (its retry), no restart.
+    await kube.apply(read('deploy/rbac.yaml'), (o) => (o.metadata.name === 'smi-compile-sidecar-certs' ? o : undefined));
+    await until('the Secrets of client and greeter', async () => (await managedCertSecrets(kube, 'demo')).length === 2, 60_000, 100);
+    assert.equal(await managedCertSecrets(kube, 'demo'), ['envoy-xds-cert-client', 'envoy-xds-cert-greeter']);
+    assert.not.ok(records.some((r) => /unhandled|TypeError/i.test(String(r.msg))), 'no crash');
+    run.child.kill('SIGTERM');
+  } finally {
+    if (run && run.child.exitCode === null) run.child.kill('SIGKILL');
+    await kube.close();
+    rmSync(caDir, { recursive: true, force: true });
   }
 });
 

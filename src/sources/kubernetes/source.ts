@@ -20,12 +20,11 @@
  * Only namespaces labelled `openservicemesh.io/monitor=<mesh name>` are in the mesh, as in OSM;
  * MeshConfig is read from OSM's own namespace (`--osm-namespace`), which is usually not monitored.
  */
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest, type RequestOptions as HttpsRequestOptions } from 'node:https';
 import type { KubeConfig, KubernetesObject, ListWatch, Watch } from '@kubernetes/client-node';
 import { diagnostic, formatDiagnostic, type Diagnostic } from '../../diagnostics/diagnostic.ts';
 import type { SourceObject } from '../../parser/source.ts';
 import type { Logger } from '../../serve/logger.ts';
+import { describeError, kubeRequest } from './http.ts';
 import { chooseVersions, collectionPath, apiVersionOfWatched, watchedKinds, type GroupDiscovery, type WatchedKind } from './kinds.ts';
 
 export const MONITOR_LABEL = 'openservicemesh.io/monitor';
@@ -82,44 +81,7 @@ interface KindInformer {
 
 type Json = Record<string, any>;
 
-/** A GET against the API server with the kubeconfig's credentials: the parsed body, or an error carrying `statusCode`. */
-async function getJson(kc: KubeConfig, path: string): Promise<Json> {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error('the kubeconfig has no current cluster');
-  const url = new URL(cluster.server.replace(/\/$/, '') + path);
-  const opts: HttpsRequestOptions = { method: 'GET', headers: { accept: 'application/json' } };
-  await kc.applyToHTTPSOptions(opts);
-  const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
-  return new Promise((resolve, reject) => {
-    const req = send(url, opts, (res: IncomingMessage) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        const status = res.statusCode ?? 0;
-        if (status >= 200 && status < 300) {
-          try {
-            resolve(JSON.parse(text) as Json);
-          } catch (err) {
-            reject(err);
-          }
-          return;
-        }
-        let message = text.slice(0, 500);
-        try {
-          message = (JSON.parse(text) as { message?: string }).message ?? message;
-        } catch {
-          // not a Status object: keep the text
-        }
-        reject(Object.assign(new Error(`GET ${path}: ${status} ${message}`), { statusCode: status }));
-      });
-    });
-    req.on('error', reject);
-    req.setTimeout(30_000, () => req.destroy(new Error(`GET ${path}: no answer in 30 s`)));
-    req.end();
-  });
-}
+const getJson = (kc: KubeConfig, path: string): Promise<Json> => kubeRequest(kc, 'GET', path) as Promise<Json>;
 
 /** Discovery for the groups the compiler reads: which versions serve which kinds. */
 async function discover(kc: KubeConfig): Promise<Map<string, GroupDiscovery>> {
@@ -152,18 +114,12 @@ function refOf(kind: string, obj: KubernetesObject): string {
   return `${kind} ${ns ? `${ns}/` : ''}${obj.metadata?.name ?? ''}`;
 }
 
-function describeError(err: unknown): string {
-  if (err && typeof err === 'object') {
-    const e = err as { statusCode?: number; code?: string | number; message?: string };
-    return [e.statusCode ? `HTTP ${e.statusCode}` : '', e.code ? String(e.code) : '', e.message ?? ''].filter(Boolean).join(' ');
-  }
-  return String(err);
-}
 
 export class KubernetesSource {
   readonly stats: KubernetesSourceStats = { lists: 0, watches: 0, gone: 0, reconnects: 0, bookmarks: 0, events: 0 };
   private informers: KindInformer[] = [];
   private readonly listeners: (() => void)[] = [];
+  private readonly accountListeners: (() => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
   /** When the oldest change not yet handed to the listeners arrived. */
   private pendingSince: number | undefined;
@@ -285,8 +241,10 @@ export class KubernetesSource {
         }
       });
     };
+    const accounts = kind.group === '' && (kind.kind === 'ServiceAccount' || kind.kind === 'Namespace');
     const onObject = (obj: KubernetesObject): void => {
       this.current = undefined;
+      if (accounts && this.ready) for (const l of this.accountListeners) l();
       if (this.concerns(kind, obj)) this.changed();
     };
     informer.on('add', onObject);
@@ -352,6 +310,25 @@ export class KubernetesSource {
     if (d.level === 'error') logger.error(line, { code: d.code });
     else if (d.level === 'warning') logger.warn(line, { code: d.code });
     else logger.info(line, { code: d.code });
+  }
+
+  /** Every ServiceAccount of every monitored namespace (what sidecar certificates are kept for). */
+  serviceAccounts(): { namespace: string; name: string }[] {
+    const monitored = this.monitored();
+    const sas = this.informers.find((i) => i.kind.kind === 'ServiceAccount' && i.kind.group === '');
+    return (sas?.informer.list() ?? [])
+      .map((o) => ({ namespace: o.metadata?.namespace ?? '', name: o.metadata?.name ?? '' }))
+      .filter((sa) => monitored.has(sa.namespace));
+  }
+
+  /** Calls `listener` at once after any ServiceAccount or Namespace event (not debounced: the caller coalesces). */
+  onServiceAccountsChange(listener: () => void): void {
+    this.accountListeners.push(listener);
+  }
+
+  /** The client configuration the informers use (for the sidecar certificates' writes). */
+  get kubeConfig(): KubeConfig {
+    return this.kc;
   }
 
   /** Calls `listener` after a quiet period following one or more changes in the mesh. */
