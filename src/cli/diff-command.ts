@@ -4,12 +4,11 @@
  * `--fail-on-new-access` finds an added edge, 2 on usage.
  */
 import { compilePaths, type CompileResult } from '../compiler/compile.ts';
-import { lintReport } from '../lint/index.ts';
-import type { PlannedMesh } from '../passes/plan.ts';
 import { diffMeshes, type MeshSide } from '../review/diff.ts';
 import { formatDiff, type DiffFormat } from '../review/format-diff.ts';
 import { GitTreeError, pathsAtRef, type TreeAtRef } from '../review/git-tree.ts';
 import { EXIT_FAILURE, EXIT_OK, UsageError, type CliIO } from './io.ts';
+import { plannedMeshOrReport } from './planned-mesh.ts';
 
 export interface DiffCommandOptions {
   base?: string;
@@ -35,11 +34,8 @@ export function splitOperands(paths: readonly string[], rawArgs: readonly string
 }
 
 function side(result: CompileResult, label: string, io: CliIO): MeshSide | undefined {
-  const errors = result.diagnostics.filter((d) => d.level === 'error');
-  if (errors.length === 0 && result.mesh && 'proxies' in result.mesh) return { mesh: result.mesh as PlannedMesh, proxies: result.proxies };
-  io.stderr(lintReport(errors, { format: 'text', stream: { isTTY: false }, env: io.env, cwd: io.cwd }).text);
-  io.stderr(`smi-compile diff: the ${label} manifests have errors; nothing to compare\n`);
-  return undefined;
+  const mesh = plannedMeshOrReport(result, io, `smi-compile diff: the ${label} manifests have errors; nothing to compare`);
+  return mesh && { mesh, proxies: result.proxies };
 }
 
 export function runDiff(paths: string[], opts: DiffCommandOptions, rawArgs: readonly string[], io: CliIO): number {

@@ -4,11 +4,10 @@
  * name no such workload, service or port, 2 on usage.
  */
 import { compilePaths } from '../compiler/compile.ts';
-import { lintReport } from '../lint/index.ts';
-import type { PlannedMesh } from '../passes/plan.ts';
 import { explain, ExplainInputError, type ExplainQuery } from '../review/explain.ts';
 import { formatExplanation } from '../review/format-explain.ts';
 import { EXIT_FAILURE, EXIT_OK, UsageError, type CliIO } from './io.ts';
+import { plannedMeshOrReport } from './planned-mesh.ts';
 
 export interface ExplainCommandOptions {
   from: string;
@@ -47,14 +46,10 @@ export function parseQuery(opts: ExplainCommandOptions): ExplainQuery {
 export function runExplain(paths: string[], opts: ExplainCommandOptions, io: CliIO): number {
   const query = parseQuery(opts);
   const result = compilePaths(paths, { trustDomain: opts.trustDomain, maxFileSize: opts.maxFileSize, analyseOnly: true }, io.stdin);
-  const errors = result.diagnostics.filter((d) => d.level === 'error');
-  if (errors.length > 0 || !result.mesh || !('proxies' in result.mesh)) {
-    io.stderr(lintReport(errors, { format: 'text', stream: { isTTY: false }, env: io.env, cwd: io.cwd }).text);
-    io.stderr('smi-compile explain: the manifests have errors; fix them first (smi-compile lint)\n');
-    return EXIT_FAILURE;
-  }
+  const mesh = plannedMeshOrReport(result, io, 'smi-compile explain: the manifests have errors; fix them first (smi-compile lint)');
+  if (!mesh) return EXIT_FAILURE;
   try {
-    const e = explain(result.mesh as PlannedMesh, query);
+    const e = explain(mesh, query);
     io.stdout(opts.output === 'json' ? `${JSON.stringify(e, null, 2)}\n` : formatExplanation(e));
     return EXIT_OK;
   } catch (err) {

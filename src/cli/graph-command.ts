@@ -4,10 +4,9 @@
  * manifests have errors, 2 on usage.
  */
 import { compilePaths } from '../compiler/compile.ts';
-import { lintReport } from '../lint/index.ts';
-import type { PlannedMesh } from '../passes/plan.ts';
 import { meshGraph, toDot, toMermaid, toSvg } from '../review/graph.ts';
 import { EXIT_FAILURE, EXIT_OK, type CliIO } from './io.ts';
+import { plannedMeshOrReport } from './planned-mesh.ts';
 
 export type GraphFormat = 'mermaid' | 'dot' | 'svg' | 'json';
 
@@ -20,13 +19,9 @@ export interface GraphCommandOptions {
 
 export async function runGraph(paths: string[], opts: GraphCommandOptions, io: CliIO): Promise<number> {
   const result = compilePaths(paths, { trustDomain: opts.trustDomain, maxFileSize: opts.maxFileSize, analyseOnly: true }, io.stdin);
-  const errors = result.diagnostics.filter((d) => d.level === 'error');
-  if (errors.length > 0 || !result.mesh || !('proxies' in result.mesh)) {
-    io.stderr(lintReport(errors, { format: 'text', stream: { isTTY: false }, env: io.env, cwd: io.cwd }).text);
-    io.stderr('smi-compile graph: the manifests have errors; fix them first (smi-compile lint)\n');
-    return EXIT_FAILURE;
-  }
-  const g = meshGraph(result.mesh as PlannedMesh, opts.namespace);
+  const mesh = plannedMeshOrReport(result, io, 'smi-compile graph: the manifests have errors; fix them first (smi-compile lint)');
+  if (!mesh) return EXIT_FAILURE;
+  const g = meshGraph(mesh, opts.namespace);
   const text = opts.format === 'json' ? `${JSON.stringify(g, null, 2)}\n` : opts.format === 'mermaid' ? toMermaid(g) : opts.format === 'dot' ? toDot(g) : await toSvg(g);
   io.stdout(text);
   return EXIT_OK;
