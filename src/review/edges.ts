@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { methodsOf } from '../emit/routes.ts';
-import { XDS_KINDS, type ProxyConfig } from '../emit/types.ts';
+import { resourceName, XDS_KINDS, type ProxyConfig } from '../emit/types.ts';
 import type { InboundHttpRoute, ProxyPlan } from '../ir/proxy-plan.ts';
 import { keyOf, resourceKey, type AppProtocol, type FieldPath, type HttpMatch, type HttpRouteGroup, type Resource, type TcpRoute, type TrafficTarget } from '../ir/types.ts';
 import type { AccessRule } from '../passes/access.ts';
@@ -150,8 +150,7 @@ export function proxyResourceHashes(proxies: readonly ProxyConfig[]): Map<string
     const resources = new Map<string, string>();
     for (const kind of XDS_KINDS) {
       for (const r of p.resources[kind]) {
-        const name = (r.name ?? r.cluster_name) as string;
-        resources.set(`${kind}/${name}`, hash(r));
+        resources.set(`${kind}/${resourceName(r)}`, hash(r));
       }
     }
     resources.set('bootstrap', hash(p.bootstrap));
