@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { bundle } from '../scripts/bundle.mjs';
 import { compilePaths } from '../src/compiler/compile.ts';
 import { buildSnapshot, ResourceInterner } from '../src/serve/snapshot.ts';
-import { setVersion } from '../src/serve/versions.ts';
+import { setVersion } from '../src/emit/versions.ts';
 import type { ServeChildMemory, ServeChildOptions } from './serve-child.ts';
 
 export const HERE = dirname(fileURLToPath(import.meta.url));

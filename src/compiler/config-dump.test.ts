@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { decodeToProtoJson, encodeProtoJson, fromProtoJson } from '../envoy/protos.ts';
 import { TYPE_URL } from '../emit/types.ts';
 import { buildSnapshot, ResourceInterner } from '../serve/snapshot.ts';
-import { setVersion } from '../serve/versions.ts';
+import { setVersion } from '../emit/versions.ts';
 import { compilePaths } from './compile.ts';
 import { CONFIG_DUMP_FILE, CONFIG_DUMP_TYPE, configDump, configDumpText, redactSensitive } from './config-dump.ts';
 import { renderProxy } from './output-tree.ts';

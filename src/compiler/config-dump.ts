@@ -10,7 +10,7 @@
  *   out, as Envoy leaves them out without `?include_eds`.
  * - Versions are the ones a sidecar shows after state-of-the-world ADS from `serve` (the bootstraps'
  *   `api_type: GRPC`): every resource of a type carries the `version_info` of the response that
- *   brought it, the content hash of that type's set (src/serve/versions.ts, the same functions
+ *   brought it, the content hash of that type's set (src/emit/versions.ts, the same functions
  *   serve uses).
  * - No timestamps (`last_updated`): the dump of the same input is the same bytes.
  * - Secrets, and the rest: every field the protos mark `(udpa.annotations.sensitive)` (private keys, passwords)
@@ -20,7 +20,7 @@
 import type protobuf from 'protobufjs';
 import { envoyType } from '../envoy/protos.ts';
 import { resourceName, TYPE_URL, type EnvoyResource, type ProxyConfig } from '../emit/types.ts';
-import { resourceVersion, setVersion } from '../serve/versions.ts';
+import { resourceVersion, setVersion } from '../emit/versions.ts';
 
 const ADMIN = 'type.googleapis.com/envoy.admin.v3';
 export const CONFIG_DUMP_TYPE = `${ADMIN}.ConfigDump`;

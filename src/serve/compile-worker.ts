@@ -24,7 +24,7 @@ import { encodeProtoJsonAny, forgetConverted } from '../envoy/protos.ts';
 import { CompileMemo } from '../compiler/compile-memo.ts';
 import type { ReadRecord } from '../parser/read-inputs.ts';
 import type { EncodedResource, ProxySnapshot } from './snapshot.ts';
-import { JsonTexts, resourceVersion, setVersion } from './versions.ts';
+import { JsonTexts, resourceVersion, setVersion } from '../emit/versions.ts';
 
 /** A resource the server does not hold yet: everything `EncodedResource` has. */
 export type WireResource = EncodedResource;

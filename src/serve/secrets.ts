@@ -23,7 +23,7 @@ import type { CertificateManager } from '../identity/certificate-manager.ts';
 import { principalName, serviceCertName, type WorkloadIdentity } from '../identity/identity.ts';
 import type { EncodedResource, ProxySnapshot } from './snapshot.ts';
 import { SDS } from './type-urls.ts';
-import { resourceVersion } from './versions.ts';
+import { resourceVersion } from '../emit/versions.ts';
 
 /** The gRPC certificate-provider instance proxyless resources name; the gRPC bootstrap declares it. */
 export const CERTIFICATE_PROVIDER_INSTANCE = 'mesh';

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildSnapshot, diffSnapshots, isSharedSetMap, resourceSet, ResourceInterner, retainedSet } from './snapshot.ts';
-import { setVersion } from './versions.ts';
+import { setVersion } from '../emit/versions.ts';
 import { cla, cluster, proxy, simpleProxy } from './testing.ts';
 import { CDS, EDS } from './type-urls.ts';
 

@@ -13,7 +13,7 @@ import { encodeProtoJsonAny, forgetConverted } from '../envoy/protos.ts';
 import { resourceName, TYPE_URL, XDS_KINDS, type EnvoyResource, type ProxyConfig } from '../emit/types.ts';
 import { encodeDeltaResource } from './ads-service.ts';
 import type { WireSnapshot } from './compile-worker.ts';
-import { JsonTexts, resourceVersion, setVersion } from './versions.ts';
+import { JsonTexts, resourceVersion, setVersion } from '../emit/versions.ts';
 
 export interface EncodedResource {
   readonly name: string;

@@ -11,7 +11,7 @@ import type { Protocol } from './metrics.ts';
 import type { ProxySnapshot } from './snapshot.ts';
 import { AdsStream, type Desired, type TypeState } from './stream-core.ts';
 import { shortType } from './type-urls.ts';
-import { setVersion } from './versions.ts';
+import { setVersion } from '../emit/versions.ts';
 
 export class SotwStream extends AdsStream<DiscoveryRequest, SotwResponse> {
   readonly protocol: Protocol = 'sotw';
