@@ -29,7 +29,7 @@ import type { SourceFile, SourceObject } from '../parser/source.ts';
 import { PassMemo, type PlannedMesh } from '../passes/index.ts';
 import { groupByNamespace, type NamespaceInput } from '../passes/namespaces.ts';
 import { applyEndpointChange, endpointOnlyChange, type PlannedState } from './endpoint-path.ts';
-import type { CompileOptions } from './options.ts';
+import type { CompileOptions } from '../shared/options.ts';
 
 interface FileEntry {
   /** What the resources were built from: a file's text, or an API object. */

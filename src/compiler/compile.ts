@@ -14,7 +14,7 @@ import type { SourceFile, SourceObject } from '../parser/source.ts';
 import { passContext } from '../passes/context.ts';
 import { runPasses, type PassContext, type PlannedMesh } from '../passes/index.ts';
 import type { CompileMemo } from './compile-memo.ts';
-import type { CompileOptions } from './options.ts';
+import type { CompileOptions } from '../shared/options.ts';
 
 /** `endpoints`: deciding whether only endpoint sets changed, and if so updating the plans (endpoint-path.ts). */
 export type Phase = 'read' | 'parse' | 'build' | 'endpoints' | 'passes' | 'emit' | 'protoCheck';

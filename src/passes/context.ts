@@ -1,5 +1,5 @@
 import type { Diagnostic, Reporter, ResourceRef } from '../diagnostics/diagnostic.ts';
-import type { CompileOptions } from '../compiler/options.ts';
+import type { CompileOptions } from '../shared/options.ts';
 import type { FieldPath, Resource } from '../ir/types.ts';
 import type { SourcePosition } from '../diagnostics/diagnostic.ts';
 

@@ -2,7 +2,7 @@
  * OSM MeshConfig (config.openservicemesh.io v1alpha1, v1alpha2) → IR, and the mesh-wide
  * settings it decides.
  */
-import { DEFAULT_TRUST_DOMAIN } from '../../compiler/options.ts';
+import { DEFAULT_TRUST_DOMAIN } from '../../shared/options.ts';
 import { diagnostic, type Reporter } from '../../diagnostics/diagnostic.ts';
 import type { ManifestDocument } from '../../parser/parse.ts';
 import { keyOf, type MeshConfig, type MeshSettings } from '../types.ts';
