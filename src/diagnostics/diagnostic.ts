@@ -1,18 +1,8 @@
+import type { SourcePosition } from '../shared/position.ts';
 import { CATALOGUE, type CatalogueEntry, type Level } from './catalogue.ts';
 
 export type { Level } from './catalogue.ts';
-
-/**
- * A 1-based position of the offending node in a source file; or, for an object read from the
- * Kubernetes API, `file` is `Kind ns/name`, `line` and `column` are 0, and `field` is the path
- * of the offending field (`spec.rules[0].matches`, `''` for the object itself).
- */
-export interface SourcePosition {
-  file: string;
-  line: number;
-  column: number;
-  field?: string;
-}
+export type { SourcePosition } from '../shared/position.ts';
 
 export interface ResourceRef {
   kind: string;

@@ -8,13 +8,13 @@
  * empty documents) are reported here; what the documents mean is parse.ts's business.
  */
 import { isScalar, LineCounter, parseAllDocuments, type Document, type YAMLError } from 'yaml';
-import { diagnostic, type Diagnostic, type Reporter, type SourcePosition } from '../diagnostics/diagnostic.ts';
-import type { FieldPath } from '../ir/types.ts';
+import { diagnostic, type Diagnostic, type Reporter } from '../diagnostics/diagnostic.ts';
+import type { FieldPath, SourcePosition, TextOrigin } from '../shared/position.ts';
 import { fastLoad } from './fast-load.ts';
 import { findOffsets } from './locate.ts';
 import { nestingBeyond } from './nesting.ts';
+import { locate, textOrigin, type Located } from './origin.ts';
 import { OwnedStrings } from './owned-strings.ts';
-import { locateInSpan, type DocumentSpan } from './origin.ts';
 import type { SourceFile } from './source.ts';
 import { contentStart, splitDocuments } from './split.ts';
 import { firstAlias, yamlFeatures } from './yaml-features.ts';
@@ -39,14 +39,12 @@ export const MAX_ERRORS_PER_FILE = 1000;
  */
 const MERGE_KEY = /(?:^|[\s{,?])<<[ \t]*:/m;
 
-/** One YAML document, loaded: its value and how to find positions in it. */
+/** One YAML document, loaded: its value, its origin, and how to find positions in it while it is interpreted. */
 export interface LoadedDocument {
   readonly value: unknown;
-  readonly span: DocumentSpan;
-  /** Position of the document's root node. */
-  readonly root: SourcePosition;
+  readonly origin: TextOrigin;
   /** Positions of a path from the document root (value node; key when a map entry). */
-  locate(path: FieldPath): { value: SourcePosition; key?: SourcePosition };
+  locate(path: FieldPath): Located;
 }
 
 /**
@@ -97,15 +95,8 @@ export function loadDocuments(
     const text = file.text.slice(chunk.start, chunk.end);
     const fast = text.includes('<<') && MERGE_KEY.test(text) ? undefined : fastLoad(text, MAX_DEPTH);
     if (fast) {
-      const span: DocumentSpan = { start: chunk.start, end: chunk.end, startLine: chunk.startLine };
-      const root = positionIn(file, chunk, content);
-      const doc: LoadedDocument = {
-        value: fast.value,
-        span,
-        root,
-        locate: (path) => (path.length === 0 ? { value: root } : locateInSpan(file, span, path)),
-      };
-      document(doc, sink.nextIndex(), reporter);
+      const origin = textOrigin(file.path, text, chunk.startLine);
+      document({ value: fast.value, origin, locate: (path) => locate(origin, path) }, sink.nextIndex(), reporter);
     } else if (!loadWithYaml(file, text, { offset: chunk.start, line: chunk.startLine }, sink)) {
       return; // a syntax error: nothing after it in this file can be trusted
     }
@@ -208,17 +199,13 @@ function loadWithYaml(file: SourceFile, text: string, base: { offset: number; li
       reporter.report(diagnostic('SMI1016', { limit: MAX_DEPTH }, root));
       continue;
     }
+    // Positions asked while the document is interpreted come from this parse; those asked later, from the origin.
     const localStart = lineStart(text, doc.range[0]);
-    const span: DocumentSpan = {
-      start: base.offset + localStart,
-      end: base.offset + doc.range[2],
-      startLine: base.line + lines.linePos(localStart).line - 1,
-    };
+    const origin = textOrigin(file.path, file.text.slice(base.offset + localStart, base.offset + doc.range[2]), base.line + lines.linePos(localStart).line - 1);
     sink.document(
       {
         value,
-        span,
-        root,
+        origin,
         locate: (path) => {
           const o = find(path);
           return o.key === undefined ? { value: at(o.value) } : { value: at(o.value), key: at(o.key) };

@@ -1,18 +1,16 @@
 /**
  * Field path → offsets by reading lines and their indentation: block YAML as manifests are
  * written (`key: value`, nested maps, `- ` sequences, compact `- key: value` items), with no
- * parser at all.
+ * parser at all, about twenty times faster than yaml's parser reads the same text.
  *
- * A diagnostic's position costs a re-parse of its document (origin.ts); yaml's CST parser does
- * about 2 MB/s, so the 195 warnings of the 1,000-service benchmark mesh took ≈100 ms of a
- * 2.3 s compile. This reads the same answers off the lines about twenty times faster. It is
- * deliberately narrow: tabs, flow collections, quoted or unusual keys, anchors, aliases, tags,
- * block scalars, empty values, directives, anything on the path it would have to interpret,
- * and it returns undefined; the CST walker (locate-cst.ts) answers then. A test holds it to the
- * Document's answer on every path of every manifest in the fixtures, the corpus samples and a
- * generated mesh.
+ * It reads a document only when it can read every node of it (`readLines`): tabs, non-empty
+ * flow collections, quoted or unusual keys, anchors, aliases, tags, block scalars, empty
+ * values, directives, anything it would have to interpret, and the whole document is left to
+ * yaml's composed Document (locate.ts). The choice is made once per document (origin.ts); a
+ * test holds the two to the same answer on every path of every manifest in the fixtures, the
+ * corpus samples and a generated mesh.
  */
-import type { FieldPath } from '../ir/types.ts';
+import type { FieldPath } from '../shared/position.ts';
 import type { NodeOffsets } from './locate.ts';
 
 /** A line with content: where it starts, its indentation, and its text after the indentation. */
@@ -31,13 +29,15 @@ interface Node {
 
 class Unsure extends Error {}
 
-/** The same plain keys the CST walker reads as their text (locate-cst.ts). */
+/** Plain keys whose value is their text under YAML 1.2's core schema (not a number, bool or null). */
 const PLAIN_TEXT_KEY = /^[A-Za-z_/][\w./-]*$/;
 const CORE_SPECIAL = /^(?:true|True|TRUE|false|False|FALSE|null|Null|NULL|\.inf|\.Inf|\.INF|\.nan|\.NaN|\.NAN)$/;
 /** `key:` then a space, a comment or the end of the line. */
 const KEY = /^([^\s:#'"][^:#]*?):(?=\s|$)/;
 /** Characters that start something other than a plain scalar, a map or a sequence. */
 const SPECIAL_START = /^[&*!|>{[%@`?]/;
+/** An empty flow collection alone on the rest of its line: a leaf, as far as paths go. */
+const EMPTY_FLOW = /^(?:\{\}|\[\])$/;
 
 function linesOf(text: string): Line[] | undefined {
   const lines: Line[] = [];
@@ -69,6 +69,7 @@ function nodeAt(lines: readonly Line[], i: number, column: number): Node {
   const text = lines[i].text.slice(column - lines[i].indent);
   if (text === '-' || text.startsWith('- ')) return { line: i, column, kind: 'seq' };
   if (KEY.test(text)) return { line: i, column, kind: 'map' };
+  if (EMPTY_FLOW.test(text)) return { line: i, column, kind: 'scalar' };
   // A quoted or otherwise unusual key (`"a": 1`) would make this a map all the same.
   if (SPECIAL_START.test(text) || text.startsWith('-') || /:(?:\s|$)/.test(text)) throw new Unsure();
   return { line: i, column, kind: 'scalar' };
@@ -171,41 +172,60 @@ function offsetOf(lines: readonly Line[], node: Node): number {
   return lines[node.line].start + node.column;
 }
 
-/**
- * Offsets of `path` in one YAML document's text, as the composed Document would give them, or
- * undefined when this reader is not sure (then ask the CST walker).
- */
-export function locateInLines(text: string, path: FieldPath): NodeOffsets | undefined {
+/** A document this reader can read: its lines, and its root node. */
+export interface LineDocument {
+  readonly lines: readonly Line[];
+  readonly root: Node;
+}
+
+/** The document in `text`, when every node of it reads the same here as in yaml's Document; else undefined. */
+export function readLines(text: string): LineDocument | undefined {
   const lines = linesOf(text);
   if (!lines || lines.length === 0) return undefined;
   try {
-    let node = nodeAt(lines, 0, lines[0].indent);
-    let value = offsetOf(lines, node);
-    let key: number | undefined;
-    for (const segment of path) {
-      key = undefined;
-      if (node.kind === 'map') {
-        // Every key is read: first-wins for duplicates, and an unsure key anywhere makes the answer unsure.
-        const all = entries(lines, node);
-        const found = all.find((e) => e.key === String(segment));
-        if (!found) return { value };
-        key = found.keyOffset;
-        // Where the value starts: after `key:` on the entry's line, or below it.
-        node = valueAfter(lines, found.line, found.column, found.rest, true);
-        value = offsetOf(lines, node);
-      } else if (node.kind === 'seq' && typeof segment === 'number' && segment >= 0) {
-        const all = items(lines, node);
-        if (segment >= all.length) return { value };
-        const item = all[segment];
-        node = valueAfter(lines, item.line, item.column, item.rest, false);
-        value = offsetOf(lines, node);
-      } else {
-        return { value };
-      }
-    }
-    return key === undefined ? { value } : { value, key };
+    const root = nodeAt(lines, 0, lines[0].indent);
+    readAll(lines, root);
+    return { lines, root };
   } catch (err) {
     if (err instanceof Unsure) return undefined;
     throw err;
   }
+}
+
+/** Reads every node below `node` the way `offsetsInLines` would reach it: any doubt throws Unsure. */
+function readAll(lines: readonly Line[], node: Node): void {
+  if (node.kind === 'map') for (const e of entries(lines, node)) readAll(lines, valueAfter(lines, e.line, e.column, e.rest, true));
+  else if (node.kind === 'seq') for (const item of items(lines, node)) readAll(lines, valueAfter(lines, item.line, item.column, item.rest, false));
+}
+
+/**
+ * Offsets of `path` in a document from `readLines`, as the composed Document would give them.
+ * Every node was read once already, so nothing here can be in doubt.
+ */
+export function offsetsInLines(doc: LineDocument, path: FieldPath): NodeOffsets {
+  const { lines } = doc;
+  let node = doc.root;
+  let value = offsetOf(lines, node);
+  let key: number | undefined;
+  for (const segment of path) {
+    key = undefined;
+    if (node.kind === 'map') {
+      // Every key was read: first-wins for duplicates, as in the Document.
+      const found = entries(lines, node).find((e) => e.key === String(segment));
+      if (!found) return { value };
+      key = found.keyOffset;
+      // Where the value starts: after `key:` on the entry's line, or below it.
+      node = valueAfter(lines, found.line, found.column, found.rest, true);
+      value = offsetOf(lines, node);
+    } else if (node.kind === 'seq' && typeof segment === 'number' && segment >= 0) {
+      const all = items(lines, node);
+      if (segment >= all.length) return { value };
+      const item = all[segment];
+      node = valueAfter(lines, item.line, item.column, item.rest, false);
+      value = offsetOf(lines, node);
+    } else {
+      return { value };
+    }
+  }
+  return key === undefined ? { value } : { value, key };
 }

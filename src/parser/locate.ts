@@ -3,7 +3,7 @@
  * the live AST) and later by Origin.locate (on a re-parse of one document; see origin.ts).
  */
 import { isAlias, isMap, isPair, isSeq, type Document, type Node } from 'yaml';
-import type { FieldPath } from '../ir/types.ts';
+import type { FieldPath } from '../shared/position.ts';
 
 /** Offsets (0-based, into the parsed text) of the node a path names. */
 export interface NodeOffsets {

@@ -8,8 +8,9 @@
  */
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { validators } from '../../schemas/validators.generated.js';
-import { diagnostic, type Diagnostic, type ResourceRef, type SourcePosition } from '../diagnostics/diagnostic.ts';
-import type { FieldPath } from '../ir/types.ts';
+import { diagnostic, type Diagnostic, type ResourceRef } from '../diagnostics/diagnostic.ts';
+import type { SourcePosition } from '../shared/position.ts';
+import type { FieldPath } from '../shared/position.ts';
 import { schemaFileOf, type KnownKind } from './kinds.ts';
 
 function validatorFor(kind: KnownKind): ValidateFunction {

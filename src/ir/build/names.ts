@@ -10,6 +10,7 @@ import { diagnostic, type Diagnostic } from '../../diagnostics/diagnostic.ts';
 import { displayPath } from '../../parser/schema.ts';
 import { displayName, FORMAT_NAMES, nameProblem, serviceReferenceProblem, type NameFormat } from '../kubernetes-names.ts';
 import type { FieldPath, InvalidObject, Resource } from '../types.ts';
+import { positionOf } from '../../parser/origin.ts';
 
 /** The label an EndpointSlice names its Service with. */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -127,7 +128,7 @@ class Reporting implements NameSink {
     const path = leaf === undefined ? at : [...at, leaf];
     const ref = r.meta.namespace ? { kind: r.kind, namespace: r.meta.namespace, name: r.meta.name } : { kind: r.kind, name: r.meta.name };
     const args = { kind: r.kind, field: displayPath(path), value: displayName(value), format: formatText({ at, leaf, value, format, names }, r.kind), reason };
-    this.out.push(diagnostic(this.code, args, r.origin.locate(path), ref));
+    this.out.push(diagnostic(this.code, args, positionOf(r.origin, path), ref));
   }
 }
 

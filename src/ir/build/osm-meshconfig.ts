@@ -7,6 +7,7 @@ import { diagnostic, type Reporter } from '../../diagnostics/diagnostic.ts';
 import type { ManifestDocument } from '../../parser/parse.ts';
 import { keyOf, type MeshConfig, type MeshSettings } from '../types.ts';
 import { base } from './common.ts';
+import { positionOf } from '../../parser/origin.ts';
 
 interface RawMeshConfigSpec {
   traffic?: { enablePermissiveTrafficPolicyMode?: boolean };
@@ -36,7 +37,7 @@ export function meshSettings(configs: readonly MeshConfig[], options: { trustDom
       diagnostic(
         'SMI3014',
         { name: keyOf(ignored.meta.namespace, ignored.meta.name), first: keyOf(from.meta.namespace, from.meta.name) },
-        ignored.origin.locate(['metadata', 'name']),
+        positionOf(ignored.origin, ['metadata', 'name']),
         { kind: 'MeshConfig', namespace: ignored.meta.namespace, name: ignored.meta.name },
       ),
     );
