@@ -1,5 +1,5 @@
 import type { SourcePosition } from '../shared/position.ts';
-import { CATALOGUE, type CatalogueEntry, type Level } from './catalogue.ts';
+import { CATALOGUE, type CatalogueEntry, type KnownEntry, type Level } from './catalogue.ts';
 
 export type { Level } from './catalogue.ts';
 export type { SourcePosition } from '../shared/position.ts';
@@ -10,9 +10,22 @@ export interface ResourceRef {
   name: string;
 }
 
+type Current = Exclude<KnownEntry, { readonly retired: true }>;
+
+/** The name of a diagnostic the code may report (`yaml-syntax`): how the code refers to one. */
+export type DiagnosticName = Current['name'];
+/** A diagnostic's stable code (`SMI1001`): what users, suppressions and SARIF see. */
+export type DiagnosticCode = KnownEntry['code'];
+
+/** The `{placeholders}` of a message template. */
+type Placeholders<S extends string> = S extends `${string}{${infer P}}${infer Rest}` ? P | Placeholders<Rest> : never;
+
+/** The arguments the template of diagnostic `N` takes: each of its placeholders, no other. */
+export type DiagnosticArgs<N extends DiagnosticName> = { readonly [K in Placeholders<Extract<Current, { readonly name: N }>['message']>]: string | number };
+
 /** One diagnostic type for parser, passes, lint, compile and serve. */
 export interface Diagnostic {
-  code: string;
+  code: DiagnosticCode;
   level: Level;
   message: string;
   source?: SourcePosition;
@@ -39,6 +52,7 @@ export class DiagnosticBag implements Reporter {
 const BY_CODE = new Map<string, CatalogueEntry>(CATALOGUE.map((e) => [e.code, e]));
 const BY_NAME = new Map<string, CatalogueEntry>(CATALOGUE.map((e) => [e.name, e]));
 
+/** The entry of a code or name the user wrote (`--suppress`, comments); throws when there is none. */
 export function catalogueEntry(codeOrName: string): CatalogueEntry {
   const entry = BY_CODE.get(codeOrName) ?? BY_NAME.get(codeOrName);
   if (!entry) throw new Error(`diagnostic ${codeOrName} is not in the catalogue`);
@@ -53,17 +67,18 @@ export function renderTemplate(template: string, args: MessageArgs): string {
 }
 
 /**
- * Builds a diagnostic from the catalogue, by code (`SMI1001`) or name (`yaml-syntax`).
- * The level is the catalogue's default; callers never pick levels ad hoc.
+ * Builds the diagnostic `name` (`yaml-syntax`) from the catalogue, its template filled with
+ * `args`. The level is the catalogue's default; callers never pick levels ad hoc.
  */
-export function diagnostic(
-  codeOrName: string,
-  args: MessageArgs,
+export function diagnostic<N extends DiagnosticName>(
+  name: N,
+  args: DiagnosticArgs<N>,
   source?: SourcePosition,
   resource?: ResourceRef,
 ): Diagnostic {
-  const entry = catalogueEntry(codeOrName);
-  const d: Diagnostic = { code: entry.code, level: entry.level, message: renderTemplate(entry.message, args) };
+  const entry = BY_NAME.get(name);
+  if (!entry) throw new Error(`diagnostic ${name} is not in the catalogue`);
+  const d: Diagnostic = { code: entry.code as DiagnosticCode, level: entry.level, message: renderTemplate(entry.message, args) };
   if (source) d.source = source;
   if (resource) d.resource = resource;
   return d;

@@ -97,7 +97,7 @@ function documentContext(file: SourceFile, index: number, doc: LoadedDocument, r
 function parseObject(ctx: DocContext, value: unknown, prefix: FieldPath, inherited?: { apiVersion: string; kind: string }): void {
   const at = locatorFor(ctx, prefix);
   if (!isPlainObject(value)) {
-    ctx.reporter.report(diagnostic('SMI1010', { actual: typeName(value) }, at.value([])));
+    ctx.reporter.report(diagnostic('document-not-object', { actual: typeName(value) }, at.value([])));
     return;
   }
   // Items of a typed list (`kind: ServiceList`, as the API returns them) may omit their type meta.
@@ -108,12 +108,12 @@ function parseObject(ctx: DocContext, value: unknown, prefix: FieldPath, inherit
     const present = value[field];
     if (present !== undefined && present !== null && typeof present !== 'string') {
       // `kind: 5`: there is a kind, of the wrong type.
-      ctx.reporter.report(diagnostic('SMI1002', { kind: 'document', path: field, expected: 'string', actual: typeName(present) }, at.value([field])));
+      ctx.reporter.report(diagnostic('schema-type', { kind: 'document', path: field, expected: 'string', actual: typeName(present) }, at.value([field])));
       return;
     }
   }
   if (missing.length > 0) {
-    ctx.reporter.report(diagnostic('SMI1008', { field: missing.join(' or ') }, at.value([])));
+    ctx.reporter.report(diagnostic('missing-type-meta', { field: missing.join(' or ') }, at.value([])));
     return;
   }
   const av = apiVersion as string;
@@ -121,7 +121,7 @@ function parseObject(ctx: DocContext, value: unknown, prefix: FieldPath, inherit
   if (isList(k, value)) {
     const items = value.items ?? [];
     if (!Array.isArray(items)) {
-      ctx.reporter.report(diagnostic('SMI1002', { kind: k, path: 'items', expected: 'array', actual: typeName(items) }, at.value(['items'])));
+      ctx.reporter.report(diagnostic('schema-type', { kind: k, path: 'items', expected: 'array', actual: typeName(items) }, at.value(['items'])));
       return;
     }
     const itemKind = k === 'List' ? undefined : { apiVersion: av, kind: k.slice(0, -'List'.length) };
@@ -131,12 +131,12 @@ function parseObject(ctx: DocContext, value: unknown, prefix: FieldPath, inherit
   const resource = resourceRef(k, value);
   const lookup = lookupKind(av, k);
   if (lookup.status === 'unknown') {
-    ctx.reporter.report(diagnostic('SMI1006', { apiVersion: av, kind: k }, at.value(['kind']), resource));
+    ctx.reporter.report(diagnostic('unknown-kind', { apiVersion: av, kind: k }, at.value(['kind']), resource));
     return;
   }
   if (lookup.status === 'unsupported-version') {
     ctx.reporter.report(
-      diagnostic('SMI1007', { kind: k, apiVersion: av, supported: lookup.supported.join(', ') }, at.value(['apiVersion']), resource),
+      diagnostic('unsupported-api-version', { kind: k, apiVersion: av, supported: lookup.supported.join(', ') }, at.value(['apiVersion']), resource),
     );
     return;
   }

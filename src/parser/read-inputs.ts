@@ -110,7 +110,7 @@ function filesOf(path: string, reporter: Reporter): string[] {
   if (!stats.isDirectory()) return [path];
   const found = manifestsUnder(path, reporter);
   // undefined: the directory itself could not be read, which SMI1009 has said already.
-  if (found?.length === 0) reporter.report(diagnostic('SMI1012', { path }));
+  if (found?.length === 0) reporter.report(diagnostic('no-input', { path }));
   return found ?? [];
 }
 
@@ -256,7 +256,7 @@ function readOne(path: string, limit: number, reporter: Reporter, seen: Set<stri
     }
     if (size > limit) {
       opts.record?.push({ path, status });
-      reporter.report(diagnostic('SMI1014', { size, limit }, { file: path, line: 1, column: 1 }));
+      reporter.report(diagnostic('input-too-large', { size, limit }, { file: path, line: 1, column: 1 }));
       return;
     }
     buffer = readBounded(path, limit);
@@ -268,7 +268,7 @@ function readOne(path: string, limit: number, reporter: Reporter, seen: Set<stri
   opts.record?.push(racy ? { path, status, digest: digestOf(buffer) } : { path, status });
   if (buffer.length > limit) {
     // The file grew between stat and read (or is a device that reports size 0).
-    reporter.report(diagnostic('SMI1014', { size: buffer.length, limit }, { file: path, line: 1, column: 1 }));
+    reporter.report(diagnostic('input-too-large', { size: buffer.length, limit }, { file: path, line: 1, column: 1 }));
     return;
   }
   const text = decode(path, buffer, reporter);
@@ -311,7 +311,7 @@ function readStdin(limit: number, reporter: Reporter, read: (maxBytes: number) =
   const size = typeof input === 'string' ? Buffer.byteLength(input) : input.length;
   if (size > limit) {
     // Only limit + 1 bytes were read: the real size is unknown, and "over the limit" is what matters.
-    reporter.report(diagnostic('SMI1014', { size: `more than ${limit}`, limit }, { file: STDIN_PATH, line: 1, column: 1 }));
+    reporter.report(diagnostic('input-too-large', { size: `more than ${limit}`, limit }, { file: STDIN_PATH, line: 1, column: 1 }));
     return undefined;
   }
   return typeof input === 'string' ? input : decode(STDIN_PATH, input, reporter);
@@ -355,7 +355,7 @@ function decode(path: string, buffer: Buffer, reporter: Reporter): string | unde
   } catch {
     const offset = firstInvalidUtf8(buffer);
     const prefix = buffer.subarray(0, offset).toString('utf8');
-    reporter.report(diagnostic('SMI1013', { detail: `invalid UTF-8 at byte ${offset}` }, positionOf(path, prefix, prefix.length)));
+    reporter.report(diagnostic('binary-input', { detail: `invalid UTF-8 at byte ${offset}` }, positionOf(path, prefix, prefix.length)));
     return undefined;
   }
 }
@@ -364,7 +364,7 @@ function decode(path: string, buffer: Buffer, reporter: Reporter): string | unde
 function checkText(path: string, text: string, reporter: Reporter): boolean {
   const nul = text.indexOf('\0');
   if (nul < 0) return true;
-  reporter.report(diagnostic('SMI1013', { detail: `NUL byte at offset ${nul}` }, positionOf(path, text, nul)));
+  reporter.report(diagnostic('binary-input', { detail: `NUL byte at offset ${nul}` }, positionOf(path, text, nul)));
   return false;
 }
 
@@ -414,5 +414,5 @@ function unreadable(path: string, e: unknown): ReturnType<typeof diagnostic> {
     : err.code === 'EISDIR' ? 'is a directory'
     : err.code === 'ELOOP' ? 'too many levels of symbolic links'
     : err.message;
-  return diagnostic('SMI1009', { path, detail });
+  return diagnostic('unreadable-input', { path, detail });
 }

@@ -59,7 +59,7 @@ export function buildEndpointSlice(doc: ManifestDocument, reporter: Reporter): E
   const service = resource.meta.labels[SERVICE_NAME_LABEL];
   if (!service) {
     reporter.report(
-      diagnostic('SMI1019', { namespace: resource.meta.namespace, name: resource.meta.name }, positionOf(doc.origin, ['metadata']), {
+      diagnostic('endpointslice-without-service', { namespace: resource.meta.namespace, name: resource.meta.name }, positionOf(doc.origin, ['metadata']), {
         kind: 'EndpointSlice',
         namespace: resource.meta.namespace,
         name: resource.meta.name,

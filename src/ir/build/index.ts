@@ -70,7 +70,7 @@ function buildKind(doc: ManifestDocument, reporter: Reporter): Resource | undefi
     case 'MeshConfig': return buildMeshConfig(doc);
     // The parser only hands on kinds it knows; anything else is our bug, not the input's.
     default:
-      reporter.report(diagnostic('SMI9002', { detail: `no IR builder for ${doc.apiVersion} ${doc.kind}` }, positionOf(doc.origin)));
+      reporter.report(diagnostic('internal-error', { detail: `no IR builder for ${doc.apiVersion} ${doc.kind}` }, positionOf(doc.origin)));
       return undefined;
   }
 }

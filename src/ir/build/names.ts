@@ -99,7 +99,7 @@ type Named = Pick<Resource, 'kind' | 'meta' | 'origin'>;
 export function nameDiagnostics(r: Exclude<Resource, InvalidObject>): Diagnostic[] {
   const sink = new Reporting(r);
   ownNames(r, sink);
-  sink.code = 'SMI1023';
+  sink.code = 'invalid-name-reference';
   references(r, sink);
   return sink.out;
 }
@@ -118,7 +118,7 @@ export function ownNameDiagnostics(r: Named): Diagnostic[] {
 /** Checks each name it is given and keeps a diagnostic (of `code`) for each bad one. */
 class Reporting implements NameSink {
   readonly out: Diagnostic[] = [];
-  code: 'SMI1022' | 'SMI1023' = 'SMI1022';
+  code: 'invalid-name' | 'invalid-name-reference' = 'invalid-name';
   constructor(private readonly r: Named) {}
 
   check(at: FieldPath, leaf: string | undefined, value: string, format: NameField['format'], names?: string): void {

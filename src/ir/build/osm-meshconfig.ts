@@ -35,7 +35,7 @@ export function meshSettings(configs: readonly MeshConfig[], options: { trustDom
   for (const ignored of sorted.slice(1)) {
     reporter.report(
       diagnostic(
-        'SMI3014',
+        'multiple-mesh-configs',
         { name: keyOf(ignored.meta.namespace, ignored.meta.name), first: keyOf(from.meta.namespace, from.meta.name) },
         positionOf(ignored.origin, ['metadata', 'name']),
         { kind: 'MeshConfig', namespace: ignored.meta.namespace, name: ignored.meta.name },
