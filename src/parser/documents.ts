@@ -13,7 +13,7 @@ import type { FieldPath, SourcePosition, TextOrigin } from '../shared/position.t
 import { fastLoad } from './fast-load.ts';
 import { findOffsets } from './locate.ts';
 import { nestingBeyond } from './nesting.ts';
-import { locate, textOrigin, type Located } from './origin.ts';
+import { locate, positionInText, textOrigin, type Located } from './origin.ts';
 import { OwnedStrings } from './owned-strings.ts';
 import type { SourceFile } from './source.ts';
 import { contentStart, splitDocuments } from './split.ts';
@@ -64,7 +64,7 @@ export function loadDocuments(
   const chunks = splitDocuments(file.text);
   if (!chunks) {
     const deep = nestingBeyond(file.text, MAX_SCAN_DEPTH);
-    if (deep >= 0) reporter.report(diagnostic('depth-limit', { limit: MAX_DEPTH }, positionIn(file, { start: 0, startLine: 1 }, deep)));
+    if (deep >= 0) reporter.report(diagnostic('depth-limit', { limit: MAX_DEPTH }, positionInText(file.path, file.text, deep)));
     else loadWithYaml(file, file.text, { offset: 0, line: 1 }, sink);
     if (index === 0 && !reporter.stopped) reporter.report(diagnostic('empty-file', {}, { file: file.path, line: 1, column: 1 }));
     return;
@@ -89,7 +89,7 @@ export function loadDocuments(
     if (deep >= 0) {
       // Its boundaries are `---` lines, which no content can hide (split.ts): the next document is still trustworthy.
       sink.nextIndex();
-      reporter.report(diagnostic('depth-limit', { limit: MAX_DEPTH }, positionIn(file, chunk, deep)));
+      reporter.report(diagnostic('depth-limit', { limit: MAX_DEPTH }, positionInText(file.path, file.text, deep, { start: chunk.start, line: chunk.startLine })));
       continue;
     }
     const text = file.text.slice(chunk.start, chunk.end);
@@ -121,17 +121,6 @@ class FileReporter implements Reporter {
     }
     this.outer.report(d);
   }
-}
-
-/** Position of `offset`, counting lines from `from` (a chunk, or the file's start). */
-function positionIn(file: SourceFile, from: { start: number; startLine: number }, offset: number): SourcePosition {
-  let line = from.startLine;
-  let lineStart = from.start;
-  for (let i = file.text.indexOf('\n', from.start); i >= 0 && i < offset; i = file.text.indexOf('\n', i + 1)) {
-    line++;
-    lineStart = i + 1;
-  }
-  return { file: file.path, line, column: offset - lineStart + 1 };
 }
 
 interface YamlSink {

@@ -69,6 +69,20 @@ export function locateInDocument(file: string, document: string, line: number, p
   return offsets.key === undefined ? { value: at(offsets.value) } : { value: at(offsets.value), key: at(offsets.key) };
 }
 
+/**
+ * Position of `offset` in `text`, counting lines from `from` (the start of a line, which is line
+ * `from.line`): for a problem found in the raw text, before any document is read.
+ */
+export function positionInText(file: string, text: string, offset: number, from = { start: 0, line: 1 }): SourcePosition {
+  let line = from.line;
+  let lineStart = from.start;
+  for (let i = text.indexOf('\n', from.start); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { file, line, column: offset - lineStart + 1 };
+}
+
 /** Offsets (0-based, of line starts) → a 1-based position, the document starting at `firstLine`. */
 function positionAt(file: string, lineStarts: readonly number[], firstLine: number, offset: number): SourcePosition {
   let lo = 0;
