@@ -32,7 +32,7 @@ export interface Diagnostic {
   resource?: ResourceRef;
 }
 
-export type MessageArgs = Record<string, string | number>;
+type MessageArgs = Record<string, string | number>;
 
 /** Accumulates diagnostics; passes report here instead of throwing. */
 export interface Reporter {
@@ -60,7 +60,7 @@ export function catalogueEntry(codeOrName: string): CatalogueEntry {
 }
 
 /** Fills `{placeholders}` of a catalogue template; a missing argument stays visible as `{name}`. */
-export function renderTemplate(template: string, args: MessageArgs): string {
+function renderTemplate(template: string, args: MessageArgs): string {
   return template.replace(/\{(\w+)\}/g, (whole, key: string) =>
     Object.prototype.hasOwnProperty.call(args, key) ? String(args[key]) : whole,
   );

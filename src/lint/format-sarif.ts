@@ -11,7 +11,7 @@ import pkg from '../../package.json' with { type: 'json' };
 import { diagnosticsDocAnchor } from './diagnostics-doc.ts';
 import { isPseudoFile, relativePath } from './paths.ts';
 
-export const SARIF_SCHEMA_URI = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json';
+const SARIF_SCHEMA_URI = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json';
 
 /** SARIF calls our `info` a `note`. */
 const SARIF_LEVEL: Record<Level, Sarif.Result.level> = { error: 'error', warning: 'warning', info: 'note' };

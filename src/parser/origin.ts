@@ -53,7 +53,7 @@ export function locate(origin: Origin, path: FieldPath): Located {
 }
 
 /** `spec.rules[0].matches`: a field path as kubectl and the API server's errors spell it. */
-export function fieldPathText(path: FieldPath): string {
+function fieldPathText(path: FieldPath): string {
   let out = '';
   for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? p : `.${p}`;
   return out;

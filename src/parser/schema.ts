@@ -133,7 +133,7 @@ function editDistance(a: string, b: string): number {
 }
 
 /** ajv's JSON Pointer (`/spec/matches/0`) as a field path, with list indexes as numbers. */
-export function instancePath(pointer: string, root: unknown): FieldPath {
+function instancePath(pointer: string, root: unknown): FieldPath {
   if (!pointer) return [];
   const path: (string | number)[] = [];
   let node = root;
