@@ -69,8 +69,8 @@ test('the line reader answers as the Document walker does, on every path of ever
       }
     }
   }
-  // It exists to read ordinary manifests (flow sequences such as `command: ["/app"]` and quoted keys are left to the Document).
-  assert.ok(read > declined, `read ${read}, declined ${declined}`);
+  // It exists to read ordinary manifests: the Document is for what they rarely hold (anchors, block scalars, tags).
+  assert.ok(read > 20 * declined, `read ${read}, declined ${declined}`);
   console.log(`  line reader: ${read} documents read (${paths} paths), ${declined} left to the Document`);
 });
 
@@ -86,24 +86,48 @@ test('the line reader reads every document of a generated mesh', () => {
 
 test('the line reader declines what it cannot be sure of', () => {
   const cases = [
-    'a: [1, 2]\n',
+    'a: [1, [2], ]\n',
+    'a: {b: {c}}\n',
+    'a: b: c\n',
+    'a: [x, ]\n',
+    'a: [b # c\n  ]\n',
+    'a: {url: http://x}\n',
+    '"a\\"b": 1\n',
+    "'it''s': 1\n",
     'a: &x 1\nb: *x\n',
     'a: |\n  text\n',
     'a:\tb\n',
-    '"a": 1\n',
     'a:\nb: 1\n',
     '? a\n: 1\n',
     'a: "multi\n  line"\n',
     'true: 1\n',
     '0x10: a\n',
     '!!map {a: 1}\n',
-    'x: 1\ny:\n  z: {a: 1}\n',
   ];
   for (const text of cases) assert.is(readLines(text), undefined, text);
 });
 
-test('empty flow collections are leaves the line reader reads as the Document does', () => {
-  const text = 'a: {}\nb: []\nc:\n- {}\n- []\nstatus: {}\n';
+test('flow collections of scalars and quoted keys are read as the Document reads them', () => {
+  const text = [
+    'a: {}',
+    'b: []',
+    'c:',
+    '- {}',
+    '- [ ]',
+    'command: ["/bookstore", --port, \'14001\', "x, y"]  # a comment',
+    'm: {name: web, "user-agent": \'.*curl.*\', \'k\':v, port: 80}',
+    '"x-client": app',
+    "'single': [-1, a-b, /p]",
+    'l:',
+    '- "quoted": [a]',
+    '  b: {c: d}',
+    'ports: [{name: http, port: 80, targetPort: 8080}, {name: tcp-db, port: 5432}]',
+    'nested: {a: [1, [2, {b: c}]], "d": {e: f}}',
+    'weight: -10',
+    'appProtocol: tcp # required for TCP based routing',
+    'args: --port # then a comment',
+    'status: {}',
+  ].join('\n') + '\n';
   const single = parseAllDocuments(text)[0];
   const lines = readLines(text);
   assert.ok(lines && 'contents' in single);
@@ -121,6 +145,12 @@ test('edge shapes are found as the Document walker finds them, whichever reader 
     'a:\n  "b c": [1, {d: 2}]\n',
     'a: &x {b: 1}\nc: *x\n',
     'a:\n  b: 1\n  c:\n  - d: 2\n    e: [x]\n',
+    '"a": 1\nb: \'it\'\'s\' # c\nc: [x, "y, z", \'#\']\nd: {"k":v, \'l\' : w}\ne: x #c\nf: "g" #c\nh:\n- -1\n- --x\n',
+    'a: [1, [2], ]\nb: {c: {d}}\n',
+    'k: [a #b\n  , c]\n',
+    'k: {a: [1, {b: [2, 3]}]}\nl: [{}, [], {m: []}]\n',
+    'k: [a, b]: c\n',
+    'url: http://x # y\nq: a#b\n',
   ];
   for (const text of texts) {
     const single = parseAllDocuments(text)[0];
