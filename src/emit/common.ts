@@ -4,8 +4,7 @@
  */
 import { TYPE } from './names.ts';
 import { shared } from './shared.ts';
-
-type Json = Record<string, unknown>;
+import type { Json } from '../shared/json.ts';
 
 /** HTTP and gRPC ports go through the HTTP connection manager; TCP and tcp-server-first through tcp_proxy (osm lds/inmesh.go). */
 export function isHttpLike(port: { readonly protocol: string }): boolean {

@@ -27,8 +27,7 @@ import {
 import { idOf, shared } from './shared.ts';
 import { tcpProxyFilter } from './tcp-proxy.ts';
 import type { EnvoyResource } from './types.ts';
-
-type Json = Record<string, unknown>;
+import type { Json } from '../shared/json.ts';
 
 /** One outbound filter chain to emit: usually one service port, several when merged. */
 export interface OutboundChainPlan {

@@ -7,8 +7,7 @@
 import type { InboundPolicy } from '../ir/proxy-plan.ts';
 import { NETWORK_RBAC_FILTER, NETWORK_RBAC_STAT_PREFIX, RBAC_PER_ROUTE_POLICY, TYPE } from './names.ts';
 import { shared } from './shared.ts';
-
-type Json = Record<string, unknown>;
+import type { Json } from '../shared/json.ts';
 
 const ANY_PERMISSIONS = Object.freeze([Object.freeze({ any: true })]);
 const ANY_PRINCIPALS = Object.freeze([Object.freeze({ any: true })]);

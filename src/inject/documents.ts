@@ -11,8 +11,7 @@ import { MAX_ALIAS_COUNT, MAX_DEPTH } from '../parser/documents.ts';
 import type { Diagnostic, SourcePosition } from '../diagnostics/diagnostic.ts';
 import { injectTemplate, workloadOfPod, type InjectOptions, type NamespaceInfo, type PodTemplate } from './inject.ts';
 import { jsonPatch, type PatchOp } from './json-patch.ts';
-
-type Json = Record<string, any>;
+import type { LooseJson as Json } from '../shared/json.ts';
 
 /** Where each kind keeps its pod template. */
 const TEMPLATE_PATH: Readonly<Record<string, readonly string[]>> = {

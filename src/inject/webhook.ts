@@ -14,8 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { diagnostic, formatDiagnostic } from '../diagnostics/diagnostic.ts';
 import { injectTemplate, workloadOfPod, type InjectOptions } from './inject.ts';
 import { jsonPatch } from './json-patch.ts';
-
-type Json = Record<string, any>;
+import type { LooseJson as Json } from '../shared/json.ts';
 
 export const WEBHOOK_PATH = '/mutate-pod-creation';
 /** The API server sends at most its own request limit (3 MiB) of object; a review is a little more. */

@@ -30,6 +30,7 @@ import type { IssuedCertificate } from '../../identity/provider.ts';
 import { certSecretName } from '../../inject/constants.ts';
 import type { Logger } from '../../serve/logger.ts';
 import { describeError, kubeRequest, statusOf } from './http.ts';
+import type { LooseJson as Json } from '../../shared/json.ts';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'smi-compile';
@@ -77,7 +78,6 @@ export interface SidecarCertStats {
   reconciles: number;
 }
 
-type Json = Record<string, any>;
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 const secretsPath = (ns: string): string => `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets`;
 const secretPath = (ns: string, name: string): string => `${secretsPath(ns)}/${encodeURIComponent(name)}`;

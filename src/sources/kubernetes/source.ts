@@ -26,6 +26,7 @@ import type { SourceObject } from '../../parser/source.ts';
 import type { Logger } from '../../serve/logger.ts';
 import { describeError, kubeRequest } from './http.ts';
 import { chooseVersions, collectionPath, apiVersionOfWatched, watchedKinds, type GroupDiscovery, type WatchedKind } from './kinds.ts';
+import type { LooseJson as Json } from '../../shared/json.ts';
 
 export const MONITOR_LABEL = 'openservicemesh.io/monitor';
 export const DEFAULT_MESH_NAME = 'osm';
@@ -78,8 +79,6 @@ interface KindInformer {
   /** The kind's position in watchedKinds(): objects are handed out kind by kind in this order. */
   readonly order: number;
 }
-
-type Json = Record<string, any>;
 
 const getJson = (kc: KubeConfig, path: string): Promise<Json> => kubeRequest(kc, 'GET', path) as Promise<Json>;
 
