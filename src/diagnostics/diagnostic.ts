@@ -1,5 +1,6 @@
 import type { SourcePosition } from '../shared/position.ts';
 import { CATALOGUE, type CatalogueEntry, type KnownEntry, type Level } from './catalogue.ts';
+import { compareStrings } from '../shared/compare.ts';
 
 export type { Level } from './catalogue.ts';
 export type { SourcePosition } from '../shared/position.ts';
@@ -92,17 +93,13 @@ export function atLeast(level: Level, threshold: Level): boolean {
 
 /** Stable order: file, line, column, code, message; diagnostics without a source last. */
 export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
-  const fa = a.source?.file ?? '\uffff';
-  const fb = b.source?.file ?? '\uffff';
-  if (fa !== fb) return fa < fb ? -1 : 1;
-  const la = a.source?.line ?? 0;
-  const lb = b.source?.line ?? 0;
-  if (la !== lb) return la - lb;
-  const ca = a.source?.column ?? 0;
-  const cb = b.source?.column ?? 0;
-  if (ca !== cb) return ca - cb;
-  if (a.code !== b.code) return a.code < b.code ? -1 : 1;
-  return a.message < b.message ? -1 : a.message > b.message ? 1 : 0;
+  return (
+    compareStrings(a.source?.file ?? '\uffff', b.source?.file ?? '\uffff') ||
+    (a.source?.line ?? 0) - (b.source?.line ?? 0) ||
+    (a.source?.column ?? 0) - (b.source?.column ?? 0) ||
+    compareStrings(a.code, b.code) ||
+    compareStrings(a.message, b.message)
+  );
 }
 
 /** `file:line:col: level CODE message`, the format compilers and editors understand. */

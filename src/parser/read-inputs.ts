@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { diagnostic, type Reporter } from '../diagnostics/diagnostic.ts';
 import { checkText, decode, readBounded, readStdinBounded, stripBom } from './read-bytes.ts';
 import { STDIN_PATH, type SourceFile } from './source.ts';
+import { byName } from '../shared/compare.ts';
 
 export interface ReadInputsOptions {
   /**
@@ -200,7 +201,7 @@ function manifestsUnder(dir: string, reporter: Reporter): string[] | undefined {
     }
     if (visited.has(real)) return;
     visited.add(real);
-    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    for (const entry of entries.sort(byName)) {
       const name = entry.name;
       if (name.startsWith('.') || name === 'node_modules') continue;
       const path = join(current, name);

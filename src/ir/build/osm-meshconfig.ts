@@ -8,6 +8,7 @@ import type { ManifestDocument } from '../../parser/parse.ts';
 import { keyOf, type MeshConfig, type MeshSettings } from '../types.ts';
 import { base } from './common.ts';
 import { positionOf } from '../../parser/origin.ts';
+import { compareStrings } from '../../shared/compare.ts';
 
 interface RawMeshConfigSpec {
   traffic?: { enablePermissiveTrafficPolicyMode?: boolean };
@@ -30,7 +31,7 @@ export function buildMeshConfig(doc: ManifestDocument): MeshConfig {
  * namespace/name applies and the others are reported.
  */
 export function meshSettings(configs: readonly MeshConfig[], options: { trustDomain?: string }, reporter: Reporter): MeshSettings {
-  const sorted = [...configs].sort((a, b) => compareKeys(keyOf(a.meta.namespace, a.meta.name), keyOf(b.meta.namespace, b.meta.name)));
+  const sorted = [...configs].sort((a, b) => compareStrings(keyOf(a.meta.namespace, a.meta.name), keyOf(b.meta.namespace, b.meta.name)));
   const from = sorted[0];
   for (const ignored of sorted.slice(1)) {
     reporter.report(
@@ -47,8 +48,4 @@ export function meshSettings(configs: readonly MeshConfig[], options: { trustDom
     permissive: from?.permissive ?? false,
   };
   return from ? { ...settings, from } : settings;
-}
-
-function compareKeys(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -31,6 +31,7 @@ import { certSecretName } from '../../inject/constants.ts';
 import type { Logger } from '../../serve/logger.ts';
 import { describeError, kubeRequest, statusOf } from './http.ts';
 import type { LooseJson as Json } from '../../shared/json.ts';
+import { compareStrings } from '../../shared/compare.ts';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'smi-compile';
@@ -192,7 +193,7 @@ export class SidecarCertSync {
     // Each replica walks the Secrets in its own order (by its salted hash): replicas renewing the
     // same window then rarely reach a Secret at the same moment, and the one that comes second
     // reads it renewed and moves on; in one order they would walk in step and race for each.
-    const order = [...wanted].map(([key, identity]) => ({ key, identity, rank: this.salted(key) })).sort((a, b) => a.rank - b.rank || (a.key < b.key ? -1 : 1));
+    const order = [...wanted].map(([key, identity]) => ({ key, identity, rank: this.salted(key) })).sort((a, b) => a.rank - b.rank || compareStrings(a.key, b.key));
     for (const { key, identity } of order) {
       if (this.closed) return next;
       const found = managed.get(key);
