@@ -9,8 +9,8 @@ import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
 import { nodeCertificate, parseCertificates } from '../src/identity/x509.ts';
 import { runCli, tempTree } from './cli-harness.ts';
+import type { LooseJson as Json } from '../src/shared/json.ts';
 
-type Json = Record<string, any>;
 const dirs: string[] = [];
 function temp(): string {
   const d = tempTree({});

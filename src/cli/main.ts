@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 // Each command's module is loaded when that command runs: `lint` need not load the xDS server
 // (grpc-js) nor `compile` the CA (@peculiar/x509), a few hundred ms of a short run.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { readStdinBounded } from '../parser/read-inputs.ts';
+import { readStdinBounded } from '../parser/read-bytes.ts';
 import { mistypedCommand } from './command-typo.ts';
 import { addInjectFlags, DEFAULT_XDS_SERVICE } from './inject-flags.ts';
 import { parseDuration } from './duration.ts';

@@ -21,6 +21,7 @@ import type { ProxyConfig } from '../emit/types.ts';
 import { namedResource, validateBootstrap, type EnvoyVerdict } from '../envoy/validate.ts';
 import { BuiltinCa } from '../identity/index.ts';
 import { ProxyCertificates } from './compile-secrets.ts';
+import { byKey } from '../shared/compare.ts';
 
 interface Outcome {
   readonly workload: string;
@@ -90,7 +91,7 @@ export class EnvoyVerifier {
     await this.close();
     return this.outcomes
       .filter((o): o is Required<Outcome> => o.diagnostic !== undefined)
-      .sort((a, b) => (a.workload < b.workload ? -1 : a.workload > b.workload ? 1 : 0))
+      .sort(byKey((a) => a.workload))
       .map((o) => o.diagnostic);
   }
 

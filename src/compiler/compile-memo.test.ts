@@ -8,6 +8,7 @@ import { generateMesh, writeMesh } from '../../bench/generate-mesh.ts';
 import { randomEditor } from '../../test/random-edits.ts';
 import { compilePaths } from './compile.ts';
 import { CompileMemo } from './compile-memo.ts';
+import { positionOf } from '../parser/origin.ts';
 
 const options = { protoCheck: false, stableObjects: true } as const;
 const signature = (r: ReturnType<typeof compilePaths>): string => JSON.stringify([r.proxies, r.diagnostics, r.ok]);
@@ -195,7 +196,7 @@ test('memoised configs and their documents are frozen: nothing can edit what the
   memo.load([{ path: 'a.yaml', text: 'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: a\n  namespace: ns\n' }], { report: () => {} });
   const accounts = memo.lists().serviceAccounts;
   assert.is(accounts.length, 1);
-  assert.is(accounts[0].origin.locate(['metadata', 'name']).line, 4);
+  assert.is(positionOf(accounts[0].origin, ['metadata', 'name']).line, 4);
 });
 
 test.run();

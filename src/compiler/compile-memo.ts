@@ -18,10 +18,10 @@
  * results, never a history. A compile with a memo gives exactly the result of one without
  * (compile-memo.test.ts holds them to it over edits of every kind).
  */
-import type { Diagnostic, Reporter, SourcePosition } from '../diagnostics/diagnostic.ts';
+import type { Diagnostic, Reporter } from '../diagnostics/diagnostic.ts';
 import type { ProxyConfig } from '../emit/types.ts';
 import { buildResource } from '../ir/build/index.ts';
-import { asMeshLists, groupByList, MESH_LISTS, type FieldPath, type MeshLists, type Origin, type Resource } from '../ir/types.ts';
+import { asMeshLists, groupByList, MESH_LISTS, type MeshLists, type Resource } from '../ir/types.ts';
 import type { ProxyPlan } from '../ir/proxy-plan.ts';
 import { parseObjects, parseSources, type ManifestDocument } from '../parser/parse.ts';
 import { FileTexts } from '../parser/read-inputs.ts';
@@ -29,7 +29,7 @@ import type { SourceFile, SourceObject } from '../parser/source.ts';
 import { PassMemo, type PlannedMesh } from '../passes/index.ts';
 import { groupByNamespace, type NamespaceInput } from '../passes/namespaces.ts';
 import { applyEndpointChange, endpointOnlyChange, type PlannedState } from './endpoint-path.ts';
-import type { CompileOptions } from './options.ts';
+import type { CompileOptions } from '../shared/options.ts';
 
 interface FileEntry {
   /** What the resources were built from: a file's text, or an API object. */
@@ -237,44 +237,10 @@ function buildEntry(content: string | object, parse: (reporter: Reporter) => Man
   for (const doc of parse(reporter)) {
     // The next compile gets the same objects: no stage may edit them, and one that tried fails loudly (SMI9002).
     deepFreeze(doc.value);
-    const r = buildResource({ ...doc, origin: new RememberedOrigin(doc.origin) }, reporter);
+    const r = buildResource(doc, reporter);
     if (r) resources.push(r);
   }
   return { content, diagnostics, lists: groupByList(resources), namespaces: groupByNamespace(resources), seen: 0, order: -1 };
-}
-
-/**
- * The same origin, asking the underlying one once per path: a diagnostic's file:line:column is
- * found by reading its document again (origin.ts keeps no AST), and the same warnings come back
- * on every recompile (195 of them in the 1,000-service benchmark mesh). A class, not closures:
- * one of these is made per document of every edited file, and most are never asked anything.
- */
-class RememberedOrigin implements Origin {
-  private values?: Map<string, SourcePosition>;
-  private keys?: Map<string, SourcePosition>;
-  constructor(private readonly origin: Origin) {}
-
-  get file(): string {
-    return this.origin.file;
-  }
-
-  get position(): SourcePosition {
-    return this.origin.position;
-  }
-
-  locate(path: FieldPath): SourcePosition {
-    const k = JSON.stringify(path);
-    let p = (this.values ??= new Map()).get(k);
-    if (!p) this.values.set(k, (p = this.origin.locate(path)));
-    return p;
-  }
-
-  locateKey(path: FieldPath): SourcePosition {
-    const k = JSON.stringify(path);
-    let p = (this.keys ??= new Map()).get(k);
-    if (!p) this.keys.set(k, (p = this.origin.locateKey(path)));
-    return p;
-  }
 }
 
 function deepFreeze(value: unknown): void {

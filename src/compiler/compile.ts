@@ -14,7 +14,8 @@ import type { SourceFile, SourceObject } from '../parser/source.ts';
 import { passContext } from '../passes/context.ts';
 import { runPasses, type PassContext, type PlannedMesh } from '../passes/index.ts';
 import type { CompileMemo } from './compile-memo.ts';
-import type { CompileOptions } from './options.ts';
+import type { CompileOptions } from '../shared/options.ts';
+import { compareStrings as compareKeys } from '../shared/compare.ts';
 
 /** `endpoints`: deciding whether only endpoint sets changed, and if so updating the plans (endpoint-path.ts). */
 export type Phase = 'read' | 'parse' | 'build' | 'endpoints' | 'passes' | 'emit' | 'protoCheck';
@@ -185,10 +186,6 @@ function startSession(
 function contextOf(bag: DiagnosticBag, options: CompileRunOptions, inputs: readonly SourceFile[]): PassContext {
   const texts = new Map(inputs.map((f) => [f.path, f.text]));
   return passContext(bag, options, (file) => texts.get(file));
-}
-
-function compareKeys(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The plans sorted by output directory, each key made once (not twice per comparison). */

@@ -21,6 +21,7 @@ import { XDS_KINDS, type ProxyConfig } from '../emit/types.ts';
 import { createExclusive } from '../files/exclusive.ts';
 import { proveOwnership, renderManifest, sha256, walkTree } from './tree-manifest.ts';
 import { checkTreePath, MANIFEST_FILE, OutputTreeError, showPath, treePath } from './tree-paths.ts';
+import { compareStrings as comparePaths } from '../shared/compare.ts';
 
 export { MANIFEST_FILE, OutputTreeError } from './tree-paths.ts';
 
@@ -37,10 +38,6 @@ export type OutputTree = ReadonlyMap<string, string>;
 export function serialise(value: unknown, format: OutputFormat): string {
   if (format === 'json') return `${JSON.stringify(value, null, 2)}\n`;
   return jsyaml.dump(value, { lineWidth: -1, noRefs: true, indent: 2 });
-}
-
-function comparePaths(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** What goes into a workload directory besides the dynamic packaging. */

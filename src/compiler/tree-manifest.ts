@@ -16,6 +16,7 @@ import { closeSync, lstatSync, openSync, readdirSync, readFileSync, readSync, ty
 import { join } from 'node:path';
 import { diagnostic } from '../diagnostics/diagnostic.ts';
 import { MANIFEST_FILE, OutputTreeError, showPath } from './tree-paths.ts';
+import { compareStrings as comparePaths } from '../shared/compare.ts';
 
 export type EntryKind = 'file' | 'directory' | 'symlink' | 'other' | 'unreadable';
 
@@ -25,10 +26,6 @@ export interface TreeEntry {
   readonly kind: EntryKind;
   /** For `unreadable`: the error code (EACCES, ...). */
   readonly detail?: string;
-}
-
-function comparePaths(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function errorCode(err: unknown): string {

@@ -10,17 +10,21 @@
 export type Level = 'error' | 'warning' | 'info';
 
 export interface CatalogueEntry {
-  code: string;
-  name: string;
-  level: Level;
+  readonly code: `SMI${number}`;
+  readonly name: string;
+  readonly level: Level;
   /** Message template; `{placeholders}` are filled by the reporter. */
-  message: string;
+  readonly message: string;
   /** What went wrong and how to fix it, one paragraph. */
-  explanation: string;
-  retired?: boolean;
+  readonly explanation: string;
+  readonly retired?: boolean;
 }
 
-export const CATALOGUE: readonly CatalogueEntry[] = [
+/**
+ * The entries as literal types (`as const`), so that a diagnostic's name and the arguments of
+ * its template are checked by the type checker (diagnostic.ts).
+ */
+const ENTRIES = [
   // ── SMI1xxx: reading input ──────────────────────────────────────────────
   {
     code: 'SMI1001',
@@ -789,4 +793,9 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     explanation:
       'A certificate or private key file (`ca init`, `ca rotate`, `ca issue`) could not be created. Keys are created exclusively under a random temporary name at mode 0600 and renamed into place, so a failure leaves the previous file as it was. Check the directory\'s permissions and free space.',
   },
-];
+] as const satisfies readonly CatalogueEntry[];
+
+/** One entry, as the type checker knows it. */
+export type KnownEntry = (typeof ENTRIES)[number];
+
+export const CATALOGUE: readonly CatalogueEntry[] = ENTRIES;

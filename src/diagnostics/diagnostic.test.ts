@@ -10,6 +10,18 @@ test('diagnostic fills the catalogue template and keeps the default level', () =
   assert.is(formatDiagnostic(d), 'a.yaml:3:5: error SMI1001 YAML syntax error: bad indentation');
 });
 
+test('a diagnostic is named, and its template arguments are the checked ones (npx tsc checks the lines marked)', () => {
+  // @ts-expect-error: codes are for users; the code names a diagnostic
+  assert.throws(() => diagnostic('SMI1001', { detail: 'x' }), /not in the catalogue/);
+  // @ts-expect-error: no such diagnostic
+  assert.throws(() => diagnostic('yaml-sintax', { detail: 'x' }), /not in the catalogue/);
+  // @ts-expect-error: yaml-syntax's template has {detail}, not {details}
+  assert.is(diagnostic('yaml-syntax', { details: 'x' }).message, 'YAML syntax error: {detail}');
+  // @ts-expect-error: a retired diagnostic is reported no more
+  assert.is(diagnostic('unknown-rule-kind', { target: 't', kind: 'k' }).code, 'SMI2010');
+  assert.is(diagnostic('alias-limit', { limit: 100 }).code, 'SMI1015');
+});
+
 test('catalogue codes and names are unique and well formed', () => {
   const codes = new Set<string>();
   const names = new Set<string>();

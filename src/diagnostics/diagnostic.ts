@@ -1,18 +1,9 @@
-import { CATALOGUE, type CatalogueEntry, type Level } from './catalogue.ts';
+import type { SourcePosition } from '../shared/position.ts';
+import { CATALOGUE, type CatalogueEntry, type KnownEntry, type Level } from './catalogue.ts';
+import { compareStrings } from '../shared/compare.ts';
 
 export type { Level } from './catalogue.ts';
-
-/**
- * A 1-based position of the offending node in a source file; or, for an object read from the
- * Kubernetes API, `file` is `Kind ns/name`, `line` and `column` are 0, and `field` is the path
- * of the offending field (`spec.rules[0].matches`, `''` for the object itself).
- */
-export interface SourcePosition {
-  file: string;
-  line: number;
-  column: number;
-  field?: string;
-}
+export type { SourcePosition } from '../shared/position.ts';
 
 export interface ResourceRef {
   kind: string;
@@ -20,16 +11,29 @@ export interface ResourceRef {
   name: string;
 }
 
+type Current = Exclude<KnownEntry, { readonly retired: true }>;
+
+/** The name of a diagnostic the code may report (`yaml-syntax`): how the code refers to one. */
+export type DiagnosticName = Current['name'];
+/** A diagnostic's stable code (`SMI1001`): what users, suppressions and SARIF see. */
+export type DiagnosticCode = KnownEntry['code'];
+
+/** The `{placeholders}` of a message template. */
+type Placeholders<S extends string> = S extends `${string}{${infer P}}${infer Rest}` ? P | Placeholders<Rest> : never;
+
+/** The arguments the template of diagnostic `N` takes: each of its placeholders, no other. */
+export type DiagnosticArgs<N extends DiagnosticName> = { readonly [K in Placeholders<Extract<Current, { readonly name: N }>['message']>]: string | number };
+
 /** One diagnostic type for parser, passes, lint, compile and serve. */
 export interface Diagnostic {
-  code: string;
+  code: DiagnosticCode;
   level: Level;
   message: string;
   source?: SourcePosition;
   resource?: ResourceRef;
 }
 
-export type MessageArgs = Record<string, string | number>;
+type MessageArgs = Record<string, string | number>;
 
 /** Accumulates diagnostics; passes report here instead of throwing. */
 export interface Reporter {
@@ -49,6 +53,7 @@ export class DiagnosticBag implements Reporter {
 const BY_CODE = new Map<string, CatalogueEntry>(CATALOGUE.map((e) => [e.code, e]));
 const BY_NAME = new Map<string, CatalogueEntry>(CATALOGUE.map((e) => [e.name, e]));
 
+/** The entry of a code or name the user wrote (`--suppress`, comments); throws when there is none. */
 export function catalogueEntry(codeOrName: string): CatalogueEntry {
   const entry = BY_CODE.get(codeOrName) ?? BY_NAME.get(codeOrName);
   if (!entry) throw new Error(`diagnostic ${codeOrName} is not in the catalogue`);
@@ -56,24 +61,25 @@ export function catalogueEntry(codeOrName: string): CatalogueEntry {
 }
 
 /** Fills `{placeholders}` of a catalogue template; a missing argument stays visible as `{name}`. */
-export function renderTemplate(template: string, args: MessageArgs): string {
+function renderTemplate(template: string, args: MessageArgs): string {
   return template.replace(/\{(\w+)\}/g, (whole, key: string) =>
     Object.prototype.hasOwnProperty.call(args, key) ? String(args[key]) : whole,
   );
 }
 
 /**
- * Builds a diagnostic from the catalogue, by code (`SMI1001`) or name (`yaml-syntax`).
- * The level is the catalogue's default; callers never pick levels ad hoc.
+ * Builds the diagnostic `name` (`yaml-syntax`) from the catalogue, its template filled with
+ * `args`. The level is the catalogue's default; callers never pick levels ad hoc.
  */
-export function diagnostic(
-  codeOrName: string,
-  args: MessageArgs,
+export function diagnostic<N extends DiagnosticName>(
+  name: N,
+  args: DiagnosticArgs<N>,
   source?: SourcePosition,
   resource?: ResourceRef,
 ): Diagnostic {
-  const entry = catalogueEntry(codeOrName);
-  const d: Diagnostic = { code: entry.code, level: entry.level, message: renderTemplate(entry.message, args) };
+  const entry = BY_NAME.get(name);
+  if (!entry) throw new Error(`diagnostic ${name} is not in the catalogue`);
+  const d: Diagnostic = { code: entry.code as DiagnosticCode, level: entry.level, message: renderTemplate(entry.message, args) };
   if (source) d.source = source;
   if (resource) d.resource = resource;
   return d;
@@ -87,17 +93,13 @@ export function atLeast(level: Level, threshold: Level): boolean {
 
 /** Stable order: file, line, column, code, message; diagnostics without a source last. */
 export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
-  const fa = a.source?.file ?? '\uffff';
-  const fb = b.source?.file ?? '\uffff';
-  if (fa !== fb) return fa < fb ? -1 : 1;
-  const la = a.source?.line ?? 0;
-  const lb = b.source?.line ?? 0;
-  if (la !== lb) return la - lb;
-  const ca = a.source?.column ?? 0;
-  const cb = b.source?.column ?? 0;
-  if (ca !== cb) return ca - cb;
-  if (a.code !== b.code) return a.code < b.code ? -1 : 1;
-  return a.message < b.message ? -1 : a.message > b.message ? 1 : 0;
+  return (
+    compareStrings(a.source?.file ?? '\uffff', b.source?.file ?? '\uffff') ||
+    (a.source?.line ?? 0) - (b.source?.line ?? 0) ||
+    (a.source?.column ?? 0) - (b.source?.column ?? 0) ||
+    compareStrings(a.code, b.code) ||
+    compareStrings(a.message, b.message)
+  );
 }
 
 /** `file:line:col: level CODE message`, the format compilers and editors understand. */

@@ -12,14 +12,13 @@
  * identity pinned.
  */
 import { isIP } from 'node:net';
-import type { CompileOptions } from '../compiler/options.ts';
-import { DEFAULT_XDS_ADDRESS, DEFAULT_XDS_PORT } from '../compiler/options.ts';
+import type { CompileOptions } from '../shared/options.ts';
+import { DEFAULT_XDS_ADDRESS, DEFAULT_XDS_PORT } from '../shared/options.ts';
 import type { ProxyPlan } from '../ir/proxy-plan.ts';
 import { ADS_CONFIG_SOURCE, HTTP_PROTOCOL_OPTIONS_HTTP2, socketAddress, TLS_PARAMS } from './common.ts';
 import { ADMIN_PORT, HTTP_PROTOCOL_OPTIONS_KEY, LOCALHOST_ADDRESS, TLS_TRANSPORT_SOCKET, TYPE, XDS_CLUSTER_NAME } from './names.ts';
 import { shared } from './shared.ts';
-
-type Json = Record<string, unknown>;
+import type { Json } from '../shared/json.ts';
 
 /** The cluster Envoy dials for ADS: gRPC, hence HTTP/2; resolved by DNS when the address is a host name. */
 function xdsCluster(address: string, port: number): Json {

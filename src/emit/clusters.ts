@@ -33,8 +33,7 @@ import {
 } from './names.ts';
 import { inputKey, shared } from './shared.ts';
 import type { EnvoyResource } from './types.ts';
-
-type Json = Record<string, unknown>;
+import type { Json } from '../shared/json.ts';
 
 const UINT32_MAX = 4294967295;
 

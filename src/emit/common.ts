@@ -4,8 +4,8 @@
  */
 import { TYPE } from './names.ts';
 import { shared } from './shared.ts';
-
-type Json = Record<string, unknown>;
+import type { Json } from '../shared/json.ts';
+import { compareStrings } from '../shared/compare.ts';
 
 /** HTTP and gRPC ports go through the HTTP connection manager; TCP and tcp-server-first through tcp_proxy (osm lds/inmesh.go). */
 export function isHttpLike(port: { readonly protocol: string }): boolean {
@@ -57,7 +57,5 @@ export const HTTP_PROTOCOL_OPTIONS_HTTP2: Json = Object.freeze({
 
 /** Orders resources, filter chains and virtual hosts by `name` (or a CLA's `cluster_name`), code-unit order as everywhere else. */
 export function compareByName(a: Record<string, unknown>, b: Record<string, unknown>): number {
-  const x = String(a.name ?? a.cluster_name ?? '');
-  const y = String(b.name ?? b.cluster_name ?? '');
-  return x < y ? -1 : x > y ? 1 : 0;
+  return compareStrings(String(a.name ?? a.cluster_name ?? ''), String(b.name ?? b.cluster_name ?? ''));
 }

@@ -6,8 +6,7 @@
 import { ADS_CONFIG_SOURCE, emptyTyped } from './common.ts';
 import { HTTP_CONNECTION_MANAGER_FILTER, HTTP_RBAC_FILTER, HTTP_ROUTER_FILTER, TYPE } from './names.ts';
 import { shared } from './shared.ts';
-
-type Json = Record<string, unknown>;
+import type { Json } from '../shared/json.ts';
 
 /**
  * `withRbac` adds the HTTP RBAC filter ahead of the router. It carries no rules of its own

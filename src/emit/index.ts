@@ -3,7 +3,7 @@
  * and names. Emit makes no policy decisions (the passes did); it decides only how Envoy
  * expresses them. See each family's file for the OSM code it mirrors.
  */
-import type { CompileOptions } from '../compiler/options.ts';
+import type { CompileOptions } from '../shared/options.ts';
 import type { InboundPort, OutboundPort, ProxyPlan, UpstreamCluster } from '../ir/proxy-plan.ts';
 import { bootstrap } from './bootstrap.ts';
 import { clearClusterCache, clusters } from './clusters.ts';

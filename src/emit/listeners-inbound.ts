@@ -33,8 +33,7 @@ import { networkRbacFilter } from './rbac.ts';
 import { shared } from './shared.ts';
 import { tcpProxyFilter } from './tcp-proxy.ts';
 import type { EnvoyResource } from './types.ts';
-
-type Json = Record<string, unknown>;
+import type { Json } from '../shared/json.ts';
 
 /** The proxy's server-side TLS: one context for all its ports, since they share one identity (osm GetDownstreamTLSContext). */
 function downstreamTlsTransportSocket(plan: ProxyPlan): Json {

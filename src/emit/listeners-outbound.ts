@@ -27,8 +27,8 @@ import {
 import { idOf, shared } from './shared.ts';
 import { tcpProxyFilter } from './tcp-proxy.ts';
 import type { EnvoyResource } from './types.ts';
-
-type Json = Record<string, unknown>;
+import type { Json } from '../shared/json.ts';
+import { byName, compareStrings } from '../shared/compare.ts';
 
 /** One outbound filter chain to emit: usually one service port, several when merged. */
 export interface OutboundChainPlan {
@@ -52,9 +52,7 @@ export interface OutboundChainLayout {
 }
 
 function byService(a: OutboundPort, b: OutboundPort): number {
-  const ka = serviceKey(a.service);
-  const kb = serviceKey(b.service);
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
+  return compareStrings(serviceKey(a.service), serviceKey(b.service));
 }
 
 /**
@@ -103,7 +101,7 @@ export function layoutOutboundChains(outbound: readonly OutboundPort[]): Outboun
     }
   }
 
-  chains.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  chains.sort(byName);
   return { chains, unreachable };
 }
 

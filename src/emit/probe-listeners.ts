@@ -8,8 +8,7 @@
  */
 import { socketAddress } from './common.ts';
 import { HTTP_CONNECTION_MANAGER_FILTER, HTTP_ROUTER_FILTER, LOCALHOST_ADDRESS, TCP_PROXY_FILTER, TYPE, WILDCARD_ADDRESS } from './names.ts';
-
-type Json = Record<string, unknown>;
+import type { Json } from '../shared/json.ts';
 
 export interface ProbeForward {
   /** `liveness`, `readiness`, `startup`: names `<kind>_listener` and `<kind>_cluster`, as OSM's. */

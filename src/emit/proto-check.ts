@@ -28,8 +28,7 @@ import { envoyType, protobuf, protojson } from '../envoy/protos.ts';
 import { TYPE } from './names.ts';
 import { recordProof, sharedProof } from './shared.ts';
 import { resourceName, TYPE_URL, XDS_KINDS, type ProxyConfig } from './types.ts';
-
-type Json = Record<string, unknown>;
+import type { Json } from '../shared/json.ts';
 
 const VALID = Symbol('valid');
 /** Verdict per checked resource object: VALID, or why it does not encode (one lookup answers both). */

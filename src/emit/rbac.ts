@@ -7,8 +7,8 @@
 import type { InboundPolicy } from '../ir/proxy-plan.ts';
 import { NETWORK_RBAC_FILTER, NETWORK_RBAC_STAT_PREFIX, RBAC_PER_ROUTE_POLICY, TYPE } from './names.ts';
 import { shared } from './shared.ts';
-
-type Json = Record<string, unknown>;
+import type { Json } from '../shared/json.ts';
+import { byName as compareNames } from '../shared/compare.ts';
 
 const ANY_PERMISSIONS = Object.freeze([Object.freeze({ any: true })]);
 const ANY_PRINCIPALS = Object.freeze([Object.freeze({ any: true })]);
@@ -36,7 +36,7 @@ export function networkRbacFilter(policies: readonly InboundPolicy[]): Json {
   const key = policies.map((p) => `${p.name}=${p.principals.join(',')}`).join(';');
   return shared('network-rbac', key, () => {
     const byName: Json = {};
-    for (const p of [...policies].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    for (const p of [...policies].sort(compareNames)) {
       if (p.principals.length > 0) byName[p.name] = policy(p.principals);
     }
     return {

@@ -26,8 +26,7 @@ import {
 import { rbacPerRoute } from './rbac.ts';
 import { idOf, inputKey, shared } from './shared.ts';
 import type { EnvoyResource } from './types.ts';
-
-type Json = Record<string, unknown>;
+import type { Json } from '../shared/json.ts';
 
 /** OSM's "any path" (constants.RegexMatchAll), matched with RE2 against the whole path. */
 const MATCH_ALL = '.*';

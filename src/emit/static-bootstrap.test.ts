@@ -4,8 +4,7 @@ import { emitProxy } from './index.ts';
 import { staticBootstrap } from './static-bootstrap.ts';
 import { bookbuyerPlan, bookstoreV1Plan, tcpAndGrpcPlan, wideMeshPlan } from './test-plans.ts';
 import { resourceName, type ProxyConfig } from './types.ts';
-
-type Json = Record<string, any>;
+import type { LooseJson as Json } from '../shared/json.ts';
 
 function walk(value: unknown, visit: (key: string, v: unknown) => void): void {
   if (Array.isArray(value)) value.forEach((v) => walk(v, visit));

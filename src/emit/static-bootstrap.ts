@@ -17,8 +17,7 @@
  */
 import type { ProxyConfig, EnvoyResource } from './types.ts';
 import { resourceName } from './types.ts';
-
-type Json = Record<string, unknown>;
+import type { Json } from '../shared/json.ts';
 
 function withoutType(resource: EnvoyResource): Json {
   const { '@type': _type, ...rest } = resource;

@@ -5,8 +5,7 @@
 import type { WeightedBackend } from '../ir/proxy-plan.ts';
 import { compareByName } from './common.ts';
 import { TCP_PROXY_FILTER, TYPE } from './names.ts';
-
-type Json = Record<string, unknown>;
+import type { Json } from '../shared/json.ts';
 
 export function tcpProxyFilter(statPrefix: string, backends: readonly WeightedBackend[], split: boolean): Json {
   const config: Json = { '@type': TYPE.tcpProxy, stat_prefix: statPrefix };

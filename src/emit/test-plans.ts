@@ -3,6 +3,7 @@
  * restrictive and permissive flavours, plus TCP, gRPC and address-less variants.
  */
 import type { InboundPort, OutboundPort, ProxyPlan, UpstreamCluster } from '../ir/proxy-plan.ts';
+import { byName } from '../shared/compare.ts';
 
 export const BOOKBUYER_ID = 'bookbuyer.bookbuyer.cluster.local';
 export const BOOKTHIEF_ID = 'bookthief.bookthief.cluster.local';
@@ -190,7 +191,7 @@ export function wideMeshPlan(n: number, callerNamespace = 'ns0', caller = 'svc0'
     outs.push(outbound(ns, name, 8080, { addresses: [`10.96.${i >> 8}.${i & 255}`] }));
     ups.push(upstream(ns, name, 8080, { endpoints: [`10.244.${i >> 8}.${i & 255}`] }));
   }
-  ups.sort((a, b) => (a.name < b.name ? -1 : 1));
+  ups.sort(byName);
   return basePlan(callerNamespace, caller, {
     permissive: true,
     outbound: outs,

@@ -14,8 +14,8 @@
  */
 import protobuf from 'protobufjs';
 import protojson from 'protobufjs/ext/protojson.js';
+import type { Json } from '../shared/json.ts';
 
-type Json = Record<string, unknown>;
 type FieldIndex = Readonly<Record<string, protobuf.Field>>;
 
 const indexes = new WeakMap<protobuf.Type, FieldIndex>();

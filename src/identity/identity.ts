@@ -6,7 +6,7 @@
  * - the SPIFFE ID `spiffe://<trustDomain>/ns/<ns>/sa/<sa>`, which certificates carry as a URI
  *   SAN so that SPIFFE-aware peers (gRPC, Istio, SPIRE) read the same identity.
  */
-import { DEFAULT_TRUST_DOMAIN } from '../compiler/options.ts';
+import { DEFAULT_TRUST_DOMAIN } from '../shared/options.ts';
 import { displayName, nameProblem } from '../ir/kubernetes-names.ts';
 
 export interface WorkloadIdentity {

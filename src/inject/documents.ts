@@ -11,8 +11,7 @@ import { MAX_ALIAS_COUNT, MAX_DEPTH } from '../parser/documents.ts';
 import type { Diagnostic, SourcePosition } from '../diagnostics/diagnostic.ts';
 import { injectTemplate, workloadOfPod, type InjectOptions, type NamespaceInfo, type PodTemplate } from './inject.ts';
 import { jsonPatch, type PatchOp } from './json-patch.ts';
-
-type Json = Record<string, any>;
+import type { LooseJson as Json } from '../shared/json.ts';
 
 /** Where each kind keeps its pod template. */
 const TEMPLATE_PATH: Readonly<Record<string, readonly string[]>> = {
@@ -86,12 +85,12 @@ export function injectText(text: string, file: string, options: InjectOptions): 
     parts = segments(text);
   } catch (e) {
     // yaml's composer recurses per nesting level: absurd depth overflows the stack.
-    if (e instanceof RangeError) return { text, diagnostics: [diagnostic('SMI1016', { limit: MAX_DEPTH }, at(0))], injected: 0 };
+    if (e instanceof RangeError) return { text, diagnostics: [diagnostic('depth-limit', { limit: MAX_DEPTH }, at(0))], injected: 0 };
     throw e;
   }
   for (const { doc } of parts) {
     const error = doc?.errors[0];
-    if (error) return { text, diagnostics: [diagnostic('SMI1001', { detail: error.message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '').trim() }, at(error.pos[0]))], injected: 0 };
+    if (error) return { text, diagnostics: [diagnostic('yaml-syntax', { detail: error.message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '').trim() }, at(error.pos[0]))], injected: 0 };
   }
   // Plain values, aliases expanded within the parser's bound (a "billion laughs" document is SMI1015 and left as it is).
   const values = parts.map(({ doc }) => {
@@ -99,7 +98,7 @@ export function injectText(text: string, file: string, options: InjectOptions): 
       return doc?.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as Json | null;
     } catch (e) {
       if (e instanceof ReferenceError || e instanceof RangeError) {
-        diagnostics.push(diagnostic(e instanceof RangeError ? 'SMI1016' : 'SMI1015', { limit: e instanceof RangeError ? MAX_DEPTH : MAX_ALIAS_COUNT }, at(doc?.contents?.range?.[0])));
+        diagnostics.push(diagnostic(e instanceof RangeError ? 'depth-limit' : 'alias-limit', { limit: e instanceof RangeError ? MAX_DEPTH : MAX_ALIAS_COUNT }, at(doc?.contents?.range?.[0])));
         return null;
       }
       throw e;
@@ -128,7 +127,7 @@ export function injectText(text: string, file: string, options: InjectOptions): 
     const templateNode = doc.getIn(prefix, true) as { range?: [number, number, number] } | undefined;
     const where = at(templateNode?.range?.[0] ?? doc.contents?.range?.[0]);
     if (!template || typeof template !== 'object' || !Array.isArray(template.spec?.containers)) {
-      diagnostics.push(diagnostic('SMI8012', { kind: value.kind, name, path: [...prefix, 'spec', 'containers'].join('.') }, where, { kind: value.kind, namespace, name: String(value.metadata?.name ?? '') }));
+      diagnostics.push(diagnostic('inject-no-pod-template', { kind: value.kind, name, path: [...prefix, 'spec', 'containers'].join('.') }, where, { kind: value.kind, namespace, name: String(value.metadata?.name ?? '') }));
       out.push(original);
       continue;
     }
@@ -138,13 +137,13 @@ export function injectText(text: string, file: string, options: InjectOptions): 
     if (result.outcome === 'invalid') {
       for (const p of result.problems) {
         const node = doc.getIn([...prefix, 'metadata', 'annotations', p.annotation], true) as { range?: [number, number, number] } | undefined;
-        diagnostics.push(diagnostic('SMI8010', { kind: value.kind, name, annotation: p.annotation, value: JSON.stringify(p.value), detail: p.detail }, at(node?.range?.[0] ?? templateNode?.range?.[0]), resource));
+        diagnostics.push(diagnostic('inject-bad-annotation', { kind: value.kind, name, annotation: p.annotation, value: JSON.stringify(p.value), detail: p.detail }, at(node?.range?.[0] ?? templateNode?.range?.[0]), resource));
       }
       out.push(original);
       continue;
     }
     if (result.outcome === 'skipped') {
-      diagnostics.push(diagnostic('SMI8011', { kind: value.kind, name, reason: result.reason }, where, resource));
+      diagnostics.push(diagnostic('inject-skipped', { kind: value.kind, name, reason: result.reason }, where, resource));
       out.push(original);
       continue;
     }

@@ -27,8 +27,7 @@ import {
 } from './constants.ts';
 import { iptablesRestoreInput } from './iptables.ts';
 import { probePath, probePort, rewriteProbes, type OriginalProbe } from './probes.ts';
-
-type Json = Record<string, any>;
+import type { LooseJson as Json } from '../shared/json.ts';
 
 export interface InjectOptions {
   readonly envoyImage: string;

@@ -8,8 +8,7 @@
  * are left as they are (OSM's osm-healthcheck container for TCP probes is not injected).
  */
 import { LIVENESS_PORT, READINESS_PORT, STARTUP_PORT } from './constants.ts';
-
-type Json = Record<string, any>;
+import type { LooseJson as Json } from '../shared/json.ts';
 
 export type ProbeKind = 'liveness' | 'readiness' | 'startup';
 

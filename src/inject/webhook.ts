@@ -14,8 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { diagnostic, formatDiagnostic } from '../diagnostics/diagnostic.ts';
 import { injectTemplate, workloadOfPod, type InjectOptions } from './inject.ts';
 import { jsonPatch } from './json-patch.ts';
-
-type Json = Record<string, any>;
+import type { LooseJson as Json } from '../shared/json.ts';
 
 export const WEBHOOK_PATH = '/mutate-pod-creation';
 /** The API server sends at most its own request limit (3 MiB) of object; a review is a little more. */
@@ -39,7 +38,7 @@ export function reviewResponse(review: unknown, options: InjectOptions): Json {
   if (result.outcome === 'invalid') {
     const name = `${namespace}/${pod.metadata?.name ?? pod.metadata?.generateName ?? ''}`;
     const message = result.problems
-      .map((p) => formatDiagnostic(diagnostic('SMI8010', { kind: 'Pod', name, annotation: p.annotation, value: JSON.stringify(p.value), detail: p.detail })))
+      .map((p) => formatDiagnostic(diagnostic('inject-bad-annotation', { kind: 'Pod', name, annotation: p.annotation, value: JSON.stringify(p.value), detail: p.detail })))
       .join('; ');
     return answer({ allowed: false, status: { code: 400, reason: 'BadRequest', message } });
   }
@@ -94,7 +93,7 @@ export async function startInjectionWebhook(opts: { address: string; port: numbe
         reply(200, review);
       } catch (err) {
         const detail = err instanceof BadReview || err instanceof SyntaxError ? err.message : String(err);
-        const d = diagnostic('SMI8013', { detail });
+        const d = diagnostic('inject-webhook-bad-review', { detail });
         opts.log.error(formatDiagnostic(d), { code: d.code });
         reply(400, { error: d.message });
       }

@@ -2,23 +2,9 @@
  * The mesh as plain, immutable data. Every SMI version accepted on input is normalised
  * into these shapes; no Envoy type appears here.
  */
-import type { SourcePosition } from '../diagnostics/diagnostic.ts';
+import type { FieldPath, Origin, SourcePosition } from '../shared/position.ts';
 
-/** A field path inside one document, from its root: ['spec', 'rules', 0, 'name']. */
-export type FieldPath = readonly (string | number)[];
-
-/**
- * Where a resource came from. `locate` maps a field path (from the document root) to the
- * position of that node; it falls back to the nearest existing ancestor.
- */
-export interface Origin {
-  readonly file: string;
-  /** Position of the document's root node. */
-  readonly position: SourcePosition;
-  readonly locate: (path: FieldPath) => SourcePosition;
-  /** Position of the map key that `path` ends in (`backends:` rather than its first item); the value's when there is no key. */
-  readonly locateKey: (path: FieldPath) => SourcePosition;
-}
+export type { FieldPath, Origin } from '../shared/position.ts';
 
 export interface ObjectMeta {
   readonly name: string;

@@ -4,6 +4,7 @@
  * `diagnostics-doc.test.ts` fails when the checked-in file is stale.
  */
 import { CATALOGUE, type CatalogueEntry } from '../diagnostics/catalogue.ts';
+import { byKey } from '../shared/compare.ts';
 
 export const DIAGNOSTICS_DOC_PATH = 'docs/diagnostics.md';
 export const REGENERATE_COMMAND = 'node --import tsx scripts/gen-diagnostics-doc.ts';
@@ -48,7 +49,7 @@ function section(e: CatalogueEntry): string {
 }
 
 export function renderDiagnosticsDoc(catalogue: readonly CatalogueEntry[] = CATALOGUE): string {
-  const entries = [...catalogue].sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
+  const entries = [...catalogue].sort(byKey((e) => e.code));
   const out: string[] = [
     '# Diagnostics reference',
     '',

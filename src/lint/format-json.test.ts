@@ -28,7 +28,7 @@ test('json: version, diagnostics as held, and the counts', () => {
 });
 
 test('json key order is fixed whatever order the diagnostic was built in', () => {
-  const a = { message: 'm', level: 'info' as const, code: 'SMI1006', source: { column: 1, line: 2, file: 'f' } };
+  const a = { message: 'm', level: 'info' as const, code: 'SMI1006' as const, source: { column: 1, line: 2, file: 'f' } };
   const text = formatJson([a], summarize([a], 0));
   assert.ok(text.indexOf('"code"') < text.indexOf('"level"') && text.indexOf('"level"') < text.indexOf('"message"'));
   assert.ok(text.indexOf('"file"') < text.indexOf('"line"') && text.indexOf('"line"') < text.indexOf('"column"'));

@@ -10,8 +10,9 @@ import { CATALOGUE, type CatalogueEntry } from '../diagnostics/catalogue.ts';
 import pkg from '../../package.json' with { type: 'json' };
 import { diagnosticsDocAnchor } from './diagnostics-doc.ts';
 import { isPseudoFile, relativePath } from './paths.ts';
+import { byKey } from '../shared/compare.ts';
 
-export const SARIF_SCHEMA_URI = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json';
+const SARIF_SCHEMA_URI = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json';
 
 /** SARIF calls our `info` a `note`. */
 const SARIF_LEVEL: Record<Level, Sarif.Result.level> = { error: 'error', warning: 'warning', info: 'note' };
@@ -90,7 +91,7 @@ export function buildSarif(diagnostics: readonly Diagnostic[], options: SarifOpt
   const cwd = options.cwd ?? process.cwd();
   const docsUri = options.docsUri ?? DEFAULT_DOCS_URI;
   // Every live catalogue entry is a rule, in code order, so rule indexes are stable across runs.
-  const entries = CATALOGUE.filter((e) => !e.retired).slice().sort((a, b) => (a.code < b.code ? -1 : 1));
+  const entries = CATALOGUE.filter((e) => !e.retired).slice().sort(byKey((e) => e.code));
   const index = new Map(entries.map((e, i) => [e.code, i]));
   const results = diagnostics.map((d): Sarif.Result => {
     const r: Sarif.Result = { ruleId: d.code, level: SARIF_LEVEL[d.level], message: { text: d.message } };

@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { diagnostic } from '../diagnostics/diagnostic.ts';
-import { lintReport, SuppressSpecError } from './index.ts';
+import { lintReport } from './index.ts';
+import { SuppressSpecError } from './suppress.ts';
 
 const g = { kind: 'HTTPRouteGroup', namespace: 'default', name: 'g' };
 const err = diagnostic('invalid-regex', { regex: '(?=x)', detail: 'lookahead' }, { file: 'b.yaml', line: 3, column: 9 }, g);

@@ -14,8 +14,6 @@ import { applySuppressions, parseSuppressRule, type AnnotationLookup, type Suppr
 import { DEFAULT_FAIL_ON, exitCodeFor } from './threshold.ts';
 
 export type LintFormat = 'text' | 'json' | 'sarif' | 'github';
-export const LINT_FORMATS: readonly LintFormat[] = ['text', 'json', 'sarif', 'github'];
-
 export interface LintReportOptions {
   /** `--output`; default `text`. */
   format?: LintFormat;
@@ -92,6 +90,3 @@ export function lintReport(diagnostics: readonly Diagnostic[], options: LintRepo
   }
   return { text, exitCode: exitCodeFor(reported, options.failOn ?? DEFAULT_FAIL_ON), diagnostics: reported, summary };
 }
-
-export { parseFailOn, FAIL_ON_LEVELS } from './threshold.ts';
-export { parseSuppressRule, SuppressSpecError, SUPPRESS_ANNOTATION, type AnnotationLookup, type SuppressRule } from './suppress.ts';

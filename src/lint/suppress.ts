@@ -56,10 +56,6 @@ export function parseSuppressRule(spec: string): SuppressRule {
   return { code, resource: b === undefined ? { kind, name: a } : { kind, namespace: a, name: b } };
 }
 
-export function parseSuppressRules(specs: readonly string[]): SuppressRule[] {
-  return specs.map(parseSuppressRule);
-}
-
 function segmentMatches(pattern: string | undefined, value: string | undefined): boolean {
   if (pattern === '*') return true;
   // A cluster-scoped resource may carry namespace '' or none at all.

@@ -8,7 +8,7 @@ import { atLeast, type Diagnostic, type Level } from '../diagnostics/diagnostic.
 export const FAIL_ON_LEVELS: readonly Level[] = ['error', 'warning', 'info'];
 export const DEFAULT_FAIL_ON: Level = 'error';
 
-export function isLevel(value: string): value is Level {
+function isLevel(value: string): value is Level {
   return (FAIL_ON_LEVELS as readonly string[]).includes(value);
 }
 

@@ -8,13 +8,13 @@
  * empty documents) are reported here; what the documents mean is parse.ts's business.
  */
 import { isScalar, LineCounter, parseAllDocuments, type Document, type YAMLError } from 'yaml';
-import { diagnostic, type Diagnostic, type Reporter, type SourcePosition } from '../diagnostics/diagnostic.ts';
-import type { FieldPath } from '../ir/types.ts';
+import { diagnostic, type Diagnostic, type Reporter } from '../diagnostics/diagnostic.ts';
+import type { FieldPath, SourcePosition, TextOrigin } from '../shared/position.ts';
 import { fastLoad } from './fast-load.ts';
 import { findOffsets } from './locate.ts';
 import { nestingBeyond } from './nesting.ts';
+import { locate, positionInText, textOrigin, type Located } from './origin.ts';
 import { OwnedStrings } from './owned-strings.ts';
-import { locateInSpan, type DocumentSpan } from './origin.ts';
 import type { SourceFile } from './source.ts';
 import { contentStart, splitDocuments } from './split.ts';
 import { firstAlias, yamlFeatures } from './yaml-features.ts';
@@ -39,14 +39,12 @@ export const MAX_ERRORS_PER_FILE = 1000;
  */
 const MERGE_KEY = /(?:^|[\s{,?])<<[ \t]*:/m;
 
-/** One YAML document, loaded: its value and how to find positions in it. */
+/** One YAML document, loaded: its value, its origin, and how to find positions in it while it is interpreted. */
 export interface LoadedDocument {
   readonly value: unknown;
-  readonly span: DocumentSpan;
-  /** Position of the document's root node. */
-  readonly root: SourcePosition;
+  readonly origin: TextOrigin;
   /** Positions of a path from the document root (value node; key when a map entry). */
-  locate(path: FieldPath): { value: SourcePosition; key?: SourcePosition };
+  locate(path: FieldPath): Located;
 }
 
 /**
@@ -66,9 +64,9 @@ export function loadDocuments(
   const chunks = splitDocuments(file.text);
   if (!chunks) {
     const deep = nestingBeyond(file.text, MAX_SCAN_DEPTH);
-    if (deep >= 0) reporter.report(diagnostic('SMI1016', { limit: MAX_DEPTH }, positionIn(file, { start: 0, startLine: 1 }, deep)));
+    if (deep >= 0) reporter.report(diagnostic('depth-limit', { limit: MAX_DEPTH }, positionInText(file.path, file.text, deep)));
     else loadWithYaml(file, file.text, { offset: 0, line: 1 }, sink);
-    if (index === 0 && !reporter.stopped) reporter.report(diagnostic('SMI1020', {}, { file: file.path, line: 1, column: 1 }));
+    if (index === 0 && !reporter.stopped) reporter.report(diagnostic('empty-file', {}, { file: file.path, line: 1, column: 1 }));
     return;
   }
   // A run of empty documents (`---` after `---`) is one diagnostic, at its first: a file of a
@@ -81,7 +79,7 @@ export function loadDocuments(
       // A lone `---` is an (empty) document; comments before the first `---` are not.
       if (chunk.marker) {
         sink.nextIndex();
-        if (!emptyRun) reporter.report(diagnostic('SMI1018', {}, { file: file.path, line: chunk.startLine, column: 1 }));
+        if (!emptyRun) reporter.report(diagnostic('empty-document', {}, { file: file.path, line: chunk.startLine, column: 1 }));
         emptyRun = true;
       }
       continue;
@@ -91,26 +89,19 @@ export function loadDocuments(
     if (deep >= 0) {
       // Its boundaries are `---` lines, which no content can hide (split.ts): the next document is still trustworthy.
       sink.nextIndex();
-      reporter.report(diagnostic('SMI1016', { limit: MAX_DEPTH }, positionIn(file, chunk, deep)));
+      reporter.report(diagnostic('depth-limit', { limit: MAX_DEPTH }, positionInText(file.path, file.text, deep, { start: chunk.start, line: chunk.startLine })));
       continue;
     }
     const text = file.text.slice(chunk.start, chunk.end);
     const fast = text.includes('<<') && MERGE_KEY.test(text) ? undefined : fastLoad(text, MAX_DEPTH);
     if (fast) {
-      const span: DocumentSpan = { start: chunk.start, end: chunk.end, startLine: chunk.startLine };
-      const root = positionIn(file, chunk, content);
-      const doc: LoadedDocument = {
-        value: fast.value,
-        span,
-        root,
-        locate: (path) => (path.length === 0 ? { value: root } : locateInSpan(file, span, path)),
-      };
-      document(doc, sink.nextIndex(), reporter);
+      const origin = textOrigin(file.path, text, chunk.startLine);
+      document({ value: fast.value, origin, locate: (path) => locate(origin, path) }, sink.nextIndex(), reporter);
     } else if (!loadWithYaml(file, text, { offset: chunk.start, line: chunk.startLine }, sink)) {
       return; // a syntax error: nothing after it in this file can be trusted
     }
   }
-  if (index === 0 && !reporter.stopped) reporter.report(diagnostic('SMI1020', {}, { file: file.path, line: 1, column: 1 }));
+  if (index === 0 && !reporter.stopped) reporter.report(diagnostic('empty-file', {}, { file: file.path, line: 1, column: 1 }));
 }
 
 /**
@@ -125,22 +116,11 @@ class FileReporter implements Reporter {
     if (this.stopped) return;
     if (d.level === 'error' && ++this.errors > MAX_ERRORS_PER_FILE) {
       this.stopped = true;
-      this.outer.report(diagnostic('SMI1021', { limit: MAX_ERRORS_PER_FILE }, d.source));
+      this.outer.report(diagnostic('too-many-errors', { limit: MAX_ERRORS_PER_FILE }, d.source));
       return;
     }
     this.outer.report(d);
   }
-}
-
-/** Position of `offset`, counting lines from `from` (a chunk, or the file's start). */
-function positionIn(file: SourceFile, from: { start: number; startLine: number }, offset: number): SourcePosition {
-  let line = from.startLine;
-  let lineStart = from.start;
-  for (let i = file.text.indexOf('\n', from.start); i >= 0 && i < offset; i = file.text.indexOf('\n', i + 1)) {
-    line++;
-    lineStart = i + 1;
-  }
-  return { file: file.path, line, column: offset - lineStart + 1 };
 }
 
 interface YamlSink {
@@ -167,8 +147,8 @@ function loadWithYaml(file: SourceFile, text: string, base: { offset: number; li
     docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true }) as Document.Parsed[];
   } catch (e) {
     // The composer recurses per nesting level: absurdly deep input overflows the stack.
-    if (e instanceof RangeError) reporter.report(diagnostic('SMI1016', { limit: MAX_DEPTH }, at(0)));
-    else reporter.report(diagnostic('SMI1001', { detail: String((e as Error).message ?? e) }, at(0)));
+    if (e instanceof RangeError) reporter.report(diagnostic('depth-limit', { limit: MAX_DEPTH }, at(0)));
+    else reporter.report(diagnostic('yaml-syntax', { detail: String((e as Error).message ?? e) }, at(0)));
     return false;
   }
   for (const doc of docs) {
@@ -179,17 +159,17 @@ function loadWithYaml(file: SourceFile, text: string, base: { offset: number; li
       // Later errors in a broken document are mostly echoes of the first; report that one.
       // The composer recurses per level, and a stack overflow surfaces as a "syntax error".
       const overflow = syntax.some((e) => /call stack/i.test(e.message));
-      if (overflow) reporter.report(diagnostic('SMI1016', { limit: MAX_DEPTH }, at(syntax[0].pos[0])));
-      else reporter.report(diagnostic('SMI1001', { detail: errorDetail(syntax[0]) }, at(syntax[0].pos[0])));
+      if (overflow) reporter.report(diagnostic('depth-limit', { limit: MAX_DEPTH }, at(syntax[0].pos[0])));
+      else reporter.report(diagnostic('yaml-syntax', { detail: errorDetail(syntax[0]) }, at(syntax[0].pos[0])));
       return false;
     }
     const duplicates = doc.errors.filter((e) => e.code === 'DUPLICATE_KEY');
-    for (const e of duplicates) reporter.report(diagnostic('SMI1011', { key: keyAt(text, e.pos[0]) }, at(e.pos[0])));
-    for (const w of doc.warnings) reporter.report(diagnostic('SMI1017', { detail: errorDetail(w) }, at(w.pos[0])));
-    for (const f of yamlFeatures(doc, text)) reporter.report(diagnostic('SMI1017', { detail: f.detail }, at(f.offset)));
+    for (const e of duplicates) reporter.report(diagnostic('duplicate-key', { key: keyAt(text, e.pos[0]) }, at(e.pos[0])));
+    for (const w of doc.warnings) reporter.report(diagnostic('yaml-feature', { detail: errorDetail(w) }, at(w.pos[0])));
+    for (const f of yamlFeatures(doc, text)) reporter.report(diagnostic('yaml-feature', { detail: f.detail }, at(f.offset)));
     if (duplicates.length > 0) continue; // which value wins is ambiguous: do not guess
     if (isEmpty(doc)) {
-      reporter.report(diagnostic('SMI1018', {}, at(doc.range[0])));
+      reporter.report(diagnostic('empty-document', {}, at(doc.range[0])));
       continue;
     }
     const find = (path: FieldPath) => findOffsets(doc, doc.contents, path, doc.range[0]);
@@ -198,27 +178,23 @@ function loadWithYaml(file: SourceFile, text: string, base: { offset: number; li
     try {
       value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (e) {
-      if (e instanceof RangeError) reporter.report(diagnostic('SMI1016', { limit: MAX_DEPTH }, root));
+      if (e instanceof RangeError) reporter.report(diagnostic('depth-limit', { limit: MAX_DEPTH }, root));
       // At the first alias: that is where the expansion starts, and what to edit.
-      else if (e instanceof ReferenceError) reporter.report(diagnostic('SMI1015', { limit: MAX_ALIAS_COUNT }, at(firstAlias(doc) ?? find([]).value)));
-      else reporter.report(diagnostic('SMI1001', { detail: String((e as Error).message ?? e) }, root));
+      else if (e instanceof ReferenceError) reporter.report(diagnostic('alias-limit', { limit: MAX_ALIAS_COUNT }, at(firstAlias(doc) ?? find([]).value)));
+      else reporter.report(diagnostic('yaml-syntax', { detail: String((e as Error).message ?? e) }, root));
       continue;
     }
     if (exceedsDepth(value, MAX_DEPTH)) {
-      reporter.report(diagnostic('SMI1016', { limit: MAX_DEPTH }, root));
+      reporter.report(diagnostic('depth-limit', { limit: MAX_DEPTH }, root));
       continue;
     }
+    // Positions asked while the document is interpreted come from this parse; those asked later, from the origin.
     const localStart = lineStart(text, doc.range[0]);
-    const span: DocumentSpan = {
-      start: base.offset + localStart,
-      end: base.offset + doc.range[2],
-      startLine: base.line + lines.linePos(localStart).line - 1,
-    };
+    const origin = textOrigin(file.path, file.text.slice(base.offset + localStart, base.offset + doc.range[2]), base.line + lines.linePos(localStart).line - 1);
     sink.document(
       {
         value,
-        span,
-        root,
+        origin,
         locate: (path) => {
           const o = find(path);
           return o.key === undefined ? { value: at(o.value) } : { value: at(o.value), key: at(o.key) };

@@ -7,7 +7,7 @@
  * when that is not certain to give exactly what `yaml` would (an error, an alias, a tag it
  * does not know, absurd nesting, a YAML 1.1 binary integer) does the caller fall back to
  * `yaml`, which then reports the problem with its position. Positions of clean documents
- * are found later, on demand, by re-parsing just that document (origin.ts).
+ * are found later, on demand, by reading just that document's text again (origin.ts).
  */
 import { CORE_SCHEMA, load } from 'js-yaml';
 

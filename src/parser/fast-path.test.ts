@@ -8,8 +8,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { generateMesh } from '../../bench/generate-mesh.ts';
 import { DiagnosticBag, formatDiagnostic } from '../diagnostics/diagnostic.ts';
-import type { FieldPath } from '../ir/types.ts';
+import type { FieldPath } from '../shared/position.ts';
 import { fastLoad } from './fast-load.ts';
+import { positionOf } from './origin.ts';
 import { parseSources } from './parse.ts';
 import { readInputs } from './read-inputs.ts';
 import type { SourceFile } from './source.ts';
@@ -35,9 +36,9 @@ function assertPathsAgree(files: SourceFile[], maxPathsPerDoc = Infinity): numbe
     const s = slow[i];
     assert.equal([f.file, f.index, f.apiVersion, f.kind], [s.file, s.index, s.apiVersion, s.kind]);
     assert.equal(f.value, s.value);
-    assert.equal(f.origin.position, s.origin.position, `${f.file} #${f.index} root`);
+    assert.equal(positionOf(f.origin), positionOf(s.origin), `${f.file} #${f.index} root`);
     for (const path of leafPaths(f.value).slice(0, maxPathsPerDoc)) {
-      assert.equal(f.origin.locate(path), s.origin.locate(path), `${f.file} #${f.index} ${JSON.stringify(path)}`);
+      assert.equal(positionOf(f.origin, path), positionOf(s.origin, path), `${f.file} #${f.index} ${JSON.stringify(path)}`);
       compared++;
     }
   });

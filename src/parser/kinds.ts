@@ -59,7 +59,7 @@ export function apiVersionOf(k: KnownKind): string {
   return k.group ? `${k.group}/${k.version}` : k.version;
 }
 
-export function splitApiVersion(apiVersion: string): { group: string; version: string } {
+function splitApiVersion(apiVersion: string): { group: string; version: string } {
   const slash = apiVersion.lastIndexOf('/');
   return slash < 0
     ? { group: '', version: apiVersion }

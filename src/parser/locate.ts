@@ -1,9 +1,10 @@
 /**
- * Field path → source position, over a `yaml` AST. Used while a file is being parsed (on
- * the live AST) and later by Origin.locate (on a re-parse of one document; see origin.ts).
+ * Field path → offsets, over a `yaml` Document: while a document that took the `yaml` path is
+ * interpreted (documents.ts, on its live Document), and later for any document the line reader
+ * does not read (origin.ts, on a Document composed again from its text).
  */
 import { isAlias, isMap, isPair, isSeq, type Document, type Node } from 'yaml';
-import type { FieldPath } from '../ir/types.ts';
+import type { FieldPath } from '../shared/position.ts';
 
 /** Offsets (0-based, into the parsed text) of the node a path names. */
 export interface NodeOffsets {

@@ -1,179 +1,28 @@
 /**
- * Origins: where each resource came from, and a `locate` that maps any field path to its
- * file:line:column.
+ * The position finder: an origin (src/shared/position.ts) and a field path → file:line:column.
  *
- * Keeping a `yaml` AST for every document would cost many times the size of the input
+ * Documents keep no AST: one per document would cost many times the size of the input
  * (benchmarks parse 5,000-service meshes), and almost every document is never asked for a
- * position. So an origin keeps only the file (whose text is in memory anyway) and the span
- * of its document; the first `locate` re-parses that one document and a small LRU cache
- * keeps the most recent ASTs for the diagnostics that tend to cluster on one resource.
+ * position. So an origin keeps its document's text, and the first position asked of a document
+ * reads that text again. Which reader serves the document is chosen then, once: the line reader
+ * (locate-lines.ts) when it can read every node of it, which is what manifests are made of;
+ * otherwise yaml's composed Document (locate.ts).
  */
 import { createHash } from 'node:crypto';
-import { LineCounter, parseDocument, type Document } from 'yaml';
-import type { SourcePosition } from '../diagnostics/diagnostic.ts';
-import type { FieldPath, Origin } from '../ir/types.ts';
-import { cstDocument, locateInCst, type CstDocument } from './locate-cst.ts';
-import { locateInLines } from './locate-lines.ts';
-import { findOffsets } from './locate.ts';
-import type { SourceFile } from './source.ts';
+import { parseDocument, type Document } from 'yaml';
+import type { FieldPath, ObjectOrigin, Origin, SourcePosition, TextOrigin } from '../shared/position.ts';
+import { offsetsInLines, readLines } from './locate-lines.ts';
+import { findOffsets, type NodeOffsets } from './locate.ts';
 
-/** Where one YAML document sits in its file. */
-export interface DocumentSpan {
-  /** Offset of the start of the line the document starts on (so columns are unchanged). */
-  readonly start: number;
-  /** Offset just past the document's last node. */
-  readonly end: number;
-  /** 1-based line of `start`. */
-  readonly startLine: number;
+/** Positions of a path's value node, and of its key when the path names a map entry. */
+export interface Located {
+  readonly value: SourcePosition;
+  readonly key?: SourcePosition;
 }
 
-interface ParsedSpan {
-  readonly file: SourceFile;
-  readonly text: string;
-  readonly lines: LineCounter;
-  readonly cst: CstDocument | undefined;
-  doc?: Document;
-}
-
-const CACHE_SIZE = 32;
-const cache = new Map<string, ParsedSpan>();
-
-function parsedSpan(file: SourceFile, span: DocumentSpan): ParsedSpan {
-  const key = `${file.path}\0${span.start}`;
-  const hit = cache.get(key);
-  if (hit && hit.file === file) {
-    // Re-insert to mark it most recently used.
-    cache.delete(key);
-    cache.set(key, hit);
-    return hit;
-  }
-  const lines = new LineCounter();
-  const text = file.text.slice(span.start, span.end);
-  const entry: ParsedSpan = { file, text, lines, cst: cstDocument(text, lines.addNewLine) };
-  cache.set(key, entry);
-  if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
-  return entry;
-}
-
-/** The Document, as the first parse made it (same options, so every path reads the same). */
-function composed(parsed: ParsedSpan): Document {
-  return parseDocument(parsed.text, { prettyErrors: false });
-}
-
-function positionIn(file: SourceFile, lines: LineCounter, span: DocumentSpan, offset: number): SourcePosition {
-  const { line, col } = lines.linePos(offset);
-  return { file: file.path, line: span.startLine + line - 1, column: col };
-}
-
-/**
- * Positions of `path` inside the document at `span` (value node, and the key when the path
- * names a map entry), re-parsing the document on first use.
- */
-export function locateInSpan(file: SourceFile, span: DocumentSpan, path: FieldPath): { value: SourcePosition; key?: SourcePosition } {
-  const text = file.text.slice(span.start, span.end);
-  const known = locatedBefore(text);
-  const pathKey = JSON.stringify(path);
-  let offsets = known.offsets.get(pathKey);
-  if (!offsets) {
-    // The lines first (no parse at all), then the CST, then the composed Document: each answers only when sure.
-    offsets = locateInLines(text, path);
-    if (offsets) {
-      known.lines ??= lineCounterOf(text);
-    } else {
-      const parsed = parsedSpan(file, span);
-      offsets = (parsed.cst && locateInCst(parsed.cst, path)) ?? findOffsets((parsed.doc ??= composed(parsed)), parsed.doc.contents, path, 0);
-      known.lines ??= parsed.lines;
-    }
-    known.offsets.set(pathKey, offsets);
-  }
-  const lines = known.lines!;
-  const value = positionIn(file, lines, span, offsets.value);
-  return offsets.key === undefined ? { value } : { value, key: positionIn(file, lines, span, offsets.key) };
-}
-
-/**
- * Offsets already found in a document, by the document's text: they hold wherever the same
- * text sits. An edit to one resource of a file moves the lines of every document after it, and
- * `serve --watch` reports the same warnings about them again; this finds their positions again
- * without re-parsing them. Keyed by a hash (a slice of the file would keep the whole old file
- * text alive), at most LOCATED_SIZE documents.
- */
-interface Located {
-  lines?: LineCounter;
-  readonly offsets: Map<string, { value: number; key?: number }>;
-}
-const LOCATED_SIZE = 4096;
-const located = new Map<string, Located>();
-
-/** Line starts as yaml's parser reports them to a LineCounter: 0, then after every newline. */
-function lineCounterOf(text: string): LineCounter {
-  const lines = new LineCounter();
-  lines.addNewLine(0);
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1);
-  return lines;
-}
-
-function locatedBefore(text: string): Located {
-  const hash = createHash('sha1').update(text).digest('base64');
-  let known = located.get(hash);
-  if (!known) {
-    located.set(hash, (known = { offsets: new Map() }));
-    if (located.size > LOCATED_SIZE) located.delete(located.keys().next().value as string);
-  }
-  return known;
-}
-
-/**
- * The origin of a resource in `file`: the document at `span`, at `prefix` inside it
- * (`['items', 3]` for the fourth item of a `kind: List`). Without a known `position` it is
- * found on first use: the items of a large `kind: List` then cost nothing until asked.
- */
-export function createOrigin(file: SourceFile, span: DocumentSpan, prefix: FieldPath, position?: SourcePosition): Origin {
-  return new SpanOrigin(file, span, prefix, position);
-}
-
-/**
- * A class, not an object literal of closures: `serve --watch` keeps one per resource for as long
- * as its file is unchanged, and a literal with a getter and two closures was ≈ 750 bytes in
- * dictionary mode against ≈ 60 (6,651 of them at 1,000 services).
- */
-class SpanOrigin implements Origin {
-  constructor(
-    private readonly source: SourceFile,
-    private readonly span: DocumentSpan,
-    private readonly prefix: FieldPath,
-    private root: SourcePosition | undefined,
-  ) {}
-
-  get file(): string {
-    return this.source.path;
-  }
-
-  get position(): SourcePosition {
-    this.root ??= locateInSpan(this.source, this.span, this.prefix).value;
-    return this.root;
-  }
-
-  locate(path: FieldPath): SourcePosition {
-    return locateInSpan(this.source, this.span, [...this.prefix, ...path]).value;
-  }
-
-  locateKey(path: FieldPath): SourcePosition {
-    const found = locateInSpan(this.source, this.span, [...this.prefix, ...path]);
-    return found.key ?? found.value;
-  }
-}
-
-/** An origin for resources built in code (tests, synthetic input): every path maps to `position`. */
-export function fixedOrigin(position: SourcePosition): Origin {
-  return { file: position.file, position, locate: () => position, locateKey: () => position };
-}
-
-/** `spec.rules[0].matches`: a field path as kubectl and the API server's errors spell it. */
-export function fieldPathText(path: FieldPath): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? p : `.${p}`;
-  return out;
+/** The origin of a resource in a file's document (its text from the start of its first line, which is line `line`). */
+export function textOrigin(file: string, document: string, line: number, prefix: FieldPath = []): TextOrigin {
+  return { from: 'text', file, document, line, prefix };
 }
 
 /**
@@ -181,7 +30,123 @@ export function fieldPathText(path: FieldPath): string {
  * line to point at, so a position names the object and the field (`line` and `column` are 0,
  * which formatDiagnostic reads as "no text position").
  */
-export function objectOrigin(ref: string, prefix: FieldPath): Origin {
-  const at = (path: FieldPath): SourcePosition => ({ file: ref, line: 0, column: 0, field: fieldPathText([...prefix, ...path]) });
-  return { file: ref, position: at([]), locate: at, locateKey: at };
+export function objectOrigin(ref: string, prefix: FieldPath = []): ObjectOrigin {
+  return { from: 'api', file: ref, prefix };
+}
+
+/** Where `path` (from the resource's root; `[]` for the resource itself) is; the nearest existing ancestor when it is missing. */
+export function positionOf(origin: Origin, path: FieldPath = []): SourcePosition {
+  return locate(origin, path).value;
+}
+
+/** Where the map key that `path` ends in is (`backends:` rather than its first item); the value's position when there is no key. */
+export function keyPositionOf(origin: Origin, path: FieldPath): SourcePosition {
+  const found = locate(origin, path);
+  return found.key ?? found.value;
+}
+
+/** Both positions of `path`, from the resource's root. */
+export function locate(origin: Origin, path: FieldPath): Located {
+  const full = origin.prefix.length === 0 ? path : [...origin.prefix, ...path];
+  if (origin.from === 'api') return { value: { file: origin.file, line: 0, column: 0, field: fieldPathText(full) } };
+  return locateInDocument(origin.file, origin.document, origin.line, full);
+}
+
+/** `spec.rules[0].matches`: a field path as kubectl and the API server's errors spell it. */
+function fieldPathText(path: FieldPath): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? p : `.${p}`;
+  return out;
+}
+
+/** Positions of `path` in `document` (a document's text, starting at line `line` of `file`). */
+export function locateInDocument(file: string, document: string, line: number, path: FieldPath): Located {
+  const read = readerOf(document);
+  const pathKey = JSON.stringify(path);
+  let offsets = read.offsets.get(pathKey);
+  if (!offsets) read.offsets.set(pathKey, (offsets = read.find(path)));
+  const at = (offset: number): SourcePosition => positionAt(file, read.lineStarts, line, offset);
+  return offsets.key === undefined ? { value: at(offsets.value) } : { value: at(offsets.value), key: at(offsets.key) };
+}
+
+/**
+ * Position of `offset` in `text`, counting lines from `from` (the start of a line, which is line
+ * `from.line`): for a problem found in the raw text, before any document is read.
+ */
+export function positionInText(file: string, text: string, offset: number, from = { start: 0, line: 1 }): SourcePosition {
+  let line = from.line;
+  let lineStart = from.start;
+  for (let i = text.indexOf('\n', from.start); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { file, line, column: offset - lineStart + 1 };
+}
+
+/** Offsets (0-based, of line starts) → a 1-based position, the document starting at `firstLine`. */
+function positionAt(file: string, lineStarts: readonly number[], firstLine: number, offset: number): SourcePosition {
+  let lo = 0;
+  let hi = lineStarts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (lineStarts[mid] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { file, line: firstLine + lo, column: offset - lineStarts[lo] + 1 };
+}
+
+/**
+ * One document's reader, chosen once, and the offsets it found. Kept by the document's text,
+ * wherever that text sits: an edit to one resource of a file moves the lines of every document
+ * after it, and `serve --watch` reports the same warnings about them again; this finds them
+ * without reading those documents again. Keyed by a hash (a slice of the file would keep the
+ * whole old file text alive), at most READERS documents.
+ */
+interface DocumentReader {
+  readonly lineStarts: readonly number[];
+  readonly find: (path: FieldPath) => NodeOffsets;
+  readonly offsets: Map<string, NodeOffsets>;
+}
+
+const READERS = 4096;
+const readers = new Map<string, DocumentReader>();
+
+function readerOf(text: string): DocumentReader {
+  const hash = createHash('sha1').update(text).digest('base64');
+  let reader = readers.get(hash);
+  if (!reader) {
+    readers.set(hash, (reader = newReader(hash, text)));
+    if (readers.size > READERS) readers.delete(readers.keys().next().value as string);
+  }
+  return reader;
+}
+
+function newReader(hash: string, text: string): DocumentReader {
+  const lineStarts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+  const lines = readLines(text);
+  if (lines) return { lineStarts, find: (path) => offsetsInLines(lines, path), offsets: new Map() };
+  // Composed when first asked, and only the most recent few kept: an AST costs many times its text.
+  const find = (path: FieldPath): NodeOffsets => {
+    const doc = composed(hash, text);
+    return findOffsets(doc, doc.contents, path, 0);
+  };
+  return { lineStarts, find, offsets: new Map() };
+}
+
+const COMPOSED = 32;
+const documents = new Map<string, Document>();
+
+/** The Document, as the first parse made it (same options, so every path reads the same). */
+function composed(hash: string, text: string): Document {
+  let doc = documents.get(hash);
+  if (doc) {
+    // Re-insert to mark it most recently used.
+    documents.delete(hash);
+  } else {
+    doc = parseDocument(text, { prettyErrors: false });
+    if (documents.size >= COMPOSED) documents.delete(documents.keys().next().value as string);
+  }
+  documents.set(hash, doc);
+  return doc;
 }

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { DiagnosticBag, formatDiagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import { parseSources, type ManifestDocument } from './parse.ts';
 import { readInputs } from './read-inputs.ts';
+import { keyPositionOf, positionOf } from './origin.ts';
 
 function parse(text: string, path = 'm.yaml'): { docs: ManifestDocument[]; diags: Diagnostic[] } {
   const bag = new DiagnosticBag();
@@ -63,28 +64,28 @@ test('origin points at the document and locate at any field, in later documents 
   assert.equal(diags, []);
   const group = docs[1];
   assert.is(group.index, 1);
-  assert.equal(group.origin.position, { file: 'm.yaml', line: 6, column: 1 });
-  assert.equal(group.origin.locate(['spec', 'matches', 0, 'name']), { file: 'm.yaml', line: 13, column: 11 });
-  assert.equal(group.origin.locate(['spec', 'matches', 0, 'pathRegex']), { file: 'm.yaml', line: 14, column: 16 });
-  assert.equal(group.origin.locate(['spec', 'matches', 0, 'headers', 1, 'x-client']), { file: 'm.yaml', line: 17, column: 19 });
+  assert.equal(positionOf(group.origin), { file: 'm.yaml', line: 6, column: 1 });
+  assert.equal(positionOf(group.origin, ['spec', 'matches', 0, 'name']), { file: 'm.yaml', line: 13, column: 11 });
+  assert.equal(positionOf(group.origin, ['spec', 'matches', 0, 'pathRegex']), { file: 'm.yaml', line: 14, column: 16 });
+  assert.equal(positionOf(group.origin, ['spec', 'matches', 0, 'headers', 1, 'x-client']), { file: 'm.yaml', line: 17, column: 19 });
   // A path that does not exist falls back to its nearest existing ancestor.
-  assert.equal(group.origin.locate(['spec', 'matches', 0, 'methods', 3]), { file: 'm.yaml', line: 13, column: 5 });
-  assert.equal(group.origin.locate(['spec', 'matches', 7]), { file: 'm.yaml', line: 13, column: 3 });
-  assert.equal(docs[0].origin.locate(['metadata', 'name']), { file: 'm.yaml', line: 3, column: 18 });
+  assert.equal(positionOf(group.origin, ['spec', 'matches', 0, 'methods', 3]), { file: 'm.yaml', line: 13, column: 5 });
+  assert.equal(positionOf(group.origin, ['spec', 'matches', 7]), { file: 'm.yaml', line: 13, column: 3 });
+  assert.equal(positionOf(docs[0].origin, ['metadata', 'name']), { file: 'm.yaml', line: 3, column: 18 });
   // locateKey: the `matches:` key rather than its first item.
-  assert.equal(group.origin.locateKey(['spec', 'matches']), { file: 'm.yaml', line: 12, column: 3 });
-  assert.equal(group.origin.locateKey(['spec', 'matches', 0]), { file: 'm.yaml', line: 13, column: 5 });
+  assert.equal(keyPositionOf(group.origin, ['spec', 'matches']), { file: 'm.yaml', line: 12, column: 3 });
+  assert.equal(keyPositionOf(group.origin, ['spec', 'matches', 0]), { file: 'm.yaml', line: 13, column: 5 });
 });
 
 test('locate on a document starting mid-file after --- with content on later lines keeps columns', () => {
   const { docs } = parse(yaml(['--- # first', 'apiVersion: v1', 'kind: Namespace', 'metadata:', '    name: deep']));
-  assert.equal(docs[0].origin.locate(['metadata', 'name']), { file: 'm.yaml', line: 5, column: 11 });
+  assert.equal(positionOf(docs[0].origin, ['metadata', 'name']), { file: 'm.yaml', line: 5, column: 11 });
 });
 
 test('JSON documents parse with positions', () => {
   const { docs, diags } = parse('{\n  "apiVersion": "v1",\n  "kind": "Service",\n  "metadata": {"name": "web"},\n  "spec": {"ports": [{"port": 80}]}\n}\n', 's.json');
   assert.equal(diags, []);
-  assert.equal(docs[0].origin.locate(['spec', 'ports', 0, 'port']), { file: 's.json', line: 5, column: 31 });
+  assert.equal(positionOf(docs[0].origin, ['spec', 'ports', 0, 'port']), { file: 's.json', line: 5, column: 31 });
 });
 
 test('kind: List items become documents whose origins point at items[i]', () => {
@@ -106,9 +107,9 @@ test('kind: List items become documents whose origins point at items[i]', () => 
   );
   assert.equal(diags, []);
   assert.equal(docs.map((d) => d.kind), ['ServiceAccount', 'Service']);
-  assert.equal(docs[1].origin.position, { file: 'm.yaml', line: 7, column: 3 });
-  assert.equal(docs[1].origin.locate(['metadata', 'name']), { file: 'm.yaml', line: 10, column: 11 });
-  assert.equal(docs[1].origin.locate(['spec', 'ports', 0, 'port']), { file: 'm.yaml', line: 12, column: 20 });
+  assert.equal(positionOf(docs[1].origin), { file: 'm.yaml', line: 7, column: 3 });
+  assert.equal(positionOf(docs[1].origin, ['metadata', 'name']), { file: 'm.yaml', line: 10, column: 11 });
+  assert.equal(positionOf(docs[1].origin, ['spec', 'ports', 0, 'port']), { file: 'm.yaml', line: 12, column: 20 });
 });
 
 test('items of a typed list (ServiceList) inherit apiVersion and kind', () => {

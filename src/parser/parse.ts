@@ -6,11 +6,11 @@
  * errors is reported and dropped while its neighbours go on. Loading the YAML is
  * documents.ts's job; this file decides what each document is.
  */
-import { diagnostic, type Diagnostic, type Reporter, type ResourceRef, type SourcePosition } from '../diagnostics/diagnostic.ts';
-import type { FieldPath, Origin } from '../ir/types.ts';
+import { diagnostic, type Diagnostic, type Reporter, type ResourceRef } from '../diagnostics/diagnostic.ts';
+import type { FieldPath, Origin } from '../shared/position.ts';
 import { loadDocuments, type LoadedDocument } from './documents.ts';
 import { lookupKind, type KnownKind } from './kinds.ts';
-import { createOrigin, objectOrigin } from './origin.ts';
+import { locate, objectOrigin, type Located } from './origin.ts';
 import { typeName, validateAgainstSchema, type FieldLocator } from './schema.ts';
 import type { SourceFile, SourceObject } from './source.ts';
 
@@ -57,9 +57,9 @@ export function parseObjects(objects: readonly SourceObject[], reporter: Reporte
   const out: ManifestDocument[] = [];
   const keepRefused = options.keepRefused === true;
   for (const object of objects) {
+    const root = objectOrigin(object.ref);
     const origin = (prefix: FieldPath): Origin => objectOrigin(object.ref, prefix);
-    const locate = (path: FieldPath) => ({ value: objectOrigin(object.ref, []).locate(path) });
-    parseObject({ file: object.ref, index: 0, locate, origin, reporter, out, keepRefused }, object.value, []);
+    parseObject({ file: object.ref, index: 0, locate: (path) => locate(root, path), origin, reporter, out, keepRefused }, object.value, []);
   }
   return out;
 }
@@ -70,7 +70,7 @@ interface DocContext {
   readonly file: string;
   readonly index: number;
   /** Positions of a path from the document root (value node; key when a map entry). */
-  readonly locate: (path: FieldPath) => { value: SourcePosition; key?: SourcePosition };
+  readonly locate: (path: FieldPath) => Located;
   /** The origin of the object at `prefix` in the document. */
   readonly origin: (prefix: FieldPath) => Origin;
   readonly reporter: Reporter;
@@ -83,8 +83,7 @@ function documentContext(file: SourceFile, index: number, doc: LoadedDocument, r
     file: file.path,
     index,
     locate: doc.locate,
-    // The root of a document is known already; an item of a List is located when asked.
-    origin: (prefix) => createOrigin(file, doc.span, prefix, prefix.length === 0 ? doc.root : undefined),
+    origin: (prefix) => (prefix.length === 0 ? doc.origin : { ...doc.origin, prefix }),
     reporter,
     out,
     keepRefused,
@@ -98,7 +97,7 @@ function documentContext(file: SourceFile, index: number, doc: LoadedDocument, r
 function parseObject(ctx: DocContext, value: unknown, prefix: FieldPath, inherited?: { apiVersion: string; kind: string }): void {
   const at = locatorFor(ctx, prefix);
   if (!isPlainObject(value)) {
-    ctx.reporter.report(diagnostic('SMI1010', { actual: typeName(value) }, at.value([])));
+    ctx.reporter.report(diagnostic('document-not-object', { actual: typeName(value) }, at.value([])));
     return;
   }
   // Items of a typed list (`kind: ServiceList`, as the API returns them) may omit their type meta.
@@ -109,12 +108,12 @@ function parseObject(ctx: DocContext, value: unknown, prefix: FieldPath, inherit
     const present = value[field];
     if (present !== undefined && present !== null && typeof present !== 'string') {
       // `kind: 5`: there is a kind, of the wrong type.
-      ctx.reporter.report(diagnostic('SMI1002', { kind: 'document', path: field, expected: 'string', actual: typeName(present) }, at.value([field])));
+      ctx.reporter.report(diagnostic('schema-type', { kind: 'document', path: field, expected: 'string', actual: typeName(present) }, at.value([field])));
       return;
     }
   }
   if (missing.length > 0) {
-    ctx.reporter.report(diagnostic('SMI1008', { field: missing.join(' or ') }, at.value([])));
+    ctx.reporter.report(diagnostic('missing-type-meta', { field: missing.join(' or ') }, at.value([])));
     return;
   }
   const av = apiVersion as string;
@@ -122,7 +121,7 @@ function parseObject(ctx: DocContext, value: unknown, prefix: FieldPath, inherit
   if (isList(k, value)) {
     const items = value.items ?? [];
     if (!Array.isArray(items)) {
-      ctx.reporter.report(diagnostic('SMI1002', { kind: k, path: 'items', expected: 'array', actual: typeName(items) }, at.value(['items'])));
+      ctx.reporter.report(diagnostic('schema-type', { kind: k, path: 'items', expected: 'array', actual: typeName(items) }, at.value(['items'])));
       return;
     }
     const itemKind = k === 'List' ? undefined : { apiVersion: av, kind: k.slice(0, -'List'.length) };
@@ -132,12 +131,12 @@ function parseObject(ctx: DocContext, value: unknown, prefix: FieldPath, inherit
   const resource = resourceRef(k, value);
   const lookup = lookupKind(av, k);
   if (lookup.status === 'unknown') {
-    ctx.reporter.report(diagnostic('SMI1006', { apiVersion: av, kind: k }, at.value(['kind']), resource));
+    ctx.reporter.report(diagnostic('unknown-kind', { apiVersion: av, kind: k }, at.value(['kind']), resource));
     return;
   }
   if (lookup.status === 'unsupported-version') {
     ctx.reporter.report(
-      diagnostic('SMI1007', { kind: k, apiVersion: av, supported: lookup.supported.join(', ') }, at.value(['apiVersion']), resource),
+      diagnostic('unsupported-api-version', { kind: k, apiVersion: av, supported: lookup.supported.join(', ') }, at.value(['apiVersion']), resource),
     );
     return;
   }

@@ -5,10 +5,12 @@
  * Anything wrong with a path is a diagnostic; the other paths are still read.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readdirSync, readSync, realpathSync, statSync, type BigIntStats, type Dirent, type Stats } from 'node:fs';
+import { readdirSync, realpathSync, statSync, type BigIntStats, type Dirent, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { diagnostic, type Reporter, type SourcePosition } from '../diagnostics/diagnostic.ts';
+import { diagnostic, type Reporter } from '../diagnostics/diagnostic.ts';
+import { checkText, decode, readBounded, readStdinBounded, stripBom } from './read-bytes.ts';
 import { STDIN_PATH, type SourceFile } from './source.ts';
+import { byName } from '../shared/compare.ts';
 
 export interface ReadInputsOptions {
   /**
@@ -110,7 +112,7 @@ function filesOf(path: string, reporter: Reporter): string[] {
   if (!stats.isDirectory()) return [path];
   const found = manifestsUnder(path, reporter);
   // undefined: the directory itself could not be read, which SMI1009 has said already.
-  if (found?.length === 0) reporter.report(diagnostic('SMI1012', { path }));
+  if (found?.length === 0) reporter.report(diagnostic('no-input', { path }));
   return found ?? [];
 }
 
@@ -199,7 +201,7 @@ function manifestsUnder(dir: string, reporter: Reporter): string[] | undefined {
     }
     if (visited.has(real)) return;
     visited.add(real);
-    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    for (const entry of entries.sort(byName)) {
       const name = entry.name;
       if (name.startsWith('.') || name === 'node_modules') continue;
       const path = join(current, name);
@@ -256,7 +258,7 @@ function readOne(path: string, limit: number, reporter: Reporter, seen: Set<stri
     }
     if (size > limit) {
       opts.record?.push({ path, status });
-      reporter.report(diagnostic('SMI1014', { size, limit }, { file: path, line: 1, column: 1 }));
+      reporter.report(diagnostic('input-too-large', { size, limit }, { file: path, line: 1, column: 1 }));
       return;
     }
     buffer = readBounded(path, limit);
@@ -268,7 +270,7 @@ function readOne(path: string, limit: number, reporter: Reporter, seen: Set<stri
   opts.record?.push(racy ? { path, status, digest: digestOf(buffer) } : { path, status });
   if (buffer.length > limit) {
     // The file grew between stat and read (or is a device that reports size 0).
-    reporter.report(diagnostic('SMI1014', { size: buffer.length, limit }, { file: path, line: 1, column: 1 }));
+    reporter.report(diagnostic('input-too-large', { size: buffer.length, limit }, { file: path, line: 1, column: 1 }));
     return;
   }
   const text = decode(path, buffer, reporter);
@@ -278,26 +280,6 @@ function readOne(path: string, limit: number, reporter: Reporter, seen: Set<stri
   // the status from before the read: a write during it changes the status, so the next read misses.
   texts?.store(path, status, clean, racy);
   files.push({ path, text: clean });
-}
-
-/** Reads at most limit + 1 bytes, so a huge or endless file cannot exhaust memory. */
-function readBounded(path: string, limit: number): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    const chunk = Buffer.allocUnsafe(1 << 20);
-    for (;;) {
-      const n = readSync(fd, chunk, 0, chunk.length, null);
-      if (n === 0) break;
-      chunks.push(Buffer.from(chunk.subarray(0, n)));
-      total += n;
-      if (total > limit) break;
-    }
-    return Buffer.concat(chunks, total);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 function readStdin(limit: number, reporter: Reporter, read: (maxBytes: number) => string | Buffer): string | undefined {
@@ -311,99 +293,10 @@ function readStdin(limit: number, reporter: Reporter, read: (maxBytes: number) =
   const size = typeof input === 'string' ? Buffer.byteLength(input) : input.length;
   if (size > limit) {
     // Only limit + 1 bytes were read: the real size is unknown, and "over the limit" is what matters.
-    reporter.report(diagnostic('SMI1014', { size: `more than ${limit}`, limit }, { file: STDIN_PATH, line: 1, column: 1 }));
+    reporter.report(diagnostic('input-too-large', { size: `more than ${limit}`, limit }, { file: STDIN_PATH, line: 1, column: 1 }));
     return undefined;
   }
   return typeof input === 'string' ? input : decode(STDIN_PATH, input, reporter);
-}
-
-/**
- * Reads file descriptor 0 up to `maxBytes`, so that `cat /dev/zero | smi-compile -` stops at
- * the limit instead of exhausting memory. A non-blocking stdin (some terminals and pipes set
- * O_NONBLOCK) answers EAGAIN until data arrives; wait a little and retry.
- */
-export function readStdinBounded(maxBytes: number): Buffer {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  const chunk = Buffer.allocUnsafe(1 << 16);
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  while (total < maxBytes) {
-    let n: number;
-    try {
-      n = readSync(0, chunk, 0, Math.min(chunk.length, maxBytes - total), null);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN') {
-        Atomics.wait(pause, 0, 0, 10);
-        continue;
-      }
-      if (code === 'EOF') break; // Windows reports the end of a pipe this way
-      throw e;
-    }
-    if (n === 0) break;
-    chunks.push(Buffer.from(chunk.subarray(0, n)));
-    total += n;
-  }
-  return Buffer.concat(chunks, total);
-}
-
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
-
-function decode(path: string, buffer: Buffer, reporter: Reporter): string | undefined {
-  try {
-    return UTF8.decode(buffer);
-  } catch {
-    const offset = firstInvalidUtf8(buffer);
-    const prefix = buffer.subarray(0, offset).toString('utf8');
-    reporter.report(diagnostic('SMI1013', { detail: `invalid UTF-8 at byte ${offset}` }, positionOf(path, prefix, prefix.length)));
-    return undefined;
-  }
-}
-
-/** A NUL byte is valid UTF-8 but no YAML or JSON manifest contains one: it is binary. */
-function checkText(path: string, text: string, reporter: Reporter): boolean {
-  const nul = text.indexOf('\0');
-  if (nul < 0) return true;
-  reporter.report(diagnostic('SMI1013', { detail: `NUL byte at offset ${nul}` }, positionOf(path, text, nul)));
-  return false;
-}
-
-/** Offset of the first byte that does not start or continue a well-formed UTF-8 sequence. */
-function firstInvalidUtf8(buffer: Buffer): number {
-  let i = 0;
-  while (i < buffer.length) {
-    const b = buffer[i];
-    // Sequence length from the lead byte, and the allowed range of the second byte
-    // (which rules out overlong forms, surrogates and code points past U+10FFFF).
-    let n = 0;
-    let lo = 0x80;
-    let hi = 0xbf;
-    if (b < 0x80) n = 1;
-    else if (b >= 0xc2 && b <= 0xdf) n = 2;
-    else if (b >= 0xe0 && b <= 0xef) [n, lo, hi] = [3, b === 0xe0 ? 0xa0 : 0x80, b === 0xed ? 0x9f : 0xbf];
-    else if (b >= 0xf0 && b <= 0xf4) [n, lo, hi] = [4, b === 0xf0 ? 0x90 : 0x80, b === 0xf4 ? 0x8f : 0xbf];
-    else return i;
-    for (let k = 1; k < n; k++) {
-      const c = buffer[i + k];
-      if (c === undefined || c < (k === 1 ? lo : 0x80) || c > (k === 1 ? hi : 0xbf)) return i;
-    }
-    i += n;
-  }
-  return i;
-}
-
-function positionOf(file: string, text: string, offset: number): SourcePosition {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
-    line++;
-    lineStart = i + 1;
-  }
-  return { file, line, column: offset - lineStart + 1 };
-}
-
-function stripBom(text: string): string {
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 function unreadable(path: string, e: unknown): ReturnType<typeof diagnostic> {
@@ -414,5 +307,5 @@ function unreadable(path: string, e: unknown): ReturnType<typeof diagnostic> {
     : err.code === 'EISDIR' ? 'is a directory'
     : err.code === 'ELOOP' ? 'too many levels of symbolic links'
     : err.message;
-  return diagnostic('SMI1009', { path, detail });
+  return diagnostic('unreadable-input', { path, detail });
 }

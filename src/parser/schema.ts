@@ -8,8 +8,9 @@
  */
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { validators } from '../../schemas/validators.generated.js';
-import { diagnostic, type Diagnostic, type ResourceRef, type SourcePosition } from '../diagnostics/diagnostic.ts';
-import type { FieldPath } from '../ir/types.ts';
+import { diagnostic, type Diagnostic, type ResourceRef } from '../diagnostics/diagnostic.ts';
+import type { SourcePosition } from '../shared/position.ts';
+import type { FieldPath } from '../shared/position.ts';
 import { schemaFileOf, type KnownKind } from './kinds.ts';
 
 function validatorFor(kind: KnownKind): ValidateFunction {
@@ -55,27 +56,27 @@ function toDiagnostic(kind: string, error: ErrorObject, root: unknown, at: Field
     case 'type': {
       const expected = String(error.params.type).split(',').join(' or ');
       const actual = typeName(valueAt(root, path));
-      return diagnostic('SMI1002', { kind, path: displayPath(path), expected, actual }, at.value(path), resource);
+      return diagnostic('schema-type', { kind, path: displayPath(path), expected, actual }, at.value(path), resource);
     }
     case 'additionalProperties': {
       const field = String(error.params.additionalProperty);
       const fieldPath = [...path, field];
       const hint = unknownFieldHint(field, path, error.parentSchema);
-      return diagnostic('SMI1003', { kind, path: displayPath(fieldPath), hint }, at.key(fieldPath), resource);
+      return diagnostic('schema-unknown-field', { kind, path: displayPath(fieldPath), hint }, at.key(fieldPath), resource);
     }
     case 'required': {
       // Point at the object that lacks the field: its key when it is a map entry
       // (`destination:`), the object itself otherwise (a list item, the document).
       const where = path.length > 0 && typeof path[path.length - 1] === 'string' ? at.key(path) : at.value(path);
       return diagnostic(
-        'SMI1004',
+        'schema-required',
         { kind, path: path.length ? displayPath(path) : 'document', field: String(error.params.missingProperty) },
         where,
         resource,
       );
     }
     default:
-      return diagnostic('SMI1005', { kind, path: displayPath(path), detail: valueDetail(error, valueAt(root, path)) }, at.value(path), resource);
+      return diagnostic('schema-value', { kind, path: displayPath(path), detail: valueDetail(error, valueAt(root, path)) }, at.value(path), resource);
   }
 }
 
@@ -132,7 +133,7 @@ function editDistance(a: string, b: string): number {
 }
 
 /** ajv's JSON Pointer (`/spec/matches/0`) as a field path, with list indexes as numbers. */
-export function instancePath(pointer: string, root: unknown): FieldPath {
+function instancePath(pointer: string, root: unknown): FieldPath {
   if (!pointer) return [];
   const path: (string | number)[] = [];
   let node = root;

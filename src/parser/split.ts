@@ -5,7 +5,7 @@
  * of the line) anywhere inside a document's content, even inside block or quoted scalars
  * (the spec's `c-forbidden`): such a line always ends the document. So the document
  * boundaries of a stream are exactly its `---` lines, which lets each document be parsed,
- * and re-parsed for positions, on its own.
+ * and read again for positions, on its own.
  */
 
 export interface Chunk {

@@ -103,7 +103,8 @@ function resolveRules(target: TrafficTarget, routes: RouteIndex, ctx: PassContex
       // Accepted but inert: reported once per UDPRoute in `resolveAccess`.
       if (!routes.udp.has(keyOf(ns, rule.name))) missing();
     } else {
-      ctx.report(diagnostic('unknown-rule-kind', { target: target.meta.name, kind: rule.kind }, at(target, [...rule.path, 'kind']), refOf(target)));
+      // Every published TrafficTarget schema restricts the rule kind (SMI2010 is retired): a bug if reached.
+      ctx.report(diagnostic('internal-error', { detail: `TrafficTarget ${target.meta.name} rule has kind ${rule.kind}` }, at(target, [...rule.path, 'kind']), refOf(target)));
     }
   }
   // The same match listed twice (or by two rules) admits once.

@@ -5,12 +5,7 @@ import type { Mesh, Origin, Service, Workload } from '../ir/types.ts';
 import { bind, selects } from './bind.ts';
 import { passContext } from './context.ts';
 
-const ORIGIN: Origin = {
-  file: 'test.yaml',
-  position: { file: 'test.yaml', line: 1, column: 1 },
-  locate: () => ({ file: 'test.yaml', line: 1, column: 1 }),
-  locateKey: () => ({ file: 'test.yaml', line: 1, column: 1 }),
-};
+const ORIGIN: Origin = { from: 'text', file: 'test.yaml', document: '', line: 1, prefix: [] };
 
 /** A small deterministic generator (mulberry32), so a failure can be replayed. */
 function random(seed: number): () => number {

@@ -9,6 +9,7 @@ import { keyOf, resourceKey, type EndpointSet, type Mesh, type Service, type Ser
 import { byNamespaceAndName, firstByKey, pushTo } from './collections.ts';
 import { at, refOf, type PassContext } from './context.ts';
 import { indexInvalid, reportedAsInvalid } from './invalid-references.ts';
+import { compareStrings } from '../shared/compare.ts';
 
 /** `<sa>.<ns>.<trustDomain>`, OSM's principal name (spelled once, in src/identity/identity.ts). */
 export function identityOf(serviceAccount: string, namespace: string, trustDomain: string): string {
@@ -123,7 +124,7 @@ export function compareIPs(a: string, b: string): number {
     }
     return 0;
   }
-  return a < b ? -1 : a > b ? 1 : 0;
+  return compareStrings(a, b);
 }
 
 /**

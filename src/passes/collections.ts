@@ -1,9 +1,6 @@
 /** Small collection helpers the passes share; every ordering here is total and locale-free, for deterministic output. */
 import { resourceKey, type ObjectMeta } from '../ir/types.ts';
-
-export function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+import { compareStrings } from '../shared/compare.ts';
 
 /** By namespace, then name. */
 export function byNamespaceAndName(a: { meta: ObjectMeta }, b: { meta: ObjectMeta }): number {

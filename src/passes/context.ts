@@ -1,7 +1,8 @@
 import type { Diagnostic, Reporter, ResourceRef } from '../diagnostics/diagnostic.ts';
-import type { CompileOptions } from '../compiler/options.ts';
+import type { CompileOptions } from '../shared/options.ts';
 import type { FieldPath, Resource } from '../ir/types.ts';
 import type { SourcePosition } from '../diagnostics/diagnostic.ts';
+import { positionOf } from '../parser/origin.ts';
 
 /** What every pass receives: where to report, and the options of this compile. */
 export interface PassContext extends Reporter {
@@ -20,5 +21,5 @@ export function refOf(r: Resource): ResourceRef {
 
 /** The position of a field of a resource, for a diagnostic. */
 export function at(r: Resource, path: FieldPath): SourcePosition {
-  return r.origin.locate(path);
+  return positionOf(r.origin, path);
 }

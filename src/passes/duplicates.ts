@@ -5,6 +5,7 @@
 import { diagnostic } from '../diagnostics/diagnostic.ts';
 import type { Mesh, Resource } from '../ir/types.ts';
 import { refOf, type PassContext } from './context.ts';
+import { positionOf } from '../parser/origin.ts';
 
 function allResources(mesh: Mesh): Resource[] {
   return [
@@ -32,9 +33,9 @@ export function reportDuplicates(mesh: Mesh, ctx: PassContext): Mesh {
       first.set(key, r);
       continue;
     }
-    const p = earlier.origin.position;
+    const p = positionOf(earlier.origin);
     ctx.report(
-      diagnostic('duplicate-resource', { kind: r.kind, ref, first: `${p.file}:${p.line}` }, r.origin.locate(['metadata', 'name']), refOf(r)),
+      diagnostic('duplicate-resource', { kind: r.kind, ref, first: `${p.file}:${p.line}` }, positionOf(r.origin, ['metadata', 'name']), refOf(r)),
     );
   }
   return mesh;

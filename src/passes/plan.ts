@@ -30,6 +30,7 @@ import { compareIPs, identityOf, type ResolvedPort, type ServiceBinding } from '
 import { sameData } from './collections.ts';
 import { at, refOf, type PassContext } from './context.ts';
 import type { ResolvedSplit, SplitMesh } from './splits.ts';
+import { byKey, byName, compareStrings } from '../shared/compare.ts';
 
 export interface PlannedMesh extends SplitMesh {
   readonly proxies: readonly ProxyPlan[];
@@ -310,7 +311,7 @@ class Planner {
         for (const apex of this.read<string, ServiceBinding[]>('apexesOfBackend', binding.key) ?? []) admit(apex, rule);
       }
     }
-    const services = [...rulesByService.keys()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const services = [...rulesByService.keys()].sort(byKey((s) => s.key));
     return this.outboundPlan(services, (binding, port) =>
       (rulesByService.get(binding) ?? []).some((rule) => ruleAdmitsPort(rule, port.port.protocol, port.port.port, port.targetPort)),
     );
@@ -330,7 +331,7 @@ class Planner {
     }
     return {
       outbound,
-      upstreams: [...upstreams.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+      upstreams: [...upstreams.values()].sort(byName),
     };
   }
 
@@ -461,7 +462,7 @@ class Planner {
     const admitting = rules.filter((r) => ruleAdmitsPort(r, port.port.protocol, port.port.port, port.targetPort));
     const policies: InboundPolicy[] = admitting
       .map((r) => ({ name: r.target.meta.name, principals: r.sources.map((s) => this.identity(s)) }))
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      .sort(byName);
     return { ...withApexes, policies, routes: http ? this.inboundRoutes(admitting) : [] };
   }
 
@@ -473,7 +474,7 @@ class Planner {
     return (this.read<string, ServiceBinding[]>('apexesOfBackend', binding.key) ?? [])
       .filter((apex) => apex.ports.some((p) => p.port.port === port))
       .map((apex) => ({ service: { namespace: apex.service.meta.namespace, name: apex.service.meta.name }, port }))
-      .sort((a, b) => (a.service.name < b.service.name ? -1 : a.service.name > b.service.name ? 1 : 0));
+      .sort(byKey((p) => p.service.name));
   }
 
   /** One route per admitted match, principals merged across TrafficTargets, in group then author order. */
@@ -497,7 +498,7 @@ class Planner {
       }
     }
     return [...byMatch.values()]
-      .sort((a, b) => (a.groupKey !== b.groupKey ? (a.groupKey < b.groupKey ? -1 : 1) : a.index - b.index))
+      .sort((a, b) => compareStrings(a.groupKey, b.groupKey) || a.index - b.index)
       .map((e) => ({ ...e.route, principals: [...e.principals].sort() }));
   }
 

@@ -9,6 +9,7 @@ import type { ServiceBinding } from './bind.ts';
 import { byNamespaceAndName } from './collections.ts';
 import { at, refOf, type PassContext } from './context.ts';
 import { indexInvalid, reportedAsInvalid } from './invalid-references.ts';
+import { keyPositionOf } from '../parser/origin.ts';
 
 /**
  * Envoy's weights (route and tcp_proxy weighted clusters) are uint32, and so is their sum
@@ -144,12 +145,12 @@ export function resolveSplits(mesh: AccessMesh, ctx: PassContext): SplitMesh {
     // Whether or not another backend was refused: the ones left would still overflow.
     if (total > MAX_SPLIT_WEIGHT) {
       ctx.report(
-        diagnostic('split-weight-sum-too-large', { split: split.meta.name, sum: total, limit: MAX_SPLIT_WEIGHT }, split.origin.locateKey(['spec', 'backends']), refOf(split)),
+        diagnostic('split-weight-sum-too-large', { split: split.meta.name, sum: total, limit: MAX_SPLIT_WEIGHT }, keyPositionOf(split.origin, ['spec', 'backends']), refOf(split)),
       );
       continue;
     }
     if (!broken && backends.length > 0 && total === 0) {
-      ctx.report(diagnostic('split-zero-weight', { split: split.meta.name }, split.origin.locateKey(['spec', 'backends']), refOf(split)));
+      ctx.report(diagnostic('split-zero-weight', { split: split.meta.name }, keyPositionOf(split.origin, ['spec', 'backends']), refOf(split)));
       continue;
     }
     if (backends.length === 0 || total === 0) continue;

@@ -15,6 +15,7 @@
 import { diagnostic, type Reporter } from '../diagnostics/diagnostic.ts';
 import type { FieldPath, HeaderMatch, HttpMatch, HttpRouteGroup, Mesh } from '../ir/types.ts';
 import { refOf } from './context.ts';
+import { positionOf } from '../parser/origin.ts';
 
 /**
  * Regexes that match every path and every header value. Envoy matches the whole string, so
@@ -95,12 +96,12 @@ export function validateHttpMatches(mesh: Mesh, reporter: Reporter): void {
     const groupName = `${group.meta.namespace}/${group.meta.name}`;
     if (group.matches.length === 0) {
       const args = { kind: group.kind, namespace: group.meta.namespace, name: group.meta.name };
-      reporter.report(diagnostic('route-group-without-matches', args, group.origin.locate(matchesPath(group)), ref));
+      reporter.report(diagnostic('route-group-without-matches', args, positionOf(group.origin, matchesPath(group)), ref));
       continue;
     }
     group.matches.forEach((later, j) => {
       if (matchesNothing(later)) {
-        const at = group.origin.locate([...later.path, 'methods']);
+        const at = positionOf(group.origin, [...later.path, 'methods']);
         reporter.report(diagnostic('empty-method-list', { match: later.name, group: groupName }, at, ref));
         return; // it matches nothing, so "shadowed" would add nothing
       }
@@ -109,7 +110,7 @@ export function validateHttpMatches(mesh: Mesh, reporter: Reporter): void {
         .find((e) => !matchesNothing(e) && covers(e, later) && !canEscape(rules, groupName, e, later));
       if (earlier) {
         const args = { match: later.name, group: groupName, earlier: earlier.name };
-        reporter.report(diagnostic('route-shadowed', args, group.origin.locate(later.path), ref));
+        reporter.report(diagnostic('route-shadowed', args, positionOf(group.origin, later.path), ref));
       }
     });
   }

@@ -16,6 +16,7 @@ import { RE2JS, RE2JSSyntaxException } from 're2js';
 import { diagnostic, type Reporter, type SourcePosition } from '../diagnostics/diagnostic.ts';
 import type { FieldPath, HttpRouteGroup, Mesh } from '../ir/types.ts';
 import { refOf } from './context.ts';
+import { positionOf } from '../parser/origin.ts';
 
 // ── Tokens ──────────────────────────────────────────────────────────────────
 // A light tokenizer of RE2 syntax: enough to find JavaScript-only constructs exactly, to
@@ -347,7 +348,7 @@ function positionInScalar(
   offset: number,
   lines: (file: string) => readonly string[] | undefined,
 ): SourcePosition {
-  const at = group.origin.locate(path);
+  const at = positionOf(group.origin, path);
   const line = lines(at.file)?.[at.line - 1];
   const col = line === undefined ? undefined : sourceOffsetInLine(line, at.column - 1, value, offset);
   return col === undefined ? at : { ...at, column: col + 1 };
@@ -376,10 +377,10 @@ export function validateRegexes(mesh: Mesh, reporter: Reporter, sourceText: Sour
         const at = positionInScalar(group, path, regex, v.offset, lines);
         reporter.report(diagnostic('invalid-regex', { regex: quoted, detail: v.detail }, at, ref));
       } else if (v.kind === 'too-long') {
-        reporter.report(diagnostic('regex-too-long', { regex: quoted, limit: MAX_REGEX_LENGTH }, group.origin.locate(path), ref));
+        reporter.report(diagnostic('regex-too-long', { regex: quoted, limit: MAX_REGEX_LENGTH }, positionOf(group.origin, path), ref));
       } else {
         const args = { regex: quoted, size: v.programSize, limit: ENVOY_MAX_PROGRAM_SIZE };
-        reporter.report(diagnostic('regex-program-size', args, group.origin.locate(path), ref));
+        reporter.report(diagnostic('regex-program-size', args, positionOf(group.origin, path), ref));
       }
     };
     for (const match of group.matches) {

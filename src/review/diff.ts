@@ -8,6 +8,7 @@ import type { ProxyConfig } from '../emit/types.ts';
 import { keyOf, resourceKey, type Resource } from '../ir/types.ts';
 import type { PlannedMesh } from '../passes/plan.ts';
 import { accessEdges, edgeKey, edgeText, proxyResourceHashes, splitViews, type AccessEdge } from './edges.ts';
+import { keyPositionOf, positionOf } from '../parser/origin.ts';
 
 export interface MeshSide {
   readonly mesh: PlannedMesh;
@@ -63,12 +64,12 @@ function addedAt(edge: AccessEdge, before: PlannedMesh): SourcePosition | undefi
   const oldTarget = find(before.trafficTargets, resourceKey(by.target));
   const named = by.target.sources.find((s) => s.path === by.sourcePath);
   const sourceNamed = named !== undefined && oldTarget?.sources.some((s) => s.namespace === named.namespace && s.name === named.name);
-  if (!oldTarget || !sourceNamed) return by.target.origin.locate(by.sourcePath);
+  if (!oldTarget || !sourceNamed) return positionOf(by.target.origin, by.sourcePath);
   if (by.group && by.match) {
     const oldGroup = find(before.httpRouteGroups, resourceKey(by.group));
-    if (!oldGroup?.matches.some((m) => m.name === by.match!.name)) return by.group.origin.locate(by.match.path);
+    if (!oldGroup?.matches.some((m) => m.name === by.match!.name)) return positionOf(by.group.origin, by.match.path);
   }
-  return by.target.origin.locate(['metadata', 'name']);
+  return positionOf(by.target.origin, ['metadata', 'name']);
 }
 
 /** Where in the new manifests a removed edge went: the target's sources, the group's matches, or nothing when both are gone. */
@@ -78,12 +79,12 @@ function removedAt(edge: AccessEdge, after: PlannedMesh): SourcePosition | undef
   const target = find(after.trafficTargets, resourceKey(by.target));
   if (!target) return undefined;
   const named = by.target.sources.find((s) => s.path === by.sourcePath);
-  if (named && !target.sources.some((s) => s.namespace === named.namespace && s.name === named.name)) return target.origin.locateKey(['spec', 'sources']);
+  if (named && !target.sources.some((s) => s.namespace === named.namespace && s.name === named.name)) return keyPositionOf(target.origin, ['spec', 'sources']);
   if (by.group && by.match) {
     const group = find(after.httpRouteGroups, resourceKey(by.group));
-    if (group && !group.matches.some((m) => m.name === by.match!.name)) return group.origin.locateKey(['spec', 'matches']);
+    if (group && !group.matches.some((m) => m.name === by.match!.name)) return keyPositionOf(group.origin, ['spec', 'matches']);
   }
-  return target.origin.locate(['metadata', 'name']);
+  return positionOf(target.origin, ['metadata', 'name']);
 }
 
 function accessChanges(before: PlannedMesh, after: PlannedMesh): AccessChange[] {
@@ -133,7 +134,7 @@ function splitChanges(before: PlannedMesh, after: PlannedMesh): SplitChange[] {
     );
     const text = change === 'changed' ? `split ${apex}: ${list.join(', ')}` : `split ${apex} ${change}: ${list.join(', ')}`;
     const first = n?.backends.find((b) => b.service === moved[0].service);
-    const source = n ? (first ? n.split.origin.locate([...first.path, 'weight']) : n.split.origin.locate(['spec', 'backends'])) : undefined;
+    const source = n ? (first ? positionOf(n.split.origin, [...first.path, 'weight']) : positionOf(n.split.origin, ['spec', 'backends'])) : undefined;
     changes.push({ change, apex, backends: change === 'changed' ? moved : backends, text, ...(source ? { source } : {}) });
   }
   return changes;

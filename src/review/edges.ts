@@ -11,6 +11,7 @@ import type { InboundHttpRoute, ProxyPlan } from '../ir/proxy-plan.ts';
 import { keyOf, resourceKey, type AppProtocol, type FieldPath, type HttpMatch, type HttpRouteGroup, type Resource, type TcpRoute, type TrafficTarget } from '../ir/types.ts';
 import type { AccessRule } from '../passes/access.ts';
 import type { PlannedMesh } from '../passes/plan.ts';
+import { compareStrings } from '../shared/compare.ts';
 
 /** One thing a workload may do: call a service (on a port) with one kind of request. */
 export interface AccessEdge {
@@ -33,11 +34,9 @@ export interface AccessEdge {
   readonly admittedBy?: { readonly target: TrafficTarget; readonly sourcePath: FieldPath; readonly group?: HttpRouteGroup; readonly match?: HttpMatch; readonly tcp?: TcpRoute };
 }
 
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
 /** By caller, service, port, route: field by field, so `bookstore/bookstore` sorts before `bookstore/bookstore-v1`. */
 export function compareEdges(a: AccessEdge, b: AccessEdge): number {
-  return cmp(a.from, b.from) || cmp(a.service, b.service) || a.port - b.port || cmp(a.route, b.route);
+  return compareStrings(a.from, b.from) || compareStrings(a.service, b.service) || a.port - b.port || compareStrings(a.route, b.route);
 }
 
 export function edgeKey(e: Pick<AccessEdge, 'from' | 'service' | 'port' | 'route'>): string {
@@ -132,7 +131,7 @@ export interface SplitView {
 /** The resolved TrafficSplits, by apex. */
 export function splitViews(mesh: PlannedMesh): Map<string, SplitView> {
   const views = new Map<string, SplitView>();
-  for (const [apex, s] of [...mesh.splits].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+  for (const [apex, s] of [...mesh.splits].sort(([a], [b]) => compareStrings(a, b))) {
     const backends = s.backends.map((b) => {
       const written = s.split.backends.find((x) => x.weight === b.weight && b.binding.service.meta.name === x.service.split('.')[0]);
       return { service: b.binding.key, weight: b.weight, path: written?.path ?? ['spec', 'backends'] };

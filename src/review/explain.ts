@@ -28,6 +28,7 @@ import { keyOf, resourceKey, type AppProtocol, type FieldPath, type Resource } f
 import type { AccessRule } from '../passes/access.ts';
 import type { PlannedMesh } from '../passes/plan.ts';
 import { hostMatches, missReason, type HttpRequest } from './request.ts';
+import { positionOf } from '../parser/origin.ts';
 
 export interface ExplainQuery {
   /** `ns/workload` */
@@ -107,7 +108,7 @@ export class ExplainInputError extends Error {}
 const isHttp = (p: AppProtocol) => p === 'http' || p === 'grpc';
 
 function refTo(r: Resource, path: FieldPath = [], detail?: string): PolicyRef {
-  const at = path.length > 0 ? r.origin.locate(path) : r.origin.position;
+  const at = path.length > 0 ? positionOf(r.origin, path) : positionOf(r.origin);
   return { kind: r.kind, namespace: r.meta.namespace, name: r.meta.name, file: at.file, line: at.line, ...(detail ? { detail } : {}) };
 }
 

@@ -6,6 +6,7 @@
  */
 import type { PlannedMesh } from '../passes/plan.ts';
 import { accessEdges, splitViews } from './edges.ts';
+import { byKey, compareStrings } from '../shared/compare.ts';
 
 export interface GraphNode {
   /** `workload:ns/name` or `service:ns/name` */
@@ -73,9 +74,8 @@ export function meshGraph(mesh: PlannedMesh, namespace?: string): MeshGraph {
     const touched = new Set([...inNs, ...kept.flatMap((e) => [e.from, e.to])]);
     keptNodes = nodes.filter((n) => touched.has(n.id));
   }
-  const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-  const edgeOrder = (a: GraphEdge, b: GraphEdge) => (a.kind !== b.kind ? (a.kind < b.kind ? -1 : 1) : a.from !== b.from ? (a.from < b.from ? -1 : 1) : a.to < b.to ? -1 : a.to > b.to ? 1 : 0);
-  return { nodes: [...keptNodes].sort(byId), edges: kept.sort(edgeOrder) };
+  const edgeOrder = (a: GraphEdge, b: GraphEdge) => compareStrings(a.kind, b.kind) || compareStrings(a.from, b.from) || compareStrings(a.to, b.to);
+  return { nodes: [...keptNodes].sort(byKey((n) => n.id)), edges: kept.sort(edgeOrder) };
 }
 
 // ── Mermaid ─────────────────────────────────────────────────────────────────
@@ -88,7 +88,7 @@ function mermaidText(lines: readonly string[]): string {
 function namespacesOf(g: MeshGraph): Map<string, GraphNode[]> {
   const byNs = new Map<string, GraphNode[]>();
   for (const n of g.nodes) byNs.set(n.namespace, [...(byNs.get(n.namespace) ?? []), n]);
-  return new Map([...byNs].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+  return new Map([...byNs].sort(([a], [b]) => compareStrings(a, b)));
 }
 
 export function toMermaid(g: MeshGraph): string {

@@ -22,6 +22,7 @@ import type { XdsMetrics } from './metrics.ts';
 import type { Snapshot } from './snapshot.ts';
 import { sentResource, type AnyStream } from './stream-core.ts';
 import { kindOf, shortType } from './type-urls.ts';
+import { byName } from '../shared/compare.ts';
 
 export interface AdminState {
   snapshot(): Snapshot | undefined;
@@ -101,7 +102,7 @@ function streamResources(stream: AnyStream): DumpResources {
     // A delta ACK names no version: the type's version is the last response's system_version_info.
     const version = stream.protocol === 'delta' ? state.sentVersion : state.ackedVersion;
     const sent = [...state.sent.values()].map(sentResource).filter((r) => r !== undefined);
-    sent.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    sent.sort(byName);
     out[kind] = { version, resources: sent.map((r) => ({ json: r.json, version: stream.protocol === 'delta' ? r.version : version })) };
   }
   return out;

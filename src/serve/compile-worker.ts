@@ -17,7 +17,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { compilePaths } from '../compiler/compile.ts';
 import { sweepShared } from '../emit/index.ts';
-import type { CompileOptions } from '../compiler/options.ts';
+import type { CompileOptions } from '../shared/options.ts';
 import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import { resourceName, TYPE_URL, XDS_KINDS, type EnvoyResource, type ProxyConfig } from '../emit/types.ts';
 import { encodeProtoJsonAny, forgetConverted } from '../envoy/protos.ts';

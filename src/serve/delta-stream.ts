@@ -12,16 +12,13 @@ import type { Protocol } from './metrics.ts';
 import type { EncodedResource, ProxySnapshot } from './snapshot.ts';
 import { AdsStream, type Desired, type TypeState } from './stream-core.ts';
 import { shortType } from './type-urls.ts';
+import { byName } from '../shared/compare.ts';
 
 interface Diff {
   readonly updated: EncodedResource[];
   readonly removed: string[];
   /** Subscribed names that do not exist and that the client has not been told about yet. */
   readonly absent: string[];
-}
-
-function byName(a: { name: string }, b: { name: string }): number {
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
 export class DeltaStream extends AdsStream<DeltaDiscoveryRequest, DeltaResponse> {

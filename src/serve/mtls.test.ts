@@ -17,6 +17,7 @@ import { memoryLogger } from './logger.ts';
 import { decodeAny, RawAdsClient } from './raw-client.ts';
 import { startServer, type ServerHandle } from './server.ts';
 import { CDS, SDS } from './type-urls.ts';
+import type { LooseJson as Json } from '../shared/json.ts';
 
 const HOUR = 3600_000;
 const td = 'cluster.local';
@@ -39,8 +40,6 @@ function client(creds: ChannelCredentials): RawAdsClient {
   clients.push(c);
   return c;
 }
-
-type Json = Record<string, any>;
 
 test.before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'smi-mtls-'));

@@ -6,8 +6,7 @@ import { parseServerListenerName, SERVER_LISTENER_PREFIX } from './proxyless-ser
 import { buildSnapshot, ResourceInterner, type Snapshot } from './snapshot.ts';
 import { LDS, RDS } from './type-urls.ts';
 import { proxylessView } from './views.ts';
-
-type Json = Record<string, any>;
+import type { LooseJson as Json } from '../shared/json.ts';
 
 function snapshotOf(path: string): Snapshot {
   const result = compilePaths([path]);

@@ -31,8 +31,7 @@ import { grpcMatch } from './proxyless.ts';
 import { serverTransportSocket } from './proxyless-tls.ts';
 import type { ProxySnapshot } from './snapshot.ts';
 import { LDS, RDS } from './type-urls.ts';
-
-type Json = Record<string, unknown>;
+import type { Json } from '../shared/json.ts';
 
 const asJson = (v: unknown): Json | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined);
 const asList = (v: unknown): Json[] => (Array.isArray(v) ? (v as Json[]) : []);

@@ -15,8 +15,7 @@ import { TLS_TRANSPORT_SOCKET, TYPE } from '../emit/names.ts';
 import type { EnvoyResource } from '../emit/types.ts';
 import type { ProxySnapshot } from './snapshot.ts';
 import { SDS } from './type-urls.ts';
-
-type Json = Record<string, unknown>;
+import type { Json } from '../shared/json.ts';
 
 const asJson = (v: unknown): Json | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined);
 

@@ -30,8 +30,7 @@ import {
 import type { EnvoyResource } from '../emit/types.ts';
 import { memoize, type ProxySnapshot, type Snapshot } from './snapshot.ts';
 import { RDS, SDS } from './type-urls.ts';
-
-type Json = Record<string, unknown>;
+import type { Json } from '../shared/json.ts';
 
 const ROUTER_FILTER = 'envoy.filters.http.router';
 const ADS = Object.freeze({ ads: {}, resource_api_version: 'V3' });

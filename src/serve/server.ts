@@ -9,7 +9,7 @@
  */
 import { hostname } from 'node:os';
 import { Server, ServerCredentials, status } from '@grpc/grpc-js';
-import { DEFAULT_TRUST_DOMAIN, type CompileOptions } from '../compiler/options.ts';
+import { DEFAULT_TRUST_DOMAIN, type CompileOptions } from '../shared/options.ts';
 import { diagnostic, formatDiagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import type { ProxyConfig } from '../emit/types.ts';
 import { CertificateError } from '../identity/provider.ts';

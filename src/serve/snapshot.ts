@@ -14,6 +14,7 @@ import { resourceName, TYPE_URL, XDS_KINDS, type EnvoyResource, type ProxyConfig
 import { encodeDeltaResource } from './ads-service.ts';
 import type { WireSnapshot } from './compile-worker.ts';
 import { JsonTexts, resourceVersion, setVersion } from '../emit/versions.ts';
+import { byName } from '../shared/compare.ts';
 
 export interface EncodedResource {
   readonly name: string;
@@ -376,7 +377,7 @@ class SharedSet implements ResourceSet {
   readonly sorted: readonly EncodedResource[];
   readonly version: string;
   constructor(readonly resources: ReadonlyMap<string, EncodedResource>) {
-    this.sorted = [...resources.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    this.sorted = [...resources.values()].sort(byName);
     this.version = setVersion(this.sorted);
   }
 }

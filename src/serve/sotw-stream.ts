@@ -12,6 +12,7 @@ import type { ProxySnapshot } from './snapshot.ts';
 import { AdsStream, type Desired, type TypeState } from './stream-core.ts';
 import { shortType } from './type-urls.ts';
 import { setVersion } from '../emit/versions.ts';
+import { byName } from '../shared/compare.ts';
 
 export class SotwStream extends AdsStream<DiscoveryRequest, SotwResponse> {
   readonly protocol: Protocol = 'sotw';
@@ -47,7 +48,7 @@ export class SotwStream extends AdsStream<DiscoveryRequest, SotwResponse> {
 
   protected send(state: TypeState, desired: Desired, _proxy: ProxySnapshot): void {
     const set = desired.set;
-    const resources = set?.sorted ?? [...desired.resources.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const resources = set?.sorted ?? [...desired.resources.values()].sort(byName);
     const versionInfo = this.version(desired);
     const nonce = this.nextNonce();
     const nonceText = this.nonceText(nonce);

@@ -8,6 +8,7 @@ import type { EnvoyResource, ProxyConfig } from '../emit/types.ts';
 import { memoryLogger, type Logger } from './logger.ts';
 import { RawAdsClient } from './raw-client.ts';
 import { startServer, type ServeOptions, type ServerHandle } from './server.ts';
+import { compareStrings } from '../shared/compare.ts';
 
 const ADS = { ads: {}, resource_api_version: 'V3' };
 
@@ -83,11 +84,7 @@ export function splitRoute(...clusters: string[]): Record<string, unknown> {
 
 export function proxy(nodeId: string, r: Partial<Record<'listeners' | 'routes' | 'clusters' | 'endpoints' | 'secrets', readonly EnvoyResource[]>>): ProxyConfig {
   const [namespace, workload] = nodeId.split('/');
-  const byName = (a: EnvoyResource, b: EnvoyResource): number => {
-    const na = String(a.name ?? a.cluster_name);
-    const nb = String(b.name ?? b.cluster_name);
-    return na < nb ? -1 : na > nb ? 1 : 0;
-  };
+  const byName = (a: EnvoyResource, b: EnvoyResource): number => compareStrings(String(a.name ?? a.cluster_name), String(b.name ?? b.cluster_name));
   return {
     namespace,
     workload,

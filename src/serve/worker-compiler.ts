@@ -8,7 +8,7 @@
  * fresh worker, told which resources the server already holds so that they are not sent again.
  */
 import { Worker } from 'node:worker_threads';
-import type { CompileOptions } from '../compiler/options.ts';
+import type { CompileOptions } from '../shared/options.ts';
 import type { CompileReply, CompileRequest, InstalledMessage, WorkerInit } from './compile-worker.ts';
 
 /** Default: a worker idle this long is retired (its memory returned). */

@@ -17,8 +17,7 @@ import { startServer, type ServerHandle } from '../../src/serve/server.ts';
 import { runCli } from '../cli-harness.ts';
 import { EnvoyPod, iptablesUnavailable, namespacePrefix, netnsUnavailable, osmIptables, PodNetwork, removeStaleNamespaces, UnixToTcp } from './netns.ts';
 import { envoy, poll as pollFor } from './support.ts';
-
-type Json = Record<string, any>;
+import type { LooseJson as Json } from '../../src/shared/json.ts';
 
 /** Why the pods cannot run here (no root, no iptables), or undefined. */
 export const podsUnavailable = envoy ? (netnsUnavailable() ?? iptablesUnavailable()) : undefined;

@@ -33,8 +33,7 @@ import { startServer, type ServerHandle } from '../../src/serve/server.ts';
 import { runCli } from '../cli-harness.ts';
 import { EnvoyPod, namespacePrefix, netnsUnavailable, removeStaleNamespaces, UnixToTcp } from './netns.ts';
 import { envoy, envoyTest, poll as pollFor } from './support.ts';
-
-type Json = Record<string, any>;
+import type { LooseJson as Json } from '../../src/shared/json.ts';
 
 const unavailable = envoy ? netnsUnavailable() : undefined;
 const POLLS = 600;

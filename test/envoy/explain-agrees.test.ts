@@ -16,8 +16,7 @@ import type { PlannedMesh } from '../../src/passes/plan.ts';
 import { explain, type Explanation, type ExplainQuery } from '../../src/review/explain.ts';
 import { CLUSTER_IPS, PODS, poll, podsUnavailable, startBookstorePods, type BookstorePods } from './bookstore-pods.ts';
 import { envoy, envoyTest } from './support.ts';
-
-type Json = Record<string, any>;
+import type { LooseJson as Json } from '../../src/shared/json.ts';
 
 const CERT_LIFETIME_MS = 60_000;
 const HEADERS: ExplainQuery['headers'] = [

@@ -20,8 +20,7 @@ import { test } from 'uvu';
 import { CLUSTER_IPS, PODS, poll, podsUnavailable, PROXY_UID, startBookstorePods, type BookstorePods } from './bookstore-pods.ts';
 import type { EnvoyPod } from './netns.ts';
 import { envoy, envoyTest } from './support.ts';
-
-type Json = Record<string, any>;
+import type { LooseJson as Json } from '../../src/shared/json.ts';
 
 const unavailable = podsUnavailable;
 /** Workload certificates served over SDS live this long (renewed at 2/3 of it): several rotations happen during the suite. */

@@ -17,9 +17,9 @@ import { sidecarCertsFor, SidecarCertSync } from '../../src/sources/kubernetes/s
 import { KubernetesSource } from '../../src/sources/kubernetes/source.ts';
 import { KubeConfig } from '@kubernetes/client-node';
 import { freePort, requireKubeBinaries, startApiServer, until, type ApiServer } from './apiserver.ts';
+import type { LooseJson as Json } from '../../src/shared/json.ts';
 
 const bin = requireKubeBinaries();
-type Json = Record<string, any>;
 
 let kube: ApiServer;
 let dir: string;

@@ -7,6 +7,7 @@ import type { Mesh } from '../types.ts';
 import { appProtocolOf } from './kubernetes-services.ts';
 import { buildMesh } from './index.ts';
 import { milliUnits } from './smi-split.ts';
+import { positionOf } from '../../parser/origin.ts';
 
 function build(text: string, options: { trustDomain?: string } = {}): { mesh: Mesh; diags: Diagnostic[] } {
   const parseBag = new DiagnosticBag();
@@ -55,7 +56,7 @@ test('TrafficTarget v1alpha1: top-level destination, specs and sources', () => {
   assert.equal(plain(t.rules), [
     { kind: 'HTTPRouteGroup', name: 'routes', path: ['specs', 0], matches: [{ name: 'buy', path: ['specs', 0, 'matches', 0] }] },
   ]);
-  assert.equal(t.origin.locate(t.rules[0].matches![0].path), { file: 'm.yaml', line: 15, column: 13 });
+  assert.equal(positionOf(t.origin, t.rules[0].matches![0].path), { file: 'm.yaml', line: 15, column: 13 });
 });
 
 test('TrafficTarget v1alpha2: spec.rules, destination port kept', () => {
@@ -150,7 +151,7 @@ for (const version of ['v1alpha3', 'v1alpha4']) {
     const [buy, any] = group.matches;
     assert.equal(buy.path, ['spec', 'matches', 0]);
     assert.equal(buy.headers.map((h) => [h.name, h.value]), [['user-agent', '.*Android.*'], ['x-a', '1'], ['x-b', '2']]);
-    assert.equal(group.origin.locate(buy.headers[2].path), { file: 'm.yaml', line: 12, column: 12 });
+    assert.equal(positionOf(group.origin, buy.headers[2].path), { file: 'm.yaml', line: 12, column: 12 });
     assert.is(any.methods, undefined);
   });
 }

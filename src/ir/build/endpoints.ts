@@ -7,6 +7,7 @@ import type { ManifestDocument } from '../../parser/parse.ts';
 import { keyOf, type EndpointAddress, type EndpointSet } from '../types.ts';
 import { base } from './common.ts';
 import { SERVICE_NAME_LABEL } from './names.ts';
+import { positionOf } from '../../parser/origin.ts';
 
 type Port = EndpointSet['ports'][number];
 
@@ -58,7 +59,7 @@ export function buildEndpointSlice(doc: ManifestDocument, reporter: Reporter): E
   const service = resource.meta.labels[SERVICE_NAME_LABEL];
   if (!service) {
     reporter.report(
-      diagnostic('SMI1019', { namespace: resource.meta.namespace, name: resource.meta.name }, doc.origin.locate(['metadata']), {
+      diagnostic('endpointslice-without-service', { namespace: resource.meta.namespace, name: resource.meta.name }, positionOf(doc.origin, ['metadata']), {
         kind: 'EndpointSlice',
         namespace: resource.meta.namespace,
         name: resource.meta.name,

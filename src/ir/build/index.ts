@@ -14,6 +14,7 @@ import { buildMeshConfig, meshSettings } from './osm-meshconfig.ts';
 import { buildTrafficTarget } from './smi-access.ts';
 import { buildTrafficSplit } from './smi-split.ts';
 import { buildHttpRouteGroup, buildTcpRoute, buildUdpRoute } from './smi-specs.ts';
+import { positionOf } from '../../parser/origin.ts';
 
 export interface BuildOptions {
   /** Overrides the MeshConfig's trust domain. */
@@ -69,7 +70,7 @@ function buildKind(doc: ManifestDocument, reporter: Reporter): Resource | undefi
     case 'MeshConfig': return buildMeshConfig(doc);
     // The parser only hands on kinds it knows; anything else is our bug, not the input's.
     default:
-      reporter.report(diagnostic('SMI9002', { detail: `no IR builder for ${doc.apiVersion} ${doc.kind}` }, doc.origin.position));
+      reporter.report(diagnostic('internal-error', { detail: `no IR builder for ${doc.apiVersion} ${doc.kind}` }, positionOf(doc.origin)));
       return undefined;
   }
 }

@@ -10,6 +10,7 @@ import { diagnostic, type Diagnostic } from '../../diagnostics/diagnostic.ts';
 import { displayPath } from '../../parser/schema.ts';
 import { displayName, FORMAT_NAMES, nameProblem, serviceReferenceProblem, type NameFormat } from '../kubernetes-names.ts';
 import type { FieldPath, InvalidObject, Resource } from '../types.ts';
+import { positionOf } from '../../parser/origin.ts';
 
 /** The label an EndpointSlice names its Service with. */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -98,7 +99,7 @@ type Named = Pick<Resource, 'kind' | 'meta' | 'origin'>;
 export function nameDiagnostics(r: Exclude<Resource, InvalidObject>): Diagnostic[] {
   const sink = new Reporting(r);
   ownNames(r, sink);
-  sink.code = 'SMI1023';
+  sink.code = 'invalid-name-reference';
   references(r, sink);
   return sink.out;
 }
@@ -117,7 +118,7 @@ export function ownNameDiagnostics(r: Named): Diagnostic[] {
 /** Checks each name it is given and keeps a diagnostic (of `code`) for each bad one. */
 class Reporting implements NameSink {
   readonly out: Diagnostic[] = [];
-  code: 'SMI1022' | 'SMI1023' = 'SMI1022';
+  code: 'invalid-name' | 'invalid-name-reference' = 'invalid-name';
   constructor(private readonly r: Named) {}
 
   check(at: FieldPath, leaf: string | undefined, value: string, format: NameField['format'], names?: string): void {
@@ -127,7 +128,7 @@ class Reporting implements NameSink {
     const path = leaf === undefined ? at : [...at, leaf];
     const ref = r.meta.namespace ? { kind: r.kind, namespace: r.meta.namespace, name: r.meta.name } : { kind: r.kind, name: r.meta.name };
     const args = { kind: r.kind, field: displayPath(path), value: displayName(value), format: formatText({ at, leaf, value, format, names }, r.kind), reason };
-    this.out.push(diagnostic(this.code, args, r.origin.locate(path), ref));
+    this.out.push(diagnostic(this.code, args, positionOf(r.origin, path), ref));
   }
 }
 

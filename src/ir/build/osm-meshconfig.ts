@@ -2,11 +2,13 @@
  * OSM MeshConfig (config.openservicemesh.io v1alpha1, v1alpha2) → IR, and the mesh-wide
  * settings it decides.
  */
-import { DEFAULT_TRUST_DOMAIN } from '../../compiler/options.ts';
+import { DEFAULT_TRUST_DOMAIN } from '../../shared/options.ts';
 import { diagnostic, type Reporter } from '../../diagnostics/diagnostic.ts';
 import type { ManifestDocument } from '../../parser/parse.ts';
 import { keyOf, type MeshConfig, type MeshSettings } from '../types.ts';
 import { base } from './common.ts';
+import { positionOf } from '../../parser/origin.ts';
+import { compareStrings } from '../../shared/compare.ts';
 
 interface RawMeshConfigSpec {
   traffic?: { enablePermissiveTrafficPolicyMode?: boolean };
@@ -29,14 +31,14 @@ export function buildMeshConfig(doc: ManifestDocument): MeshConfig {
  * namespace/name applies and the others are reported.
  */
 export function meshSettings(configs: readonly MeshConfig[], options: { trustDomain?: string }, reporter: Reporter): MeshSettings {
-  const sorted = [...configs].sort((a, b) => compareKeys(keyOf(a.meta.namespace, a.meta.name), keyOf(b.meta.namespace, b.meta.name)));
+  const sorted = [...configs].sort((a, b) => compareStrings(keyOf(a.meta.namespace, a.meta.name), keyOf(b.meta.namespace, b.meta.name)));
   const from = sorted[0];
   for (const ignored of sorted.slice(1)) {
     reporter.report(
       diagnostic(
-        'SMI3014',
+        'multiple-mesh-configs',
         { name: keyOf(ignored.meta.namespace, ignored.meta.name), first: keyOf(from.meta.namespace, from.meta.name) },
-        ignored.origin.locate(['metadata', 'name']),
+        positionOf(ignored.origin, ['metadata', 'name']),
         { kind: 'MeshConfig', namespace: ignored.meta.namespace, name: ignored.meta.name },
       ),
     );
@@ -46,8 +48,4 @@ export function meshSettings(configs: readonly MeshConfig[], options: { trustDom
     permissive: from?.permissive ?? false,
   };
   return from ? { ...settings, from } : settings;
-}
-
-function compareKeys(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

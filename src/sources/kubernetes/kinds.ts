@@ -5,6 +5,7 @@
  * objects at each, so watching more than one would read every object twice.
  */
 import { apiVersionOf, KNOWN_KINDS, type KnownKind } from '../../parser/kinds.ts';
+import { compareStrings } from '../../shared/compare.ts';
 
 /** `Endpoints` are left to EndpointSlices, which the cluster mirrors them into (and which scale). */
 const NOT_WATCHED = new Set(['Endpoints']);
@@ -49,7 +50,7 @@ export function compareVersions(a: string, b: string): number {
   };
   const [pa, pb] = [parse(a), parse(b)];
   for (let i = 0; i < 3; i++) if (pa[i] !== pb[i]) return pb[i] - pa[i];
-  return a < b ? -1 : a > b ? 1 : 0;
+  return compareStrings(a, b);
 }
 
 /**

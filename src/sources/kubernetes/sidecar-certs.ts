@@ -30,6 +30,8 @@ import type { IssuedCertificate } from '../../identity/provider.ts';
 import { certSecretName } from '../../inject/constants.ts';
 import type { Logger } from '../../serve/logger.ts';
 import { describeError, kubeRequest, statusOf } from './http.ts';
+import type { LooseJson as Json } from '../../shared/json.ts';
+import { compareStrings } from '../../shared/compare.ts';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'smi-compile';
@@ -77,7 +79,6 @@ export interface SidecarCertStats {
   reconciles: number;
 }
 
-type Json = Record<string, any>;
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 const secretsPath = (ns: string): string => `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets`;
 const secretPath = (ns: string, name: string): string => `${secretsPath(ns)}/${encodeURIComponent(name)}`;
@@ -192,7 +193,7 @@ export class SidecarCertSync {
     // Each replica walks the Secrets in its own order (by its salted hash): replicas renewing the
     // same window then rarely reach a Secret at the same moment, and the one that comes second
     // reads it renewed and moves on; in one order they would walk in step and race for each.
-    const order = [...wanted].map(([key, identity]) => ({ key, identity, rank: this.salted(key) })).sort((a, b) => a.rank - b.rank || (a.key < b.key ? -1 : 1));
+    const order = [...wanted].map(([key, identity]) => ({ key, identity, rank: this.salted(key) })).sort((a, b) => a.rank - b.rank || compareStrings(a.key, b.key));
     for (const { key, identity } of order) {
       if (this.closed) return next;
       const found = managed.get(key);

@@ -26,6 +26,8 @@ import type { SourceObject } from '../../parser/source.ts';
 import type { Logger } from '../../serve/logger.ts';
 import { describeError, kubeRequest } from './http.ts';
 import { chooseVersions, collectionPath, apiVersionOfWatched, watchedKinds, type GroupDiscovery, type WatchedKind } from './kinds.ts';
+import type { LooseJson as Json } from '../../shared/json.ts';
+import { byKey } from '../../shared/compare.ts';
 
 export const MONITOR_LABEL = 'openservicemesh.io/monitor';
 export const DEFAULT_MESH_NAME = 'osm';
@@ -78,8 +80,6 @@ interface KindInformer {
   /** The kind's position in watchedKinds(): objects are handed out kind by kind in this order. */
   readonly order: number;
 }
-
-type Json = Record<string, any>;
 
 const getJson = (kc: KubeConfig, path: string): Promise<Json> => kubeRequest(kc, 'GET', path) as Promise<Json>;
 
@@ -297,7 +297,7 @@ export class KubernetesSource {
         .list()
         .filter((o) => !kind.namespaced || (kind.kind === 'MeshConfig' ? o.metadata?.namespace === this.osmNamespace : monitored.has(o.metadata?.namespace ?? '')))
         .map((o) => ({ ref: refOf(kind.kind, o), value: o as unknown as Record<string, unknown> }));
-      objs.sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
+      objs.sort(byKey((o) => o.ref));
       out.push(...objs);
     }
     return out;
