@@ -22,7 +22,7 @@ import { XdsMetrics } from './metrics.ts';
 import type { CaServeOptions, Security } from './security.ts';
 import type { CompileReply } from './compile-worker.ts';
 import type { SourceObject } from '../parser/source.ts';
-import { proxylessMeshOf } from '../emit/proxyless/index.ts';
+import { lazyProxylessMesh } from '../emit/proxyless/index.ts';
 import { buildSnapshot, diffSnapshots, ResourceInterner, snapshotFromWire, type Snapshot } from './snapshot.ts';
 import { SotwStream } from './sotw-stream.ts';
 import { StreamClosed, type AnyStream, type StreamHost } from './stream-core.ts';
@@ -349,7 +349,7 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
     let next: Snapshot | undefined;
     const vanished = vanishedInput(diagnostics);
     if (!vanished && !diagnostics.some((d) => d.level === 'error')) {
-      const built = buildSnapshot(result.proxies, interner, proxylessMeshOf(result.mesh));
+      const built = buildSnapshot(result.proxies, interner, lazyProxylessMesh(result.mesh));
       diagnostics = [...diagnostics, ...built.diagnostics];
       next = built.snapshot;
     }

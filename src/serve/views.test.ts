@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compilePaths } from '../compiler/compile.ts';
-import { proxylessMeshOf } from '../emit/proxyless/index.ts';
+import { lazyProxylessMesh } from '../emit/proxyless/index.ts';
 import { buildSnapshot, ResourceInterner } from './snapshot.ts';
 import { CDS, EDS, LDS, RDS } from './type-urls.ts';
 import { looksProxyless, proxylessView, sidecarView } from './views.ts';
@@ -11,7 +11,7 @@ const result = compilePaths(['fixtures/bookstore']);
 
 test('the proxyless view emits from the snapshot plans once per snapshot, interned, and differs from the sidecar view', () => {
   const interner = new ResourceInterner();
-  const snapshot = buildSnapshot(result.proxies, interner, proxylessMeshOf(result.mesh)).snapshot!;
+  const snapshot = buildSnapshot(result.proxies, interner, lazyProxylessMesh(result.mesh)).snapshot!;
   const proxy = snapshot.proxies.get('bookbuyer/bookbuyer')!;
   const a = proxylessView(snapshot, proxy, interner);
   const b = proxylessView(snapshot, proxy, interner);

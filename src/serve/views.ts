@@ -75,8 +75,8 @@ export function sidecarView(proxy: ProxySnapshot, secrets?: SecretSource): View 
  * share each resource's bytes. A snapshot without plans (hand-made configs) has none.
  */
 export function proxylessView(snapshot: Snapshot, proxy: ProxySnapshot, interner: ResourceInterner, tlsInstance?: string): View {
-  const mesh = snapshot.proxyless;
-  const emitter = mesh ? memoize(snapshot, 'proxyless:emitter', () => new ProxylessEmitter(mesh)) : undefined;
+  const lazy = snapshot.proxyless;
+  const emitter = lazy ? memoize(snapshot, 'proxyless:emitter', () => new ProxylessEmitter(lazy())) : undefined;
   const get = (typeUrl: string, name: string): EncodedResource | undefined =>
     emitter
       ? memoize(snapshot, `proxyless|${tlsInstance ?? ''}|${proxy.nodeId}|${typeUrl}|${name}`, () => {

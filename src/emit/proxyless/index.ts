@@ -15,7 +15,16 @@ import type { ProxylessMesh, ProxylessProxy } from './mesh.ts';
 import { serverListener, serverRouteConfiguration } from './server.ts';
 import { parseApiListenerName, parseServerListenerName } from './targets.ts';
 
-export { proxylessMesh, proxylessMeshOf, type ProxylessMesh, type ProxylessProxy } from './mesh.ts';
+export {
+  lazyProxylessMesh,
+  packProxylessMesh,
+  proxylessMesh,
+  proxylessMeshOf,
+  unpackProxylessMesh,
+  type LazyProxylessMesh,
+  type ProxylessMesh,
+  type ProxylessProxy,
+} from './mesh.ts';
 export { parseApiListenerName, parseServerListenerName, type ApiListenerTarget, type ServerListenerTarget } from './targets.ts';
 export { apiListener, clientCluster, clientEndpoints, clientRouteConfiguration } from './client.ts';
 export { serverListener, serverRouteConfiguration } from './server.ts';
