@@ -52,7 +52,7 @@ function constant<T extends object>(name: string, value: T): T {
  * (osm cds GetDefaultCircuitBreakerThreshold). Envoy's own defaults (1024 connections) would
  * silently throttle a busy mesh.
  */
-const NO_CIRCUIT_BREAKING: Json = constant('no-circuit-breaking', {
+export const NO_CIRCUIT_BREAKING: Json = constant('no-circuit-breaking', {
   thresholds: [
     {
       max_connections: UINT32_MAX,
@@ -65,7 +65,7 @@ const NO_CIRCUIT_BREAKING: Json = constant('no-circuit-breaking', {
 });
 
 /** Endpoints arrive as ClusterLoadAssignments named like the cluster, over the ADS stream. */
-const EDS_OVER_ADS: Json = constant('eds-over-ads', { eds_config: ADS_CONFIG_SOURCE });
+export const EDS_OVER_ADS: Json = constant('eds-over-ads', { eds_config: ADS_CONFIG_SOURCE });
 
 /** `typed_extension_protocol_options` for HTTP and gRPC clusters (one frozen object each); TCP clusters carry none. */
 const PROTOCOL_OPTIONS: Readonly<Partial<Record<AppProtocol, Json>>> = Object.freeze({

@@ -10,7 +10,7 @@ import { TYPE } from './names.ts';
 import { inputKey, shared } from './shared.ts';
 import type { EnvoyResource } from './types.ts';
 
-const LOCAL_ZONE = 'local';
+export const LOCAL_ZONE = 'local';
 
 /** Independent of the caller: every proxy calling the service shares one object. */
 const claKeys = new WeakMap<UpstreamCluster, string>();

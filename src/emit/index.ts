@@ -12,6 +12,7 @@ import { endpoints } from './endpoints.ts';
 import { inboundListener } from './listeners-inbound.ts';
 import { outboundListener } from './listeners-outbound.ts';
 import { inboundRouteConfigurations, outboundRouteConfigurations } from './routes.ts';
+import { proxyNodeId } from './names.ts';
 import { secrets } from './secrets.ts';
 import { clearShared as clearSharedTables, digestKey, shared } from './shared.ts';
 export { sweepShared } from './shared.ts';
@@ -112,7 +113,7 @@ export function emitProxy(plan: ProxyPlan, options: CompileOptions): ProxyConfig
   return {
     namespace: plan.namespace,
     workload: plan.workload,
-    nodeId: `${plan.namespace}/${plan.workload}`,
+    nodeId: proxyNodeId(plan.namespace, plan.workload),
     identity: { serviceAccount: plan.serviceAccount, trustDomain: plan.trustDomain },
     resources: {
       listeners,

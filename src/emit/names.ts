@@ -165,3 +165,43 @@ export function outboundRootCertSecretName(svc: ServiceName): string {
 export function inboundRootCertSecretName(namespace: string, serviceAccount: string): string {
   return `root-cert-for-mtls-inbound:${namespace}/${serviceAccount}`;
 }
+
+// ── Proxies ────────────────────────────────────────────────────────────────
+
+/** `<ns>/<workload>`: the node id a proxy (sidecar or gRPC client/server) names itself by. */
+export function proxyNodeId(namespace: string, workload: string): string {
+  return `${namespace}/${workload}`;
+}
+
+// ── Proxyless gRPC (gRFC A27 clients, A36 servers) ─────────────────────────
+
+/** `<host>:<port>`: the Listener (and route configuration) a gRPC client dialling `xds:///<host>:<port>` asks for. */
+export function apiListenerName(host: string, port: number): string {
+  return `${host}:${port}`;
+}
+
+/** The gRFC A36 `server_listener_resource_name_template` with the `%s` before the address. */
+export const GRPC_SERVER_LISTENER_PREFIX = 'grpc/server?xds.resource.listening_address=';
+
+/** `grpc/server?xds.resource.listening_address=<ip>:<port>` (an IPv6 address in brackets). */
+export function grpcServerListenerName(host: string, port: number): string {
+  return `${GRPC_SERVER_LISTENER_PREFIX}${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** The one filter chain of a gRPC server's listener. */
+export function grpcServerFilterChainName(port: number): string {
+  return `inbound_grpc_${port}`;
+}
+
+export function grpcServerStatPrefix(port: number): string {
+  return `grpc-server.${port}`;
+}
+
+/** The router of proxyless HTTP filter lists (gRPC requires it, last). */
+export const GRPC_ROUTER_FILTER = 'envoy.filters.http.router';
+/**
+ * The HTTP RBAC filter of a gRPC server, in its filter list and in every route's
+ * `typed_per_filter_config`: Envoy and grpc-go key per-route configs by filter name, grpc-js
+ * (1.14) by type URL, and naming it by its type URL satisfies both.
+ */
+export const GRPC_RBAC_FILTER = TYPE.httpRbac;

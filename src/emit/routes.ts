@@ -29,7 +29,7 @@ import type { EnvoyResource } from './types.ts';
 import type { Json } from '../shared/json.ts';
 
 /** OSM's "any path" (constants.RegexMatchAll), matched with RE2 against the whole path. */
-const MATCH_ALL = '.*';
+export const MATCH_ALL = '.*';
 
 /**
  * Envoy's default route timeout is 15s; OSM disables it (timeout 0) so that long downloads
@@ -62,7 +62,7 @@ function routeConfiguration(name: string, virtualHosts: Json[]): EnvoyResource {
 // ── Outbound ────────────────────────────────────────────────────────────────
 
 /** Where an outbound route sends traffic: the service's cluster, or its TrafficSplit's weighted backends. */
-function outboundAction(out: OutboundPort): Json {
+export function outboundAction(out: OutboundPort): Json {
   if (!out.split && out.backends.length === 1) return { cluster: out.backends[0].cluster, timeout: NO_TIMEOUT };
   // Sorted by cluster name, as OSM does (clusterWeightByName): the order carries no meaning,
   // so it must not depend on the order the TrafficSplit happened to list its backends in.
@@ -118,7 +118,7 @@ export function methodsOf(route: InboundHttpRoute): (string | undefined)[] {
 }
 
 /** An SMI header match is an RE2 regex on the value; `host` means the `:authority` pseudo-header (osm getHeadersForRoute). */
-function headerMatcher(header: HeaderMatch): Json {
+export function headerMatcher(header: HeaderMatch): Json {
   const name = header.name.toLowerCase() === 'host' ? ':authority' : header.name;
   return { name, string_match: { safe_regex: { regex: header.value } } };
 }
@@ -154,7 +154,7 @@ function inboundRoutes(port: InboundPort): Json[] {
  * Apexes route to the backend's own local cluster: it is the same app on the same port
  * (OSM names a `<apex>|<port>|local` cluster for it; the destination is identical).
  */
-function inboundVirtualHosts(ports: readonly InboundPort[]): Json[] {
+export function inboundVirtualHosts(ports: readonly InboundPort[], routesOf: (port: InboundPort) => Json[] = inboundRoutes): Json[] {
   const hosts = new Map<string, { name: string; domains: string[]; routes: Json[] }>();
   const seenDomains = new Set<string>();
   const add = (svc: ServiceName, servicePort: number, routes: () => Json[]): void => {
@@ -172,7 +172,7 @@ function inboundVirtualHosts(ports: readonly InboundPort[]): Json[] {
     }
   };
   for (const port of ports) {
-    const routes = inboundRoutes(port);
+    const routes = routesOf(port);
     add(port.service, port.port, () => routes);
     for (const apex of port.apexes ?? []) add(apex.service, apex.port, () => routes);
   }

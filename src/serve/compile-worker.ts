@@ -25,6 +25,7 @@ import { CompileMemo } from '../compiler/compile-memo.ts';
 import type { ReadRecord } from '../parser/read-inputs.ts';
 import type { EncodedResource, ProxySnapshot } from './snapshot.ts';
 import { JsonTexts, resourceVersion, setVersion } from '../emit/versions.ts';
+import { packProxylessMesh, proxylessMeshOf } from '../emit/proxyless/index.ts';
 
 /** A resource the server does not hold yet: everything `EncodedResource` has. */
 export type WireResource = EncodedResource;
@@ -44,6 +45,8 @@ export interface WireSnapshot {
   readonly proxies: readonly WireProxy[];
   /** Resources of this snapshot that the server did not hold (by the worker's account). */
   readonly fresh: readonly WireResource[];
+  /** The plans the proxyless flavour is emitted from, packed (emit/proxyless packProxylessMesh). */
+  readonly proxyless?: Uint8Array;
 }
 
 export interface CompileRequest {
@@ -180,7 +183,8 @@ function main(): void {
         }
         diagnostics = [...diagnostics, ...built.diagnostics];
         if (built.wire) {
-          wire = built.wire;
+          const proxyless = proxylessMeshOf(result.mesh);
+          wire = { ...built.wire, proxyless: proxyless && packProxylessMesh(proxyless) };
           pending = { id: m.id, versions: built.live };
         }
       }

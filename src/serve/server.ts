@@ -22,6 +22,7 @@ import { XdsMetrics } from './metrics.ts';
 import type { CaServeOptions, Security } from './security.ts';
 import type { CompileReply } from './compile-worker.ts';
 import type { SourceObject } from '../parser/source.ts';
+import { lazyProxylessMesh } from '../emit/proxyless/index.ts';
 import { buildSnapshot, diffSnapshots, ResourceInterner, snapshotFromWire, type Snapshot } from './snapshot.ts';
 import { SotwStream } from './sotw-stream.ts';
 import { StreamClosed, type AnyStream, type StreamHost } from './stream-core.ts';
@@ -58,6 +59,8 @@ export type Compiler = (
   readonly timings?: Readonly<Partial<Record<string, number>>>;
   /** What it read of each file, when it reports that: `--watch` checks the disk against it. */
   readonly read?: readonly ReadRecord[];
+  /** The planned mesh, when the compiler reports it: the proxyless flavour is emitted from its plans. */
+  readonly mesh?: object;
 };
 
 export interface ServeOptions {
@@ -346,7 +349,7 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
     let next: Snapshot | undefined;
     const vanished = vanishedInput(diagnostics);
     if (!vanished && !diagnostics.some((d) => d.level === 'error')) {
-      const built = buildSnapshot(result.proxies, interner);
+      const built = buildSnapshot(result.proxies, interner, lazyProxylessMesh(result.mesh));
       diagnostics = [...diagnostics, ...built.diagnostics];
       next = built.snapshot;
     }

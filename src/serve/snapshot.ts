@@ -15,6 +15,7 @@ import { encodeDeltaResource } from './ads-service.ts';
 import type { WireSnapshot } from './compile-worker.ts';
 import { JsonTexts, resourceVersion, setVersion } from '../emit/versions.ts';
 import { byName } from '../shared/compare.ts';
+import { unpackProxylessMesh, type LazyProxylessMesh } from '../emit/proxyless/index.ts';
 
 export interface EncodedResource {
   readonly name: string;
@@ -216,6 +217,8 @@ export interface Snapshot {
    * re-reads only the proxies it touched. Absent for snapshots assembled from the compile worker.
    */
   readonly configs?: ReadonlyMap<string, ProxyConfig>;
+  /** What the proxyless flavour is emitted from (emit/proxyless), made when a gRPC stream first asks; absent for hand-made configs. */
+  readonly proxyless?: LazyProxylessMesh;
 }
 
 export interface SnapshotResult {
@@ -228,7 +231,7 @@ export interface SnapshotResult {
  * A proxy whose config is the same frozen object the interner's served snapshot was built from
  * is carried over as it is.
  */
-export function buildSnapshot(configs: readonly ProxyConfig[], interner: ResourceInterner): SnapshotResult {
+export function buildSnapshot(configs: readonly ProxyConfig[], interner: ResourceInterner, proxyless?: LazyProxylessMesh): SnapshotResult {
   const previous = interner.served;
   const diagnostics: Diagnostic[] = [];
   const proxies = new Map<string, ProxySnapshot>();
@@ -283,7 +286,7 @@ export function buildSnapshot(configs: readonly ProxyConfig[], interner: Resourc
   }
   interner.commit(added, replacedIn(previous, proxies));
   const version = setVersion([...proxies.values()].map((p) => ({ name: p.nodeId, version: p.version })));
-  const snapshot: Snapshot = { version, proxies, stats: snapshotStats(proxies.size, refs, interner), memo: new Map(), configs: sources };
+  const snapshot: Snapshot = { version, proxies, stats: snapshotStats(proxies.size, refs, interner), memo: new Map(), configs: sources, proxyless };
   interner.served = snapshot;
   return { snapshot, diagnostics };
 }
@@ -334,7 +337,7 @@ export function snapshotFromWire(wire: WireSnapshot, interner: ResourceInterner)
     [...proxies.values()].map((p) => p.all),
     replacedIn(interner.served, new Map()),
   );
-  const snapshot: Snapshot = { version: wire.version, proxies, stats: snapshotStats(proxies.size, refs, interner), memo: new Map() };
+  const snapshot: Snapshot = { version: wire.version, proxies, stats: snapshotStats(proxies.size, refs, interner), memo: new Map(), proxyless: wire.proxyless && unpackProxylessMesh(wire.proxyless) };
   interner.served = snapshot;
   return snapshot;
 }

@@ -1,24 +1,16 @@
 /**
  * What one stream sees of the snapshot: the sidecar flavour (the proxy's resources as
- * emitted) or the proxyless flavour (derived from them, see proxyless.ts).
+ * emitted) or the proxyless flavour (emitted from the plans on demand: emit/proxyless).
  *
  * The flavour is a property of the stream, not of a resource name: a sidecar and a gRPC
  * client of the same workload both ask for cluster `<ns>/<svc>|<port>`, and must get different
  * clusters (with and without the sidecar's mTLS socket).
  */
 import type { NodeMessage } from './ads-service.ts';
-import {
-  parseApiListenerName,
-  proxylessCluster,
-  proxylessEndpoints,
-  proxylessListener,
-  proxylessRouteConfiguration,
-} from './proxyless.ts';
-import { grpcServerListener, grpcServerRouteConfiguration, parseServerListenerName } from './proxyless-server.ts';
-import { withClientTls } from './proxyless-tls.ts';
+import { isProxylessListenerName, ProxylessEmitter } from '../emit/proxyless/index.ts';
 import { memoize, resourceSet, type EncodedResource, type ProxySnapshot, type ResourceInterner, type ResourceSet, type Snapshot } from './snapshot.ts';
 import type { SecretSource } from './secrets.ts';
-import { CDS, EDS, LDS, RDS, SDS } from './type-urls.ts';
+import { LDS, SDS } from './type-urls.ts';
 
 export type Flavour = 'sidecar' | 'proxyless';
 
@@ -49,7 +41,7 @@ export function flavourOfNode(node: NodeMessage | null | undefined): Flavour | u
 /** A Listener request by `<host>:<port>` is how only gRPC clients ask. */
 export function looksProxyless(typeUrl: string, names: Iterable<string>): boolean {
   if (typeUrl !== LDS) return false;
-  for (const n of names) if (parseApiListenerName(n) || parseServerListenerName(n)) return true;
+  for (const n of names) if (isProxylessListenerName(n)) return true;
   return false;
 }
 
@@ -78,61 +70,25 @@ export function sidecarView(proxy: ProxySnapshot, secrets?: SecretSource): View 
 }
 
 /**
- * The proxyless view. Derived resources are memoised on the snapshot and interned, so a
- * thousand gRPC clients of one workload share each derived resource's bytes.
+ * The proxyless view: resources emitted from the snapshot's plans (emit/proxyless) when first
+ * asked, memoised on the snapshot and interned, so a thousand gRPC clients of one workload
+ * share each resource's bytes. A snapshot without plans (hand-made configs) has none.
  */
 export function proxylessView(snapshot: Snapshot, proxy: ProxySnapshot, interner: ResourceInterner, tlsInstance?: string): View {
-  const derive = (typeUrl: string, name: string, build: () => Record<string, unknown> | undefined): EncodedResource | undefined =>
-    memoize(snapshot, `proxyless|${tlsInstance ?? ''}|${proxy.nodeId}|${typeUrl}|${name}`, () => {
-      const json = build();
-      return json ? interner.internDerived(typeUrl, json as EncodedResource['json']) : undefined;
-    });
-
-  const routeConfig = (name: string): EncodedResource | undefined =>
-    derive(RDS, name, () => {
-      const target = parseApiListenerName(name);
-      if (target) return proxylessRouteConfiguration(snapshot, proxy, target);
-      const server = parseServerListenerName(name); // gRPC servers: see proxyless-server.ts
-      return server ? grpcServerRouteConfiguration(proxy, server) : undefined;
-    });
-
-  const get = (typeUrl: string, name: string): EncodedResource | undefined => {
-    switch (typeUrl) {
-      case LDS: {
-        const server = parseServerListenerName(name);
-        if (server) return derive(LDS, name, () => grpcServerListener(proxy, server, tlsInstance));
-        // The listener exists exactly when its route configuration does (the client may call the service).
-        return routeConfig(name) ? derive(LDS, name, () => proxylessListener(name, name)) : undefined;
-      }
-      case RDS:
-        return routeConfig(name);
-      case CDS: {
-        const sidecar = proxy.resources.get(CDS)?.get(name);
-        return sidecar
-          ? derive(CDS, name, () => {
-              const cluster = proxylessCluster(sidecar.json);
-              // With a CA: mTLS from the gRPC bootstrap's certificate provider (proxyless-tls.ts).
-              return cluster && tlsInstance ? withClientTls(cluster, sidecar.json, proxy, tlsInstance) : cluster;
-            })
-          : undefined;
-      }
-      case EDS: {
-        const sidecar = proxy.resources.get(EDS)?.get(name);
-        return sidecar ? derive(EDS, name, () => proxylessEndpoints(sidecar.json)) : undefined;
-      }
-      default:
-        return undefined; // no SDS: gRPC takes certificates from its bootstrap's providers
-    }
-  };
-
+  const lazy = snapshot.proxyless;
+  const emitter = lazy ? memoize(snapshot, 'proxyless:emitter', () => new ProxylessEmitter(lazy())) : undefined;
+  const get = (typeUrl: string, name: string): EncodedResource | undefined =>
+    emitter
+      ? memoize(snapshot, `proxyless|${tlsInstance ?? ''}|${proxy.nodeId}|${typeUrl}|${name}`, () => {
+          const json = emitter.resource(proxy.nodeId, typeUrl, name, tlsInstance);
+          return json ? interner.internDerived(typeUrl, json) : undefined;
+        })
+      : undefined;
   return {
     get,
     all: (typeUrl) => {
-      // gRPC only ever asks by name; a wildcard CDS/EDS still gets the derived set, LDS/RDS nothing
-      // (API listeners exist only for the names asked).
-      if (typeUrl !== CDS && typeUrl !== EDS) return [];
       const out: EncodedResource[] = [];
-      for (const name of proxy.resources.get(typeUrl)?.keys() ?? []) {
+      for (const name of emitter?.names(proxy.nodeId, typeUrl) ?? []) {
         const r = get(typeUrl, name);
         if (r) out.push(r);
       }

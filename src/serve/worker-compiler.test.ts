@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compilePaths } from '../compiler/compile.ts';
+import { lazyProxylessMesh } from '../emit/proxyless/index.ts';
 import { memoryLogger } from './logger.ts';
 import { startServer, type ServerHandle } from './server.ts';
 import { buildSnapshot, ResourceInterner, type Snapshot } from './snapshot.ts';
@@ -14,7 +15,7 @@ const FIXTURE = new URL('../../fixtures/canary/', import.meta.url).pathname;
 /** What the same input gives compiled and encoded in this thread. */
 function inThread(dir: string): Snapshot {
   const result = compilePaths([dir], { protoCheck: false });
-  const { snapshot } = buildSnapshot(result.proxies, new ResourceInterner());
+  const { snapshot } = buildSnapshot(result.proxies, new ResourceInterner(), lazyProxylessMesh(result.mesh));
   return snapshot!;
 }
 
@@ -40,6 +41,8 @@ function assertSame(actual: Snapshot, expected: Snapshot): void {
     }
   }
   assert.equal(actual.stats, expected.stats);
+  assert.ok(expected.proxyless, 'the compile made the proxyless mesh');
+  assert.equal(actual.proxyless!(), expected.proxyless!(), 'the worker hands over the same proxyless mesh');
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

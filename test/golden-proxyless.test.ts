@@ -1,0 +1,98 @@
+/**
+ * The proxyless gRPC flavour of every fixture, golden-proxyless/<fixture>/<ns>/<workload>/, next
+ * to the sidecar flavour in golden/: what a gRPC client of the workload receives when it dials
+ * each service it may call (by its full name, `xds:///<svc>.<ns>.svc.cluster.local:<port>`),
+ * what a gRPC server of it receives for each HTTP/gRPC port it serves (listening on 0.0.0.0),
+ * and its clusters and endpoints, as `serve` with a CA sends them (mTLS from the gRPC
+ * bootstrap's certificate provider). Every resource also encodes to its proto.
+ *
+ * `UPDATE_GOLDEN=1` (or `npm run golden:update`) rewrites them and deletes those no fixture
+ * produces; review `git diff golden-proxyless/` like code.
+ */
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { compilePaths } from '../src/compiler/compile.ts';
+import { diffTrees, MANIFEST_FILE, readTree, serialise, writeTree, type OutputTree } from '../src/compiler/output-tree.ts';
+import { renderManifest, sha256 } from '../src/compiler/tree-manifest.ts';
+import { apiListenerName, grpcServerListenerName, serviceFqdn } from '../src/emit/names.ts';
+import { ProxylessEmitter, proxylessMeshOf, type ProxylessMesh } from '../src/emit/proxyless/index.ts';
+import { isHttpLike } from '../src/emit/common.ts';
+import { TYPE_URL, XDS_KINDS, type EnvoyResource, type XdsKind } from '../src/emit/types.ts';
+import { encodeProtoJsonAny } from '../src/envoy/protos.ts';
+import { CERTIFICATE_PROVIDER_INSTANCE } from '../src/serve/secrets.ts';
+
+const FIXTURES = 'fixtures';
+const GOLDEN = 'golden-proxyless';
+const update = process.env.UPDATE_GOLDEN === '1';
+
+const scenarios = readdirSync(FIXTURES)
+  .filter((name) => statSync(join(FIXTURES, name)).isDirectory())
+  .sort();
+
+/** The names a gRPC client and a gRPC server of the workload ask for, by type. */
+function askedNames(mesh: ProxylessMesh, emitter: ProxylessEmitter, nodeId: string): Record<XdsKind, string[]> {
+  const proxy = mesh.proxies.get(nodeId)!;
+  const clients = proxy.outbound.filter(isHttpLike).map((o) => apiListenerName(serviceFqdn(o.service), o.port));
+  const servers = [...new Set(proxy.inbound.filter(isHttpLike).map((p) => p.targetPort))].sort((a, b) => a - b).map((port) => grpcServerListenerName('0.0.0.0', port));
+  const listeners = [...clients, ...servers];
+  return {
+    listeners,
+    routes: listeners,
+    clusters: [...emitter.names(nodeId, TYPE_URL.clusters)],
+    endpoints: [...emitter.names(nodeId, TYPE_URL.endpoints)],
+    secrets: [],
+  };
+}
+
+function proxylessTree(mesh: ProxylessMesh): OutputTree {
+  const emitter = new ProxylessEmitter(mesh);
+  const files: [string, string][] = [];
+  for (const nodeId of mesh.proxies.keys()) {
+    const names = askedNames(mesh, emitter, nodeId);
+    for (const kind of XDS_KINDS) {
+      if (kind === 'secrets') continue; // gRPC takes certificates from its bootstrap's providers
+      const resources: EnvoyResource[] = [];
+      for (const name of names[kind]) {
+        const r = emitter.resource(nodeId, TYPE_URL[kind], name, CERTIFICATE_PROVIDER_INSTANCE);
+        if (!r) continue;
+        encodeProtoJsonAny(TYPE_URL[kind], r); // throws when the resource does not fit its proto
+        resources.push(r);
+      }
+      files.push([`${nodeId}/${kind}.yaml`, serialise(resources, 'yaml')]);
+    }
+  }
+  return new Map(files.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+for (const scenario of scenarios) {
+  test(`golden-proxyless: ${scenario}`, () => {
+    const result = compilePaths([join(FIXTURES, scenario)]);
+    assert.ok(result.ok, 'fixture compiles without errors');
+    const mesh = proxylessMeshOf(result.mesh)!;
+    assert.equal([...mesh.proxies.keys()].sort(), result.proxies.map((p) => p.nodeId).sort(), 'one proxyless proxy per sidecar, under the same node id');
+    const tree = proxylessTree(mesh);
+    const goldenDir = join(GOLDEN, scenario);
+    if (update) {
+      writeTree(tree, goldenDir);
+      return;
+    }
+    assert.ok(existsSync(goldenDir), `no golden for ${scenario}: run npm run golden:update`);
+    const differences = diffTrees(readTree(goldenDir), tree);
+    assert.equal(differences.map((d) => d.patch).join('\n'), '', `${scenario} differs from ${goldenDir}; if intended run npm run golden:update and review git diff ${GOLDEN}/`);
+    const manifest = renderManifest(new Map([...tree].map(([f, content]) => [f, sha256(content)])));
+    assert.is(readFileSync(join(goldenDir, MANIFEST_FILE), 'utf8'), manifest, `${goldenDir}/${MANIFEST_FILE} does not list its files: run npm run golden:update`);
+  });
+}
+
+test('golden-proxyless: no golden without a fixture', () => {
+  if (!existsSync(GOLDEN)) return;
+  for (const name of readdirSync(GOLDEN)) {
+    if (scenarios.includes(name)) continue;
+    if (update) rmSync(join(GOLDEN, name), { recursive: true, force: true });
+    else assert.unreachable(`${GOLDEN}/${name} has no fixture: run npm run golden:update to delete it`);
+  }
+});
+
+test.run();
