@@ -17,7 +17,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { configDump, type DumpedType, type DumpKind, type DumpResources } from '../compiler/config-dump.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../shared/logger.ts';
 import type { XdsMetrics } from './metrics.ts';
 import type { Snapshot } from './snapshot.ts';
 import { sentResource, type AnyStream } from './stream-core.ts';

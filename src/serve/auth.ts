@@ -17,7 +17,7 @@ import type { PeerCertificate } from 'node:tls';
 import { status } from '@grpc/grpc-js';
 import { diagnostic, formatDiagnostic } from '../diagnostics/diagnostic.ts';
 import { parseSpiffeId, principalName, spiffeId, type WorkloadIdentity } from '../identity/identity.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../shared/logger.ts';
 import { proxyIdentity } from './secrets.ts';
 import type { ProxySnapshot, Snapshot } from './snapshot.ts';
 import { StreamClosed, type AnyStream } from './stream-core.ts';

@@ -4,6 +4,7 @@
 export { DEFAULT_ADDRESS, DEFAULT_PORT, runServe, startServer } from './server.ts';
 export type { CaIssuer, Compiler, ObjectSource, RecompileOutcome, RecompileTimings, ServeOptions, ServerHandle } from './server.ts';
 export { createLogger, memoryLogger, silentLogger } from './logger.ts';
-export type { Logger, LoggerOptions, LogLevel } from './logger.ts';
+export type { LoggerOptions } from './logger.ts';
+export type { Logger, LogLevel } from '../shared/logger.ts';
 export { RawAdsClient } from './raw-client.ts';
 export type { CaServeOptions } from './security.ts';

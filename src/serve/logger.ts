@@ -2,18 +2,7 @@
  * Structured logs: one JSON object per line when the output is not a terminal (what log
  * collectors in a cluster parse), a readable line when a person is watching.
  */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-
-export type LogFields = Record<string, unknown>;
-
-export interface Logger {
-  debug(msg: string, fields?: LogFields): void;
-  info(msg: string, fields?: LogFields): void;
-  warn(msg: string, fields?: LogFields): void;
-  error(msg: string, fields?: LogFields): void;
-  /** A logger that adds `fields` to every record (a stream's node id, for example). */
-  child(fields: LogFields): Logger;
-}
+import type { LogFields, Logger, LogLevel } from '../shared/logger.ts';
 
 export interface LogRecord extends LogFields {
   time: string;

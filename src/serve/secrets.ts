@@ -16,11 +16,12 @@
  * rotations), encoded once per certificate or bundle and shared by every stream that needs them.
  * Their `json` is redacted: /debug and logs never see a private key.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../shared/hash.ts';
 import { encodeProtoJsonAny } from '../envoy/protos.ts';
 import type { EnvoyResource } from '../emit/types.ts';
 import type { CertificateManager } from '../identity/certificate-manager.ts';
 import { principalName, serviceCertName, type WorkloadIdentity } from '../identity/identity.ts';
+import { isRootCertSecret, withTrustBundle } from '../identity/trust-bundle.ts';
 import type { EncodedResource, ProxySnapshot } from './snapshot.ts';
 import { SDS } from './type-urls.ts';
 import { resourceVersion } from '../emit/versions.ts';
@@ -58,14 +59,14 @@ export class SdsSecrets implements SecretSource {
 
   private trustBundle(): { pem: string; hash: string } {
     const pem = this.manager.trustBundle().pem;
-    if (pem !== this.bundle.pem) this.bundle = { pem, hash: createHash('sha256').update(pem).digest('hex') };
+    if (pem !== this.bundle.pem) this.bundle = { pem, hash: sha256Hex(pem) };
     return this.bundle;
   }
 
   resolve(proxy: ProxySnapshot, emitted: EncodedResource): EncodedResource | undefined {
     const name = emitted.name;
     if (name.startsWith('service-cert:')) return this.serviceCert(proxy, name);
-    if (name.startsWith('root-cert-for-mtls-')) return this.rootCert(emitted);
+    if (isRootCertSecret(name)) return this.rootCert(emitted);
     return emitted;
   }
 
@@ -95,8 +96,7 @@ export class SdsSecrets implements SecretSource {
     const bundle = this.trustBundle();
     const hit = this.roots.get(emitted);
     if (hit?.bundle === bundle.hash) return hit.resource;
-    const validation = (emitted.json.validation_context ?? {}) as Record<string, unknown>;
-    const json = { ...emitted.json, validation_context: { trusted_ca: { inline_string: bundle.pem }, ...validation } };
+    const json = withTrustBundle(emitted.json, bundle.pem);
     const resource = encoded(json, json);
     this.roots.set(emitted, { bundle: bundle.hash, resource });
     return resource;

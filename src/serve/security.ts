@@ -16,7 +16,7 @@ import { FileProvider } from '../identity/file-provider.ts';
 import { CONTROL_PLANE_ACCOUNT, principalName, type WorkloadIdentity } from '../identity/identity.ts';
 import type { CertificateProvider, IssuedCertificate } from '../identity/provider.ts';
 import { XdsAuthorizer } from './auth.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../shared/logger.ts';
 import { proxyIdentity, SdsSecrets } from './secrets.ts';
 import type { ProxySnapshot, Snapshot } from './snapshot.ts';
 import type { AnyStream } from './stream-core.ts';

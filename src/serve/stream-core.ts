@@ -33,7 +33,7 @@ import {
   type ConnectionLedger,
   type HeldBytes,
 } from './limits.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../shared/logger.ts';
 import type { Protocol, XdsMetrics } from './metrics.ts';
 import type { SecretSource } from './secrets.ts';
 import { isSharedSetMap, memoize, retainedSet, type EncodedResource, type ProxySnapshot, type ResourceInterner, type ResourceSet, type Snapshot } from './snapshot.ts';

@@ -5,7 +5,8 @@
 import type { Diagnostic } from '../diagnostics/diagnostic.ts';
 import { TYPE } from '../emit/names.ts';
 import type { EnvoyResource, ProxyConfig } from '../emit/types.ts';
-import { memoryLogger, type Logger } from './logger.ts';
+import type { Logger } from '../shared/logger.ts';
+import { memoryLogger } from './logger.ts';
 import { RawAdsClient } from './raw-client.ts';
 import { startServer, type ServeOptions, type ServerHandle } from './server.ts';
 

@@ -4,11 +4,12 @@
  * chokidar rather than bare `fs.watch`: editors and `kubectl`-style tools replace files by
  * rename, ConfigMap volumes swap a `..data` symlink, and recursive `fs.watch` on Linux misses
  * directories created after it started; chokidar handles all three. Events are debounced so a
- * `git checkout` that touches fifty files costs one recompile, not fifty.
+ * `git checkout` that touches fifty files costs one recompile, not fifty, with a bound
+ * (shared/debounce.ts): a writer that never pauses for the quiet period is still served.
  *
  * The quiet period is short (DEFAULT_DEBOUNCE_MS) because it is paid by every edit and the bursts
- * it must merge are shorter still: a `git checkout` of fifty 70 KB manifests raised its fifty
- * events within 1 ms here, and a ConfigMap update is one atomic symlink swap. A writer slower
+ * it must merge are shorter still: a `git checkout` raises its events within a
+ * millisecond or so, and a ConfigMap update is one atomic symlink swap. A writer slower
  * than that costs an extra recompile, which is incremental (tens of milliseconds at 1,000
  * services), and every intermediate state is compiled and checked like any other.
  *
@@ -25,7 +26,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
-import type { Logger } from './logger.ts';
+import { debounce, DEFAULT_MAX_WAIT_MS } from '../shared/debounce.ts';
+import type { Logger } from '../shared/logger.ts';
 
 const MANIFEST = /\.(ya?ml|json)$/i;
 
@@ -60,7 +62,6 @@ export function watchPaths(paths: readonly string[], options: WatchOptions): Pro
   // chokidar never reports "ready" for an empty path list.
   if (paths.length === 0) return Promise.resolve({ close: async () => {} });
   const debounceMs = options.debounceMs ?? DEFAULT_DEBOUNCE_MS;
-  let timer: NodeJS.Timeout | undefined;
   let settle: NodeJS.Timeout | undefined;
   let closed = false;
   const pending = new Set<string>();
@@ -79,19 +80,22 @@ export function watchPaths(paths: readonly string[], options: WatchOptions): Pro
     }
     if (!moved) return void options.logger.debug('manifests are as last compiled');
     // A new burst since the check began has its own debounce and settle check.
-    if (closed || timer) return;
+    if (closed || debouncer.pending) return;
     options.logger.info('manifests differ from what was last compiled (an edit raised no event); recompiling');
     options.onChange([]);
   };
-  const schedule = (path: string): void => {
-    pending.add(path);
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = undefined;
+  // Bounded, as the Kubernetes source's: a writer that never pauses still gets its edits served.
+  const debouncer = debounce(
+    () => {
       const changed = [...pending].sort();
       pending.clear();
       options.onChange(changed);
-    }, debounceMs);
+    },
+    { quietMs: debounceMs, maxWaitMs: Math.max(debounceMs, DEFAULT_MAX_WAIT_MS) },
+  );
+  const schedule = (path: string): void => {
+    pending.add(path);
+    debouncer.trigger();
     if (options.moved) {
       if (settle) clearTimeout(settle);
       settle = setTimeout(() => void check(), Math.max(debounceMs, options.settleMs ?? SETTLE_MS));
@@ -134,7 +138,7 @@ export function watchPaths(paths: readonly string[], options: WatchOptions): Pro
       resolve({
         async close() {
           closed = true;
-          if (timer) clearTimeout(timer);
+          debouncer.cancel();
           if (settle) clearTimeout(settle);
           if (poll) clearInterval(poll);
           await watcher.close();

@@ -28,7 +28,8 @@ import { renewalTime } from '../../identity/certificate-manager.ts';
 import { principalName, type WorkloadIdentity } from '../../identity/identity.ts';
 import type { IssuedCertificate } from '../../identity/provider.ts';
 import { certSecretName } from '../../inject/constants.ts';
-import type { Logger } from '../../serve/logger.ts';
+import { sha256Hex } from '../../shared/hash.ts';
+import type { Logger } from '../../shared/logger.ts';
 import { describeError, kubeRequest, statusOf } from './http.ts';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
@@ -81,7 +82,6 @@ type Json = Record<string, any>;
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 const secretsPath = (ns: string): string => `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets`;
 const secretPath = (ns: string, name: string): string => `${secretsPath(ns)}/${encodeURIComponent(name)}`;
-const bundleDigest = (pem: string): string => createHash('sha256').update(pem).digest('hex');
 const isManaged = (s: Json): boolean => s.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY;
 
 /** A failure that stops this reconcile: retried as a whole after the backoff. */
@@ -272,7 +272,7 @@ export class SidecarCertSync {
   private dueAt(identity: WorkloadIdentity, secret: Json): number {
     const annotations = secret.metadata?.annotations ?? {};
     if (annotations[IDENTITY_ANNOTATION] !== principalName(identity)) return 0;
-    if (annotations[CA_BUNDLE_ANNOTATION] !== bundleDigest(this.opts.trustBundlePem())) return 0;
+    if (annotations[CA_BUNDLE_ANNOTATION] !== sha256Hex(this.opts.trustBundlePem())) return 0;
     // A full read (not the metadata list) also checks the key material is there.
     if (secret.data && (!secret.data['tls.crt'] || !secret.data['tls.key'] || secret.data['ca.crt'] !== b64(this.opts.trustBundlePem()))) return 0;
     const renewAt = Date.parse(annotations[RENEW_AT_ANNOTATION] ?? '');
@@ -346,7 +346,7 @@ export class SidecarCertSync {
           annotations: {
             [IDENTITY_ANNOTATION]: principalName(identity),
             [RENEW_AT_ANNOTATION]: new Date(renewAt).toISOString(),
-            [CA_BUNDLE_ANNOTATION]: bundleDigest(this.opts.trustBundlePem()),
+            [CA_BUNDLE_ANNOTATION]: sha256Hex(this.opts.trustBundlePem()),
           },
         },
         data: { 'tls.crt': b64(cert.chainPem), 'tls.key': b64(cert.privateKeyPem), 'ca.crt': b64(this.opts.trustBundlePem()) },
