@@ -15,7 +15,7 @@ test('the bundle goes first in the validation context, the SAN matchers after it
   assert.equal((filled.validation_context as Record<string, unknown>).trusted_ca, { inline_string: 'PEM' });
   assert.ok(Object.isFrozen(filled) && Object.isFrozen(filled.validation_context));
   assert.equal(emitted.validation_context, { match_typed_subject_alt_names: [{ san_type: 'URI' }] });
-  assert.equal(withTrustBundle({ name: 'root-cert-for-mtls-inbound:ns/sa' }, 'PEM').validation_context, { trusted_ca: { inline_string: 'PEM' } });
+  assert.equal((withTrustBundle({ name: 'root-cert-for-mtls-inbound:ns/sa' }, 'PEM') as Record<string, unknown>).validation_context, { trusted_ca: { inline_string: 'PEM' } });
 });
 
 test.run();

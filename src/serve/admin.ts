@@ -19,7 +19,7 @@ import type { AddressInfo } from 'node:net';
 import { configDump, type DumpedType, type DumpKind, type DumpResources } from '../compiler/config-dump.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { XdsMetrics } from './metrics.ts';
-import type { Snapshot } from './snapshot.ts';
+import type { Snapshot } from './snapshot-types.ts';
 import { sentResource, type AnyStream } from './stream-core.ts';
 import { kindOf, shortType } from './type-urls.ts';
 

@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { peerIdentity, proves, XdsAuthorizer } from './auth.ts';
 import { memoryLogger } from './logger.ts';
-import type { ProxySnapshot, Snapshot } from './snapshot.ts';
+import type { ProxySnapshot, Snapshot } from './snapshot-types.ts';
 import type { AnyStream, StreamClosed } from './stream-core.ts';
 
 const bookbuyer = { namespace: 'bookbuyer', serviceAccount: 'bookbuyer', trustDomain: 'cluster.local' };

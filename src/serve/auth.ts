@@ -19,7 +19,7 @@ import { diagnostic, formatDiagnostic } from '../diagnostics/diagnostic.ts';
 import { parseSpiffeId, principalName, spiffeId, type WorkloadIdentity } from '../identity/identity.ts';
 import type { Logger } from '../shared/logger.ts';
 import { proxyIdentity } from './secrets.ts';
-import type { ProxySnapshot, Snapshot } from './snapshot.ts';
+import type { ProxySnapshot, Snapshot } from './snapshot-types.ts';
 import { StreamClosed, type AnyStream } from './stream-core.ts';
 
 /** What the client's certificate says, as read from the TLS session. */

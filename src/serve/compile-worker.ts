@@ -17,69 +17,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { compilePaths } from '../compiler/compile.ts';
 import { sweepShared } from '../emit/index.ts';
-import type { CompileOptions } from '../compiler/options.ts';
-import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
-import { resourceName, TYPE_URL, XDS_KINDS, type EnvoyResource, type ProxyConfig } from '../emit/types.ts';
+import type { Diagnostic } from '../diagnostics/diagnostic.ts';
+import { resourceName, type EnvoyResource, type ProxyConfig } from '../emit/types.ts';
 import { encodeProtoJsonAny, forgetConverted } from '../envoy/protos.ts';
 import { CompileMemo } from '../compiler/compile-memo.ts';
-import type { ReadRecord } from '../parser/read-inputs.ts';
-import type { EncodedResource, ProxySnapshot } from './snapshot.ts';
-import { JsonTexts, resourceVersion, setVersion } from '../emit/versions.ts';
-
-/** A resource the server does not hold yet: everything `EncodedResource` has. */
-export type WireResource = EncodedResource;
-
-export interface WireProxy {
-  readonly nodeId: string;
-  readonly namespace: string;
-  readonly workload: string;
-  readonly identity?: ProxySnapshot['identity'];
-  readonly version: string;
-  /** Per type URL (in the proxy's order), the versions of its resources in emit order. */
-  readonly types: readonly (readonly [typeUrl: string, versions: readonly string[]])[];
-}
-
-export interface WireSnapshot {
-  readonly version: string;
-  readonly proxies: readonly WireProxy[];
-  /** Resources of this snapshot that the server did not hold (by the worker's account). */
-  readonly fresh: readonly WireResource[];
-}
-
-export interface CompileRequest {
-  readonly cmd: 'compile';
-  readonly id: number;
-  readonly paths: readonly string[];
-  readonly options: CompileOptions;
-}
-
-/** The server installed the snapshot of request `id`: it now holds exactly that snapshot's resources. */
-export interface InstalledMessage {
-  readonly cmd: 'installed';
-  readonly id: number;
-}
-
-export interface CompileReply {
-  readonly id: number;
-  readonly diagnostics: readonly Diagnostic[];
-  /** The compiler's own phases. */
-  readonly phases: Readonly<Partial<Record<string, number>>>;
-  /** Read, parse, build, passes, emit (ms). */
-  readonly compileMs: number;
-  /** Encoding and interning (ms). */
-  readonly snapshotMs: number;
-  readonly snapshot?: WireSnapshot;
-  /** An exception in the compiler (a bug): reported as SMI9002 by the server. */
-  readonly internalError?: string;
-  /** What the compile read of each file (see inputsMoved). */
-  readonly read?: readonly ReadRecord[];
-}
-
-export interface WorkerInit {
-  readonly incremental: boolean;
-  /** Versions the server holds already (a worker started after another was retired). */
-  readonly holds: readonly string[];
-}
+import { JsonTexts, resourceVersion } from '../emit/versions.ts';
+import { encodeProxy, snapshotVersion } from './encode-proxy.ts';
+import type { CompileReply, CompileRequest, InstalledMessage, WireProxy, WireResource, WireSnapshot, WorkerInit } from './worker-protocol.ts';
 
 /**
  * Versions of emitted resources, by content: the same function as `ResourceInterner` (snapshot.ts)
@@ -102,49 +46,28 @@ class Versions {
 }
 
 /**
- * What `buildSnapshot` makes, in wire form: the same versions, maps and order, and proto-encode
- * diagnostics for resources that do not encode. Only resources the server does not hold are
- * encoded (the ones it holds encoded before, and the same content encodes the same).
+ * What `buildSnapshot` makes, in wire form (encode-proxy.ts, the same for both): per proxy the
+ * versions of its resources. Only resources the server does not hold are encoded (the ones it
+ * holds encoded before, and the same content encodes the same).
  */
 function wireSnapshot(configs: readonly ProxyConfig[], versions: Versions, holds: ReadonlySet<string>): { wire?: WireSnapshot; live: Set<string>; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const fresh = new Map<string, WireResource>();
-  const failed = new Set<string>();
   const live = new Set<string>();
+  const encode = (typeUrl: string, json: EnvoyResource): string => {
+    const version = versions.of(typeUrl, json);
+    if (!holds.has(version) && !fresh.has(version)) fresh.set(version, { name: resourceName(json), typeUrl, version, any: encodeProtoJsonAny(typeUrl, json), json });
+    live.add(version);
+    return version;
+  };
   const proxies: WireProxy[] = [];
   for (const config of configs) {
-    const types: [string, string[]][] = [];
-    const all: { name: string; version: string }[] = [];
-    for (const kind of XDS_KINDS) {
-      const typeUrl = TYPE_URL[kind];
-      const named = new Map<string, string>();
-      for (const json of config.resources[kind] ?? []) {
-        const version = versions.of(typeUrl, json);
-        const name = resourceName(json);
-        if (!holds.has(version) && !fresh.has(version) && !failed.has(version)) {
-          try {
-            fresh.set(version, { name, typeUrl, version, any: encodeProtoJsonAny(typeUrl, json), json });
-          } catch (err) {
-            failed.add(version);
-            diagnostics.push(
-              diagnostic('proto-encode', { typeName: typeUrl.replace(/^.*\//, ''), name, detail: err instanceof Error ? err.message : String(err) }),
-            );
-            continue;
-          }
-        } else if (failed.has(version)) {
-          continue;
-        }
-        named.set(name, version);
-        all.push({ name: `${typeUrl}/${name}`, version });
-        live.add(version);
-      }
-      types.push([typeUrl, [...named.values()]]);
-    }
-    proxies.push({ nodeId: config.nodeId, namespace: config.namespace, workload: config.workload, identity: config.identity, version: setVersion(all), types });
+    const p = encodeProxy(config, encode, (v) => v, diagnostics);
+    const types = [...p.byType].map(([typeUrl, named]) => [typeUrl, [...named.values()]] as const);
+    proxies.push({ nodeId: config.nodeId, namespace: config.namespace, workload: config.workload, identity: config.identity, version: p.version, types });
   }
   if (diagnostics.length > 0) return { live, diagnostics };
-  const version = setVersion(proxies.map((p) => ({ name: p.nodeId, version: p.version })));
-  return { wire: { version, proxies, fresh: [...fresh.values()] }, live, diagnostics };
+  return { wire: { version: snapshotVersion(proxies), proxies, fresh: [...fresh.values()] }, live, diagnostics };
 }
 
 function main(): void {

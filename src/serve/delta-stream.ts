@@ -9,7 +9,7 @@
  */
 import type { DeltaDiscoveryRequest, DeltaResponse } from './ads-service.ts';
 import type { Protocol } from './metrics.ts';
-import type { EncodedResource, ProxySnapshot } from './snapshot.ts';
+import type { EncodedResource, ProxySnapshot } from './snapshot-types.ts';
 import { AdsStream, type Desired, type TypeState } from './stream-core.ts';
 import { shortType } from './type-urls.ts';
 

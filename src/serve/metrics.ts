@@ -3,7 +3,7 @@
  * tests that start several servers in one process do not collide on metric names.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Snapshot } from './snapshot.ts';
+import type { Snapshot } from './snapshot-types.ts';
 
 export type Protocol = 'sotw' | 'delta';
 

@@ -3,7 +3,9 @@ import * as assert from 'uvu/assert';
 import { compilePaths } from '../compiler/compile.ts';
 import { TYPE } from '../emit/names.ts';
 import { parseServerListenerName, SERVER_LISTENER_PREFIX } from './proxyless-server.ts';
-import { buildSnapshot, ResourceInterner, type Snapshot } from './snapshot.ts';
+import { buildSnapshot } from './snapshot.ts';
+import { ResourceInterner } from './interner.ts';
+import type { Snapshot } from './snapshot-types.ts';
 import { LDS, RDS } from './type-urls.ts';
 import { proxylessView } from './views.ts';
 

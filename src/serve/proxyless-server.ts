@@ -29,7 +29,7 @@ import { HTTP_CONNECTION_MANAGER_FILTER, HTTP_RBAC_FILTER, INBOUND_LISTENER_NAME
 import type { EnvoyResource } from '../emit/types.ts';
 import { grpcMatch } from './proxyless.ts';
 import { serverTransportSocket } from './proxyless-tls.ts';
-import type { ProxySnapshot } from './snapshot.ts';
+import type { ProxySnapshot } from './snapshot-types.ts';
 import { LDS, RDS } from './type-urls.ts';
 
 type Json = Record<string, unknown>;

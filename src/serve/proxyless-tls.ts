@@ -13,7 +13,7 @@
  */
 import { TLS_TRANSPORT_SOCKET, TYPE } from '../emit/names.ts';
 import type { EnvoyResource } from '../emit/types.ts';
-import type { ProxySnapshot } from './snapshot.ts';
+import type { ProxySnapshot } from './snapshot-types.ts';
 import { SDS } from './type-urls.ts';
 
 type Json = Record<string, unknown>;

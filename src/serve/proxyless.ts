@@ -28,7 +28,8 @@ import {
   TYPE,
 } from '../emit/names.ts';
 import type { EnvoyResource } from '../emit/types.ts';
-import { memoize, type ProxySnapshot, type Snapshot } from './snapshot.ts';
+import { memoize } from './snapshot.ts';
+import type { ProxySnapshot, Snapshot } from './snapshot-types.ts';
 import { RDS, SDS } from './type-urls.ts';
 
 type Json = Record<string, unknown>;

@@ -22,7 +22,7 @@ import type { EnvoyResource } from '../emit/types.ts';
 import type { CertificateManager } from '../identity/certificate-manager.ts';
 import { principalName, serviceCertName, type WorkloadIdentity } from '../identity/identity.ts';
 import { isRootCertSecret, withTrustBundle } from '../identity/trust-bundle.ts';
-import type { EncodedResource, ProxySnapshot } from './snapshot.ts';
+import type { EncodedResource, ProxySnapshot } from './snapshot-types.ts';
 import { SDS } from './type-urls.ts';
 import { resourceVersion } from '../emit/versions.ts';
 

@@ -18,7 +18,7 @@ import type { CertificateProvider, IssuedCertificate } from '../identity/provide
 import { XdsAuthorizer } from './auth.ts';
 import type { Logger } from '../shared/logger.ts';
 import { proxyIdentity, SdsSecrets } from './secrets.ts';
-import type { ProxySnapshot, Snapshot } from './snapshot.ts';
+import type { ProxySnapshot, Snapshot } from './snapshot-types.ts';
 import type { AnyStream } from './stream-core.ts';
 
 export interface CaServeOptions {

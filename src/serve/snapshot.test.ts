@@ -1,6 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildSnapshot, diffSnapshots, isSharedSetMap, resourceSet, ResourceInterner, retainedSet } from './snapshot.ts';
+import { buildSnapshot, diffSnapshots } from './snapshot.ts';
+import { isSharedSetMap, resourceSet, retainedSet } from './resource-set.ts';
+import { ResourceInterner } from './interner.ts';
 import { setVersion } from '../emit/versions.ts';
 import { cla, cluster, proxy, simpleProxy } from './testing.ts';
 import { CDS, EDS } from './type-urls.ts';

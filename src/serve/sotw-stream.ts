@@ -8,7 +8,7 @@
  */
 import type { DiscoveryRequest, SotwResponse } from './ads-service.ts';
 import type { Protocol } from './metrics.ts';
-import type { ProxySnapshot } from './snapshot.ts';
+import type { ProxySnapshot } from './snapshot-types.ts';
 import { AdsStream, type Desired, type TypeState } from './stream-core.ts';
 import { shortType } from './type-urls.ts';
 import { setVersion } from '../emit/versions.ts';

@@ -36,7 +36,10 @@ import {
 import type { Logger } from '../shared/logger.ts';
 import type { Protocol, XdsMetrics } from './metrics.ts';
 import type { SecretSource } from './secrets.ts';
-import { isSharedSetMap, memoize, retainedSet, type EncodedResource, type ProxySnapshot, type ResourceInterner, type ResourceSet, type Snapshot } from './snapshot.ts';
+import { isSharedSetMap, retainedSet, type ResourceSet } from './resource-set.ts';
+import { memoize } from './snapshot.ts';
+import type { EncodedResource, ProxySnapshot, Snapshot } from './snapshot-types.ts';
+import type { ResourceInterner } from './interner.ts';
 import { CDS, EDS, PUSH_ORDER, RDS, refusedType, ROUTING_TYPES, shortType } from './type-urls.ts';
 import { flavourOfNode, looksProxyless, viewFor, type Flavour, type View } from './views.ts';
 

@@ -16,7 +16,10 @@ import {
 } from './proxyless.ts';
 import { grpcServerListener, grpcServerRouteConfiguration, parseServerListenerName } from './proxyless-server.ts';
 import { withClientTls } from './proxyless-tls.ts';
-import { memoize, resourceSet, type EncodedResource, type ProxySnapshot, type ResourceInterner, type ResourceSet, type Snapshot } from './snapshot.ts';
+import { memoize } from './snapshot.ts';
+import { resourceSet, type ResourceSet } from './resource-set.ts';
+import type { EncodedResource, ProxySnapshot, Snapshot } from './snapshot-types.ts';
+import type { ResourceInterner } from './interner.ts';
 import type { SecretSource } from './secrets.ts';
 import { CDS, EDS, LDS, RDS, SDS } from './type-urls.ts';
 

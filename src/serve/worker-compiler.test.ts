@@ -6,7 +6,9 @@ import * as assert from 'uvu/assert';
 import { compilePaths } from '../compiler/compile.ts';
 import { memoryLogger } from './logger.ts';
 import { startServer, type ServerHandle } from './server.ts';
-import { buildSnapshot, ResourceInterner, type Snapshot } from './snapshot.ts';
+import { buildSnapshot } from './snapshot.ts';
+import { ResourceInterner } from './interner.ts';
+import type { Snapshot } from './snapshot-types.ts';
 import { CDS, EDS } from './type-urls.ts';
 
 const FIXTURE = new URL('../../fixtures/canary/', import.meta.url).pathname;

@@ -9,7 +9,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { CompileOptions } from '../compiler/options.ts';
-import type { CompileReply, CompileRequest, InstalledMessage, WorkerInit } from './compile-worker.ts';
+import type { CompileReply, CompileRequest, InstalledMessage, WorkerInit } from './worker-protocol.ts';
 
 /** Default: a worker idle this long is retired (its memory returned). */
 export const DEFAULT_WORKER_IDLE_MS = 30_000;
