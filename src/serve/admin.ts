@@ -20,7 +20,8 @@ import { configDump, type DumpedType, type DumpKind, type DumpResources } from '
 import type { Logger } from '../shared/logger.ts';
 import type { XdsMetrics } from './metrics.ts';
 import type { Snapshot } from './snapshot-types.ts';
-import { sentResource, type AnyStream } from './stream-core.ts';
+import { sentResource } from './type-state.ts';
+import type { AnyStream } from './stream-core.ts';
 import { kindOf, shortType } from './type-urls.ts';
 
 export interface AdminState {

@@ -10,7 +10,9 @@
 import type { DeltaDiscoveryRequest, DeltaResponse } from './ads-service.ts';
 import type { Protocol } from './metrics.ts';
 import type { EncodedResource, ProxySnapshot } from './snapshot-types.ts';
-import { AdsStream, type Desired, type TypeState } from './stream-core.ts';
+import { AdsStream } from './stream-core.ts';
+import type { Desired } from './make-before-break.ts';
+import type { TypeState } from './type-state.ts';
 import { shortType } from './type-urls.ts';
 
 interface Diff {

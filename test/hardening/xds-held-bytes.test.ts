@@ -28,8 +28,10 @@ import { XdsMetrics } from '../../src/serve/metrics.ts';
 import { buildSnapshot } from '../../src/serve/snapshot.ts';
 import { ResourceInterner } from '../../src/serve/interner.ts';
 import { SotwStream } from '../../src/serve/sotw-stream.ts';
-import { sentResource, type AnyStream, type StreamHost } from '../../src/serve/stream-core.ts';
+import { sentResource } from '../../src/serve/type-state.ts';
+import type { AnyStream, StreamHost } from '../../src/serve/stream-core.ts';
 import { simpleProxy } from '../../src/serve/testing.ts';
+import { meshFlavours } from '../../src/serve/flavours.ts';
 import { KNOWN_UNSERVED, PUSH_ORDER } from '../../src/serve/type-urls.ts';
 
 const SEED = Number(process.env.FC_SEED ?? 20261207);
@@ -60,6 +62,8 @@ class FakeCall extends EventEmitter {
   }
 }
 
+let streamIds = 0;
+
 function host(ledger: ConnectionLedger): StreamHost {
   const interner = new ResourceInterner();
   const { snapshot } = buildSnapshot([simpleProxy('ns/a', { 'ns/x|80': 50, 'ns/y|80': 50 })], interner);
@@ -69,6 +73,8 @@ function host(ledger: ConnectionLedger): StreamHost {
     logger: memoryLogger('error'),
     metrics: new XdsMetrics({ processMetrics: false }),
     controlPlane: 'test',
+    flavours: meshFlavours(interner),
+    streamId: () => `s${++streamIds}`,
     attach: () => {},
     detach: () => {},
     connections: ledger,
