@@ -2,6 +2,7 @@
  * Hand-made proxy configs and a server with a swappable "compiler", for the serve unit tests:
  * they exercise the protocol without depending on what the compiler emits.
  */
+import { EventEmitter } from 'node:events';
 import type { Diagnostic } from '../diagnostics/diagnostic.ts';
 import { TYPE } from '../emit/names.ts';
 import type { EnvoyResource, ProxyConfig } from '../emit/types.ts';
@@ -9,6 +10,29 @@ import type { Logger } from '../shared/logger.ts';
 import { memoryLogger } from './logger.ts';
 import { RawAdsClient } from './raw-client.ts';
 import { startServer, type ServeOptions, type ServerHandle } from './server.ts';
+
+/** What a grpc-js server call is to a stream: events in, `write` out, a peer address. */
+export class FakeCall<Res extends { typeUrl: string; nonce: string } = { typeUrl: string; nonce: string }> extends EventEmitter {
+  readonly responses: Res[] = [];
+  ended: { code: number; details: string } | undefined;
+  writableLength = 0;
+  constructor(private readonly peer = '127.0.0.1:40000') {
+    super();
+    this.on('error', (e: { code: number; details: string }) => (this.ended ??= e));
+  }
+  getPeer(): string {
+    return this.peer;
+  }
+  write(res: Res): boolean {
+    this.responses.push(res);
+    return true;
+  }
+  /** The nonce of the last response of `typeUrl`. */
+  lastNonce(typeUrl: string): string {
+    for (let i = this.responses.length - 1; i >= 0; i--) if (this.responses[i].typeUrl === typeUrl) return this.responses[i].nonce;
+    return '';
+  }
+}
 
 const ADS = { ads: {}, resource_api_version: 'V3' };
 

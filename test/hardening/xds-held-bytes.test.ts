@@ -17,7 +17,6 @@
  * The streams run in this process against a fake call (requests are handled synchronously, so no
  * waiting), with a fixed seed (FC_SEED and FC_RUNS override it).
  */
-import { EventEmitter } from 'node:events';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -30,7 +29,7 @@ import { ResourceInterner } from '../../src/serve/interner.ts';
 import { SotwStream } from '../../src/serve/sotw-stream.ts';
 import { sentResource } from '../../src/serve/type-state.ts';
 import type { AnyStream, StreamHost } from '../../src/serve/stream-core.ts';
-import { simpleProxy } from '../../src/serve/testing.ts';
+import { FakeCall, simpleProxy } from '../../src/serve/testing.ts';
 import { meshFlavours } from '../../src/serve/flavours.ts';
 import { KNOWN_UNSERVED, PUSH_ORDER } from '../../src/serve/type-urls.ts';
 
@@ -38,29 +37,6 @@ const SEED = Number(process.env.FC_SEED ?? 20261207);
 const RUNS = process.env.FC_RUNS ? Number(process.env.FC_RUNS) : 40;
 const TYPES = [...PUSH_ORDER, ...KNOWN_UNSERVED];
 const PEER = '127.0.0.1:40000';
-
-/** What a grpc-js server call is to a stream: events in, `write` out, a peer address. */
-class FakeCall extends EventEmitter {
-  readonly responses: { typeUrl: string; nonce: string }[] = [];
-  ended: { code: number; details: string } | undefined;
-  writableLength = 0;
-  constructor(private readonly peer: string) {
-    super();
-    this.on('error', (e: { code: number; details: string }) => (this.ended ??= e));
-  }
-  getPeer(): string {
-    return this.peer;
-  }
-  write(res: { typeUrl: string; nonce: string }): boolean {
-    this.responses.push(res);
-    return true;
-  }
-  /** The nonce of the last response of `typeUrl`. */
-  lastNonce(typeUrl: string): string {
-    for (let i = this.responses.length - 1; i >= 0; i--) if (this.responses[i].typeUrl === typeUrl) return this.responses[i].nonce;
-    return '';
-  }
-}
 
 let streamIds = 0;
 
