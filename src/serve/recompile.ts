@@ -9,7 +9,7 @@ import { diagnostic, formatDiagnostic, type Diagnostic } from '../diagnostics/di
 import type { ProxyConfig } from '../emit/types.ts';
 import type { SourceObject } from '../parser/source.ts';
 import { inputsMoved, type ReadRecord } from '../parser/read-inputs.ts';
-import type { Logger } from '../shared/logger.ts';
+import { logAtLevel, type Logger } from '../shared/logger.ts';
 import type { ResourceInterner } from './interner.ts';
 import type { XdsMetrics } from './metrics.ts';
 import { buildSnapshot, diffSnapshots, snapshotFromWire } from './snapshot.ts';
@@ -113,10 +113,7 @@ const internalError = (err: unknown): Diagnostic => diagnostic('internal-error',
 export function logDiagnostics(logger: Logger, diagnostics: readonly Diagnostic[]): void {
   for (const d of diagnostics) {
     const fields = { code: d.code, ...(d.source ? { file: d.source.file, line: d.source.line, column: d.source.column } : {}) };
-    const msg = formatDiagnostic(d);
-    if (d.level === 'error') logger.error(msg, fields);
-    else if (d.level === 'warning') logger.warn(msg, fields);
-    else logger.debug(msg, fields);
+    logAtLevel(logger, d.level, formatDiagnostic(d), fields, 'debug');
   }
 }
 

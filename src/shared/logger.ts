@@ -14,3 +14,14 @@ export interface Logger {
   /** A logger that adds `fields` to every record (a stream's node id, for example). */
   child(fields: LogFields): Logger;
 }
+
+/**
+ * Logs at a diagnostic's level ('error', 'warning', 'info'): what the server, the Kubernetes
+ * source and the sidecar certificates do with the diagnostics they report. `info` goes out at
+ * `infoAs` (the server logs the compiler's info diagnostics at debug).
+ */
+export function logAtLevel(logger: Logger, level: 'error' | 'warning' | 'info', msg: string, fields?: LogFields, infoAs: 'info' | 'debug' = 'info'): void {
+  if (level === 'error') logger.error(msg, fields);
+  else if (level === 'warning') logger.warn(msg, fields);
+  else logger[infoAs](msg, fields);
+}

@@ -24,7 +24,7 @@ import type { KubeConfig, KubernetesObject, ListWatch, Watch } from '@kubernetes
 import { diagnostic, formatDiagnostic, type Diagnostic } from '../../diagnostics/diagnostic.ts';
 import type { SourceObject } from '../../parser/source.ts';
 import { debounce, DEFAULT_MAX_WAIT_MS, type Debouncer } from '../../shared/debounce.ts';
-import type { Logger } from '../../shared/logger.ts';
+import { logAtLevel, type Logger } from '../../shared/logger.ts';
 import { describeError, kubeRequest } from './http.ts';
 import { chooseVersions, collectionPath, apiVersionOfWatched, watchedKinds, type GroupDiscovery, type WatchedKind } from './kinds.ts';
 
@@ -305,11 +305,7 @@ export class KubernetesSource {
 
   /** Logs a diagnostic at its level, formatted as the server logs the compiler's. */
   private log(d: Diagnostic): void {
-    const { logger } = this.opts;
-    const line = formatDiagnostic(d);
-    if (d.level === 'error') logger.error(line, { code: d.code });
-    else if (d.level === 'warning') logger.warn(line, { code: d.code });
-    else logger.info(line, { code: d.code });
+    logAtLevel(this.opts.logger, d.level, formatDiagnostic(d), { code: d.code });
   }
 
   /** Every ServiceAccount of every monitored namespace (what sidecar certificates are kept for). */
