@@ -4,7 +4,8 @@ import * as assert from 'uvu/assert';
 import { peerIdentity, proves, XdsAuthorizer } from './auth.ts';
 import { memoryLogger } from './logger.ts';
 import type { ProxySnapshot, Snapshot } from './snapshot-types.ts';
-import type { AnyStream, StreamClosed } from './stream-core.ts';
+import type { AnyStream } from './stream-core.ts';
+import type { StreamClosed } from './stream-closed.ts';
 
 const bookbuyer = { namespace: 'bookbuyer', serviceAccount: 'bookbuyer', trustDomain: 'cluster.local' };
 

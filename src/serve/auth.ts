@@ -20,7 +20,8 @@ import { parseSpiffeId, principalName, spiffeId, type WorkloadIdentity } from '.
 import type { Logger } from '../shared/logger.ts';
 import { proxyIdentity } from './secrets.ts';
 import type { ProxySnapshot, Snapshot } from './snapshot-types.ts';
-import { StreamClosed, type AnyStream } from './stream-core.ts';
+import { StreamClosed } from './stream-closed.ts';
+import type { AnyStream } from './stream-core.ts';
 
 /** What the client's certificate says, as read from the TLS session. */
 export interface PeerIdentity {

@@ -29,7 +29,8 @@ import { inThreadCompiler, Recompiler, type Compiler, type ObjectSource, type Re
 import type { CaServeOptions, Security } from './security.ts';
 import type { Snapshot } from './snapshot-types.ts';
 import { SotwStream } from './sotw-stream.ts';
-import { StreamClosed, type StreamHost } from './stream-core.ts';
+import { StreamClosed } from './stream-closed.ts';
+import type { StreamHost } from './stream-core.ts';
 import { StreamRegistry } from './stream-registry.ts';
 import { watchPaths, type Watcher } from './watch.ts';
 import { DEFAULT_WORKER_IDLE_MS, WorkerCompiler } from './worker-compiler.ts';

@@ -25,7 +25,6 @@ import {
   clip,
   MAX_CONNECTION_HELD_BYTES,
   MAX_NAMES_PER_TYPE,
-  MAX_NODE_ID_LENGTH,
   MAX_RESOURCE_NAME_LENGTH,
   MAX_STREAM_HELD_BYTES,
   type ConnectionHeld,
@@ -34,7 +33,9 @@ import {
 } from './limits.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Protocol, XdsMetrics } from './metrics.ts';
+import { proxyOfNode } from './node-id.ts';
 import { memoize } from './snapshot.ts';
+import { StreamClosed } from './stream-closed.ts';
 import type { ProxySnapshot, Snapshot } from './snapshot-types.ts';
 import type { ResourceInterner } from './interner.ts';
 import { TypeState } from './type-state.ts';
@@ -76,13 +77,6 @@ export type AnyStream = AdsStream<any, any>;
  */
 const TYPE_URLS = new Map(PUSH_ORDER.map((t) => [t, t]));
 
-export class StreamClosed extends Error {
-  constructor(readonly code: status, message: string, readonly reason: string) {
-    super(message);
-  }
-}
-
-const NODE_ID = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)\/([a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/;
 
 export abstract class AdsStream<Req extends ResponseAnswer & { node?: NodeMessage | null; typeUrl: string }, Res> implements SettlingStream {
   abstract readonly protocol: Protocol;
@@ -266,22 +260,7 @@ export abstract class AdsStream<Req extends ResponseAnswer & { node?: NodeMessag
   /** The first request: the node must be `<namespace>/<workload>` of a workload in the snapshot. */
   private identify(node: NodeMessage | null | undefined): void {
     const id = node?.id ?? '';
-    if (!id) {
-      throw new StreamClosed(
-        status.INVALID_ARGUMENT,
-        'the first request of a stream must carry node.id = "<namespace>/<workload>"',
-        'no-node',
-      );
-    }
-    if (id.length > MAX_NODE_ID_LENGTH || !NODE_ID.test(id)) {
-      throw new StreamClosed(status.INVALID_ARGUMENT, `node.id "${clip(id, 100)}" is not "<namespace>/<workload>"`, 'bad-node-id');
-    }
-    const snapshot = this.host.current();
-    if (!snapshot) {
-      throw new StreamClosed(status.UNAVAILABLE, 'no configuration has compiled yet; retry later', 'no-snapshot');
-    }
-    if (!snapshot.proxies.has(id)) throw new StreamClosed(status.NOT_FOUND, unknownWorkload(id, snapshot), 'unknown-workload');
-    const proxy = snapshot.proxies.get(id)!;
+    const proxy = proxyOfNode(id, this.host.current());
     this.host.authorize?.(this, this.call, proxy);
     // The snapshot's string, not the request's copy: one per workload, not one per stream.
     this.nodeId = proxy.nodeId === id ? proxy.nodeId : id;
@@ -413,12 +392,4 @@ export abstract class AdsStream<Req extends ResponseAnswer & { node?: NodeMessag
 function pushRank(typeUrl: string): number {
   const i = PUSH_ORDER.indexOf(typeUrl);
   return i < 0 ? PUSH_ORDER.length : i;
-}
-
-/** "no workload ns/x in the compiled manifests; workloads in ns: a, b, c". */
-function unknownWorkload(id: string, snapshot: Snapshot): string {
-  const ns = id.split('/')[0];
-  const same = [...snapshot.proxies.keys()].filter((k) => k.startsWith(`${ns}/`)).sort();
-  const hint = same.length > 0 ? `workloads in namespace ${ns}: ${same.slice(0, 10).join(', ')}${same.length > 10 ? ', ...' : ''}` : `no workload in namespace ${ns}`;
-  return `no workload ${id} in the compiled manifests (${hint}); node.id must be "<namespace>/<workload>" of a Deployment, StatefulSet, DaemonSet, ReplicaSet or Pod`;
 }
