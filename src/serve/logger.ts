@@ -64,10 +64,35 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 }
 
 /** A logger that keeps its records in memory, for tests. */
-export function memoryLogger(level: LogLevel = 'debug'): Logger & { readonly records: LogRecord[] } {
+export interface MemoryLogger extends Logger {
+  readonly records: LogRecord[];
+  /**
+   * The first record from index `from` on (default: from the next one) that `match` accepts, once
+   * it is logged: what a test awaits instead of sleeping.
+   */
+  waitFor(match: (r: LogRecord) => boolean, from?: number): Promise<LogRecord>;
+}
+
+export function memoryLogger(level: LogLevel = 'debug'): MemoryLogger {
   const records: LogRecord[] = [];
-  const logger = new SinkLogger((r) => records.push(r), RANK[level], {});
-  return Object.assign(logger, { records });
+  const waiters = new Set<{ readonly match: (r: LogRecord) => boolean; readonly resolve: (r: LogRecord) => void }>();
+  const logger = new SinkLogger(
+    (r) => {
+      records.push(r);
+      for (const w of waiters) {
+        if (!w.match(r)) continue;
+        waiters.delete(w);
+        w.resolve(r);
+      }
+    },
+    RANK[level],
+    {},
+  );
+  const waitFor = (match: (r: LogRecord) => boolean, from = records.length): Promise<LogRecord> => {
+    const seen = records.slice(from).find(match);
+    return seen ? Promise.resolve(seen) : new Promise((resolve) => waiters.add({ match, resolve }));
+  };
+  return Object.assign(logger, { records, waitFor });
 }
 
 /** A logger that drops everything. */

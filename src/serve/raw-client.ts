@@ -45,7 +45,7 @@ export interface DeltaRequestInit {
   errorDetail?: { code: number; message: string };
 }
 
-function wrap<Req, Res>(call: ClientDuplexStream<Req, Res>): RawStream<Req, Res> {
+function wrap<Req, Res>(call: ClientDuplexStream<Req, Res>, taken: () => void): RawStream<Req, Res> {
   const queue: Res[] = [];
   const waiters: ((r: Res) => void)[] = [];
   let endedWith: ServiceError | undefined;
@@ -67,13 +67,17 @@ function wrap<Req, Res>(call: ClientDuplexStream<Req, Res>): RawStream<Req, Res>
   const take = (ms: number): Promise<Res | undefined> =>
     new Promise((resolve) => {
       const q = queue.shift();
-      if (q !== undefined) return resolve(q);
+      if (q !== undefined) {
+        taken();
+        return resolve(q);
+      }
       const timer = setTimeout(() => {
         waiters.splice(waiters.indexOf(deliver), 1);
         resolve(undefined);
       }, ms);
       const deliver = (r: Res): void => {
         clearTimeout(timer);
+        taken();
         resolve(r);
       };
       waiters.push(deliver);
@@ -94,15 +98,17 @@ function wrap<Req, Res>(call: ClientDuplexStream<Req, Res>): RawStream<Req, Res>
 export class RawAdsClient {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   private readonly client: any;
+  /** Responses handed to the caller so far (next, maybeNext), over all of this client's streams. */
+  received = 0;
   /** Plaintext by default; pass TLS credentials (with a client certificate) for a server run with a CA. */
   constructor(target: string, creds: ChannelCredentials = credentials.createInsecure(), options: ChannelOptions = {}) {
     this.client = new AdsClient(target, creds, options);
   }
   sotw(): RawStream<SotwRequestInit, DecodedSotwResponse> {
-    return wrap(this.client.StreamAggregatedResources());
+    return wrap(this.client.StreamAggregatedResources(), () => this.received++);
   }
   delta(): RawStream<DeltaRequestInit, DecodedDeltaResponse> {
-    return wrap(this.client.DeltaAggregatedResources());
+    return wrap(this.client.DeltaAggregatedResources(), () => this.received++);
   }
   close(): void {
     this.client.close();

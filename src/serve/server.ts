@@ -146,7 +146,7 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
   if (opts.objects && opts.compileInWorker && !opts.compiler) throw new Error('live objects (--kubernetes) cannot be compiled in the compile worker');
   const workerCompiler =
     opts.compileInWorker === true && !opts.compiler
-      ? new WorkerCompiler({ incremental, idleMs: opts.watch ? (opts.workerIdleMs ?? DEFAULT_WORKER_IDLE_MS) : 0, holds: () => interner.liveVersions() })
+      ? new WorkerCompiler({ incremental, idleMs: opts.watch ? (opts.workerIdleMs ?? DEFAULT_WORKER_IDLE_MS) : 0, holds: () => interner.liveVersions(), retired: () => logger.debug('compile worker retired') })
       : undefined;
   const compiler: Compiler | undefined = workerCompiler ? undefined : (opts.compiler ?? (await inThreadCompiler(incremental, opts.objects)));
   const registry = new StreamRegistry(metrics);

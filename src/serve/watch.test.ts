@@ -9,24 +9,38 @@ import { startServer, type ServeOptions } from './server.ts';
 import { watchPaths } from './watch.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** False after `ms`, without keeping the process alive: the bound on a wait that should end sooner. */
+const deadline = (ms: number) => new Promise<false>((r) => setTimeout(() => r(false), ms).unref());
 
 test('a burst of changes is one recompile, after a quiet period', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'smi-watch-'));
   const calls: string[][] = [];
-  const w = await watchPaths([dir], { debounceMs: 80, logger: silentLogger, onChange: (c) => calls.push([...c]) });
+  const waiting: (() => void)[] = [];
+  const nextCall = (): Promise<void> => new Promise((resolve) => waiting.push(resolve));
+  const w = await watchPaths([dir], {
+    debounceMs: 80,
+    logger: silentLogger,
+    onChange: (c) => {
+      calls.push(c.filter((p) => /\.(yaml|txt)$/.test(p)));
+      waiting.shift()?.();
+    },
+  });
   try {
+    let call = nextCall();
     for (let i = 0; i < 5; i++) {
       writeFileSync(join(dir, `m${i}.yaml`), `n: ${i}\n`);
-      await new Promise((r) => setTimeout(r, 10));
+      await sleep(10); // the input: five saves 10 ms apart, within the quiet period
     }
-    const deadline = Date.now() + 3000;
-    while (calls.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    await new Promise((r) => setTimeout(r, 200));
-    assert.is(calls.length, 1);
-    assert.is(calls[0].filter((p) => p.endsWith('.yaml')).length, 5);
+    await call;
+    assert.is(calls[0].length, 5);
+    // A later manifest save is the positive signal: had the burst been split, or had the text
+    // file counted, the next call would carry more than the one file saved after it.
     writeFileSync(join(dir, 'notes.txt'), 'not a manifest');
-    await new Promise((r) => setTimeout(r, 300));
-    assert.is(calls.length, 1, 'non-manifest files do not trigger a recompile');
+    call = nextCall();
+    writeFileSync(join(dir, 'later.yaml'), 'n: later\n');
+    await call;
+    assert.is(calls.length, 2);
+    assert.equal(calls[1].map((p) => p.slice(dir.length + 1)), ['later.yaml'], 'non-manifest files do not trigger a recompile');
   } finally {
     await w.close();
     rmSync(dir, { recursive: true, force: true });
@@ -58,13 +72,12 @@ async function servedTree(extra: Partial<ServeOptions> = {}) {
       await fresh.close();
     }
   };
-  /** Polls (a bounded number of times) until the live server serves `version`. */
+  /** Resolves once the live server serves `version` (it logs every snapshot it serves); fails after 10 s. */
   const converges = async (version: string | undefined, what: string): Promise<void> => {
-    for (let i = 0; i < 150; i++) {
-      if (server.snapshot()?.version === version) return;
-      await sleep(20);
-    }
-    assert.unreachable(`${what}: still serving ${server.snapshot()?.version}, the disk compiles to ${version}`);
+    if (server.snapshot()?.version === version) return;
+    const served = logger.waitFor((r) => r.msg === 'serving snapshot' && r.version === version);
+    const ok = await Promise.race([served.then(() => true), deadline(10_000)]);
+    if (!ok) assert.unreachable(`${what}: still serving ${server.snapshot()?.version}, the disk compiles to ${version}`);
   };
   return {
     dir,
@@ -103,10 +116,10 @@ test('a save that raised its event is compiled once: the settle check finds the 
   const t = await servedTree();
   try {
     const checked = () => t.logger.records.filter((r) => r.msg === 'manifests are as last compiled').length;
-    const before = { checked: checked(), compiles: t.logger.records.filter((r) => r.msg === 'manifests changed; recompiling').length };
+    const before = { checked: checked(), compiles: t.logger.records.filter((r) => r.msg === 'manifests changed; recompiling').length, at: t.logger.records.length };
     writeFileSync(t.access, routeAs(t.original, 1));
     await t.converges(await t.freshVersion(), 'one save');
-    for (let i = 0; i < 150 && checked() === before.checked; i++) await sleep(20);
+    await t.logger.waitFor((r) => r.msg === 'manifests are as last compiled' || /differ from what was last compiled/.test(r.msg), before.at);
     assert.is(checked(), before.checked + 1, 'the settle check ran');
     assert.not.ok(t.logger.records.some((r) => /differ from what was last compiled/.test(r.msg)));
     assert.is(t.logger.records.filter((r) => r.msg === 'manifests changed; recompiling').length, before.compiles + 1);
@@ -123,16 +136,10 @@ test('a broken save 30 ms after a good one is reported, and the good one stays s
     await t.converges(good, 'the good save');
     const before = t.logger.records.length;
     writeFileSync(t.access, routeAs(t.original, 2));
-    await sleep(30);
+    await sleep(30); // the input: the broken save 30 ms after the good one
     writeFileSync(t.access, t.original.replace(/pathRegex: \/\S+/, 'pathRegex: /b(?=x)'));
-    const refused = async () => {
-      for (let i = 0; i < 150; i++) {
-        if (t.logger.records.slice(before).some((r) => r.code === 'SMI5001')) return true;
-        await sleep(20);
-      }
-      return false;
-    };
-    assert.ok(await refused(), 'the broken save is compiled and refused (SMI5001), not lost');
+    const refused = t.logger.waitFor((r) => r.code === 'SMI5001', before).then(() => true);
+    assert.ok(await Promise.race([refused, deadline(10_000)]), 'the broken save is compiled and refused (SMI5001), not lost');
     writeFileSync(t.access, routeAs(t.original, 3));
     await t.converges(await t.freshVersion(), 'the repair');
   } finally {

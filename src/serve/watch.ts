@@ -85,13 +85,14 @@ export function watchPaths(paths: readonly string[], options: WatchOptions): Pro
     options.onChange([]);
   };
   // Bounded, as the Kubernetes source's: a writer that never pauses still gets its edits served.
+  // The bound is four quiet periods, so that a burst is cut only when it goes on that long.
   const debouncer = debounce(
     () => {
       const changed = [...pending].sort();
       pending.clear();
       options.onChange(changed);
     },
-    { quietMs: debounceMs, maxWaitMs: Math.max(debounceMs, DEFAULT_MAX_WAIT_MS) },
+    { quietMs: debounceMs, maxWaitMs: Math.max(4 * debounceMs, DEFAULT_MAX_WAIT_MS) },
   );
   const schedule = (path: string): void => {
     pending.add(path);

@@ -44,8 +44,6 @@ function assertSame(actual: Snapshot, expected: Snapshot): void {
   assert.equal(actual.stats, expected.stats);
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 async function withServer(fn: (h: ServerHandle, dir: string, logger: ReturnType<typeof memoryLogger>) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'smi-worker-'));
   cpSync(FIXTURE, dir, { recursive: true });
@@ -93,7 +91,7 @@ test('the compile worker serves exactly the snapshot an in-thread compile makes,
 test('a retired worker is replaced by one told what the server holds', () =>
   withServer(async (h, dir, logger) => {
     const before = h.snapshot()!;
-    await sleep(700); // past workerIdleMs: the worker is terminated
+    await logger.waitFor((r) => r.msg === 'compile worker retired', 0); // after workerIdleMs without a compile
     const again = await h.recompile();
     assert.ok(again.ok);
     assert.is(again.handedOver, 0, 'the new worker knew what the server holds');

@@ -20,6 +20,8 @@ export interface WorkerCompilerOptions {
   readonly idleMs: number;
   /** The versions the server holds now (asked when a worker starts). */
   holds(): Iterable<string>;
+  /** A worker was terminated (idle, or closing) and its memory returned. */
+  retired?(): void;
 }
 
 export class WorkerCompiler {
@@ -99,7 +101,9 @@ export class WorkerCompiler {
   private async retire(): Promise<void> {
     const worker = this.worker;
     this.worker = undefined;
-    await worker?.terminate();
+    if (!worker) return;
+    await worker.terminate();
+    this.opts.retired?.();
   }
 
   get running(): boolean {
