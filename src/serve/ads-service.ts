@@ -118,8 +118,8 @@ let scratch = Buffer.allocUnsafeSlow(64 * 1024);
 /**
  * What the server's gRPC method serializes responses with: like `encodeSotwResponse`, but into a
  * buffer reused from one response to the next. grpc-js copies the serialized message into its
- * own framed buffer at once (server-interceptors.js `serializeMessage`), so our copy was pure
- * garbage: at 10,000 streams a policy change allocated every response body twice.
+ * own framed buffer at once (server-interceptors.js `serializeMessage`), so a buffer of our own
+ * per response would be garbage: a change to every proxy would allocate every response body twice.
  */
 export function serializeSotwResponse(r: SotwResponse): Buffer {
   return writeSotwResponse(r, (n) => {

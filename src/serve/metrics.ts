@@ -117,7 +117,7 @@ export class XdsMetrics {
   });
 
   constructor(options: { processMetrics?: boolean } = {}) {
-    // Process metrics (memory, event loop lag) are what issue 7's "10,000 streams in 500 MB" is watched with.
+    // Process metrics (memory, event loop lag): what the server's memory bound per stream is watched with.
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }
 

@@ -74,9 +74,8 @@ export interface ServeOptions {
   /**
    * Compile in a worker thread (compile-worker.ts) instead (default false; ignored with `compiler`):
    * ADS traffic never waits for a compile, and the compiler's memory is released when the worker
-   * retires, but while it lives the process holds two heaps. At 1,000 services and 10,000 streams
-   * (bench/serve-fanout.ts) it held 563 MiB against 570 in this thread, and peaked at 963 MiB
-   * against 687: off by default.
+   * retires, but while it lives the process holds two heaps, and its peak memory is the higher
+   * for it (bench/serve-fanout.ts --worker measures both): off by default. `serve --compile-worker`.
    */
   compileInWorker?: boolean;
   /**
@@ -230,8 +229,8 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
     'grpc.max_receive_message_length': MAX_REQUEST_BYTES,
     // One hostile connection must not multiply the per-stream bounds (limits.ts says why 8).
     'grpc.max_concurrent_streams': MAX_STREAMS_PER_CONNECTION,
-    // No channelz service is offered, and its per-connection accounting costs ≈1.6 KiB of memory
-    // a connection (10,000 connections: 420 → 404 MiB RSS for bench/ads-bare-server.ts).
+    // No channelz service is offered, and its per-connection accounting costs memory on every
+    // connection (bench/ads-bare-server.ts with --channelz shows how much).
     'grpc.enable_channelz': 0,
     ...opts.grpcOptions,
   });

@@ -72,8 +72,8 @@ export type AnyStream = AdsStream<any, any>;
 
 /**
  * The type URL constants by value: a decoded request carries a fresh copy of its type URL, and a
- * stream keeping that copy as its map key and in its TypeState held five ≈ 70-byte strings of its
- * own (3.4 MiB at 10,000 streams).
+ * stream keeping that copy as its map key and in its TypeState would hold five ≈ 70-byte strings
+ * of its own.
  */
 const TYPE_URLS = new Map(PUSH_ORDER.map((t) => [t, t]));
 
@@ -85,11 +85,11 @@ export abstract class AdsStream<Req extends ResponseAnswer & { node?: NodeMessag
   flavour: Flavour | undefined;
   /**
    * One per type URL, in PUSH_ORDER and then the others in the order they came: the order pushes
-   * go in. An exact-size array, not a Map: five entries a stream, and a Map's table was ≈ 250
-   * bytes of each 10,000-stream server's per-stream cost.
+   * go in. An exact-size array, not a Map: five entries a stream, and a Map's table costs a few
+   * hundred bytes of every stream.
    */
   types: readonly TypeState[] = [];
-  /** Date.now() when opened (a number: a Date a stream was ≈ 90 bytes). */
+  /** Date.now() when opened (a number: a Date is an object of its own per stream). */
   readonly openedAtMs = Date.now();
   protected log: Logger;
   /** Responses sent: numbers this stream's nonces (`<stream id>-<n>`, the id keeps streams apart in logs). */
@@ -243,7 +243,7 @@ export abstract class AdsStream<Req extends ResponseAnswer & { node?: NodeMessag
     }
     // An ACK only clears its type's in-flight mark. When the last evaluation of this same
     // snapshot held nothing back for one (see `settledOn`), evaluating again would find nothing
-    // to send: at 10,000 streams a change brings 50,000 ACKs, and each evaluated all five types.
+    // to send: a change to every proxy brings one ACK per type and stream, five per Envoy.
     if (!subscriptionChanged && this.settledOn !== undefined && this.settledOn === this.host.current()?.version) return;
     this.evaluate();
   }

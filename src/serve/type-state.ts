@@ -39,9 +39,9 @@ interface RareTypeState {
 /**
  * Per-type state of one stream: five per Envoy, 50,000 at 10,000 streams, so kept small. Its
  * collections are allocated on first write (a wildcard SotW stream, Envoy, never has names of
- * its own and holds its proxy's shared `sent` maps: empty Maps and Sets were ≈ 2.5 KiB a
+ * its own and holds its proxy's shared `sent` maps: empty Maps and Sets would cost kilobytes a
  * stream), its five flags share one field, and what only NACKs and delta's absent names need
- * lives in a side object made when first needed (one state was 145 bytes, now 97).
+ * lives in a side object made when first needed.
  */
 export class TypeState {
   private flags = 0;
@@ -56,7 +56,7 @@ export class TypeState {
   /**
    * Nonce of the last response, as the stream's count of responses (0: none yet; the text is
    * `AdsStream.nonceText`): a request answering any other nonce is stale. A number, not the text:
-   * five strings a stream were ≈ 0.4 KiB.
+   * five strings a stream would be hundreds of bytes.
    */
   nonce = 0;
   ackedVersion = '';
