@@ -2,9 +2,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import type { ProxyConfig } from '../emit/types.ts';
-import { ResourceInterner } from './interner.ts';
-import { memoryLogger } from './logger.ts';
-import { XdsMetrics } from './metrics.ts';
+import { ResourceInterner } from './snapshot/interner.ts';
+import { memoryLogger } from './ops/logger.ts';
+import { XdsMetrics } from './ops/metrics.ts';
 import { Recompiler, type Compiler } from './recompile.ts';
 import { simpleProxy } from './testing.ts';
 

@@ -10,12 +10,12 @@ import type { ProxyConfig } from '../emit/types.ts';
 import type { SourceObject } from '../parser/source.ts';
 import { inputsMoved, type ReadRecord } from '../parser/read-inputs.ts';
 import { logAtLevel, type Logger } from '../shared/logger.ts';
-import type { ResourceInterner } from './interner.ts';
-import type { XdsMetrics } from './metrics.ts';
-import { buildSnapshot, diffSnapshots, snapshotFromWire } from './snapshot.ts';
-import type { Snapshot } from './snapshot-types.ts';
-import type { WorkerCompiler } from './worker-compiler.ts';
-import type { CompileReply } from './worker-protocol.ts';
+import type { ResourceInterner } from './snapshot/interner.ts';
+import type { XdsMetrics } from './ops/metrics.ts';
+import { buildSnapshot, diffSnapshots, snapshotFromWire } from './snapshot/snapshot.ts';
+import type { Snapshot } from './snapshot/snapshot-types.ts';
+import type { WorkerCompiler } from './snapshot/worker-compiler.ts';
+import type { CompileReply } from './snapshot/worker-protocol.ts';
 
 /** The compiler as the server uses it; tests may substitute one. */
 export type Compiler = (

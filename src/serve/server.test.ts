@@ -5,11 +5,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Diagnostic } from '../diagnostics/diagnostic.ts';
 import type { ProxyConfig } from '../emit/types.ts';
-import { memoryLogger } from './logger.ts';
-import { RawAdsClient } from './raw-client.ts';
+import { memoryLogger } from './ops/logger.ts';
+import { RawAdsClient } from './xds/raw-client.ts';
 import { startServer } from './server.ts';
 import { cluster, proxy, simpleProxy, testServer } from './testing.ts';
-import { CDS, LDS } from './type-urls.ts';
+import { CDS, LDS } from './xds/type-urls.ts';
 
 const broken: Diagnostic = { code: 'SMI1001', level: 'error', message: 'YAML syntax error: x', source: { file: 'a.yaml', line: 1, column: 1 } };
 

@@ -16,24 +16,24 @@ import { DEFAULT_TRUST_DOMAIN, type CompileOptions } from '../compiler/options.t
 import { diagnostic, formatDiagnostic } from '../diagnostics/diagnostic.ts';
 import { CertificateError } from '../identity/provider.ts';
 import type { Logger } from '../shared/logger.ts';
-import { startAdmin, type AdminServer } from './admin.ts';
-import { adsServerDefinition } from './ads-service.ts';
-import { DeltaStream } from './delta-stream.ts';
-import { meshFlavours } from './flavours.ts';
-import { ResourceInterner } from './interner.ts';
-import { ConnectionLedger, MAX_REQUEST_BYTES, MAX_STREAMS_PER_CONNECTION } from './limits.ts';
-import { createLogger } from './logger.ts';
-import { XdsMetrics } from './metrics.ts';
-import { DEFAULT_PUSH_WINDOW, PushPacer, type PushWindow } from './push-pacer.ts';
+import { startAdmin, type AdminServer } from './ops/admin.ts';
+import { adsServerDefinition } from './xds/ads-service.ts';
+import { DeltaStream } from './xds/delta-stream.ts';
+import { meshFlavours } from './flavours/mesh-flavours.ts';
+import { ResourceInterner } from './snapshot/interner.ts';
+import { ConnectionLedger, MAX_REQUEST_BYTES, MAX_STREAMS_PER_CONNECTION } from './ops/limits.ts';
+import { createLogger } from './ops/logger.ts';
+import { XdsMetrics } from './ops/metrics.ts';
+import { DEFAULT_PUSH_WINDOW, PushPacer, type PushWindow } from './xds/push-pacer.ts';
 import { inThreadCompiler, Recompiler, type Compiler, type ObjectSource, type RecompileOutcome } from './recompile.ts';
-import type { CaServeOptions, Security } from './security.ts';
-import type { Snapshot } from './snapshot-types.ts';
-import { SotwStream } from './sotw-stream.ts';
-import { StreamClosed } from './stream-closed.ts';
-import type { StreamHost } from './stream-core.ts';
-import { StreamRegistry } from './stream-registry.ts';
-import { watchPaths, type Watcher } from './watch.ts';
-import { DEFAULT_WORKER_IDLE_MS, WorkerCompiler } from './worker-compiler.ts';
+import type { CaServeOptions, Security } from './security/security.ts';
+import type { Snapshot } from './snapshot/snapshot-types.ts';
+import { SotwStream } from './xds/sotw-stream.ts';
+import { StreamClosed } from './xds/stream-closed.ts';
+import type { StreamHost } from './xds/stream-core.ts';
+import { StreamRegistry } from './xds/stream-registry.ts';
+import { watchPaths, type Watcher } from '../sources/files/watch.ts';
+import { DEFAULT_WORKER_IDLE_MS, WorkerCompiler } from './snapshot/worker-compiler.ts';
 
 export const DEFAULT_ADDRESS = '127.0.0.1';
 /**
@@ -209,7 +209,7 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
     const trustDomain = [...(current()?.proxies.values() ?? [])].find((p) => p.identity)?.identity?.trustDomain ?? compileOptions.trustDomain ?? DEFAULT_TRUST_DOMAIN;
     try {
       // Loaded only with a CA: @peculiar/x509 and its ASN.1 stack are ≈ 3 MiB of heap a server without one never uses.
-      const { startSecurity } = await import('./security.ts');
+      const { startSecurity } = await import('./security/security.ts');
       security = await startSecurity(opts.ca, { logger, trustDomain, address });
     } catch (err) {
       throw new Error(err instanceof CertificateError ? formatDiagnostic(err.diagnostic) : err instanceof Error ? err.message : String(err));

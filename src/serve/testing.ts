@@ -6,8 +6,8 @@ import { EventEmitter } from 'node:events';
 import type { Diagnostic } from '../diagnostics/diagnostic.ts';
 import { TYPE } from '../emit/names.ts';
 import type { EnvoyResource, ProxyConfig } from '../emit/types.ts';
-import { memoryLogger, type MemoryLogger } from './logger.ts';
-import { RawAdsClient } from './raw-client.ts';
+import { memoryLogger, type MemoryLogger } from './ops/logger.ts';
+import { RawAdsClient } from './xds/raw-client.ts';
 import { startServer, type ServeOptions, type ServerHandle } from './server.ts';
 
 /** What a grpc-js server call is to a stream: events in, `write` out, a peer address. */

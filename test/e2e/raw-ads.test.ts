@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { memoryLogger } from '../../src/serve/logger.ts';
-import { nameOfAny, RawAdsClient } from '../../src/serve/raw-client.ts';
+import { memoryLogger } from '../../src/serve/ops/logger.ts';
+import { nameOfAny, RawAdsClient } from '../../src/serve/xds/raw-client.ts';
 import { startServer, type ServerHandle } from '../../src/serve/server.ts';
-import { CDS, EDS } from '../../src/serve/type-urls.ts';
+import { CDS, EDS } from '../../src/serve/xds/type-urls.ts';
 import { renderScenario, writeAtomic } from './fixtures/render.ts';
 import { exitWhenDone } from './support.ts';
 

@@ -7,8 +7,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RawAdsClient } from '../../src/serve/raw-client.ts';
-import { CDS } from '../../src/serve/type-urls.ts';
+import { RawAdsClient } from '../../src/serve/xds/raw-client.ts';
+import { CDS } from '../../src/serve/xds/type-urls.ts';
 import { within } from './support.ts';
 import { collectLines } from '../hardening/spawn.ts';
 
