@@ -9,7 +9,7 @@
  */
 import v8 from 'node:v8';
 import { Server, ServerCredentials, type ServerDuplexStream } from '@grpc/grpc-js';
-import { adsServerDefinition, encodeAny, type AnyBytes, type DiscoveryRequest, type SotwResponse } from '../src/serve/ads-service.ts';
+import { adsServerDefinition, encodeAny, type AnyBytes, type DiscoveryRequest, type SotwResponse } from '../src/serve/xds/ads-service.ts';
 
 /** One 200-byte resource per type, shared by every stream, as the server shares encoded resources. */
 const resourcesOf = new Map<string, AnyBytes[]>();

@@ -30,8 +30,8 @@ import { credentials, makeGenericClientConstructor, type ServiceDefinition, type
 import http2 from 'node:http2';
 import { createRequire } from 'node:module';
 import { protobuf } from '../src/envoy/protos.ts';
-import { adsClientDefinition } from '../src/serve/ads-service.ts';
-import { CDS, EDS, LDS, PUSH_ORDER, RDS, SDS } from '../src/serve/type-urls.ts';
+import { adsClientDefinition } from '../src/serve/xds/ads-service.ts';
+import { CDS, EDS, LDS, PUSH_ORDER, RDS, SDS } from '../src/serve/xds/type-urls.ts';
 
 export const LOAD_TYPES: readonly string[] = [CDS, EDS, LDS, RDS, SDS];
 

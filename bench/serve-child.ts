@@ -17,7 +17,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import v8 from 'node:v8';
-import type { Logger, LogFields } from '../src/serve/logger.ts';
+import type { Logger, LogFields } from '../src/shared/logger.ts';
 import { startServer, type ServeOptions } from '../src/serve/server.ts';
 
 export interface ServeChildOptions {

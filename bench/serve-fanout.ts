@@ -56,7 +56,7 @@
  * snapshot being served to the last stream done; server CPU and peak RSS. Prints, never asserts.
  */
 import { imageEnv } from '../scripts/image-env.mjs';
-import { DEFAULT_DEBOUNCE_MS } from '../src/serve/watch.ts';
+import { DEFAULT_DEBOUNCE_MS } from '../src/sources/files/watch.ts';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jsyaml from 'js-yaml';

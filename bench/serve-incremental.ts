@@ -28,11 +28,11 @@ import { credentials } from '@grpc/grpc-js';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jsyaml from 'js-yaml';
-import type { AnyMessage, DecodedSotwResponse } from '../src/serve/ads-service.ts';
-import { RawAdsClient, type RawStream, type SotwRequestInit } from '../src/serve/raw-client.ts';
-import { PUSH_ORDER, shortType } from '../src/serve/type-urls.ts';
+import type { AnyMessage, DecodedSotwResponse } from '../src/serve/xds/ads-service.ts';
+import { RawAdsClient, type RawStream, type SotwRequestInit } from '../src/serve/xds/raw-client.ts';
+import { PUSH_ORDER, shortType } from '../src/serve/xds/type-urls.ts';
 import { imageEnv } from '../scripts/image-env.mjs';
-import { DEFAULT_DEBOUNCE_MS } from '../src/serve/watch.ts';
+import { DEFAULT_DEBOUNCE_MS } from '../src/sources/files/watch.ts';
 import { generateMesh, writeMesh } from './generate-mesh.ts';
 import { addServerEnv, machine, median, now, plainJs, quantiles, scratchDir, sleep, startServeChild, table, type ServeChild } from './serve-kit.ts';
 

@@ -10,7 +10,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundle } from '../scripts/bundle.mjs';
 import { compilePaths } from '../src/compiler/compile.ts';
-import { buildSnapshot, ResourceInterner } from '../src/serve/snapshot.ts';
+import { buildSnapshot } from '../src/serve/snapshot/snapshot.ts';
+import { ResourceInterner } from '../src/serve/snapshot/interner.ts';
 import { setVersion } from '../src/emit/versions.ts';
 import type { ServeChildMemory, ServeChildOptions } from './serve-child.ts';
 

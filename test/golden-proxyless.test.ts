@@ -15,13 +15,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compilePaths } from '../src/compiler/compile.ts';
 import { diffTrees, MANIFEST_FILE, readTree, serialise, writeTree, type OutputTree } from '../src/compiler/output-tree.ts';
-import { renderManifest, sha256 } from '../src/compiler/tree-manifest.ts';
+import { renderManifest } from '../src/compiler/tree-manifest.ts';
+import { sha256Hex } from '../src/shared/hash.ts';
 import { apiListenerName, grpcServerListenerName, serviceFqdn } from '../src/emit/names.ts';
 import { ProxylessEmitter, proxylessMeshOf, type ProxylessMesh } from '../src/emit/proxyless/index.ts';
 import { isHttpLike } from '../src/emit/common.ts';
 import { TYPE_URL, XDS_KINDS, type EnvoyResource, type XdsKind } from '../src/emit/types.ts';
 import { encodeProtoJsonAny } from '../src/envoy/protos.ts';
-import { CERTIFICATE_PROVIDER_INSTANCE } from '../src/serve/secrets.ts';
+import { CERTIFICATE_PROVIDER_INSTANCE } from '../src/serve/security/secrets.ts';
 
 const FIXTURES = 'fixtures';
 const GOLDEN = 'golden-proxyless';
@@ -81,7 +82,7 @@ for (const scenario of scenarios) {
     assert.ok(existsSync(goldenDir), `no golden for ${scenario}: run npm run golden:update`);
     const differences = diffTrees(readTree(goldenDir), tree);
     assert.equal(differences.map((d) => d.patch).join('\n'), '', `${scenario} differs from ${goldenDir}; if intended run npm run golden:update and review git diff ${GOLDEN}/`);
-    const manifest = renderManifest(new Map([...tree].map(([f, content]) => [f, sha256(content)])));
+    const manifest = renderManifest(new Map([...tree].map(([f, content]) => [f, sha256Hex(content)])));
     assert.is(readFileSync(join(goldenDir, MANIFEST_FILE), 'utf8'), manifest, `${goldenDir}/${MANIFEST_FILE} does not list its files: run npm run golden:update`);
   });
 }

@@ -15,7 +15,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compilePaths } from '../src/compiler/compile.ts';
 import { diffTrees, MANIFEST_FILE, readTree, renderTree, writeTree } from '../src/compiler/output-tree.ts';
-import { renderManifest, sha256 } from '../src/compiler/tree-manifest.ts';
+import { renderManifest } from '../src/compiler/tree-manifest.ts';
+import { sha256Hex as sha256 } from '../src/shared/hash.ts';
 import { formatDiagnostic } from '../src/diagnostics/diagnostic.ts';
 
 const FIXTURES = 'fixtures';

@@ -12,7 +12,8 @@ import { generateMesh, writeMesh } from '../bench/generate-mesh.ts';
 import { compilePaths } from '../src/compiler/compile.ts';
 import { CompileMemo } from '../src/compiler/compile-memo.ts';
 import { sweepShared } from '../src/emit/index.ts';
-import { buildSnapshot, ResourceInterner } from '../src/serve/snapshot.ts';
+import { buildSnapshot } from '../src/serve/snapshot/snapshot.ts';
+import { ResourceInterner } from '../src/serve/snapshot/interner.ts';
 import { randomEditor } from './random-edits.ts';
 
 const options = { protoCheck: false, stableObjects: true } as const;

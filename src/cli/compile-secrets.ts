@@ -19,6 +19,7 @@ import { withXdsTls } from '../emit/bootstrap.ts';
 import type { EnvoyResource, ProxyConfig } from '../emit/types.ts';
 import { CONTROL_PLANE_ACCOUNT, DEFAULT_LIFETIME_MS, principalName, spiffeId, serviceCertName, type CertificateProvider, type IssuedCertificate, type WorkloadIdentity } from '../identity/index.ts';
 import { KEY_FILE_MODE } from '../identity/files.ts';
+import { isRootCertSecret, withTrustBundle } from '../identity/trust-bundle.ts';
 import { loadProvider, loadTrustBundle, type CaProviderKind } from './ca-command.ts';
 
 export interface CompileCertificateOptions {
@@ -55,8 +56,6 @@ export interface KeysWritten {
   /** The earliest expiry among the issued certificates. */
   readonly notAfter?: Date;
 }
-
-const isRootCert = (secret: EnvoyResource): boolean => String(secret.name).startsWith('root-cert-for-mtls-');
 
 /**
  * Certificates for the proxies of one compile, one proxy at a time (`apply`): `open` loads the CA
@@ -177,14 +176,13 @@ export class ProxyCertificates implements KeysWritten {
 
   /** A root-cert secret with `trusted_ca` first in its validation context; the same object for the same secret. */
   private withTrustBundle(secret: EnvoyResource): EnvoyResource {
-    if (!isRootCert(secret)) return secret;
+    if (!isRootCertSecret(String(secret.name))) return secret;
     let out = this.bySecret.get(secret);
     if (out) return out;
     const content = JSON.stringify(secret);
     out = this.byContent.get(content);
     if (!out) {
-      const validation = (secret.validation_context ?? {}) as Record<string, unknown>;
-      out = Object.freeze({ ...secret, validation_context: Object.freeze({ trusted_ca: Object.freeze({ inline_string: this.bundle }), ...validation }) });
+      out = withTrustBundle(secret, this.bundle);
       this.byContent.set(content, out);
     }
     this.bySecret.set(secret, out);

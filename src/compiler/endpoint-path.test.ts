@@ -9,7 +9,8 @@ import { generateMesh, writeMesh } from '../../bench/generate-mesh.ts';
 import { sweepShared } from '../emit/index.ts';
 import type { ProxyConfig } from '../emit/types.ts';
 import type { SourceObject } from '../parser/source.ts';
-import { buildSnapshot, ResourceInterner } from '../serve/snapshot.ts';
+import { buildSnapshot } from '../serve/snapshot/snapshot.ts';
+import { ResourceInterner } from '../serve/snapshot/interner.ts';
 import { compilePaths, type CompileResult } from './compile.ts';
 import { CompileMemo } from './compile-memo.ts';
 

@@ -19,7 +19,8 @@ import { CONFIG_DUMP_FILE, configDumpText } from './config-dump.ts';
 import { staticBootstrap } from '../emit/static-bootstrap.ts';
 import { XDS_KINDS, type ProxyConfig } from '../emit/types.ts';
 import { createExclusive } from '../files/exclusive.ts';
-import { proveOwnership, renderManifest, sha256, walkTree } from './tree-manifest.ts';
+import { sha256Hex } from '../shared/hash.ts';
+import { proveOwnership, renderManifest, walkTree } from './tree-manifest.ts';
 import { checkTreePath, MANIFEST_FILE, OutputTreeError, showPath, treePath } from './tree-paths.ts';
 import { compareStrings as comparePaths } from '../shared/compare.ts';
 
@@ -184,7 +185,7 @@ export class StagedTree {
       throw writeFailed(file, err);
     }
     const size = Buffer.byteLength(content);
-    this.hashes.set(file, sha256(content));
+    this.hashes.set(file, sha256Hex(content));
     this.sizes.set(file, size);
     this.bytesWritten += size;
   }

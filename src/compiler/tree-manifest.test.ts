@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { writeTree } from './output-tree.ts';
-import { parseManifest, proveOwnership, renderManifest, sha256, walkTree } from './tree-manifest.ts';
+import { sha256Hex as sha256 } from '../shared/hash.ts';
+import { parseManifest, proveOwnership, renderManifest, walkTree } from './tree-manifest.ts';
 import { MANIFEST_FILE, OutputTreeError } from './tree-paths.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'smi-tree-manifest-'));

@@ -10,8 +10,9 @@
 // before the library loads; this import must stay above it.
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { createHash, createPrivateKey, webcrypto, X509Certificate as NodeX509 } from 'node:crypto';
+import { createPrivateKey, webcrypto, X509Certificate as NodeX509 } from 'node:crypto';
 import { isIP } from 'node:net';
+import { sha256Hex } from '../shared/hash.ts';
 import { principalName, spiffeId, type WorkloadIdentity } from './identity.ts';
 import type { TrustBundle } from './provider.ts';
 
@@ -92,7 +93,7 @@ export function nodeCertificate(cert: Certificate): NodeX509 {
 
 /** SHA-256 of the DER, hex: how logs and /debug name a root. */
 export function fingerprint(cert: Certificate): string {
-  return createHash('sha256').update(Buffer.from(cert.rawData)).digest('hex');
+  return sha256Hex(new Uint8Array(cert.rawData));
 }
 
 /** A CA certificate: basic constraints say CA, and key usage (when present) allows signing certificates. */

@@ -4,7 +4,6 @@
  * hash). Read from the passes' tables and plans, never from Envoy JSON: `diff` compares two of
  * these, `graph` draws one.
  */
-import { createHash } from 'node:crypto';
 import { methodsOf } from '../emit/routes.ts';
 import { resourceName, XDS_KINDS, type ProxyConfig } from '../emit/types.ts';
 import type { InboundHttpRoute, ProxyPlan } from '../ir/proxy-plan.ts';
@@ -12,6 +11,7 @@ import { keyOf, resourceKey, type AppProtocol, type FieldPath, type HttpMatch, t
 import type { AccessRule } from '../passes/access.ts';
 import type { PlannedMesh } from '../passes/plan.ts';
 import { compareStrings } from '../shared/compare.ts';
+import { sha256Hex } from '../shared/hash.ts';
 
 /** One thing a workload may do: call a service (on a port) with one kind of request. */
 export interface AccessEdge {
@@ -143,7 +143,7 @@ export function splitViews(mesh: PlannedMesh): Map<string, SplitView> {
 
 /** Each proxy's Envoy resources, `<kind>/<name>` → content hash (sha256 of the emitted JSON); the bootstrap counts as one. */
 export function proxyResourceHashes(proxies: readonly ProxyConfig[]): Map<string, Map<string, string>> {
-  const hash = (v: unknown) => createHash('sha256').update(JSON.stringify(v)).digest('hex');
+  const hash = (v: unknown) => sha256Hex(JSON.stringify(v));
   const out = new Map<string, Map<string, string>>();
   for (const p of proxies) {
     const resources = new Map<string, string>();

@@ -5,11 +5,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Diagnostic } from '../diagnostics/diagnostic.ts';
 import type { ProxyConfig } from '../emit/types.ts';
-import { memoryLogger } from './logger.ts';
-import { RawAdsClient } from './raw-client.ts';
+import { memoryLogger } from './ops/logger.ts';
+import { RawAdsClient } from './xds/raw-client.ts';
 import { startServer } from './server.ts';
 import { cluster, proxy, simpleProxy, testServer } from './testing.ts';
-import { CDS, LDS } from './type-urls.ts';
+import { CDS, LDS } from './xds/type-urls.ts';
 
 const broken: Diagnostic = { code: 'SMI1001', level: 'error', message: 'YAML syntax error: x', source: { file: 'a.yaml', line: 1, column: 1 } };
 
@@ -53,14 +53,11 @@ test('stream gauges go back to zero, also for a stream that turned proxyless aft
     await s.next();
     s.send({ typeUrl: LDS, resourceNames: ['svc.ns.svc.cluster.local:80'] });
     await s.next();
+    const from = srv.logger.records.length;
     s.close();
-    // The server sees the stream end when the client's cancel arrives: wait for that, boundedly
-    // (a fixed 100 ms sleep raced it on a loaded machine).
-    let values = (await srv.handle.metrics.streams.get()).values;
-    for (let i = 0; i < 500 && !values.every((v) => v.value === 0); i++) {
-      await new Promise((r) => setTimeout(r, 10));
-      values = (await srv.handle.metrics.streams.get()).values;
-    }
+    // The server sees the stream end when the client's cancel arrives.
+    await srv.logger.waitFor((r) => r.msg === 'stream closed', from);
+    const values = (await srv.handle.metrics.streams.get()).values;
     assert.ok(values.every((v) => v.value === 0), JSON.stringify(values));
     assert.is((await srv.handle.metrics.proxies.get()).values[0].value, 0);
   } finally {
@@ -80,6 +77,19 @@ test('shutdown ends open streams with UNAVAILABLE so proxies reconnect elsewhere
   assert.match(ended!.details, /shutting down/);
 });
 
+/** The indexes of the first `n` of `promises` to resolve. */
+function firstResolved(promises: readonly Promise<unknown>[], n: number): Promise<number[]> {
+  const done: number[] = [];
+  return new Promise((resolve, reject) =>
+    promises.forEach((p, i) =>
+      p.then(() => {
+        done.push(i);
+        if (done.length === n) resolve([...done]);
+      }, reject),
+    ),
+  );
+}
+
 test('pushes are paced by a window of streams awaiting an ACK; ACKs, or the window wait, let the rest through', async () => {
   const ids = ['ns/a', 'ns/b', 'ns/c', 'ns/d'];
   const configs = (timeout: string) => ids.map((id) => proxy(id, { clusters: [cluster('ns/x|80', { connect_timeout: timeout })] }));
@@ -90,23 +100,28 @@ test('pushes are paced by a window of streams awaiting an ACK; ACKs, or the wind
       s.send({ node: { id }, typeUrl: CDS });
       return s;
     });
+    const acked = srv.logger.records.length;
     for (const s of streams) {
       const r = await s.next();
       s.send({ typeUrl: CDS, versionInfo: r.versionInfo, responseNonce: r.nonce });
     }
-    await new Promise((r) => setTimeout(r, 200)); // every initial response ACKed: the window is empty
-    srv.publish(configs('5s'));
-    const first = await Promise.all(streams.map((s) => s.maybeNext(600)));
-    assert.is(first.filter(Boolean).length, 2, 'two streams pushed; two wait for the window');
+    // Every initial response ACKed: the window is empty.
+    let acks = 0;
+    await srv.logger.waitFor((r) => r.msg === 'ACK' && ++acks === streams.length, acked);
+    srv.publish(configs('5s')); // the first batch is written when this returns
+    assert.is(await srv.responses(), 4 + 2, 'two streams pushed; two wait for the window');
+    const next = streams.map((s) => s.next(10_000));
+    const pushed = await firstResolved(next, 2);
     // ACKing one response opens the window for one more stream.
-    const i = first.findIndex(Boolean);
-    streams[i].send({ typeUrl: CDS, versionInfo: first[i]!.versionInfo, responseNonce: first[i]!.nonce });
-    const waiting = streams.filter((_, k) => !first[k]);
-    const second = await Promise.all(waiting.map((s) => s.maybeNext(1000)));
-    assert.is(second.filter(Boolean).length, 1, 'one ACK, one more stream');
+    const [i] = pushed;
+    const r1 = await next[i];
+    const answered = srv.logger.records.length;
+    streams[i].send({ typeUrl: CDS, versionInfo: r1.versionInfo, responseNonce: r1.nonce });
+    await srv.logger.waitFor((r) => r.msg === 'push', answered); // on the pacer's next turn
+    assert.is(await srv.responses(), 4 + 3, 'one ACK, one more stream');
     // Nobody ACKs any more: after the window wait the last one goes anyway.
-    const last = waiting[second.findIndex((r) => !r)];
-    assert.ok(await last.maybeNext(4000), 'a full window does not stall a push for good');
+    await Promise.all(next);
+    assert.is(await srv.responses(), 4 + 4, 'a full window does not stall a push for good');
   } finally {
     await srv.close();
   }

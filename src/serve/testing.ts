@@ -2,13 +2,37 @@
  * Hand-made proxy configs and a server with a swappable "compiler", for the serve unit tests:
  * they exercise the protocol without depending on what the compiler emits.
  */
+import { EventEmitter } from 'node:events';
 import type { Diagnostic } from '../diagnostics/diagnostic.ts';
 import { TYPE } from '../emit/names.ts';
 import type { EnvoyResource, ProxyConfig } from '../emit/types.ts';
-import { memoryLogger, type Logger } from './logger.ts';
-import { RawAdsClient } from './raw-client.ts';
+import { memoryLogger, type MemoryLogger } from './ops/logger.ts';
+import { RawAdsClient } from './xds/raw-client.ts';
 import { startServer, type ServeOptions, type ServerHandle } from './server.ts';
 import { compareStrings } from '../shared/compare.ts';
+
+/** What a grpc-js server call is to a stream: events in, `write` out, a peer address. */
+export class FakeCall<Res extends { typeUrl: string; nonce: string } = { typeUrl: string; nonce: string }> extends EventEmitter {
+  readonly responses: Res[] = [];
+  ended: { code: number; details: string } | undefined;
+  writableLength = 0;
+  constructor(private readonly peer = '127.0.0.1:40000') {
+    super();
+    this.on('error', (e: { code: number; details: string }) => (this.ended ??= e));
+  }
+  getPeer(): string {
+    return this.peer;
+  }
+  write(res: Res): boolean {
+    this.responses.push(res);
+    return true;
+  }
+  /** The nonce of the last response of `typeUrl`. */
+  lastNonce(typeUrl: string): string {
+    for (let i = this.responses.length - 1; i >= 0; i--) if (this.responses[i].typeUrl === typeUrl) return this.responses[i].nonce;
+    return '';
+  }
+}
 
 const ADS = { ads: {}, resource_api_version: 'V3' };
 
@@ -118,9 +142,23 @@ export function simpleProxy(nodeId: string, clusters: Record<string, number>, en
 export interface TestServer {
   readonly handle: ServerHandle;
   readonly target: string;
-  readonly logger: Logger & { readonly records: { level: string; msg: string; [k: string]: unknown }[] };
-  /** Replaces what the fake compiler returns and recompiles. */
+  readonly logger: MemoryLogger;
+  /** Replaces what the fake compiler returns and recompiles (the first batch of pushes is written when it returns). */
   publish(configs: ProxyConfig[], diagnostics?: Diagnostic[]): void;
+  /** Responses the server has written, on every stream: a count that changes exactly when one is sent. */
+  responses(): Promise<number>;
+  /**
+   * Resolves once the server has handled every request sent on `s` before it: a request with a
+   * nonce the server never sent, for `typeUrl`, which it answers with nothing but a 'stale nonce'
+   * log line (requests of a stream are handled in order).
+   */
+  handled(s: { send(req: { typeUrl: string; responseNonce: string }): void }, typeUrl: string): Promise<void>;
+  /**
+   * Once the server has handled every request sent on `s` (see `handled`), whether it has sent
+   * exactly the responses this server's clients have taken: the positive form of "nothing more
+   * arrived".
+   */
+  quiet(s: { send(req: { typeUrl: string; responseNonce: string }): void }, typeUrl: string): Promise<boolean>;
   client(): RawAdsClient;
   close(): Promise<void>;
 }
@@ -138,6 +176,14 @@ export async function testServer(configs: ProxyConfig[], options: Partial<ServeO
     ...options,
   });
   const clients: RawAdsClient[] = [];
+  let probes = 0;
+  const responses = async (): Promise<number> => (await handle.metrics.responses.get()).values.reduce((n, v) => n + v.value, 0);
+  const handled = async (s: { send(req: { typeUrl: string; responseNonce: string }): void }, typeUrl: string): Promise<void> => {
+    const nonce = `probe-${++probes}`;
+    const from = logger.records.length;
+    s.send({ typeUrl, responseNonce: nonce });
+    await logger.waitFor((r) => r.msg === 'stale nonce' && r.nonce === nonce, from);
+  };
   return {
     handle,
     target: `127.0.0.1:${handle.port}`,
@@ -145,6 +191,12 @@ export async function testServer(configs: ProxyConfig[], options: Partial<ServeO
     publish(proxies, diagnostics = []) {
       current = { proxies, diagnostics };
       handle.recompile();
+    },
+    responses,
+    handled,
+    async quiet(s, typeUrl) {
+      await handled(s, typeUrl);
+      return (await responses()) === clients.reduce((n, c) => n + c.received, 0);
     },
     client() {
       const c = new RawAdsClient(`127.0.0.1:${handle.port}`);

@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { memoryLogger } from '../../src/serve/logger.ts';
+import { memoryLogger } from '../../src/serve/ops/logger.ts';
 import { startServer, type ServerHandle } from '../../src/serve/server.ts';
 import { runCli } from '../cli-harness.ts';
 import { renderScenario } from './fixtures/render.ts';

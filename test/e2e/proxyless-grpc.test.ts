@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import * as grpcXds from '@grpc/grpc-js-xds';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { memoryLogger, type LogRecord } from '../../src/serve/logger.ts';
+import { memoryLogger, type LogRecord } from '../../src/serve/ops/logger.ts';
 import { startServer, type ServerHandle } from '../../src/serve/server.ts';
 import { renderFile, renderScenario, writeAtomic } from './fixtures/render.ts';
 import { bootstrap, exitWhenDone, GreeterClient, sharePercent, startBackend, until, within, type Backend, type CallResult } from './support.ts';

@@ -7,9 +7,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RawAdsClient } from '../../src/serve/raw-client.ts';
-import { CDS } from '../../src/serve/type-urls.ts';
-import { until, within } from './support.ts';
+import { RawAdsClient } from '../../src/serve/xds/raw-client.ts';
+import { CDS } from '../../src/serve/xds/type-urls.ts';
+import { within } from './support.ts';
 import { collectLines } from '../hardening/spawn.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -23,10 +23,23 @@ test('SIGTERM: streams end with UNAVAILABLE, the process exits 0, every log line
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let client: RawAdsClient | undefined;
   try {
-    await until(15_000, 'server listening', () => lines.some((l) => l.includes('xDS server listening')));
+    // collectLines listens first: each 'data' event here sees the lines it completed.
+    const listening = (): boolean => lines.some((l) => l.includes('xDS server listening'));
+    await within(
+      15_000,
+      'server listening',
+      new Promise<void>((resolve) => {
+        const check = (): void => {
+          if (!listening()) return;
+          child.stderr!.off('data', check);
+          resolve();
+        };
+        child.stderr!.on('data', check);
+      }),
+    );
     const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-    const listening = records.find((r) => r.msg === 'xDS server listening')!;
-    client = new RawAdsClient(`127.0.0.1:${listening.port}`);
+    const listen = records.find((r) => r.msg === 'xDS server listening')!;
+    client = new RawAdsClient(`127.0.0.1:${listen.port}`);
     const s = client.sotw();
     s.send({ node: { id: 'bookbuyer/bookbuyer' }, typeUrl: CDS });
     await s.next(5000);

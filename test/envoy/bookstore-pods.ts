@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import * as assert from 'uvu/assert';
 import { parseAllDocuments, stringify } from 'yaml';
 import { BuiltinCa } from '../../src/identity/index.ts';
-import { memoryLogger } from '../../src/serve/logger.ts';
+import { memoryLogger } from '../../src/serve/ops/logger.ts';
 import { startServer, type ServerHandle } from '../../src/serve/server.ts';
 import { runCli } from '../cli-harness.ts';
 import { EnvoyPod, iptablesUnavailable, namespacePrefix, netnsUnavailable, osmIptables, PodNetwork, removeStaleNamespaces, UnixToTcp } from './netns.ts';

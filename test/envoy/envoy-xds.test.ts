@@ -28,7 +28,7 @@ import { decodeToProtoJson, encodeProtoJson } from '../../src/envoy/protos.ts';
 import { renderTree } from '../../src/compiler/output-tree.ts';
 import { TYPE_URL, XDS_KINDS, type XdsKind } from '../../src/emit/types.ts';
 import { BuiltinCa } from '../../src/identity/index.ts';
-import { memoryLogger } from '../../src/serve/logger.ts';
+import { memoryLogger } from '../../src/serve/ops/logger.ts';
 import { startServer, type ServerHandle } from '../../src/serve/server.ts';
 import { runCli } from '../cli-harness.ts';
 import { EnvoyPod, namespacePrefix, netnsUnavailable, removeStaleNamespaces, UnixToTcp } from './netns.ts';

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RawAdsClient } from '../../src/serve/raw-client.ts';
-import { RDS } from '../../src/serve/type-urls.ts';
+import { RawAdsClient } from '../../src/serve/xds/raw-client.ts';
+import { RDS } from '../../src/serve/xds/type-urls.ts';
 import { until } from '../e2e/support.ts';
 import { collectLines } from './spawn.ts';
 

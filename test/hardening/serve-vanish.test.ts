@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { memoryLogger, startServer } from '../../src/serve/index.ts';
-import { RawAdsClient } from '../../src/serve/raw-client.ts';
-import { CDS } from '../../src/serve/type-urls.ts';
+import { RawAdsClient } from '../../src/serve/xds/raw-client.ts';
+import { CDS } from '../../src/serve/xds/type-urls.ts';
 import { sleep } from './xds-clients.ts';
 import { runServeChild } from './serve-child.ts';
 

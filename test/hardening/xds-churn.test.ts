@@ -9,8 +9,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createServer, connect, type Socket } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RawAdsClient } from '../../src/serve/raw-client.ts';
-import { CDS } from '../../src/serve/type-urls.ts';
+import { RawAdsClient } from '../../src/serve/xds/raw-client.ts';
+import { CDS } from '../../src/serve/xds/type-urls.ts';
 import { sleep } from './xds-clients.ts';
 
 const CYCLES = Number(process.env.CHURN_CYCLES ?? 1000);

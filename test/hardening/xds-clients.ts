@@ -3,7 +3,7 @@
  * DiscoveryRequest, and helpers to read the server's own view (metrics, open streams).
  */
 import { credentials, makeGenericClientConstructor, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
-import { SOTW_METHOD_PATH } from '../../src/serve/ads-service.ts';
+import { SOTW_METHOD_PATH } from '../../src/serve/xds/ads-service.ts';
 import type { ServerHandle } from '../../src/serve/index.ts';
 
 const passthrough = (b: Buffer): Buffer => b;

@@ -17,47 +17,28 @@
  * The streams run in this process against a fake call (requests are handled synchronously, so no
  * waiting), with a fixed seed (FC_SEED and FC_RUNS override it).
  */
-import { EventEmitter } from 'node:events';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { DeltaStream } from '../../src/serve/delta-stream.ts';
-import { ConnectionLedger, declaredVersionBytes, MAX_CONNECTION_HELD_BYTES, MAX_ECHOED_CHARS, MAX_RESOURCE_NAME_LENGTH, MAX_STREAM_HELD_BYTES, stringBytes, subscriptionBytes } from '../../src/serve/limits.ts';
-import { memoryLogger } from '../../src/serve/logger.ts';
-import { XdsMetrics } from '../../src/serve/metrics.ts';
-import { buildSnapshot, ResourceInterner } from '../../src/serve/snapshot.ts';
-import { SotwStream } from '../../src/serve/sotw-stream.ts';
-import { sentResource, type AnyStream, type StreamHost } from '../../src/serve/stream-core.ts';
-import { simpleProxy } from '../../src/serve/testing.ts';
-import { KNOWN_UNSERVED, PUSH_ORDER } from '../../src/serve/type-urls.ts';
+import { DeltaStream } from '../../src/serve/xds/delta-stream.ts';
+import { ConnectionLedger, declaredVersionBytes, MAX_CONNECTION_HELD_BYTES, MAX_ECHOED_CHARS, MAX_RESOURCE_NAME_LENGTH, MAX_STREAM_HELD_BYTES, stringBytes, subscriptionBytes } from '../../src/serve/ops/limits.ts';
+import { memoryLogger } from '../../src/serve/ops/logger.ts';
+import { XdsMetrics } from '../../src/serve/ops/metrics.ts';
+import { buildSnapshot } from '../../src/serve/snapshot/snapshot.ts';
+import { ResourceInterner } from '../../src/serve/snapshot/interner.ts';
+import { SotwStream } from '../../src/serve/xds/sotw-stream.ts';
+import { sentResource } from '../../src/serve/xds/type-state.ts';
+import type { AnyStream, StreamHost } from '../../src/serve/xds/stream-core.ts';
+import { FakeCall, simpleProxy } from '../../src/serve/testing.ts';
+import { meshFlavours } from '../../src/serve/flavours/mesh-flavours.ts';
+import { KNOWN_UNSERVED, PUSH_ORDER } from '../../src/serve/xds/type-urls.ts';
 
 const SEED = Number(process.env.FC_SEED ?? 20261207);
 const RUNS = process.env.FC_RUNS ? Number(process.env.FC_RUNS) : 40;
 const TYPES = [...PUSH_ORDER, ...KNOWN_UNSERVED];
 const PEER = '127.0.0.1:40000';
 
-/** What a grpc-js server call is to a stream: events in, `write` out, a peer address. */
-class FakeCall extends EventEmitter {
-  readonly responses: { typeUrl: string; nonce: string }[] = [];
-  ended: { code: number; details: string } | undefined;
-  writableLength = 0;
-  constructor(private readonly peer: string) {
-    super();
-    this.on('error', (e: { code: number; details: string }) => (this.ended ??= e));
-  }
-  getPeer(): string {
-    return this.peer;
-  }
-  write(res: { typeUrl: string; nonce: string }): boolean {
-    this.responses.push(res);
-    return true;
-  }
-  /** The nonce of the last response of `typeUrl`. */
-  lastNonce(typeUrl: string): string {
-    for (let i = this.responses.length - 1; i >= 0; i--) if (this.responses[i].typeUrl === typeUrl) return this.responses[i].nonce;
-    return '';
-  }
-}
+let streamIds = 0;
 
 function host(ledger: ConnectionLedger): StreamHost {
   const interner = new ResourceInterner();
@@ -68,6 +49,8 @@ function host(ledger: ConnectionLedger): StreamHost {
     logger: memoryLogger('error'),
     metrics: new XdsMetrics({ processMetrics: false }),
     controlPlane: 'test',
+    flavours: meshFlavours(interner),
+    streamId: () => `s${++streamIds}`,
     attach: () => {},
     detach: () => {},
     connections: ledger,

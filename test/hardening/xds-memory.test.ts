@@ -16,10 +16,10 @@ import { fileURLToPath } from 'node:url';
 import { credentials, makeGenericClientConstructor, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { adsClientDefinition } from '../../src/serve/ads-service.ts';
-import { MAX_REQUEST_BYTES, MAX_RESOURCE_NAME_LENGTH, MAX_STREAMS_PER_CONNECTION } from '../../src/serve/limits.ts';
-import { RawAdsClient, type DeltaRequestInit, type SotwRequestInit } from '../../src/serve/raw-client.ts';
-import { CDS, EDS, KNOWN_UNSERVED, PUSH_ORDER } from '../../src/serve/type-urls.ts';
+import { adsClientDefinition } from '../../src/serve/xds/ads-service.ts';
+import { MAX_REQUEST_BYTES, MAX_RESOURCE_NAME_LENGTH, MAX_STREAMS_PER_CONNECTION } from '../../src/serve/ops/limits.ts';
+import { RawAdsClient, type DeltaRequestInit, type SotwRequestInit } from '../../src/serve/xds/raw-client.ts';
+import { CDS, EDS, KNOWN_UNSERVED, PUSH_ORDER } from '../../src/serve/xds/type-urls.ts';
 import { runServeChild, type ServeChild } from './serve-child.ts';
 
 const ACCEPTED = [...PUSH_ORDER, ...KNOWN_UNSERVED];

@@ -6,10 +6,10 @@
 import { credentials, makeGenericClientConstructor, type ClientDuplexStream } from '@grpc/grpc-js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { adsClientDefinition, type DecodedSotwResponse } from '../../src/serve/ads-service.ts';
-import type { SotwRequestInit } from '../../src/serve/raw-client.ts';
+import { adsClientDefinition, type DecodedSotwResponse } from '../../src/serve/xds/ads-service.ts';
+import type { SotwRequestInit } from '../../src/serve/xds/raw-client.ts';
 import { cluster, proxy, simpleProxy, testServer } from '../../src/serve/testing.ts';
-import { CDS, EDS, LDS, RDS } from '../../src/serve/type-urls.ts';
+import { CDS, EDS, LDS, RDS } from '../../src/serve/xds/type-urls.ts';
 import { metric, sleep } from './xds-clients.ts';
 
 const NODE = { id: 'ns/a' };

@@ -6,9 +6,9 @@ import type { ServiceError } from '@grpc/grpc-js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { envoyType } from '../../src/envoy/protos.ts';
-import { MAX_NAMES_PER_TYPE, MAX_REQUEST_BYTES, MAX_RESOURCE_NAME_LENGTH } from '../../src/serve/limits.ts';
+import { MAX_NAMES_PER_TYPE, MAX_REQUEST_BYTES, MAX_RESOURCE_NAME_LENGTH } from '../../src/serve/ops/limits.ts';
 import { simpleProxy, testServer, type TestServer } from '../../src/serve/testing.ts';
-import { CDS, EDS, KNOWN_UNSERVED } from '../../src/serve/type-urls.ts';
+import { CDS, EDS, KNOWN_UNSERVED } from '../../src/serve/xds/type-urls.ts';
 import { metric, sendRawBytes } from './xds-clients.ts';
 
 const NODE = { id: 'ns/a' };

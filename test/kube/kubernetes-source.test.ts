@@ -10,7 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseAllDocuments, stringify } from 'yaml';
 import { memoryLogger, startServer, type ServerHandle } from '../../src/serve/index.ts';
-import { RawAdsClient } from '../../src/serve/raw-client.ts';
+import { RawAdsClient } from '../../src/serve/xds/raw-client.ts';
 import { KubernetesSource } from '../../src/sources/kubernetes/source.ts';
 import { meshCrds, requireKubeBinaries, startApiServer, until, type ApiServer } from './apiserver.ts';
 

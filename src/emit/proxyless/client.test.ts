@@ -6,7 +6,7 @@ import { TYPE } from '../names.ts';
 import { TYPE_URL } from '../types.ts';
 import { ProxylessEmitter, proxylessMesh } from './index.ts';
 
-type Json = Record<string, any>;
+import type { LooseJson as Json } from '../../shared/json.ts';
 
 const HOST = 'greeter.ns.svc.cluster.local:50051';
 const CLIENT = 'client.ns.cluster.local';

@@ -26,7 +26,7 @@ import { destinationRoutes, type ProxylessMesh, type ProxylessProxy } from './me
 import type { ApiListenerTarget } from './targets.ts';
 import { clientTransportSocket } from './tls.ts';
 
-type Json = Record<string, unknown>;
+import type { Json } from '../../shared/json.ts';
 
 /** The API listener: an HttpConnectionManager fetching its route configuration over ADS, the router its only (so last) filter, as gRPC requires. */
 export function apiListener(target: ApiListenerTarget): EnvoyResource {

@@ -11,7 +11,7 @@ import type { InboundHttpRoute } from '../../ir/proxy-plan.ts';
 import { inboundRouteName } from '../names.ts';
 import { headerMatcher, MATCH_ALL, methodsOf } from '../routes.ts';
 
-type Json = Record<string, unknown>;
+import type { Json } from '../../shared/json.ts';
 
 /** gRPC sends every call as an HTTP/2 POST. */
 const GRPC_METHOD = 'POST';

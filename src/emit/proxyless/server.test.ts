@@ -5,7 +5,7 @@ import { grpcServerListenerName, TYPE } from '../names.ts';
 import { TYPE_URL } from '../types.ts';
 import { ProxylessEmitter, proxylessMeshOf } from './index.ts';
 
-type Json = Record<string, any>;
+import type { LooseJson as Json } from '../../shared/json.ts';
 
 function emitterOf(path: string): ProxylessEmitter {
   const result = compilePaths([path]);

@@ -18,6 +18,7 @@
  * RBAC is not optional: a gRPC server without RBAC support (grpc-js without
  * GRPC_XDS_EXPERIMENTAL_RBAC=true) rejects the listener rather than serve everyone.
  */
+import { byName } from '../../shared/compare.ts';
 import type { InboundHttpRoute, InboundPolicy, InboundPort } from '../../ir/proxy-plan.ts';
 import { spiffeId } from '../../identity/identity.ts';
 import { ADS_CONFIG_SOURCE, isHttpLike, socketAddress } from '../common.ts';
@@ -38,7 +39,7 @@ import type { ProxylessProxy } from './mesh.ts';
 import type { ServerListenerTarget } from './targets.ts';
 import { serverTransportSocket } from './tls.ts';
 
-type Json = Record<string, unknown>;
+import type { Json } from '../../shared/json.ts';
 
 const ANY = Object.freeze([Object.freeze({ any: true })]);
 
@@ -81,7 +82,7 @@ function connectionRules(ports: readonly InboundPort[], trustDomain: string): Js
   const policies: Record<string, readonly string[]> = {};
   for (const port of ports) {
     if (port.policies === undefined) return undefined;
-    const sorted = [...port.policies].sort((a: InboundPolicy, b: InboundPolicy) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const sorted = [...port.policies].sort(byName);
     for (const p of sorted) {
       if (p.principals.length === 0) continue;
       let key = p.name;

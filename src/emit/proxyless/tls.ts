@@ -9,7 +9,7 @@
 import type { UpstreamCluster } from '../../ir/proxy-plan.ts';
 import { TLS_TRANSPORT_SOCKET, TYPE } from '../names.ts';
 
-type Json = Record<string, unknown>;
+import type { Json } from '../../shared/json.ts';
 
 /**
  * The client side: the mesh identity and roots from the instance, the upstream's identities

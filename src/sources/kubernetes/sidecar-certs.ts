@@ -25,22 +25,14 @@ import { createHash } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { diagnostic, formatDiagnostic, type Diagnostic } from '../../diagnostics/diagnostic.ts';
 import { renewalTime } from '../../identity/certificate-manager.ts';
-import { principalName, type WorkloadIdentity } from '../../identity/identity.ts';
+import type { WorkloadIdentity } from '../../identity/identity.ts';
 import type { IssuedCertificate } from '../../identity/provider.ts';
 import { certSecretName } from '../../inject/constants.ts';
-import type { Logger } from '../../serve/logger.ts';
+import { logAtLevel, type Logger } from '../../shared/logger.ts';
 import { describeError, kubeRequest, statusOf } from './http.ts';
-import type { LooseJson as Json } from '../../shared/json.ts';
 import { compareStrings } from '../../shared/compare.ts';
+import { certSecret, isManaged, MANAGED_BY, MANAGED_BY_LABEL, renewalRecorded, secretPath, secretsPath, type Json } from './sidecar-cert-secret.ts';
 
-export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
-export const MANAGED_BY = 'smi-compile';
-/** The identity the Secret's certificate was issued for (`<sa>.<ns>.<trust domain>`). */
-export const IDENTITY_ANNOTATION = 'smi-compile.io/identity';
-/** When the certificate is due for renewal (ISO 8601): 2/3 of the way to notAfter. */
-export const RENEW_AT_ANNOTATION = 'smi-compile.io/renew-at';
-/** SHA-256 of the trust bundle in ca.crt: a metadata-only list tells a Secret with an old bundle. */
-export const CA_BUNDLE_ANNOTATION = 'smi-compile.io/ca-bundle-sha256';
 export const SIDECAR_CERT_BACKOFF = { firstMs: 200, maxMs: 30_000 } as const;
 export const DEFAULT_RESYNC_MS = 60_000;
 const MIN_PASS_GAP_MS = 1_000;
@@ -79,11 +71,6 @@ export interface SidecarCertStats {
   reconciles: number;
 }
 
-const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
-const secretsPath = (ns: string): string => `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets`;
-const secretPath = (ns: string, name: string): string => `${secretsPath(ns)}/${encodeURIComponent(name)}`;
-const bundleDigest = (pem: string): string => createHash('sha256').update(pem).digest('hex');
-const isManaged = (s: Json): boolean => s.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY;
 
 /** A failure that stops this reconcile: retried as a whole after the backoff. */
 class WriteFailed extends Error {
@@ -271,13 +258,8 @@ export class SidecarCertSync {
 
   /** When a managed Secret must be rewritten: its renewal time, or now if it is for another identity or trust bundle. */
   private dueAt(identity: WorkloadIdentity, secret: Json): number {
-    const annotations = secret.metadata?.annotations ?? {};
-    if (annotations[IDENTITY_ANNOTATION] !== principalName(identity)) return 0;
-    if (annotations[CA_BUNDLE_ANNOTATION] !== bundleDigest(this.opts.trustBundlePem())) return 0;
-    // A full read (not the metadata list) also checks the key material is there.
-    if (secret.data && (!secret.data['tls.crt'] || !secret.data['tls.key'] || secret.data['ca.crt'] !== b64(this.opts.trustBundlePem()))) return 0;
-    const renewAt = Date.parse(annotations[RENEW_AT_ANNOTATION] ?? '');
-    return Number.isFinite(renewAt) ? renewAt + this.spread(`${identity.namespace}/${certSecretName(identity.serviceAccount)}`) : 0;
+    const renewAt = renewalRecorded(identity, secret, this.opts.trustBundlePem());
+    return renewAt === undefined ? 0 : renewAt + this.spread(`${identity.namespace}/${certSecretName(identity.serviceAccount)}`);
   }
 
   /**
@@ -333,26 +315,7 @@ export class SidecarCertSync {
       return undefined;
     }
     const renewAt = renewalTime(cert, this.opts.renewFraction);
-    return {
-      renewAt,
-      secret: {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        type: 'kubernetes.io/tls',
-        metadata: {
-          name,
-          namespace: identity.namespace,
-          ...(resourceVersion ? { resourceVersion } : {}),
-          labels: { [MANAGED_BY_LABEL]: MANAGED_BY },
-          annotations: {
-            [IDENTITY_ANNOTATION]: principalName(identity),
-            [RENEW_AT_ANNOTATION]: new Date(renewAt).toISOString(),
-            [CA_BUNDLE_ANNOTATION]: bundleDigest(this.opts.trustBundlePem()),
-          },
-        },
-        data: { 'tls.crt': b64(cert.chainPem), 'tls.key': b64(cert.privateKeyPem), 'ca.crt': b64(this.opts.trustBundlePem()) },
-      },
-    };
+    return { renewAt, secret: certSecret(identity, cert, renewAt, this.opts.trustBundlePem(), resourceVersion) };
   }
 
   /** One API call; a failure becomes a WriteFailed carrying its diagnostic and HTTP status. */
@@ -371,10 +334,7 @@ export class SidecarCertSync {
   }
 
   private log(d: Diagnostic): void {
-    const line = formatDiagnostic(d);
-    if (d.level === 'error') this.opts.logger.error(line, { code: d.code });
-    else if (d.level === 'warning') this.opts.logger.warn(line, { code: d.code });
-    else this.opts.logger.info(line, { code: d.code });
+    logAtLevel(this.opts.logger, d.level, formatDiagnostic(d), { code: d.code });
   }
 
   async close(): Promise<void> {

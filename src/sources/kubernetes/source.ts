@@ -23,7 +23,8 @@
 import type { KubeConfig, KubernetesObject, ListWatch, Watch } from '@kubernetes/client-node';
 import { diagnostic, formatDiagnostic, type Diagnostic } from '../../diagnostics/diagnostic.ts';
 import type { SourceObject } from '../../parser/source.ts';
-import type { Logger } from '../../serve/logger.ts';
+import { debounce, DEFAULT_MAX_WAIT_MS, type Debouncer } from '../../shared/debounce.ts';
+import { logAtLevel, type Logger } from '../../shared/logger.ts';
 import { describeError, kubeRequest } from './http.ts';
 import { chooseVersions, collectionPath, apiVersionOfWatched, watchedKinds, type GroupDiscovery, type WatchedKind } from './kinds.ts';
 import type { LooseJson as Json } from '../../shared/json.ts';
@@ -34,12 +35,6 @@ export const DEFAULT_MESH_NAME = 'osm';
 export const DEFAULT_OSM_NAMESPACE = 'osm-system';
 /** Backoff after an informer's error: doubles from the first to the last, reset by the next success. */
 export const RECONNECT_BACKOFF = { firstMs: 200, maxMs: 10_000 } as const;
-/**
- * Longest an event waits for the debounce's quiet period: under continuous churn a recompile
- * still starts this soon after the first change it includes (the issue's bound is 100 ms from the
- * watch event to the push; a recompile at 1,000 services takes ≈ 40 ms, bench/kube-endpoint-churn.ts).
- */
-export const DEFAULT_MAX_WAIT_MS = 50;
 /** Watches end after this long (randomised up to twice it, as client-go does) and start again from their resourceVersion. */
 const WATCH_TIMEOUT_S = 300;
 
@@ -120,9 +115,8 @@ export class KubernetesSource {
   private informers: KindInformer[] = [];
   private readonly listeners: (() => void)[] = [];
   private readonly accountListeners: (() => void)[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  /** When the oldest change not yet handed to the listeners arrived. */
-  private pendingSince: number | undefined;
+  /** Quiet for `debounceMs`, or `maxWaitMs` after the first change still pending (a cluster is never quiet for long). */
+  private readonly debouncer: Debouncer;
   private closed = false;
   private ready = false;
   /** objects(), until the next change. */
@@ -137,6 +131,12 @@ export class KubernetesSource {
   ) {
     this.meshName = opts.meshName ?? DEFAULT_MESH_NAME;
     this.osmNamespace = opts.osmNamespace ?? DEFAULT_OSM_NAMESPACE;
+    this.debouncer = debounce(
+      () => {
+        for (const l of this.listeners) l();
+      },
+      { quietMs: opts.debounceMs, maxWaitMs: opts.maxWaitMs ?? DEFAULT_MAX_WAIT_MS },
+    );
   }
 
   /**
@@ -305,11 +305,7 @@ export class KubernetesSource {
 
   /** Logs a diagnostic at its level, formatted as the server logs the compiler's. */
   private log(d: Diagnostic): void {
-    const { logger } = this.opts;
-    const line = formatDiagnostic(d);
-    if (d.level === 'error') logger.error(line, { code: d.code });
-    else if (d.level === 'warning') logger.warn(line, { code: d.code });
-    else logger.info(line, { code: d.code });
+    logAtLevel(this.opts.logger, d.level, formatDiagnostic(d), { code: d.code });
   }
 
   /** Every ServiceAccount of every monitored namespace (what sidecar certificates are kept for). */
@@ -336,29 +332,15 @@ export class KubernetesSource {
     this.listeners.push(listener);
   }
 
-  /**
-   * Debounced, with a bound: quiet for `debounceMs`, or `maxWaitMs` after the first change still
-   * pending, whichever comes first. A cluster is never quiet for long (pods come and go every
-   * second): with the quiet period alone, 100 EndpointSlice changes a second, one every 10 ms,
-   * would put every recompile off until the churn stopped.
-   */
   private changed(): void {
     // Until every kind has listed once, the first compile is still to come and will read it all.
     if (this.closed || !this.ready) return;
-    const now = performance.now();
-    this.pendingSince ??= now;
-    const due = Math.min(now + this.opts.debounceMs, this.pendingSince + (this.opts.maxWaitMs ?? DEFAULT_MAX_WAIT_MS));
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.pendingSince = undefined;
-      for (const l of this.listeners) l();
-    }, Math.max(0, due - now));
+    this.debouncer.trigger();
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.debouncer.cancel();
     for (const r of this.retries) clearTimeout(r);
     this.retries.clear();
     await Promise.all(this.informers.map((i) => i.informer.stop()));
