@@ -3,6 +3,7 @@
  * restrictive and permissive flavours, plus TCP, gRPC and address-less variants.
  */
 import type { InboundPort, OutboundPort, ProxyPlan, UpstreamCluster } from '../ir/proxy-plan.ts';
+import { layoutOutbound } from '../passes/outbound-layout.ts';
 
 export const BOOKBUYER_ID = 'bookbuyer.bookbuyer.cluster.local';
 export const BOOKTHIEF_ID = 'bookthief.bookthief.cluster.local';
@@ -48,6 +49,7 @@ function basePlan(ns: string, workload: string, extra: Partial<ProxyPlan>): Prox
     outbound: [],
     upstreams: [],
     ...extra,
+    outboundLayout: layoutOutbound(extra.outbound ?? []),
   };
 }
 
