@@ -18,7 +18,7 @@ import type { ResolvedSplit } from './splits.ts';
  * finds the entries whose value changed (dirty) by comparing each table with the previous
  * compile's, and reuses every unit that read none of them. Values compare as `sameValue` does.
  */
-export const TABLES = ['bySource', 'byDestination', 'servicesOfServiceAccount', 'servicesOfWorkload', 'apexesOfBackend', 'splits', 'services', 'allServices', 'workloads'] as const;
+const TABLES = ['bySource', 'byDestination', 'servicesOfServiceAccount', 'servicesOfWorkload', 'apexesOfBackend', 'splits', 'services', 'allServices', 'workloads'] as const;
 export type Table = (typeof TABLES)[number];
 const TABLE: Readonly<Record<Table, number>> = Object.fromEntries(TABLES.map((t, i) => [t, i])) as Record<Table, number>;
 

@@ -27,8 +27,6 @@ import { layoutOutbound } from './outbound-layout.ts';
 import { PlanMemo, PlanRecorder, type OutboundPlan, type OutboundUnit, type Table } from './plan-memo.ts';
 import type { ResolvedSplit, SplitMesh } from './splits.ts';
 
-export { PlanMemo } from './plan-memo.ts';
-
 export interface PlannedMesh extends SplitMesh {
   readonly proxies: readonly ProxyPlan[];
 }
