@@ -52,7 +52,7 @@ export function layoutOutbound(outbound: readonly OutboundPort[]): OutboundLayou
   }
 
   for (const [port, group] of addressless) {
-    const sorted = [...group].sort((a, b) => compareStrings(keyOfService(a.service), keyOfService(b.service)));
+    const sorted = group.length === 1 ? group : group.map((o) => [keyOfService(o.service), o] as const).sort((a, b) => compareStrings(a[0], b[0])).map(([, o]) => o);
     const http = sorted.filter(isHttpFamily);
     const tcp = sorted.filter((o) => !isHttpFamily(o));
     const kept = http.length > 0 ? http : tcp.slice(0, 1);
