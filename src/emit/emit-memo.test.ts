@@ -6,10 +6,10 @@ import { endpoints } from './endpoints.ts';
 import { emitProxy } from './index.ts';
 import { outboundListener } from './listeners-outbound.ts';
 import { inboundRouteConfigurations, outboundRouteConfigurations } from './routes.ts';
-import { bookbuyerPlan, wideMeshPlan } from './test-plans.ts';
+import { goldenPlan, wideMesh } from './golden-plans.ts';
 
 test('proxies holding the same lists get the same objects, and what the families build for them', () => {
-  const plan = wideMeshPlan(30, 'ns1', 'svc1');
+  const plan = wideMesh(30)[1];
   const sameNs = { ...plan, workload: 'other', serviceAccount: 'other' }; // same lists, same namespace
   const otherNs = { ...plan, namespace: 'elsewhere' }; // same lists, other namespace
   const a = emitProxy(plan, {});
@@ -22,7 +22,7 @@ test('proxies holding the same lists get the same objects, and what the families
   const outRoutes = (p: typeof a) => p.resources.routes.filter((r) => String(r.name).startsWith('rds-outbound'));
   assert.ok(outRoutes(a).every((r, i) => r === outRoutes(b)[i]));
   // The same as the families give for the whole plan, memo or not.
-  for (const p of [plan, sameNs, otherNs, bookbuyerPlan()]) {
+  for (const p of [plan, sameNs, otherNs, goldenPlan('bookstore', 'bookbuyer/bookbuyer')]) {
     const proxy = emitProxy(p, {});
     assert.equal(proxy.resources.endpoints, endpoints(p));
     assert.equal(outbound(proxy), outboundListener(p));

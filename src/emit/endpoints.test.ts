@@ -1,31 +1,36 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { endpoints } from './endpoints.ts';
-import { bookbuyerPlan, tcpAndGrpcPlan } from './test-plans.ts';
+import { goldenPlan } from './golden-plans.ts';
+
+/** api calls the headless etcd, whose pods are known; bookbuyer calls services whose endpoints are not in the fixture. */
+const api = goldenPlan('headless-statefulset', 'api/api');
+const bookbuyer = goldenPlan('bookstore', 'bookbuyer/bookbuyer');
 
 type J = Record<string, any>;
 const byName = (list: J[], name: string) => list.find((r) => r.cluster_name === name);
 
 test('endpoints: ip:targetPort in locality local; present but empty when none are known', () => {
-  const list = endpoints(bookbuyerPlan()) as J[];
-  assert.equal(list.map((c) => c.cluster_name), ['bookstore/bookstore-v1|14001', 'bookstore/bookstore-v2|14001']);
+  const list = endpoints(api) as J[];
+  assert.equal(list.map((c) => c.cluster_name), ['data/etcd|2379', 'data/etcd|2380']);
   assert.is(list[0]['@type'], 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment');
   assert.equal(list[0].endpoints, [
     {
       locality: { zone: 'local' },
       lb_endpoints: [
-        { endpoint: { address: { socket_address: { address: '10.244.1.5', port_value: 14001 } } } },
-        { endpoint: { address: { socket_address: { address: '10.244.1.6', port_value: 14001 } } } },
+        { endpoint: { address: { socket_address: { address: '10.244.1.5', port_value: 2379 } } } },
+        { endpoint: { address: { socket_address: { address: '10.244.2.9', port_value: 2379 } } } },
+        { endpoint: { address: { socket_address: { address: '10.244.3.14', port_value: 2379 } } } },
       ],
     },
   ]);
-  const empty = byName(endpoints(tcpAndGrpcPlan()) as J[], 'inventory/stock|50051')!;
+  const empty = byName(endpoints(bookbuyer) as J[], 'bookstore/bookstore-v1|14001')!;
   assert.equal(empty.endpoints, [{ locality: { zone: 'local' }, lb_endpoints: [] }]);
 });
 
 test('endpoints are shared between callers', () => {
-  const a = endpoints(bookbuyerPlan());
-  const b = endpoints({ ...bookbuyerPlan(), namespace: 'thief', serviceAccount: 'bookthief' });
+  const a = endpoints(api);
+  const b = endpoints(goldenPlan('headless-statefulset', 'data/etcd'));
   assert.ok(a[0] === b[0]);
 });
 

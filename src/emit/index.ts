@@ -19,7 +19,7 @@ export { sweepShared } from './shared.ts';
 import type { EnvoyResource, ProxyConfig } from './types.ts';
 
 export { checkProtos } from './proto-check.ts';
-export { layoutOutboundChains, type OutboundChainLayout, type OutboundChainPlan } from './listeners-outbound.ts';
+export { outboundChainName } from './listeners-outbound.ts';
 
 /** Forget every shared object, and the per-caller clusters (tests, or a long-running server between unrelated compiles). */
 export function clearShared(): void {
@@ -51,7 +51,7 @@ function only<K extends keyof ProxyPlan>(plan: ProxyPlan, ...keys: K[]): ProxyPl
 
 function memoOutboundListener(plan: ProxyPlan): EnvoyResource | undefined {
   let hit = outboundListeners.get(plan.outbound);
-  if (!hit) outboundListeners.set(plan.outbound, (hit = { listener: outboundListener(only(plan, 'outbound')) }));
+  if (!hit) outboundListeners.set(plan.outbound, (hit = { listener: outboundListener(only(plan, 'outbound', 'outboundLayout')) }));
   return hit.listener;
 }
 

@@ -5,30 +5,33 @@ import { decodeToProtoJson, encodeProtoJson } from '../envoy/protos.ts';
 import { checkProtos, emitProxy } from './index.ts';
 import { protoProblem } from './proto-check.ts';
 import { shared } from './shared.ts';
-import * as plans from './test-plans.ts';
+import { deploy, permissive, svc } from '../passes/test-mesh.ts';
+import { goldenFixtures, goldenPlan, goldenPlans, plannedProxies, wideMesh } from './golden-plans.ts';
 import { XDS_KINDS, type ProxyConfig } from './types.ts';
 
+/** Every fixture's plans; address-less HTTP and TCP service ports sharing ports; a mesh of 50 services. */
 const ALL_PLANS = [
-  plans.bookbuyerPlan,
-  plans.bookstoreV1Plan,
-  plans.permissiveBookstorePlan,
-  plans.tcpAndGrpcPlan,
-  plans.addresslessPlan,
-  () => plans.wideMeshPlan(50),
+  ...goldenFixtures().flatMap(goldenPlans),
+  ...plannedProxies([
+    permissive,
+    ...['cart', 'catalog', 'legacy'].flatMap((name) => [svc('shop', name, [name === 'legacy' ? '80/tcp' : '80', '5432/tcp']), deploy('shop', name)]),
+  ]),
+  wideMesh(50)[0],
 ];
+const bookbuyer = goldenPlan('bookstore', 'bookbuyer/bookbuyer');
 
 test('every resource of every test plan encodes, decodes and re-encodes under the real Envoy protos', () => {
-  for (const make of ALL_PLANS) {
+  for (const plan of ALL_PLANS) {
     const bag = new DiagnosticBag();
-    const proxy = emitProxy(make(), {});
+    const proxy = emitProxy(plan, {});
     checkProtos(proxy, bag);
     assert.equal(bag.items, [], `${proxy.nodeId}: ${bag.items.map((d) => d.message).join('\n')}`);
   }
 });
 
 test('independently of the check caches: a full encode of each resource round-trips', () => {
-  for (const make of ALL_PLANS) {
-    const proxy = emitProxy(make(), {});
+  for (const plan of ALL_PLANS) {
+    const proxy = emitProxy(plan, {});
     for (const kind of XDS_KINDS) {
       for (const resource of proxy.resources[kind]) {
         const type = resource['@type'];
@@ -45,7 +48,7 @@ function withBrokenListener(proxy: ProxyConfig, broken: Record<string, unknown>)
 }
 
 test('a resource the protos reject becomes SMI9001, with the resource and the reason; never a throw', () => {
-  const proxy = withBrokenListener(emitProxy(plans.bookbuyerPlan(), {}), {
+  const proxy = withBrokenListener(emitProxy(bookbuyer, {}), {
     '@type': 'type.googleapis.com/envoy.config.listener.v3.Listener',
     name: 'broken-listener',
     traffic_direction: 'SIDEWAYS',
@@ -144,7 +147,7 @@ test('a value with no exact JSON text is judged as written, not by its skeleton'
 });
 
 test('a resource in the wrong list is reported', () => {
-  const proxy = emitProxy(plans.bookbuyerPlan(), {});
+  const proxy = emitProxy(bookbuyer, {});
   const misplaced = { ...proxy, resources: { ...proxy.resources, listeners: proxy.resources.clusters } };
   const bag = new DiagnosticBag();
   checkProtos(misplaced, bag);
@@ -153,7 +156,7 @@ test('a resource in the wrong list is reported', () => {
 });
 
 test('a broken bootstrap is reported', () => {
-  const proxy = emitProxy(plans.bookbuyerPlan(), {});
+  const proxy = emitProxy(bookbuyer, {});
   const bag = new DiagnosticBag();
   checkProtos({ ...proxy, bootstrap: { ...proxy.bootstrap, nodee: {} } }, bag);
   assert.is(bag.items.length, 1);
@@ -163,7 +166,7 @@ test('a broken bootstrap is reported', () => {
 test('a broken resource shared by many proxies is reported once per compile', () => {
   const broken = { '@type': 'type.googleapis.com/envoy.config.listener.v3.Listener', name: 'shared-broken', bogus: 1 };
   const bag = new DiagnosticBag();
-  for (const make of [plans.bookbuyerPlan, plans.tcpAndGrpcPlan]) checkProtos(withBrokenListener(emitProxy(make(), {}), broken), bag);
+  for (const plan of [bookbuyer, goldenPlan('multi-port', 'shop/frontend')]) checkProtos(withBrokenListener(emitProxy(plan, {}), broken), bag);
   assert.is(bag.items.length, 1);
 });
 

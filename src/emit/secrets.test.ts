@@ -1,12 +1,16 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { secrets } from './secrets.ts';
-import { BOOKSTORE_ID, bookbuyerPlan, bookstoreV1Plan } from './test-plans.ts';
+import { goldenPlan } from './golden-plans.ts';
+
+const bookbuyer = goldenPlan('bookstore', 'bookbuyer/bookbuyer');
+/** Serves the bookstore service and calls nothing. */
+const bookstoreV2 = goldenPlan('bookstore', 'bookstore/bookstore-v2');
 
 type J = Record<string, any>;
 
 test('a caller: its own certificate and one outbound root per upstream service, pinning the upstream identities', () => {
-  const list = secrets(bookbuyerPlan(), false) as J[];
+  const list = secrets(bookbuyer, false) as J[];
   assert.equal(list.map((s) => s.name), [
     'root-cert-for-mtls-outbound:bookstore/bookstore-v1',
     'root-cert-for-mtls-outbound:bookstore/bookstore-v2',
@@ -14,19 +18,19 @@ test('a caller: its own certificate and one outbound root per upstream service, 
   ]);
   for (const s of list) assert.is(s['@type'], 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret');
   assert.equal(list[0].validation_context, {
-    match_typed_subject_alt_names: [{ san_type: 'DNS', matcher: { exact: BOOKSTORE_ID } }],
+    match_typed_subject_alt_names: [{ san_type: 'DNS', matcher: { exact: 'bookstore.bookstore.cluster.local' } }],
   });
   assert.equal(Object.keys(list[2]), ['@type', 'name'], 'no key material yet');
 });
 
 test('a server: its own certificate and the inbound root, no SAN pinning (RBAC decides who may call)', () => {
-  const list = secrets(bookstoreV1Plan(), true) as J[];
-  assert.equal(list.map((s) => s.name), ['root-cert-for-mtls-inbound:bookstore/bookstore', 'service-cert:bookstore/bookstore']);
+  const list = secrets(bookstoreV2, true) as J[];
+  assert.equal(list.map((s) => s.name), ['root-cert-for-mtls-inbound:bookstore/bookstore-v2', 'service-cert:bookstore/bookstore-v2']);
   assert.equal(list[0].validation_context, {});
 });
 
-test('a proxy with no TLS context needs no secret', () => {
-  assert.equal(secrets({ ...bookbuyerPlan(), outbound: [], upstreams: [] }, false), []);
+test('a proxy with no TLS context (bookthief: no inbound, may call nothing) needs no secret', () => {
+  assert.equal(secrets(goldenPlan('bookstore', 'bookthief/bookthief'), false), []);
 });
 
 test.run();

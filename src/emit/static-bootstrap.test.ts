@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { emitProxy } from './index.ts';
 import { staticBootstrap } from './static-bootstrap.ts';
-import { bookbuyerPlan, bookstoreV1Plan, tcpAndGrpcPlan, wideMeshPlan } from './test-plans.ts';
+import { goldenPlan, wideMesh } from './golden-plans.ts';
 import { resourceName, type ProxyConfig } from './types.ts';
 import type { LooseJson as Json } from '../shared/json.ts';
 
@@ -16,7 +16,13 @@ function walk(value: unknown, visit: (key: string, v: unknown) => void): void {
   }
 }
 
-const plans = { bookbuyer: bookbuyerPlan, bookstoreV1: bookstoreV1Plan, tcpAndGrpc: tcpAndGrpcPlan, wide: () => wideMeshPlan(12) };
+const plans = {
+  bookbuyer: () => goldenPlan('bookstore', 'bookbuyer/bookbuyer'),
+  bookstore: () => goldenPlan('bookstore', 'bookstore/bookstore'),
+  frontend: () => goldenPlan('multi-port', 'shop/frontend'),
+  etcd: () => goldenPlan('headless-statefulset', 'data/etcd'),
+  wide: () => wideMesh(12)[0],
+};
 
 for (const [label, plan] of Object.entries(plans)) {
   test(`${label}: no ADS reference is left; every listener, cluster and secret is there, by name`, () => {
@@ -34,7 +40,7 @@ for (const [label, plan] of Object.entries(plans)) {
 }
 
 test('an HCM carries its route configuration inline; an EDS cluster its assignment, as STATIC', () => {
-  const proxy = emitProxy(bookbuyerPlan(), {});
+  const proxy = emitProxy(plans.bookbuyer(), {});
   const out = staticBootstrap(proxy) as Json;
   const routes = new Map(proxy.resources.routes.map((r) => [resourceName(r), r]));
   let inlined = 0;
@@ -57,7 +63,7 @@ test('an HCM carries its route configuration inline; an EDS cluster its assignme
 });
 
 test('a reference the proxy does not resolve is a compiler bug: it throws, naming it', () => {
-  const proxy = emitProxy(bookbuyerPlan(), {});
+  const proxy = emitProxy(plans.bookbuyer(), {});
   const broken: ProxyConfig = { ...proxy, resources: { ...proxy.resources, routes: [] } };
   assert.throws(() => staticBootstrap(broken), /route configuration rds-outbound\.14001 is referenced but not emitted/);
   const noCla: ProxyConfig = { ...proxy, resources: { ...proxy.resources, endpoints: [] } };
@@ -65,7 +71,7 @@ test('a reference the proxy does not resolve is a compiler bug: it throws, namin
 });
 
 test('the emitted resources are not changed by the transform', () => {
-  const proxy = emitProxy(bookbuyerPlan(), {});
+  const proxy = emitProxy(plans.bookbuyer(), {});
   const before = JSON.stringify(proxy);
   staticBootstrap(proxy);
   assert.is(JSON.stringify(proxy), before);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { emitProxy } from '../emit/index.ts';
-import * as plans from '../emit/test-plans.ts';
+import { goldenPlans, wideMesh } from '../emit/golden-plans.ts';
 import { XDS_KINDS } from '../emit/types.ts';
 import { BUNDLE_FILE, bundleText, envoyRoot, loadProtoFiles, protojson } from './protos.ts';
 
@@ -23,7 +23,7 @@ test('the root in use encodes like the one parsed from the .proto files', () => 
 
 test('the lean codecs (encoder and decoder only) give the bytes and messages that protobufjs setup gives', () => {
   const full = loadProtoFiles(); // a root of its own: its types set up the usual way
-  const proxies = [plans.bookbuyerPlan(), plans.bookstoreV1Plan(), plans.permissiveBookstorePlan(), plans.tcpAndGrpcPlan(), plans.wideMeshPlan(20)].map((plan) =>
+  const proxies = [...goldenPlans('bookstore'), ...goldenPlans('multi-port'), wideMesh(20)[0]].map((plan) =>
     emitProxy(plan, {}),
   );
   let resources = 0;

@@ -46,6 +46,42 @@ export interface OutboundPort {
   readonly split: boolean;
 }
 
+/**
+ * One filter chain of the outbound listener, chosen by destination (SO_ORIGINAL_DST) port and
+ * address. Envoy rejects a listener two of whose chains have the same match, so the plan
+ * decides them once and emit only renders them.
+ */
+export type OutboundChain =
+  /**
+   * One service port: matched on its addresses and port (on the port alone when its addresses
+   * are unknown); an HTTP connection manager for HTTP and gRPC, tcp_proxy otherwise.
+   */
+  | { readonly kind: 'service'; readonly port: number; readonly addresses: readonly string[]; readonly service: OutboundPort }
+  /**
+   * Several HTTP or gRPC service ports whose addresses are unknown, on the same port: one chain
+   * matched on the port alone, whose route configuration tells them apart by Host header.
+   */
+  | { readonly kind: 'shared-http'; readonly port: number; readonly services: readonly OutboundPort[] };
+
+/** Two service ports whose filter chains would match the same destination. */
+export interface OutboundOverlap {
+  /** The service whose chain claims the destination. */
+  readonly first: ServiceName;
+  /** The service left out, or (with an address) given a chain Envoy will reject. */
+  readonly second: ServiceName;
+  /** The contested IP; undefined for address-less service ports, which contest any address. */
+  readonly address?: string;
+  readonly port: number;
+}
+
+/** The outbound listener's filter chains, decided from `outbound` (see OutboundChain). */
+export interface OutboundLayout {
+  /** Chains with addresses in `outbound` order, then per port those without. */
+  readonly chains: readonly OutboundChain[];
+  /** Errors: each is reported, and an address-less service port in one has no chain. */
+  readonly overlaps: readonly OutboundOverlap[];
+}
+
 /** Who may call one inbound route, and on which requests. */
 export interface InboundHttpRoute {
   /** Name of the HTTPRouteGroup match (`<group>/<match>`), or `*` for allow-all. */
@@ -95,6 +131,8 @@ export interface ProxyPlan {
   readonly permissive: boolean;
   readonly inbound: readonly InboundPort[];
   readonly outbound: readonly OutboundPort[];
+  /** The outbound listener's filter chains for `outbound`, whose items they hold. */
+  readonly outboundLayout: OutboundLayout;
   /** Every upstream cluster `outbound` refers to, sorted by name. */
   readonly upstreams: readonly UpstreamCluster[];
 }

@@ -105,13 +105,20 @@ export interface IdentityRef {
 
 export type RouteKind = 'HTTPRouteGroup' | 'TCPRoute' | 'UDPRoute';
 
-export interface TrafficTargetRule {
-  readonly kind: string;
+interface RouteRef<K extends RouteKind> {
+  readonly kind: K;
   readonly name: string;
-  /** Match names; undefined means every match of the group. */
-  readonly matches?: readonly { readonly name: string; readonly path: FieldPath }[];
   readonly path: FieldPath;
 }
+
+/** A rule of a TrafficTarget: the route it names, by kind (the schemas admit no other kind). */
+export type TrafficTargetRule =
+  | (RouteRef<'HTTPRouteGroup'> & {
+      /** Match names; undefined means every match of the group. */
+      readonly matches?: readonly { readonly name: string; readonly path: FieldPath }[];
+    })
+  | RouteRef<'TCPRoute'>
+  | RouteRef<'UDPRoute'>;
 
 export interface TrafficTarget extends ResourceBase<'TrafficTarget'> {
   readonly destination: IdentityRef & { readonly port?: number };

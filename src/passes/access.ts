@@ -99,12 +99,9 @@ function resolveRules(target: TrafficTarget, routes: RouteIndex, ctx: PassContex
       const route = routes.tcp.get(keyOf(ns, rule.name));
       if (!route) missing();
       else tcp.push({ route, ports: route.ports });
-    } else if (rule.kind === 'UDPRoute') {
-      // Accepted but inert: reported once per UDPRoute in `resolveAccess`.
-      if (!routes.udp.has(keyOf(ns, rule.name))) missing();
     } else {
-      // Every published TrafficTarget schema restricts the rule kind (SMI2010 is retired): a bug if reached.
-      ctx.report(diagnostic('internal-error', { detail: `TrafficTarget ${target.meta.name} rule has kind ${rule.kind}` }, at(target, [...rule.path, 'kind']), refOf(target)));
+      // A UDPRoute: accepted but inert, reported once per UDPRoute in `resolveAccess`.
+      if (!routes.udp.has(keyOf(ns, rule.name))) missing();
     }
   }
   // The same match listed twice (or by two rules) admits once.

@@ -4,13 +4,14 @@
  *
  * The namespace-local passes run per namespace (namespaces.ts); splits and the plan look
  * across namespaces and run on the merged result. A PassMemo carries one compile's work to the
- * next (`serve --watch`): see namespaces.ts and plan.ts for what is reused and when.
+ * next (`serve --watch`): see namespaces.ts and plan-memo.ts for what is reused and when.
  */
 import type { Mesh } from '../ir/types.ts';
 import { reportPermissiveTargets } from './access.ts';
 import type { PassContext } from './context.ts';
 import { runNamespacePasses, type NamespaceInput, type ShardMemo } from './namespaces.ts';
-import { planProxies, PlanMemo, type PlannedMesh } from './plan.ts';
+import { planProxies, type PlannedMesh } from './plan.ts';
+import { PlanMemo } from './plan-memo.ts';
 import { resolveSplits, type ResolvedSplit, type SplitMesh } from './splits.ts';
 
 /** One compile's pass results, for the next compile to reuse what its edit did not touch. */
@@ -39,9 +40,9 @@ export function runPasses(mesh: Mesh, ctx: PassContext, memo?: PassMemo, namespa
 }
 
 /**
- * Splits are resolved afresh every compile (a hundred of them take well under a millisecond),
+ * Splits are resolved afresh every compile (they are few, and cheap to resolve),
  * then each is replaced by the previous compile's object when it resolved to the same split,
- * apex, backends and weights: the plans that read it are then reused (plan.ts).
+ * apex, backends and weights: the plans that read it are then reused (plan-memo.ts).
  */
 function withStableSplits(mesh: SplitMesh, previous: ReadonlyMap<string, ResolvedSplit>, next: Map<string, ResolvedSplit>): SplitMesh {
   for (const [apex, split] of mesh.splits) {

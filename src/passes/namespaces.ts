@@ -59,7 +59,7 @@ export function groupByNamespace(resources: Iterable<Resource>): Map<string, Res
 }
 
 /** The mesh's namespaces, each keyed by its resources. */
-export function partitionMesh(mesh: Mesh): Map<string, NamespaceInput> {
+function partitionMesh(mesh: Mesh): Map<string, NamespaceInput> {
   const out = new Map<string, NamespaceInput>();
   const all = MESH_LISTS.flatMap((list) => mesh[list] as readonly Resource[]);
   for (const [namespace, lists] of groupByNamespace(all)) out.set(namespace, { key: lists.flat(), lists: () => asMeshLists(lists) });

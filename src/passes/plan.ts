@@ -1,24 +1,18 @@
 /**
  * Plans one proxy per workload: the ports it serves (inbound, with who may call which route)
- * and the service ports it may call (outbound, with split backends and their clusters).
+ * and the service ports it may call (outbound, with split backends, their clusters and the
+ * listener's filter chains).
  *
  * Proxies with the same service account get the same outbound plan, and in permissive mode
- * every proxy shares one; the shared arrays let emit build identical resources once.
- *
- * With a PlanMemo (serve --watch), a plan is also reused across compiles: each unit of work (a
- * service account's outbound plan, a workload's inbound ports) records every table entry it
- * read, and the next compile hands back the previous result while those entries are still the
- * same objects (the namespace shards, namespaces.ts, keep bindings and rules the same objects
- * while their namespace is unchanged). A unit that had to be planned again but came out equal
- * to the previous one is replaced by it: plans hold no source positions, so an edit elsewhere
- * in the same namespace leaves them the same objects. Emit and the server then skip every proxy
- * whose plan is the same object, and a one-policy edit re-emits only the proxies it changed.
+ * every proxy shares one; the shared arrays let emit build identical resources once. With a
+ * PlanMemo (serve --watch), plans are also reused across compiles (plan-memo.ts).
  */
 import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import type {
   InboundHttpRoute,
   InboundPolicy,
   InboundPort,
+  OutboundOverlap,
   OutboundPort,
   ProxyPlan,
   UpstreamCluster,
@@ -29,6 +23,8 @@ import { ruleAdmitsPort, type AccessRule } from './access.ts';
 import { compareIPs, identityOf, type ResolvedPort, type ServiceBinding } from './bind.ts';
 import { sameData } from './collections.ts';
 import { at, refOf, type PassContext } from './context.ts';
+import { layoutOutbound } from './outbound-layout.ts';
+import { PlanMemo, PlanRecorder, type OutboundPlan, type OutboundUnit, type Table } from './plan-memo.ts';
 import type { ResolvedSplit, SplitMesh } from './splits.ts';
 import { byKey, byName, compareStrings } from '../shared/compare.ts';
 
@@ -36,77 +32,13 @@ export interface PlannedMesh extends SplitMesh {
   readonly proxies: readonly ProxyPlan[];
 }
 
-interface OutboundPlan {
-  readonly outbound: readonly OutboundPort[];
-  readonly upstreams: readonly UpstreamCluster[];
-}
-
-/**
- * The tables a unit of planning reads. A unit records which entries it read; the next compile
- * finds the entries whose value changed (dirty) by comparing each table with the previous
- * compile's, and reuses every unit that read none of them. Values compare as `sameValue` does.
- */
-const TABLES = ['bySource', 'byDestination', 'servicesOfServiceAccount', 'servicesOfWorkload', 'apexesOfBackend', 'splits', 'services', 'allServices', 'workloads'] as const;
-type Table = (typeof TABLES)[number];
-const TABLE: Readonly<Record<Table, number>> = Object.fromEntries(TABLES.map((t, i) => [t, i])) as Record<Table, number>;
-
-interface Unit<T> {
-  /** Table index, key, table index, key, …: every entry the unit read. */
-  readonly reads: readonly unknown[];
-  readonly value: T;
-}
-
-interface OutboundUnit {
-  readonly plan: OutboundPlan;
-  /** Filter-chain overlaps in this plan, by pair (reported once per compile however many proxies share them). */
-  readonly overlaps: readonly (readonly [string, Diagnostic])[];
-}
-
-/** What one compile planned, for the next to reuse (see the file comment). */
-export class PlanMemo {
-  /** `trustDomain|permissive`: every plan depends on both. */
-  settings = '';
-  /** The tables as this compile had them (TABLES order): the next compile's dirty entries are the differences. */
-  tables: readonly ReadonlyMap<unknown, unknown>[] = [];
-  /** By `ns/sa` (`*`: the permissive plan every proxy shares). */
-  outbound = new Map<string, Unit<OutboundUnit>>();
-  /** By workload key `ns/kind/name`. */
-  inbound = new Map<string, Unit<readonly InboundPort[]>>();
-  proxies = new Map<string, ProxyPlan>();
-  splits = new Map<string, ResolvedSplit>();
-  /** Units reused and computed in the last compile (tests and the bench read them). */
-  reused = 0;
-  planned = 0;
-}
-
-/** Lists compare by their items (they are rebuilt every compile), everything else by identity. */
-function sameValue(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/** Keys whose value differs between two versions of a table (present in one only included). */
-function dirtyKeys(before: ReadonlyMap<unknown, unknown>, now: ReadonlyMap<unknown, unknown>): Set<unknown> {
-  const dirty = new Set<unknown>();
-  for (const [k, v] of now) if (!sameValue(before.get(k), v)) dirty.add(k);
-  for (const k of before.keys()) if (!now.has(k)) dirty.add(k);
-  return dirty;
-}
-
 const isHttpFamily = (protocol: string) => protocol === 'http' || protocol === 'grpc';
 
-/**
- * A workload's key `ns/kind/name` and its service account's `ns/sa`, made once per workload
- * object (workloads outlive compiles under serve --watch, and fresh strings are hashed anew on
- * every map lookup).
- */
-const workloadKeys = new WeakMap<Workload, { readonly key: string; readonly saKey: string }>();
-function keysOf(w: Workload): { readonly key: string; readonly saKey: string } {
-  let keys = workloadKeys.get(w);
-  if (!keys) workloadKeys.set(w, (keys = { key: `${w.meta.namespace}/${w.kind}/${w.meta.name}`, saKey: keyOf(w.meta.namespace, w.serviceAccount) }));
-  return keys;
+interface WorkloadKeys {
+  /** `ns/kind/name` */
+  readonly key: string;
+  /** `ns/sa` of its service account */
+  readonly saKey: string;
 }
 
 function clusterName(binding: ServiceBinding, targetPort: number): string {
@@ -125,22 +57,23 @@ class Planner {
   private readonly outboundPortCache = new Map<string, OutboundPort>();
   /** Services that are the apex of a split, per backend `ns/svc`: callers of a backend may use the apex. */
   private readonly apexesOfBackend = new Map<string, ServiceBinding[]>();
-  /** The reads of the unit being planned (undefined: nobody is recording). */
-  private reads: unknown[] | undefined;
-  private readonly tables: readonly ReadonlyMap<unknown, unknown>[];
+  /**
+   * A workload's keys, made once per workload object (workloads outlive compiles under serve
+   * --watch, and fresh strings are hashed anew on every map lookup).
+   */
+  private readonly workloadKeys: WeakMap<Workload, WorkloadKeys>;
+  private readonly recorder: PlanRecorder;
   private readonly previous: PlanMemo | undefined;
-  /** Per table, the entries that changed since the previous compile (with `previous` only). */
-  private readonly dirty: readonly Set<unknown>[] = [];
+  private readonly next: PlanMemo | undefined;
 
   constructor(
     private readonly mesh: SplitMesh,
     private readonly ctx: PassContext,
     memo: PlanMemo | undefined,
-    private readonly next: PlanMemo | undefined,
+    next: PlanMemo | undefined,
   ) {
-    const settings = `${mesh.settings.trustDomain}|${mesh.settings.permissive}`;
-    this.previous = memo?.settings === settings ? memo : undefined;
-    if (next) next.settings = settings;
+    this.workloadKeys = memo?.workloadKeys ?? new WeakMap();
+    if (next) next.workloadKeys = this.workloadKeys;
     const b = mesh.bindings;
     for (const split of mesh.splits.values()) {
       for (const backend of split.backends) {
@@ -159,15 +92,25 @@ class Planner {
       services: b.services,
       allServices: new Map([['*', [...b.services.values()]]]),
       // A workload's own object, by key: a unit planned for one workload depends on it, not only on what it looked up with it.
-      workloads: new Map(b.workloads.map((w) => [keysOf(w).key, w])),
+      workloads: new Map(b.workloads.map((w) => [this.keysOf(w).key, w])),
     };
-    this.tables = TABLES.map((t) => tables[t]);
-    if (next) next.tables = this.tables;
-    if (this.previous) this.dirty = this.tables.map((now, i) => dirtyKeys(this.previous!.tables[i], now));
+    this.recorder = new PlanRecorder(tables, `${mesh.settings.trustDomain}|${mesh.settings.permissive}`, memo, next);
+    this.previous = this.recorder.previous;
+    this.next = next;
   }
 
   get trustDomain(): string {
     return this.mesh.settings.trustDomain;
+  }
+
+  private keysOf(w: Workload): WorkloadKeys {
+    let keys = this.workloadKeys.get(w);
+    if (!keys) this.workloadKeys.set(w, (keys = { key: `${w.meta.namespace}/${w.kind}/${w.meta.name}`, saKey: keyOf(w.meta.namespace, w.serviceAccount) }));
+    return keys;
+  }
+
+  private read<K, V>(table: Table, key: K): V | undefined {
+    return this.recorder.read<K, V>(table, key);
   }
 
   plan(): ProxyPlan[] {
@@ -186,54 +129,13 @@ class Planner {
   /** Outbound units this compile used, in first-use order (their overlaps are reported in that order). */
   private readonly outboundUnits = new Set<OutboundUnit>();
 
-  /**
-   * `compute()` for this compile, or the previous compile's value when no table entry it read
-   * has changed since. Units may nest: an inner unit's reads are also the outer one's.
-   */
-  private unit<T>(units: 'outbound' | 'inbound', key: string, compute: () => T, same: (earlier: T, fresh: T) => T): T {
-    const next = this.next;
-    if (!next) return compute(); // nothing to remember: no reads to record
-    const earlier = (this.previous?.[units] as Map<string, Unit<T>> | undefined)?.get(key);
-    let unit: Unit<T>;
-    if (earlier && this.unchanged(earlier.reads)) {
-      unit = earlier;
-      next.reused++;
-    } else {
-      const outer = this.reads;
-      const reads: unknown[] = [];
-      this.reads = reads;
-      try {
-        const value = compute();
-        unit = { reads, value: earlier ? same(earlier.value, value) : value };
-      } finally {
-        this.reads = outer;
-      }
-      next.planned++;
-    }
-    if (this.reads) for (const r of unit.reads) this.reads.push(r);
-    (next[units] as Map<string, Unit<T>>).set(key, unit);
-    return unit.value;
-  }
-
-  /** True when none of these entries changed since the previous compile (which held them unchanged since they were read). */
-  private unchanged(reads: readonly unknown[]): boolean {
-    for (let i = 0; i < reads.length; i += 2) if (this.dirty[reads[i] as number].has(reads[i + 1])) return false;
-    return true;
-  }
-
-  private read<K, V>(table: Table, key: K): V | undefined {
-    const t = TABLE[table];
-    this.reads?.push(t, key);
-    return this.tables[t].get(key) as V | undefined;
-  }
-
   private planProxy(w: Workload): ProxyPlan {
-    const { key, saKey } = keysOf(w);
+    const { key, saKey } = this.keysOf(w);
     const outbound = this.mesh.settings.permissive
       ? this.outboundUnit('*', () => this.permissivePlan())
       : this.outboundUnit(saKey, () => this.restrictivePlan(saKey));
     this.outboundUnits.add(outbound);
-    const inbound = this.unit(
+    const inbound = this.recorder.unit(
       'inbound',
       key,
       () => (this.read('workloads', key), this.inboundPorts(w, saKey)),
@@ -257,6 +159,7 @@ class Planner {
             permissive: this.mesh.settings.permissive,
             inbound,
             outbound: outbound.plan.outbound,
+            outboundLayout: outbound.plan.layout,
             upstreams: outbound.plan.upstreams,
           };
     this.next?.proxies.set(key, plan);
@@ -268,20 +171,26 @@ class Planner {
   private outboundUnit(key: string, planOf: () => OutboundPlan): OutboundUnit {
     let unit = this.outboundThisCompile.get(key);
     if (!unit) {
-      unit = this.unit(
+      unit = this.recorder.unit(
         'outbound',
         key,
         () => {
           const plan = planOf();
-          return { plan, overlaps: this.overlaps(plan.outbound) };
+          return { plan, overlaps: plan.layout.overlaps.map((o) => this.overlapDiagnostic(o)) };
         },
         // Each list kept apart: an endpoint change alters `upstreams` only, and emit's outbound
-        // listener and routes, keyed on the `outbound` list, then stay as they were. The overlaps
-        // carry source positions, which may have moved; the plan does not.
+        // listener and routes, keyed on the `outbound` list, then stay as they were. The layout
+        // holds the `outbound` items, so it goes with them. The overlaps carry source positions,
+        // which may have moved; the plan does not.
         (earlier, fresh) => {
-          const outbound = sameData(earlier.plan.outbound, fresh.plan.outbound) ? earlier.plan.outbound : fresh.plan.outbound;
+          const sameOutbound = sameData(earlier.plan.outbound, fresh.plan.outbound);
           const upstreams = sameData(earlier.plan.upstreams, fresh.plan.upstreams) ? earlier.plan.upstreams : fresh.plan.upstreams;
-          const plan = outbound === earlier.plan.outbound && upstreams === earlier.plan.upstreams ? earlier.plan : { outbound, upstreams };
+          const plan =
+            sameOutbound && upstreams === earlier.plan.upstreams
+              ? earlier.plan
+              : sameOutbound
+                ? { ...earlier.plan, upstreams }
+                : { ...fresh.plan, upstreams };
           return { plan, overlaps: fresh.overlaps };
         },
       );
@@ -331,6 +240,7 @@ class Planner {
     }
     return {
       outbound,
+      layout: layoutOutbound(outbound),
       upstreams: [...upstreams.values()].sort(byName),
     };
   }
@@ -385,47 +295,19 @@ class Planner {
     return cluster;
   }
 
-  /**
-   * Envoy rejects a listener whose filter chains have identical matches. Chains with known
-   * addresses collide on the same address and port. Address-less chains match on the port
-   * alone: HTTP and gRPC services share one such chain per port (routed by Host), but a TCP
-   * service cannot share it with anything, so emit keeps only one of them.
-   */
-  private overlaps(outbound: readonly OutboundPort[]): (readonly [string, Diagnostic])[] {
-    const found: (readonly [string, Diagnostic])[] = [];
-    const pairs = new Set<string>();
-    const claimed = new Map<string, OutboundPort>();
-    for (const out of outbound) {
-      const keys = out.addresses.length > 0 ? out.addresses.map((a) => `${a}|${out.port}`) : [`*|${out.port}`];
-      for (const key of keys) {
-        const first = claimed.get(key);
-        if (!first) {
-          claimed.set(key, out);
-          continue;
-        }
-        if (first.service === out.service) continue;
-        if (key.startsWith('*|') && isHttpFamily(first.protocol) && isHttpFamily(out.protocol)) continue;
-        const firstName = `${first.service.namespace}/${first.service.name}`;
-        const secondName = `${out.service.namespace}/${out.service.name}`;
-        const pair = `${firstName}|${secondName}|${key}`;
-        if (pairs.has(pair)) continue;
-        pairs.add(pair);
-        found.push([pair, this.overlapDiagnostic(firstName, secondName, out, key)]);
-      }
-    }
-    return found;
-  }
-
-  private overlapDiagnostic(firstName: string, secondName: string, second: OutboundPort, key: string): Diagnostic {
-    const service = this.read<string, ServiceBinding>('services', secondName)!.service;
-    const portIndex = service.ports.findIndex((p) => p.port === second.port);
-    const [address] = key.split('|');
-    return diagnostic(
+  /** An overlap of the layout (outbound-layout.ts), at the port of the service it leaves out or makes Envoy reject. */
+  private overlapDiagnostic(o: OutboundOverlap): readonly [string, Diagnostic] {
+    const first = keyOf(o.first.namespace, o.first.name);
+    const second = keyOf(o.second.namespace, o.second.name);
+    const service = this.read<string, ServiceBinding>('services', second)!.service;
+    const portIndex = service.ports.findIndex((p) => p.port === o.port);
+    const d = diagnostic(
       'filter-chain-overlap',
-      { first: firstName, second: secondName, address: address === '*' ? '<any address>' : address, port: second.port },
+      { first, second, address: o.address ?? '<any address>', port: o.port },
       at(service, portIndex >= 0 ? [...service.ports[portIndex].path, 'port'] : ['spec']),
       refOf(service),
     );
+    return [`${first}|${second}|${o.address ?? '*'}|${o.port}`, d];
   }
 
   // ── inbound ─────────────────────────────────────────────────────────────

@@ -7,7 +7,7 @@
  * headers (no route: 404), and that route's RBAC (a principal it does not name: 403). Every
  * Envoy name comes from src/emit/names.ts, so the explanation names what a config dump shows.
  */
-import { layoutOutboundChains } from '../emit/listeners-outbound.ts';
+import { outboundChainName } from '../emit/listeners-outbound.ts';
 import {
   HTTP_RBAC_FILTER,
   INBOUND_LISTENER_NAME,
@@ -166,7 +166,7 @@ export function explain(mesh: PlannedMesh, q: ExplainQuery): Explanation {
     };
   }
   const out = source.outbound.find((o) => o.service.namespace === svc.namespace && o.service.name === svc.name && o.port === port!.port.port);
-  const chain = out && layoutOutboundChains(source.outbound).chains.find((c) => c.services.includes(out));
+  const chain = out && source.outboundLayout.chains.find((c) => (c.kind === 'service' ? c.service === out : c.services.includes(out)));
   if (!out || !chain) {
     // The passes gave the caller no route to it: say which TrafficTargets exist for the workloads behind it.
     const destinations = new Set(binding.serviceAccounts);
@@ -190,7 +190,7 @@ export function explain(mesh: PlannedMesh, q: ExplainQuery): Explanation {
   }
 
   const http = isHttp(protocol);
-  let outbound: Explanation['outbound'] = { listener: OUTBOUND_LISTENER_NAME, filterChain: chain.name };
+  let outbound: Explanation['outbound'] = { listener: OUTBOUND_LISTENER_NAME, filterChain: outboundChainName(chain) };
   if (http) {
     outbound = { ...outbound, routeConfig: outboundRouteConfigName(out.port), virtualHost: outboundVirtualHostName(out.service) };
     const domains = serviceHostnames(out.service, out.port, out.service.namespace === source.namespace);

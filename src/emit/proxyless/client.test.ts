@@ -7,6 +7,7 @@ import { TYPE_URL } from '../types.ts';
 import { ProxylessEmitter, proxylessMesh } from './index.ts';
 
 import type { LooseJson as Json } from '../../shared/json.ts';
+import { layoutOutbound } from '../../passes/outbound-layout.ts';
 
 const HOST = 'greeter.ns.svc.cluster.local:50051';
 const CLIENT = 'client.ns.cluster.local';
@@ -27,6 +28,7 @@ function plan(workload: string, extra: Partial<ProxyPlan>): ProxyPlan {
     outbound: [],
     upstreams: [],
     ...extra,
+    outboundLayout: layoutOutbound(extra.outbound ?? []),
   };
 }
 

@@ -19,7 +19,7 @@ interface RawMeta {
  * cluster-scoped. A namespace written as `""` stays `""` for names.ts to refuse: a template that
  * rendered an empty namespace must not land in `default/` unnoticed.
  */
-export function objectMeta(doc: ManifestDocument, clusterScoped = false): ObjectMeta {
+function objectMeta(doc: ManifestDocument, clusterScoped = false): ObjectMeta {
   const raw = doc.value.metadata as RawMeta;
   return {
     name: raw.name,

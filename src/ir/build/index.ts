@@ -80,7 +80,7 @@ function buildKind(doc: ManifestDocument, reporter: Reporter): Resource | undefi
  * the settings nothing here looks at two documents at once, so a caller may build each document
  * once and assemble again after an edit (src/compiler/compile-memo.ts, with `meshFromLists`).
  */
-export function assembleMesh(resources: Iterable<Resource>, reporter: Reporter, options: BuildOptions): Mesh {
+function assembleMesh(resources: Iterable<Resource>, reporter: Reporter, options: BuildOptions): Mesh {
   return meshFromLists(asMeshLists(groupByList(resources)), reporter, options);
 }
 

@@ -6,7 +6,7 @@ import type { ManifestDocument } from '../../parser/parse.ts';
 import type { ContainerPort, FieldPath, Namespace, ServiceAccount, Workload, WorkloadKind } from '../types.ts';
 import { base, specOf } from './common.ts';
 
-export const DEFAULT_SERVICE_ACCOUNT = 'default';
+const DEFAULT_SERVICE_ACCOUNT = 'default';
 
 interface RawContainer {
   ports?: { name?: string; containerPort: number; protocol?: 'TCP' | 'UDP' | 'SCTP' }[];

@@ -3,7 +3,7 @@
  * destination, `specs` (the later `rules`) and sources sit at the top level.
  */
 import type { ManifestDocument } from '../../parser/parse.ts';
-import type { FieldPath, IdentityRef, TrafficTarget, TrafficTargetRule } from '../types.ts';
+import type { FieldPath, IdentityRef, RouteKind, TrafficTarget, TrafficTargetRule } from '../types.ts';
 import { base, versionOf } from './common.ts';
 
 interface RawIdentity {
@@ -14,7 +14,8 @@ interface RawIdentity {
 }
 
 interface RawRule {
-  kind: string;
+  /** Checked by the schemas: v1alpha1 and v1alpha2 admit HTTPRouteGroup and TCPRoute, v1alpha3 UDPRoute too. */
+  kind: RouteKind;
   name: string;
   matches?: string[];
 }
@@ -50,7 +51,6 @@ function identity(raw: RawIdentity, defaultNamespace: string, path: FieldPath): 
 }
 
 function rule(raw: RawRule, path: FieldPath): TrafficTargetRule {
-  const out: TrafficTargetRule = { kind: raw.kind, name: raw.name, path };
-  if (raw.matches === undefined) return out;
-  return { ...out, matches: raw.matches.map((name, i) => ({ name, path: [...path, 'matches', i] })) };
+  if (raw.kind !== 'HTTPRouteGroup' || raw.matches === undefined) return { kind: raw.kind, name: raw.name, path };
+  return { kind: raw.kind, name: raw.name, path, matches: raw.matches.map((name, i) => ({ name, path: [...path, 'matches', i] })) };
 }
