@@ -2,12 +2,15 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { endpoints } from './endpoints.ts';
 import { bookbuyerPlan, tcpAndGrpcPlan } from './test-plans.ts';
+import { EmitSession } from './session.ts';
+
+const session = new EmitSession();
 
 type J = Record<string, any>;
 const byName = (list: J[], name: string) => list.find((r) => r.cluster_name === name);
 
 test('endpoints: ip:targetPort in locality local; present but empty when none are known', () => {
-  const list = endpoints(bookbuyerPlan()) as J[];
+  const list = endpoints(session, bookbuyerPlan()) as J[];
   assert.equal(list.map((c) => c.cluster_name), ['bookstore/bookstore-v1|14001', 'bookstore/bookstore-v2|14001']);
   assert.is(list[0]['@type'], 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment');
   assert.equal(list[0].endpoints, [
@@ -19,13 +22,13 @@ test('endpoints: ip:targetPort in locality local; present but empty when none ar
       ],
     },
   ]);
-  const empty = byName(endpoints(tcpAndGrpcPlan()) as J[], 'inventory/stock|50051')!;
+  const empty = byName(endpoints(session, tcpAndGrpcPlan()) as J[], 'inventory/stock|50051')!;
   assert.equal(empty.endpoints, [{ locality: { zone: 'local' }, lb_endpoints: [] }]);
 });
 
 test('endpoints are shared between callers', () => {
-  const a = endpoints(bookbuyerPlan());
-  const b = endpoints({ ...bookbuyerPlan(), namespace: 'thief', serviceAccount: 'bookthief' });
+  const a = endpoints(session, bookbuyerPlan());
+  const b = endpoints(session, { ...bookbuyerPlan(), namespace: 'thief', serviceAccount: 'bookthief' });
   assert.ok(a[0] === b[0]);
 });
 

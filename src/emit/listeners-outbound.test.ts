@@ -2,11 +2,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { layoutOutboundChains, outboundListener } from './listeners-outbound.ts';
 import { addresslessPlan, bookbuyerPlan, bookstoreV1Plan, outbound, tcpAndGrpcPlan } from './test-plans.ts';
+import { EmitSession } from './session.ts';
+
+const session = new EmitSession();
 
 type J = Record<string, any>;
 
 test('bookbuyer: one HTTP chain for the bookstore apex, matched by port and /32, routed by rds-outbound.<port>', () => {
-  const listener = outboundListener(bookbuyerPlan()) as J;
+  const listener = outboundListener(session, bookbuyerPlan()) as J;
   assert.is(listener.name, 'outbound-listener');
   assert.equal(listener.address, { socket_address: { address: '0.0.0.0', port_value: 15001 } });
   assert.is(listener.traffic_direction, 'OUTBOUND');
@@ -22,7 +25,7 @@ test('bookbuyer: one HTTP chain for the bookstore apex, matched by port and /32,
 });
 
 test('TCP: tcp_proxy straight to the cluster, IPv6 addresses as /128', () => {
-  const listener = outboundListener(tcpAndGrpcPlan()) as J;
+  const listener = outboundListener(session, tcpAndGrpcPlan()) as J;
   const names = listener.filter_chains.map((c: J) => c.name);
   assert.equal(names, ['outbound_bookwarehouse/mysql_3306_tcp', 'outbound_inventory/stock_50051_grpc']);
   const mysql = listener.filter_chains[0];
@@ -60,7 +63,7 @@ test('TCP split: weighted clusters, zero weights left out', () => {
       }),
     ],
   };
-  const proxy = (outboundListener(plan) as J).filter_chains[0].filters[0].typed_config;
+  const proxy = (outboundListener(session, plan) as J).filter_chains[0].filters[0].typed_config;
   assert.equal(proxy.weighted_clusters, {
     clusters: [
       { name: 'db/pg-blue|5432', weight: 90 },
@@ -82,7 +85,7 @@ test('address-less services: HTTP ones share one chain per port, TCP ones that c
   );
   assert.equal(layout.unreachable.map((o) => o.service.name).sort(), ['legacy-tcp', 'pg-b']);
 
-  const listener = outboundListener(addresslessPlan()) as J;
+  const listener = outboundListener(session, addresslessPlan()) as J;
   const merged = listener.filter_chains.find((c: J) => c.name === 'outbound_*/*_80_http');
   assert.equal(merged.filter_chain_match, { destination_port: 80 }, 'port only: no prefix_ranges');
   assert.is(merged.filters[0].typed_config.rds.route_config_name, 'rds-outbound.80');
@@ -91,12 +94,12 @@ test('address-less services: HTTP ones share one chain per port, TCP ones that c
 });
 
 test('no outbound listener when the proxy may call nothing', () => {
-  assert.is(outboundListener(bookstoreV1Plan()), undefined);
+  assert.is(outboundListener(session, bookstoreV1Plan()), undefined);
 });
 
 test('chains do not depend on the caller: two callers share the very same objects', () => {
-  const a = outboundListener(bookbuyerPlan()) as J;
-  const b = outboundListener({ ...bookbuyerPlan(), namespace: 'other', workload: 'x', serviceAccount: 'x' }) as J;
+  const a = outboundListener(session, bookbuyerPlan()) as J;
+  const b = outboundListener(session, { ...bookbuyerPlan(), namespace: 'other', workload: 'x', serviceAccount: 'x' }) as J;
   assert.ok(a === b);
   assert.ok(Object.isFrozen(a.filter_chains[0]));
 });

@@ -24,7 +24,7 @@ import {
   TYPE,
   WILDCARD_ADDRESS,
 } from './names.ts';
-import { idOf, shared } from './shared.ts';
+import type { EmitSession } from './session.ts';
 import { tcpProxyFilter } from './tcp-proxy.ts';
 import type { EnvoyResource } from './types.ts';
 
@@ -124,26 +124,26 @@ function filterChainMatch(chain: OutboundChainPlan): Json {
 }
 
 /** A filter chain depends only on the services it serves, never on the calling proxy: shared. */
-function outboundFilterChain(chain: OutboundChainPlan): Json {
+function outboundFilterChain(session: EmitSession, chain: OutboundChainPlan): Json {
   const target = chain.http
     ? ''
     : chain.services[0].backends.map((b) => `${b.cluster}=${b.weight}`).join(',') + `|${chain.services[0].split}`;
   const key = `${chain.name}|${chain.addresses.join(',')}|${target}`;
-  return shared('outbound-chain', key, () => {
+  return session.shared('outbound-chain', key, () => {
     const filter = chain.http
-      ? httpConnectionManagerFilter(outboundRouteConfigName(chain.port), false)
+      ? httpConnectionManagerFilter(session, outboundRouteConfigName(chain.port), false)
       : tcpProxyFilter(chain.name, chain.services[0].backends, chain.services[0].split);
     return { name: chain.name, filter_chain_match: filterChainMatch(chain), filters: [filter] };
   });
 }
 
 /** The outbound listener, or undefined when the proxy may call nothing (Envoy rejects a listener without filter chains; OSM omits it too). */
-export function outboundListener(plan: ProxyPlan): EnvoyResource | undefined {
+export function outboundListener(session: EmitSession, plan: ProxyPlan): EnvoyResource | undefined {
   const { chains } = layoutOutboundChains(plan.outbound);
   if (chains.length === 0) return undefined;
-  const filterChains = chains.map(outboundFilterChain);
+  const filterChains = chains.map((chain) => outboundFilterChain(session, chain));
   // Proxies that may call the same services (every proxy, in a permissive mesh) share one listener.
-  return shared('outbound-listener', filterChains.map(idOf).join(','), () => ({
+  return session.shared('outbound-listener', filterChains.map((c) => session.idOf(c)).join(','), () => ({
     '@type': TYPE.listener,
     name: OUTBOUND_LISTENER_NAME,
     address: socketAddress(WILDCARD_ADDRESS, OUTBOUND_LISTENER_PORT),

@@ -2,6 +2,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { inboundRouteConfigurations, outboundRouteConfigurations } from './routes.ts';
 import { addresslessPlan, BOOKBUYER_ID, bookbuyerPlan, bookstoreV1Plan, permissiveBookstorePlan, tcpAndGrpcPlan } from './test-plans.ts';
+import { EmitSession } from './session.ts';
+
+const session = new EmitSession();
 
 type J = Record<string, any>;
 
@@ -11,7 +14,7 @@ const rbacPrincipals = (route: J) => {
 };
 
 test('outbound: rds-outbound.<port>, a virtual host per service, catch-all route to the split', () => {
-  const [config] = outboundRouteConfigurations(bookbuyerPlan()) as J[];
+  const [config] = outboundRouteConfigurations(session, bookbuyerPlan()) as J[];
   assert.is(config['@type'], 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration');
   assert.is(config.name, 'rds-outbound.14001');
   assert.is(config.validate_clusters, false);
@@ -36,13 +39,13 @@ test('outbound: rds-outbound.<port>, a virtual host per service, catch-all route
 });
 
 test('outbound: unsplit service routes to its cluster; TCP ports get no route configuration', () => {
-  const configs = outboundRouteConfigurations(tcpAndGrpcPlan()) as J[];
+  const configs = outboundRouteConfigurations(session, tcpAndGrpcPlan()) as J[];
   assert.equal(configs.map((c) => c.name), ['rds-outbound.50051']);
   assert.equal(configs[0].virtual_hosts[0].routes[0].route, { cluster: 'inventory/stock|50051', timeout: '0s' });
 });
 
 test('outbound: services sharing a port share one route configuration, one virtual host each, sorted', () => {
-  const configs = outboundRouteConfigurations(addresslessPlan()) as J[];
+  const configs = outboundRouteConfigurations(session, addresslessPlan()) as J[];
   assert.equal(configs.map((c) => c.name), ['rds-outbound.80', 'rds-outbound.8443']);
   assert.equal(configs[0].virtual_hosts.map((v: J) => v.name), [
     'outbound_virtual-host|cart.shop.svc.cluster.local',
@@ -52,7 +55,7 @@ test('outbound: services sharing a port share one route configuration, one virtu
 });
 
 test('inbound: a route per match and method, path and headers as RE2, host as :authority, per-route RBAC', () => {
-  const [config] = inboundRouteConfigurations(bookstoreV1Plan()) as J[];
+  const [config] = inboundRouteConfigurations(session, bookstoreV1Plan()) as J[];
   assert.is(config.name, 'rds-inbound.14001');
   const own = config.virtual_hosts.find((v: J) => v.name === 'inbound_virtual-host|bookstore-v1.bookstore.svc.cluster.local');
   assert.ok(own.domains.includes('bookstore-v1'), 'inbound always accepts the bare name');
@@ -75,7 +78,7 @@ test('inbound: a route per match and method, path and headers as RE2, host as :a
 });
 
 test('inbound: the split apex gets a virtual host of its own with the same routes', () => {
-  const [config] = inboundRouteConfigurations(bookstoreV1Plan()) as J[];
+  const [config] = inboundRouteConfigurations(session, bookstoreV1Plan()) as J[];
   assert.equal(config.virtual_hosts.map((v: J) => v.name), [
     'inbound_virtual-host|bookstore-v1.bookstore.svc.cluster.local',
     'inbound_virtual-host|bookstore.bookstore.svc.cluster.local',
@@ -86,7 +89,7 @@ test('inbound: the split apex gets a virtual host of its own with the same route
 });
 
 test('inbound permissive: one allow-all route, RBAC admitting any principal', () => {
-  const [config] = inboundRouteConfigurations(permissiveBookstorePlan()) as J[];
+  const [config] = inboundRouteConfigurations(session, permissiveBookstorePlan()) as J[];
   const [route] = config.virtual_hosts[0].routes;
   assert.equal(route.match, { safe_regex: { regex: '.*' } });
   assert.equal(rbacPrincipals(route), ['*']);
@@ -101,7 +104,7 @@ test('inbound: methods ["*"] means any method; [] matches nothing; principals []
     { name: 'g/none', match: m('none', []), principals: [BOOKBUYER_ID] },
     { name: 'g/closed', match: m('closed', undefined), principals: [] },
   ];
-  const [config] = inboundRouteConfigurations({ ...plan, inbound: [{ ...port, routes, apexes: undefined }] }) as J[];
+  const [config] = inboundRouteConfigurations(session, { ...plan, inbound: [{ ...port, routes, apexes: undefined }] }) as J[];
   const out = config.virtual_hosts[0].routes;
   assert.equal(out.map((r: J) => r.name), ['g/any', 'g/closed']);
   assert.is(out[0].match.headers, undefined, 'no :method matcher for any method');
@@ -111,7 +114,7 @@ test('inbound: methods ["*"] means any method; [] matches nothing; principals []
 test('inbound: two ports of one service on the same targetPort share a virtual host (no duplicate domains)', () => {
   const plan = permissiveBookstorePlan();
   const port = plan.inbound[0];
-  const [config] = inboundRouteConfigurations({ ...plan, inbound: [port, { ...port, port: 80 }] }) as J[];
+  const [config] = inboundRouteConfigurations(session, { ...plan, inbound: [port, { ...port, port: 80 }] }) as J[];
   assert.is(config.virtual_hosts.length, 1);
   const domains: string[] = config.virtual_hosts[0].domains;
   assert.is(new Set(domains).size, domains.length);

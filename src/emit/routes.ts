@@ -24,7 +24,7 @@ import {
   TYPE,
 } from './names.ts';
 import { rbacPerRoute } from './rbac.ts';
-import { idOf, inputKey, shared } from './shared.ts';
+import type { EmitSession } from './session.ts';
 import type { EnvoyResource } from './types.ts';
 
 type Json = Record<string, unknown>;
@@ -76,16 +76,14 @@ function outboundAction(out: OutboundPort): Json {
  * its namespace, as OSM) and one catch-all route. It depends on the caller only through
  * "same namespace or not", so callers share it.
  */
-/** Content keys of outbound virtual hosts, for callers in the service's namespace and for the others. */
-const vhostKeys = { same: new WeakMap<OutboundPort, string>(), other: new WeakMap<OutboundPort, string>() };
-
-function outboundVirtualHost(out: OutboundPort, callerNamespace: string): Json {
+function outboundVirtualHost(session: EmitSession, out: OutboundPort, callerNamespace: string): Json {
   const sameNamespace = out.service.namespace === callerNamespace;
-  const key = inputKey(sameNamespace ? vhostKeys.same : vhostKeys.other, out, () => {
+  const keys = sameNamespace ? session.keys.vhostSameNamespace : session.keys.vhostOtherNamespace;
+  const key = session.keyOf(keys, out, () => {
     const target = out.backends.map((b) => `${b.cluster}=${b.weight}`).join(',');
     return `${serviceKey(out.service)}|${out.port}|${sameNamespace}|${out.split}|${target}`;
   });
-  return shared('outbound-vhost', key, () => ({
+  return session.shared('outbound-vhost', key, () => ({
     name: outboundVirtualHostName(out.service),
     domains: serviceHostnames(out.service, out.port, sameNamespace),
     routes: [{ match: { safe_regex: { regex: MATCH_ALL } }, route: outboundAction(out) }],
@@ -93,13 +91,13 @@ function outboundVirtualHost(out: OutboundPort, callerNamespace: string): Json {
 }
 
 /** `rds-outbound.<port>` for every port with at least one HTTP or gRPC service this proxy may call. */
-export function outboundRouteConfigurations(plan: ProxyPlan): EnvoyResource[] {
+export function outboundRouteConfigurations(session: EmitSession, plan: ProxyPlan): EnvoyResource[] {
   const httpPorts = groupBy(plan.outbound.filter(isHttpLike), (o) => o.port);
   return [...httpPorts].map(([port, outs]) => {
     const name = outboundRouteConfigName(port);
-    const virtualHosts = outs.map((o) => outboundVirtualHost(o, plan.namespace)).sort(compareByName);
+    const virtualHosts = outs.map((o) => outboundVirtualHost(session, o, plan.namespace)).sort(compareByName);
     // Callers in one namespace that may call the same services share the whole route configuration.
-    return shared('outbound-route-config', `${name}|${virtualHosts.map(idOf).join(',')}`, () =>
+    return session.shared('outbound-route-config', `${name}|${virtualHosts.map((v) => session.idOf(v)).join(',')}`, () =>
       routeConfiguration(name, virtualHosts),
     );
   });
@@ -124,7 +122,7 @@ function headerMatcher(header: HeaderMatch): Json {
   return { name, string_match: { safe_regex: { regex: header.value } } };
 }
 
-function inboundRoute(route: InboundHttpRoute, method: string | undefined, localCluster: string): Json {
+function inboundRoute(session: EmitSession, route: InboundHttpRoute, method: string | undefined, localCluster: string): Json {
   const headers: Json[] = [];
   if (method !== undefined) headers.push({ name: ':method', string_match: { exact: method } });
   for (const h of route.match?.headers ?? []) headers.push(headerMatcher(h));
@@ -134,12 +132,12 @@ function inboundRoute(route: InboundHttpRoute, method: string | undefined, local
     name: inboundRouteName(route.name, method),
     match,
     route: { cluster: localCluster, timeout: NO_TIMEOUT },
-    typed_per_filter_config: { [HTTP_RBAC_FILTER]: rbacPerRoute(route.principals) },
+    typed_per_filter_config: { [HTTP_RBAC_FILTER]: rbacPerRoute(session, route.principals) },
   };
 }
 
-function inboundRoutes(port: InboundPort): Json[] {
-  return port.routes.flatMap((r) => methodsOf(r).map((m) => inboundRoute(r, m, port.localCluster)));
+function inboundRoutes(session: EmitSession, port: InboundPort): Json[] {
+  return port.routes.flatMap((r) => methodsOf(r).map((m) => inboundRoute(session, r, m, port.localCluster)));
 }
 
 /**
@@ -155,7 +153,7 @@ function inboundRoutes(port: InboundPort): Json[] {
  * Apexes route to the backend's own local cluster: it is the same app on the same port
  * (OSM names a `<apex>|<port>|local` cluster for it; the destination is identical).
  */
-function inboundVirtualHosts(ports: readonly InboundPort[]): Json[] {
+function inboundVirtualHosts(session: EmitSession, ports: readonly InboundPort[]): Json[] {
   const hosts = new Map<string, { name: string; domains: string[]; routes: Json[] }>();
   const seenDomains = new Set<string>();
   const add = (svc: ServiceName, servicePort: number, routes: () => Json[]): void => {
@@ -173,7 +171,7 @@ function inboundVirtualHosts(ports: readonly InboundPort[]): Json[] {
     }
   };
   for (const port of ports) {
-    const routes = inboundRoutes(port);
+    const routes = inboundRoutes(session, port);
     add(port.service, port.port, () => routes);
     for (const apex of port.apexes ?? []) add(apex.service, apex.port, () => routes);
   }
@@ -181,9 +179,9 @@ function inboundVirtualHosts(ports: readonly InboundPort[]): Json[] {
 }
 
 /** `rds-inbound.<targetPort>` for every HTTP or gRPC port the workload serves. */
-export function inboundRouteConfigurations(plan: ProxyPlan): EnvoyResource[] {
+export function inboundRouteConfigurations(session: EmitSession, plan: ProxyPlan): EnvoyResource[] {
   const httpPorts = groupBy(plan.inbound.filter(isHttpLike), (p) => p.targetPort);
   return [...httpPorts].map(([targetPort, ports]) =>
-    routeConfiguration(inboundRouteConfigName(targetPort), inboundVirtualHosts(ports)),
+    routeConfiguration(inboundRouteConfigName(targetPort), inboundVirtualHosts(session, ports)),
   );
 }

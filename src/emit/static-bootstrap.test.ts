@@ -4,6 +4,9 @@ import { emitProxy } from './index.ts';
 import { staticBootstrap } from './static-bootstrap.ts';
 import { bookbuyerPlan, bookstoreV1Plan, tcpAndGrpcPlan, wideMeshPlan } from './test-plans.ts';
 import { resourceName, type ProxyConfig } from './types.ts';
+import { EmitSession } from './session.ts';
+
+const session = new EmitSession();
 
 type Json = Record<string, any>;
 
@@ -21,7 +24,7 @@ const plans = { bookbuyer: bookbuyerPlan, bookstoreV1: bookstoreV1Plan, tcpAndGr
 
 for (const [label, plan] of Object.entries(plans)) {
   test(`${label}: no ADS reference is left; every listener, cluster and secret is there, by name`, () => {
-    const proxy = emitProxy(plan(), {});
+    const proxy = emitProxy(session, plan(), {});
     const out = staticBootstrap(proxy) as Json;
     walk(out, (k) => assert.ok(!['ads', 'rds', 'sds_config', 'eds_cluster_config', 'ads_config'].includes(k), `no ${k}`));
     assert.equal(Object.keys(out), ['node', 'static_resources', 'admin']);
@@ -35,7 +38,7 @@ for (const [label, plan] of Object.entries(plans)) {
 }
 
 test('an HCM carries its route configuration inline; an EDS cluster its assignment, as STATIC', () => {
-  const proxy = emitProxy(bookbuyerPlan(), {});
+  const proxy = emitProxy(session, bookbuyerPlan(), {});
   const out = staticBootstrap(proxy) as Json;
   const routes = new Map(proxy.resources.routes.map((r) => [resourceName(r), r]));
   let inlined = 0;
@@ -58,7 +61,7 @@ test('an HCM carries its route configuration inline; an EDS cluster its assignme
 });
 
 test('a reference the proxy does not resolve is a compiler bug: it throws, naming it', () => {
-  const proxy = emitProxy(bookbuyerPlan(), {});
+  const proxy = emitProxy(session, bookbuyerPlan(), {});
   const broken: ProxyConfig = { ...proxy, resources: { ...proxy.resources, routes: [] } };
   assert.throws(() => staticBootstrap(broken), /route configuration rds-outbound\.14001 is referenced but not emitted/);
   const noCla: ProxyConfig = { ...proxy, resources: { ...proxy.resources, endpoints: [] } };
@@ -66,7 +69,7 @@ test('a reference the proxy does not resolve is a compiler bug: it throws, namin
 });
 
 test('the emitted resources are not changed by the transform', () => {
-  const proxy = emitProxy(bookbuyerPlan(), {});
+  const proxy = emitProxy(session, bookbuyerPlan(), {});
   const before = JSON.stringify(proxy);
   staticBootstrap(proxy);
   assert.is(JSON.stringify(proxy), before);

@@ -16,7 +16,6 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { compilePaths } from '../compiler/compile.ts';
-import { sweepShared } from '../emit/index.ts';
 import type { CompileOptions } from '../compiler/options.ts';
 import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import { resourceName, TYPE_URL, XDS_KINDS, type EnvoyResource, type ProxyConfig } from '../emit/types.ts';
@@ -167,7 +166,6 @@ function main(): void {
     let reply: CompileReply;
     try {
       const result = compilePaths(m.paths, m.options, undefined, memo);
-      sweepShared(); // as in the server's thread (server.ts inThreadCompiler)
       const t1 = performance.now();
       let diagnostics: readonly Diagnostic[] = result.diagnostics;
       let wire: WireSnapshot | undefined;
