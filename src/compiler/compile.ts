@@ -5,6 +5,7 @@
  */
 import { compareDiagnostics, diagnostic, DiagnosticBag, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import { checkProtos, EmitSession, emitProxy } from '../emit/index.ts';
+import { nodeId } from '../emit/names.ts';
 import type { ProxyConfig } from '../emit/types.ts';
 import { buildMesh, meshFromLists } from '../ir/build/index.ts';
 import type { Mesh } from '../ir/types.ts';
@@ -94,7 +95,7 @@ export interface CompileSession {
 
 /** `<namespace>/<workload>/`: sorting on this sorts the proxies as their files sort in the output tree. */
 function pathKey(plan: { readonly namespace: string; readonly workload: string }): string {
-  return `${plan.namespace}/${plan.workload}/`;
+  return `${nodeId(plan)}/`;
 }
 
 function startSession(

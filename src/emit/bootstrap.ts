@@ -16,7 +16,7 @@ import type { CompileOptions } from '../compiler/options.ts';
 import { DEFAULT_XDS_ADDRESS, DEFAULT_XDS_PORT } from '../compiler/options.ts';
 import type { ProxyPlan } from '../ir/proxy-plan.ts';
 import { ADS_CONFIG_SOURCE, HTTP_PROTOCOL_OPTIONS_HTTP2, socketAddress, TLS_PARAMS } from './common.ts';
-import { ADMIN_PORT, HTTP_PROTOCOL_OPTIONS_KEY, LOCALHOST_ADDRESS, TLS_TRANSPORT_SOCKET, TYPE, XDS_CLUSTER_NAME } from './names.ts';
+import { ADMIN_PORT, HTTP_PROTOCOL_OPTIONS_KEY, LOCALHOST_ADDRESS, nodeId, TLS_TRANSPORT_SOCKET, TYPE, XDS_CLUSTER_NAME } from './names.ts';
 import type { EmitSession } from './session.ts';
 
 type Json = Record<string, unknown>;
@@ -39,11 +39,10 @@ function xdsCluster(address: string, port: number): Json {
 /** Bootstrap as proto3 JSON (no `@type`: it is a file Envoy reads with `-c`, not an Any). */
 /** Everything but the node is the same for every proxy of a compile: one shared object each. */
 export function bootstrap(session: EmitSession, plan: Pick<ProxyPlan, 'namespace' | 'workload'>, options: CompileOptions): Json {
-  const nodeId = `${plan.namespace}/${plan.workload}`;
   const address = options.xdsAddress ?? DEFAULT_XDS_ADDRESS;
   const port = options.xdsPort ?? DEFAULT_XDS_PORT;
   return {
-    node: { id: nodeId, cluster: nodeId },
+    node: { id: nodeId(plan), cluster: nodeId(plan) },
     static_resources: session.shared('bootstrap-static', `${address}|${port}`, () => ({ clusters: [xdsCluster(address, port)] })),
     dynamic_resources: session.shared('bootstrap-dynamic', '', () => ({
       lds_config: ADS_CONFIG_SOURCE,

@@ -9,6 +9,7 @@
  * No `connect_timeout`: OSM leaves Envoy's default (5s) unless an UpstreamTrafficSetting sets
  * one, and smi-compile has no UpstreamTrafficSetting.
  */
+import { outboundRootCertSecretName, serviceCertName, serviceFqdn, serviceKey } from '../ir/names.ts';
 import type { AppProtocol } from '../ir/types.ts';
 import type { InboundPort, ProxyPlan, UpstreamCluster } from '../ir/proxy-plan.ts';
 import {
@@ -24,10 +25,6 @@ import {
   ALPN_IN_MESH,
   HTTP_PROTOCOL_OPTIONS_KEY,
   LOCALHOST_ADDRESS,
-  outboundRootCertSecretName,
-  serviceCertSecretName,
-  serviceFqdn,
-  serviceKey,
   TLS_TRANSPORT_SOCKET,
   TYPE,
 } from './names.ts';
@@ -183,7 +180,7 @@ export function localCluster(session: EmitSession, port: InboundPort): EnvoyReso
  * proxies with one service account share it (EmitSession.callerClusters).
  */
 export function clusters(session: EmitSession, plan: ProxyPlan): EnvoyResource[] {
-  const callerCert = serviceCertSecretName(plan.namespace, plan.serviceAccount);
+  const callerCert = serviceCertName(plan);
   const table = session.callerClusters(callerCert);
   const byName = new Map<string, EnvoyResource>();
   for (const upstream of plan.upstreams) byName.set(upstream.name, upstreamCluster(session, upstream, callerCert, table));

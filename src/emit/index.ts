@@ -10,6 +10,7 @@ import { clusters } from './clusters.ts';
 import { compareByName } from './common.ts';
 import { endpoints } from './endpoints.ts';
 import { inboundListener } from './listeners-inbound.ts';
+import { nodeId } from './names.ts';
 import { outboundListener } from './listeners-outbound.ts';
 import { inboundRouteConfigurations, outboundRouteConfigurations } from './routes.ts';
 import { secrets } from './secrets.ts';
@@ -102,7 +103,7 @@ export function emitProxy(session: EmitSession, plan: ProxyPlan, options: Compil
   return {
     namespace: plan.namespace,
     workload: plan.workload,
-    nodeId: `${plan.namespace}/${plan.workload}`,
+    nodeId: nodeId(plan),
     identity: { serviceAccount: plan.serviceAccount, trustDomain: plan.trustDomain },
     resources: {
       listeners,

@@ -10,6 +10,7 @@
  *   tls     server certificate `service-cert:<ns>/<sa>`, client certificate required and checked
  *           against `root-cert-for-mtls-inbound:<ns>/<sa>`
  */
+import { inboundRootCertSecretName, serviceCertName, serviceFqdn } from '../ir/names.ts';
 import type { InboundPort, ProxyPlan } from '../ir/proxy-plan.ts';
 import { compareByName, emptyTyped, isHttpLike, sdsSecret, socketAddress, TLS_PARAMS } from './common.ts';
 import { httpConnectionManagerFilter } from './http-connection-manager.ts';
@@ -18,11 +19,8 @@ import {
   INBOUND_LISTENER_NAME,
   INBOUND_LISTENER_PORT,
   inboundFilterChainName,
-  inboundRootCertSecretName,
   inboundRouteConfigName,
   ORIGINAL_DST_FILTER,
-  serviceCertSecretName,
-  serviceFqdn,
   TLS_INSPECTOR_FILTER,
   TLS_TRANSPORT_SOCKET,
   TRANSPORT_PROTOCOL_TLS,
@@ -44,8 +42,8 @@ function downstreamTlsTransportSocket(session: EmitSession, plan: ProxyPlan): Js
       '@type': TYPE.downstreamTlsContext,
       common_tls_context: {
         tls_params: TLS_PARAMS,
-        tls_certificate_sds_secret_configs: [sdsSecret(session, serviceCertSecretName(plan.namespace, plan.serviceAccount))],
-        validation_context_sds_secret_config: sdsSecret(session, inboundRootCertSecretName(plan.namespace, plan.serviceAccount)),
+        tls_certificate_sds_secret_configs: [sdsSecret(session, serviceCertName(plan))],
+        validation_context_sds_secret_config: sdsSecret(session, inboundRootCertSecretName(plan)),
       },
       require_client_certificate: true,
     },

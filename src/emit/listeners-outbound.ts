@@ -10,6 +10,7 @@
  * on SNI and ALPN. smi-compile emits no egress chains and matches on address and port only, so
  * the inspectors would only delay server-first protocols; they are left out.
  */
+import { serviceKey } from '../ir/names.ts';
 import type { OutboundPort, ProxyPlan } from '../ir/proxy-plan.ts';
 import { emptyTyped, exactCidr, isHttpLike, socketAddress } from './common.ts';
 import { httpConnectionManagerFilter } from './http-connection-manager.ts';
@@ -20,7 +21,6 @@ import {
   OUTBOUND_LISTENER_PORT,
   outboundFilterChainName,
   outboundRouteConfigName,
-  serviceKey,
   TYPE,
   WILDCARD_ADDRESS,
 } from './names.ts';

@@ -9,6 +9,7 @@
  * `string_match` rather than the deprecated `safe_regex_match` OSM still used, and weighted
  * clusters without the deprecated `total_weight` (Envoy and gRPC sum the weights).
  */
+import { serviceKey } from '../ir/names.ts';
 import type { HeaderMatch } from '../ir/types.ts';
 import type { InboundHttpRoute, InboundPort, OutboundPort, ProxyPlan, ServiceName } from '../ir/proxy-plan.ts';
 import { compareByName, isHttpLike } from './common.ts';
@@ -20,7 +21,6 @@ import {
   outboundRouteConfigName,
   outboundVirtualHostName,
   serviceHostnames,
-  serviceKey,
   TYPE,
 } from './names.ts';
 import { rbacPerRoute } from './rbac.ts';

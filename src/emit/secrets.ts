@@ -12,9 +12,10 @@
  *   upstream's certificate must carry (DNS SAN `<sa>.<ns>.<trustDomain>`, as OSM without
  *   SPIFFE), so a proxy refuses an impostor even before RBAC on the other side runs.
  */
+import { inboundRootCertSecretName, outboundRootCertSecretName, serviceCertName, serviceKey } from '../ir/names.ts';
 import type { ProxyPlan, ServiceName } from '../ir/proxy-plan.ts';
 import { compareByName } from './common.ts';
-import { inboundRootCertSecretName, outboundRootCertSecretName, serviceCertSecretName, serviceKey, TYPE } from './names.ts';
+import { TYPE } from './names.ts';
 import type { EmitSession } from './session.ts';
 import type { EnvoyResource } from './types.ts';
 
@@ -36,11 +37,11 @@ function outboundRootCertSecret(session: EmitSession, service: ServiceName, iden
 export function secrets(session: EmitSession, plan: ProxyPlan, hasInboundListener: boolean): EnvoyResource[] {
   const out: EnvoyResource[] = [];
   if (hasInboundListener || plan.upstreams.length > 0) {
-    const name = serviceCertSecretName(plan.namespace, plan.serviceAccount);
+    const name = serviceCertName(plan);
     out.push(session.shared('service-cert-secret', name, () => ({ '@type': TYPE.secret, name })));
   }
   if (hasInboundListener) {
-    const name = inboundRootCertSecretName(plan.namespace, plan.serviceAccount);
+    const name = inboundRootCertSecretName(plan);
     out.push(session.shared('inbound-root-secret', name, () => ({ '@type': TYPE.secret, name, validation_context: {} })));
   }
   // A service reached on several ports has one trust anchor: merge the identities of its clusters.

@@ -15,6 +15,7 @@
  * whose plan is the same object, and a one-policy edit re-emits only the proxies it changed.
  */
 import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
+import { localClusterName, principalName, serviceKey, upstreamClusterName } from '../ir/names.ts';
 import type {
   InboundHttpRoute,
   InboundPolicy,
@@ -26,7 +27,7 @@ import type {
 } from '../ir/proxy-plan.ts';
 import { keyOf, resourceKey, type Workload } from '../ir/types.ts';
 import { ruleAdmitsPort, type AccessRule } from './access.ts';
-import { compareIPs, identityOf, type ResolvedPort, type ServiceBinding } from './bind.ts';
+import { compareIPs, type ResolvedPort, type ServiceBinding } from './bind.ts';
 import { sameData } from './collections.ts';
 import { at, refOf, type PassContext } from './context.ts';
 import type { ResolvedSplit, SplitMesh } from './splits.ts';
@@ -108,13 +109,9 @@ function keysOf(w: Workload): { readonly key: string; readonly saKey: string } {
   return keys;
 }
 
-function clusterName(binding: ServiceBinding, targetPort: number): string {
-  return `${binding.key}|${targetPort}`;
-}
-
 function saKeyToIdentity(saKey: string, trustDomain: string): string {
   const [ns, sa] = saKey.split('/');
-  return identityOf(sa, ns, trustDomain);
+  return principalName({ serviceAccount: sa, namespace: ns, trustDomain });
 }
 
 class Planner {
@@ -251,7 +248,7 @@ class Planner {
             workload: w.meta.name,
             kind: w.kind,
             serviceAccount: w.serviceAccount,
-            identity: identityOf(w.serviceAccount, w.meta.namespace, this.trustDomain),
+            identity: principalName({ serviceAccount: w.serviceAccount, namespace: w.meta.namespace, trustDomain: this.trustDomain }),
             trustDomain: this.trustDomain,
             permissive: this.mesh.settings.permissive,
             inbound,
@@ -367,7 +364,7 @@ class Planner {
   }
 
   private upstream(binding: ServiceBinding, port: ResolvedPort): UpstreamCluster {
-    const name = clusterName(binding, port.targetPort);
+    const name = upstreamClusterName(binding.key, port.targetPort);
     let cluster = this.upstreamCache.get(name);
     if (!cluster) {
       cluster = {
@@ -404,8 +401,8 @@ class Planner {
         }
         if (first.service === out.service) continue;
         if (key.startsWith('*|') && isHttpFamily(first.protocol) && isHttpFamily(out.protocol)) continue;
-        const firstName = `${first.service.namespace}/${first.service.name}`;
-        const secondName = `${out.service.namespace}/${out.service.name}`;
+        const firstName = serviceKey(first.service);
+        const secondName = serviceKey(out.service);
         const pair = `${firstName}|${secondName}|${key}`;
         if (pairs.has(pair)) continue;
         pairs.add(pair);
@@ -450,7 +447,7 @@ class Planner {
       port: port.port.port,
       targetPort: port.targetPort,
       protocol: port.port.protocol,
-      localCluster: `${clusterName(binding, port.targetPort)}|local`,
+      localCluster: localClusterName(binding.key, port.targetPort),
     };
     const http = isHttpFamily(port.port.protocol);
     const apexes = http ? this.apexesServedBy(binding, port.port.port) : undefined;
