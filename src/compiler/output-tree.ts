@@ -338,7 +338,7 @@ export interface DiffLabels {
 const DEFAULT_LABELS: DiffLabels = { expected: 'golden', actual: 'compiled' };
 
 /** The difference of one file, or undefined when both sides are the same (undefined: the file is absent on that side). */
-export function diffFile(file: string, before: string | undefined, after: string | undefined, labels: DiffLabels = DEFAULT_LABELS): TreeDifference | undefined {
+function diffFile(file: string, before: string | undefined, after: string | undefined, labels: DiffLabels = DEFAULT_LABELS): TreeDifference | undefined {
   if (before === after) return undefined;
   const kind = before === undefined ? 'unexpected' : after === undefined ? 'missing' : 'changed';
   const patch = createTwoFilesPatch(`${labels.expected}/${file}`, `${labels.actual}/${file}`, before ?? '', after ?? '', undefined, undefined, { context: 3 });

@@ -31,7 +31,7 @@ const MAX_SEGMENT_BYTES = 255;
 const FORBIDDEN = /[\u0000-\u001f\u007f\\]/;
 
 /** Why `segment` cannot be a file or directory name of a tree; undefined when it can. */
-export function unsafeSegment(segment: string): string | undefined {
+function unsafeSegment(segment: string): string | undefined {
   if (segment === '') return 'it has an empty path segment';
   if (segment === '.' || segment === '..') return `it has a "${segment}" segment`;
   if (segment.includes('/')) return 'a name holds "/"';
@@ -68,7 +68,7 @@ export function treePath(...segments: string[]): string {
   return path;
 }
 
-export function unsafePathError(path: string, reason: string): OutputTreeError {
+function unsafePathError(path: string, reason: string): OutputTreeError {
   return new OutputTreeError(diagnostic('output-path-unsafe', { path: showPath(path), reason }), 1);
 }
 

@@ -1,10 +1,9 @@
 /**
- * The SDS secrets a proxy's TLS contexts refer to, without key material: certificates come
- * from a later stage (issue: certificates), which fills in `tls_certificate` and `trusted_ca`
- * under these same names. What smi-compile already knows is policy, and it is emitted now
- * so that it shows in reviews and goldens:
+ * The SDS secrets a proxy's TLS contexts refer to, without key material: the certificate
+ * stages (serve's SDS, `compile --ca`) fill in `tls_certificate` and `trusted_ca` under these
+ * same names. What emit knows is policy, so that it shows in reviews and goldens:
  *
- * - `service-cert:<ns>/<sa>`: the proxy's own certificate (name only, for now);
+ * - `service-cert:<ns>/<sa>`: the proxy's own certificate (its name);
  * - `root-cert-for-mtls-inbound:<ns>/<sa>`: validation of callers, with no SAN pinning;
  *   who may call is enforced by RBAC instead (osm sds/builder.go explains why: the same
  *   trust anchor serves all callers, and RBAC already checks each principal);
