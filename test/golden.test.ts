@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compilePaths } from '../src/compiler/compile.ts';
-import { diffTrees, MANIFEST_FILE, readTree, renderTree, writeTree } from '../src/compiler/output-tree.ts';
+import { MANIFEST_FILE, readTree, renderTree, writeTree } from '../src/compiler/output-tree.ts';
+import { diffTrees } from '../src/compiler/tree-diff.ts';
 import { renderManifest, sha256 } from '../src/compiler/tree-manifest.ts';
 import { formatDiagnostic } from '../src/diagnostics/diagnostic.ts';
 

@@ -53,6 +53,11 @@ export function unsafeTreePath(file: string): string | undefined {
 }
 
 /** A path as a diagnostic shows it: quoted and escaped, cut to 160 characters, so a hostile name cannot forge lines. */
+/** Output paths in code-unit order: the order the tree is written, read and compared in. */
+export function comparePaths(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 export function showPath(path: string): string {
   const quoted = JSON.stringify(path);
   return quoted.length > 160 ? `${quoted.slice(0, 150)}…" (${path.length} characters)` : quoted;
