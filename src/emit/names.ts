@@ -79,13 +79,13 @@ export function nodeId(workload: { readonly namespace: string; readonly workload
  */
 export function serviceHostnames(svc: ServiceName, port: number, sameNamespace: boolean): string[] {
   const hosts = sameNamespace ? [svc.name, `${svc.name}:${port}`] : [];
-  // `<svc>.<ns>`, `<svc>.<ns>.svc`, ... up to the FQDN: each prefix of it from the namespace on.
-  const labels = serviceFqdn(svc).split('.');
-  for (let end = 2; end <= labels.length; end++) {
-    const host = labels.slice(0, end).join('.');
+  // `<svc>.<ns>`, `<svc>.<ns>.svc`, ... up to the FQDN: each prefix of it that ends after the namespace.
+  const fqdn = serviceFqdn(svc);
+  for (let end = fqdn.indexOf('.', fqdn.indexOf('.') + 1); ; end = fqdn.indexOf('.', end + 1)) {
+    const host = end === -1 ? fqdn : fqdn.slice(0, end);
     hosts.push(host, `${host}:${port}`);
+    if (end === -1) return hosts;
   }
-  return hosts;
 }
 
 // ── Filter chains, route configurations, virtual hosts ─────────────────────
