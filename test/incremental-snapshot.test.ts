@@ -11,7 +11,6 @@ import * as assert from 'uvu/assert';
 import { generateMesh, writeMesh } from '../bench/generate-mesh.ts';
 import { compilePaths } from '../src/compiler/compile.ts';
 import { CompileMemo } from '../src/compiler/compile-memo.ts';
-import { sweepShared } from '../src/emit/index.ts';
 import { buildSnapshot } from '../src/serve/snapshot/snapshot.ts';
 import { ResourceInterner } from '../src/serve/snapshot/interner.ts';
 import { randomEditor } from './random-edits.ts';
@@ -29,7 +28,6 @@ test('50 random edits: every incremental snapshot equals a fresh one', () => {
     for (let step = 0; step < 50; step++) {
       const what = editor.edit();
       const live = compilePaths([dir], options, undefined, memo);
-      sweepShared(); // as the server does after each compile
       assert.ok(live.ok, `step ${step}: ${what}: ${live.diagnostics.find((d) => d.level === 'error')?.message}`);
       const next = buildSnapshot(live.proxies, interner).snapshot!;
       const fresh = buildSnapshot(compilePaths([dir], options).proxies, new ResourceInterner()).snapshot!;

@@ -14,7 +14,8 @@
  * compile-secrets.ts keeps the certificates issued so far, one per identity, not the proxies).
  */
 import { startCompilePaths } from '../compiler/compile.ts';
-import { GoldenComparison, OutputTreeError, renderProxy, StagedTree, type OutputFormat } from '../compiler/output-tree.ts';
+import { OutputTreeError, renderProxy, StagedTree, type OutputFormat } from '../compiler/output-tree.ts';
+import { GoldenComparison } from '../compiler/tree-diff.ts';
 import { rootKind } from '../compiler/tree-manifest.ts';
 import { atLeast, diagnostic, formatDiagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import { CertificateError } from '../identity/index.ts';

@@ -199,4 +199,18 @@ test('memoised configs and their documents are frozen: nothing can edit what the
   assert.is(positionOf(accounts[0].origin, ['metadata', 'name']).line, 4);
 });
 
+test('emit state belongs to the memo: its compiles share objects, other memos and memo-less compiles share none', () => {
+  const memo = new CompileMemo();
+  const dynamic = (r: ReturnType<typeof compilePaths>) => r.proxies[0].bootstrap.dynamic_resources;
+  const first = compilePaths(['fixtures/bookstore'], options, undefined, memo);
+  // Other options: every proxy is emitted again, through the same session.
+  const again = compilePaths(['fixtures/bookstore'], { ...options, protoCheck: true }, undefined, memo);
+  assert.ok(again.proxies[0] !== first.proxies[0], 'emitted again');
+  assert.ok(dynamic(again) === dynamic(first), 'from the memo\'s shared objects');
+  const otherMemo = compilePaths(['fixtures/bookstore'], options, undefined, new CompileMemo());
+  const noMemo = compilePaths(['fixtures/bookstore'], options);
+  assert.ok(dynamic(otherMemo) !== dynamic(first) && dynamic(noMemo) !== dynamic(first) && dynamic(noMemo) !== dynamic(otherMemo));
+  assert.equal(dynamic(noMemo), dynamic(first));
+});
+
 test.run();

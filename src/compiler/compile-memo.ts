@@ -10,6 +10,8 @@
  * - per unit of planning, while what it read is unchanged: the plans (src/passes/plan.ts);
  * - per plan object: the emitted proxy config, frozen, so the server carries the proxy's
  *   encoded snapshot over by identity (src/serve/snapshot.ts);
+ * - emit's session (src/emit/session.ts): the objects proxies share and what the proto check
+ *   proved of them, swept after each compile so it holds what the last two compiles used;
  * - the latest planned mesh and what its build and passes reported: when the files or objects
  *   that changed hold only endpoint sets, the next compile updates it directly instead of
  *   running the passes (endpoint-path.ts).
@@ -19,6 +21,7 @@
  * (compile-memo.test.ts holds them to it over edits of every kind).
  */
 import type { Diagnostic, Reporter } from '../diagnostics/diagnostic.ts';
+import { EmitSession } from '../emit/index.ts';
 import type { ProxyConfig } from '../emit/types.ts';
 import { buildResource } from '../ir/build/index.ts';
 import { asMeshLists, groupByList, MESH_LISTS, type MeshLists, type Resource } from '../ir/types.ts';
@@ -60,6 +63,7 @@ export class CompileMemo {
   private planned: PlannedState | undefined;
   readonly texts = new FileTexts();
   readonly passes = new PassMemo();
+  readonly emit = new EmitSession();
   private emitted = new WeakMap<ProxyPlan, ProxyConfig>();
   /** The options the emitted configs were made with (JSON): other options, other configs. */
   private emitOptions = '';
@@ -202,6 +206,11 @@ export class CompileMemo {
     return config;
   }
 
+  /** A compile's proxies have all been handed out: emit's shared objects not used since the compile before go. */
+  afterEmit(): void {
+    this.emit.sweep();
+  }
+
   /** Files held (those of the latest compile). */
   get size(): number {
     return this.files.size + this.objects.size;
@@ -210,8 +219,8 @@ export class CompileMemo {
 
 /**
  * Each entry's lists, concatenated list by list. A loop, not `flatMap` per list: with
- * `--kubernetes` every API object is an entry of its own (6,650 at 1,000 services), nearly all
- * of whose lists are empty, and a flatMap per list over them cost ≈ 20 ms a recompile.
+ * `--kubernetes` every API object is an entry of its own, nearly all of whose lists are empty,
+ * and a flatMap per list would make an array per entry and list on every recompile.
  */
 function concatLists(entries: readonly FileEntry[], listsOf: (e: FileEntry) => readonly (readonly Resource[])[]): Resource[][] {
   const out: Resource[][] = MESH_LISTS.map(() => []);

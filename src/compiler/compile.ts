@@ -4,7 +4,8 @@
  * a stage is a compiler bug and is reported as SMI9002 with the stage it came from.
  */
 import { compareDiagnostics, diagnostic, DiagnosticBag, type Diagnostic } from '../diagnostics/diagnostic.ts';
-import { checkProtos, emitProxy } from '../emit/index.ts';
+import { checkProtos, EmitSession, emitProxy } from '../emit/index.ts';
+import { nodeId } from '../emit/names.ts';
 import type { ProxyConfig } from '../emit/types.ts';
 import { buildMesh, meshFromLists } from '../ir/build/index.ts';
 import type { Mesh } from '../ir/types.ts';
@@ -95,7 +96,7 @@ export interface CompileSession {
 
 /** `<namespace>/<workload>/`: sorting on this sorts the proxies as their files sort in the output tree. */
 function pathKey(plan: { readonly namespace: string; readonly workload: string }): string {
-  return `${plan.namespace}/${plan.workload}/`;
+  return `${nodeId(plan)}/`;
 }
 
 function startSession(
@@ -149,6 +150,8 @@ function startSession(
     }
   }
   const plans = !failed && planned && !options.analyseOnly ? planned.proxies : [];
+  // The memo's session carries shared objects over to the next compile; without one they live as long as this compile.
+  const emit = memo?.emit ?? new EmitSession();
   let started = false;
   return {
     proxyCount: plans.length,
@@ -157,24 +160,28 @@ function startSession(
       if (started) throw new Error('CompileSession.proxies() runs once');
       started = true;
       const list = order === 'path' ? byPath(plans) : plans;
-      for (const plan of list) {
-        let proxy: ProxyConfig;
-        try {
-          const emitted = memo?.emittedFor(plan, options);
-          if (emitted) {
-            proxy = emitted; // the same plan object as last compile: the same config, checked then
-          } else {
-            proxy = timed(timings, 'emit', bag, () => emitProxy(plan, options));
-            const before = errorsSoFar();
-            if (options.protoCheck !== false) timed(timings, 'protoCheck', bag, () => checkProtos(proxy, bag));
-            if (memo && errorsSoFar() === before) proxy = memo.remember(plan, proxy);
+      try {
+        for (const plan of list) {
+          let proxy: ProxyConfig;
+          try {
+            const emitted = memo?.emittedFor(plan, options);
+            if (emitted) {
+              proxy = emitted; // the same plan object as last compile: the same config, checked then
+            } else {
+              proxy = timed(timings, 'emit', bag, () => emitProxy(emit, plan, options));
+              const before = errorsSoFar();
+              if (options.protoCheck !== false) timed(timings, 'protoCheck', bag, () => checkProtos(emit.protoCheck, proxy, bag));
+              if (memo && errorsSoFar() === before) proxy = memo.remember(plan, proxy);
+            }
+          } catch (err) {
+            if (!(err instanceof InternalError)) throw err;
+            failed = true;
+            return;
           }
-        } catch (err) {
-          if (!(err instanceof InternalError)) throw err;
-          failed = true;
-          return;
+          yield proxy;
         }
-        yield proxy;
+      } finally {
+        memo?.afterEmit();
       }
     },
     result: () => finish(bag, [], timings, mesh),

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decodeToProtoJson, encodeProtoJson, fromProtoJson } from '../envoy/protos.ts';
+import { decodeToProtoJson, encodeProtoJson } from '../envoy/protos.ts';
 import { TYPE_URL } from '../emit/types.ts';
 import { buildSnapshot } from '../serve/snapshot/snapshot.ts';
 import { ResourceInterner } from '../serve/snapshot/interner.ts';
@@ -69,7 +69,7 @@ test('secrets: every sensitive field redacted as Envoy redacts it, the certifica
     password: { inline_bytes: Buffer.from('[redacted]').toString('base64') },
   });
   assert.is(secret.tls_certificate.private_key.inline_string, '-----BEGIN PRIVATE KEY-----\nsecret\n', 'the input is not changed');
-  fromProtoJson(TYPE_URL.secrets, shown); // still a valid Secret
+  encodeProtoJson(TYPE_URL.secrets, shown); // still a valid Secret
   const dump = configDump({}, { secrets: { version: 'v', resources: [{ json: secret, version: 'v' }] } }) as Configs;
   assert.not.match(JSON.stringify(dump), /PRIVATE KEY|hunter2|aHVudGVyMg/);
 });

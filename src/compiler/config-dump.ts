@@ -51,7 +51,7 @@ const DUMP_KINDS: readonly DumpKind[] = ['clusters', 'listeners', 'routes', 'sec
  * The emitted resources of a proxy as a sidecar holds them after state-of-the-world ADS from
  * serve: each with its type's set version, made from serve's own resource versions.
  */
-export function emittedResources(proxy: ProxyConfig): DumpResources {
+function emittedResources(proxy: ProxyConfig): DumpResources {
   const out: Partial<Record<DumpKind, DumpedType>> = {};
   for (const kind of DUMP_KINDS) {
     const list = proxy.resources[kind] ?? [];

@@ -6,7 +6,6 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseAllDocuments } from 'yaml';
 import { generateMesh, writeMesh } from '../../bench/generate-mesh.ts';
-import { sweepShared } from '../emit/index.ts';
 import type { ProxyConfig } from '../emit/types.ts';
 import type { SourceObject } from '../parser/source.ts';
 import { buildSnapshot } from '../serve/snapshot/snapshot.ts';
@@ -175,7 +174,6 @@ test('random endpoint edits: the endpoint path gives what a full compile gives, 
       const memo = new CompileMemo();
       const interner = new ResourceInterner();
       let previous = compilePaths([], options, undefined, memo, cluster.objects);
-      sweepShared(); // as the server does after each compile
       assert.ok(previous.ok, 'the generated mesh compiles');
       versions(previous.proxies, interner);
       for (const e of edits) {
@@ -184,7 +182,6 @@ test('random endpoint edits: the endpoint path gives what a full compile gives, 
         cluster.objects = [...cluster.objects];
         const taken = memo.endpointOnly;
         const incremental = compilePaths([], options, undefined, memo, cluster.objects);
-        sweepShared();
         const fresh = compilePaths([], options, undefined, undefined, cluster.objects);
         assert.is(signature(incremental), signature(fresh), `after ${JSON.stringify(e)}`);
         assert.equal(versions(incremental.proxies, interner), versions(fresh.proxies), `versions after ${JSON.stringify(e)}`);

@@ -31,7 +31,7 @@ const MAX_SEGMENT_BYTES = 255;
 const FORBIDDEN = /[\u0000-\u001f\u007f\\]/;
 
 /** Why `segment` cannot be a file or directory name of a tree; undefined when it can. */
-export function unsafeSegment(segment: string): string | undefined {
+function unsafeSegment(segment: string): string | undefined {
   if (segment === '') return 'it has an empty path segment';
   if (segment === '.' || segment === '..') return `it has a "${segment}" segment`;
   if (segment.includes('/')) return 'a name holds "/"';
@@ -53,6 +53,11 @@ export function unsafeTreePath(file: string): string | undefined {
 }
 
 /** A path as a diagnostic shows it: quoted and escaped, cut to 160 characters, so a hostile name cannot forge lines. */
+/** Output paths in code-unit order: the order the tree is written, read and compared in. */
+export function comparePaths(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 export function showPath(path: string): string {
   const quoted = JSON.stringify(path);
   return quoted.length > 160 ? `${quoted.slice(0, 150)}…" (${path.length} characters)` : quoted;
@@ -68,7 +73,7 @@ export function treePath(...segments: string[]): string {
   return path;
 }
 
-export function unsafePathError(path: string, reason: string): OutputTreeError {
+function unsafePathError(path: string, reason: string): OutputTreeError {
   return new OutputTreeError(diagnostic('output-path-unsafe', { path: showPath(path), reason }), 1);
 }
 

@@ -16,8 +16,8 @@ import type { CompileOptions } from '../shared/options.ts';
 import { DEFAULT_XDS_ADDRESS, DEFAULT_XDS_PORT } from '../shared/options.ts';
 import type { ProxyPlan } from '../ir/proxy-plan.ts';
 import { ADS_CONFIG_SOURCE, HTTP_PROTOCOL_OPTIONS_HTTP2, socketAddress, TLS_PARAMS } from './common.ts';
-import { ADMIN_PORT, HTTP_PROTOCOL_OPTIONS_KEY, LOCALHOST_ADDRESS, TLS_TRANSPORT_SOCKET, TYPE, XDS_CLUSTER_NAME } from './names.ts';
-import { shared } from './shared.ts';
+import { ADMIN_PORT, HTTP_PROTOCOL_OPTIONS_KEY, LOCALHOST_ADDRESS, nodeId, TLS_TRANSPORT_SOCKET, TYPE, XDS_CLUSTER_NAME } from './names.ts';
+import type { EmitSession } from './session.ts';
 import type { Json } from '../shared/json.ts';
 
 /** The cluster Envoy dials for ADS: gRPC, hence HTTP/2; resolved by DNS when the address is a host name. */
@@ -37,14 +37,13 @@ function xdsCluster(address: string, port: number): Json {
 
 /** Bootstrap as proto3 JSON (no `@type`: it is a file Envoy reads with `-c`, not an Any). */
 /** Everything but the node is the same for every proxy of a compile: one shared object each. */
-export function bootstrap(plan: Pick<ProxyPlan, 'namespace' | 'workload'>, options: CompileOptions): Json {
-  const nodeId = `${plan.namespace}/${plan.workload}`;
+export function bootstrap(session: EmitSession, plan: Pick<ProxyPlan, 'namespace' | 'workload'>, options: CompileOptions): Json {
   const address = options.xdsAddress ?? DEFAULT_XDS_ADDRESS;
   const port = options.xdsPort ?? DEFAULT_XDS_PORT;
   return {
-    node: { id: nodeId, cluster: nodeId },
-    static_resources: shared('bootstrap-static', `${address}|${port}`, () => ({ clusters: [xdsCluster(address, port)] })),
-    dynamic_resources: shared('bootstrap-dynamic', '', () => ({
+    node: { id: nodeId(plan), cluster: nodeId(plan) },
+    static_resources: session.shared('bootstrap-static', `${address}|${port}`, () => ({ clusters: [xdsCluster(address, port)] })),
+    dynamic_resources: session.shared('bootstrap-dynamic', '', () => ({
       lds_config: ADS_CONFIG_SOURCE,
       cds_config: ADS_CONFIG_SOURCE,
       ads_config: {
@@ -54,7 +53,7 @@ export function bootstrap(plan: Pick<ProxyPlan, 'namespace' | 'workload'>, optio
         set_node_on_first_message_only: true,
       },
     })),
-    admin: shared('bootstrap-admin', '', () => ({ address: socketAddress(LOCALHOST_ADDRESS, ADMIN_PORT) })),
+    admin: session.shared('bootstrap-admin', '', () => ({ address: socketAddress(LOCALHOST_ADDRESS, ADMIN_PORT) })),
   };
 }
 

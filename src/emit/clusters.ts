@@ -9,6 +9,7 @@
  * No `connect_timeout`: OSM leaves Envoy's default (5s) unless an UpstreamTrafficSetting sets
  * one, and smi-compile has no UpstreamTrafficSetting.
  */
+import { outboundRootCertSecretName, serviceCertName, serviceFqdn, serviceKey } from '../ir/names.ts';
 import type { AppProtocol } from '../ir/types.ts';
 import type { InboundPort, ProxyPlan, UpstreamCluster } from '../ir/proxy-plan.ts';
 import {
@@ -24,27 +25,14 @@ import {
   ALPN_IN_MESH,
   HTTP_PROTOCOL_OPTIONS_KEY,
   LOCALHOST_ADDRESS,
-  outboundRootCertSecretName,
-  serviceCertSecretName,
-  serviceFqdn,
-  serviceKey,
   TLS_TRANSPORT_SOCKET,
   TYPE,
 } from './names.ts';
-import { inputKey, shared } from './shared.ts';
+import { deepFreeze, type EmitSession } from './session.ts';
 import type { EnvoyResource } from './types.ts';
 import type { Json } from '../shared/json.ts';
 
 const UINT32_MAX = 4294967295;
-
-/**
- * The constant parts of every upstream cluster are made by `shared()` (at load): the proto
- * check remembers by identity only what `shared()` made, so each is proven valid once instead
- * of walked again in each of the 1.37 M clusters of a 1,000-service permissive mesh.
- */
-function constant<T extends object>(name: string, value: T): T {
-  return shared('cluster-constant', name, () => value);
-}
 
 /**
  * OSM's default circuit breaker: every threshold at its maximum, i.e. no circuit breaking,
@@ -52,7 +40,7 @@ function constant<T extends object>(name: string, value: T): T {
  * (osm cds GetDefaultCircuitBreakerThreshold). Envoy's own defaults (1024 connections) would
  * silently throttle a busy mesh.
  */
-export const NO_CIRCUIT_BREAKING: Json = constant('no-circuit-breaking', {
+export const NO_CIRCUIT_BREAKING: Json = deepFreeze({
   thresholds: [
     {
       max_connections: UINT32_MAX,
@@ -65,25 +53,33 @@ export const NO_CIRCUIT_BREAKING: Json = constant('no-circuit-breaking', {
 });
 
 /** Endpoints arrive as ClusterLoadAssignments named like the cluster, over the ADS stream. */
-export const EDS_OVER_ADS: Json = constant('eds-over-ads', { eds_config: ADS_CONFIG_SOURCE });
+export const EDS_OVER_ADS: Json = deepFreeze({ eds_config: ADS_CONFIG_SOURCE });
 
-/** `typed_extension_protocol_options` for HTTP and gRPC clusters (one frozen object each); TCP clusters carry none. */
-const PROTOCOL_OPTIONS: Readonly<Partial<Record<AppProtocol, Json>>> = Object.freeze({
-  grpc: Object.freeze({ [HTTP_PROTOCOL_OPTIONS_KEY]: constant('http2', HTTP_PROTOCOL_OPTIONS_HTTP2) }),
-  http: Object.freeze({ [HTTP_PROTOCOL_OPTIONS_KEY]: constant('use-downstream', HTTP_PROTOCOL_OPTIONS_USE_DOWNSTREAM) }),
-});
+const HTTP_PROTOCOL_OPTIONS: Readonly<Partial<Record<AppProtocol, Json>>> = {
+  grpc: HTTP_PROTOCOL_OPTIONS_HTTP2,
+  http: HTTP_PROTOCOL_OPTIONS_USE_DOWNSTREAM,
+};
 
-/** TLS versions of the upstream TLS context (common.ts's frozen constant, known to the proto check as shared). */
-const UPSTREAM_TLS_PARAMS: Json = constant('tls-params', TLS_PARAMS);
+/**
+ * The constant parts of every upstream cluster go through `shared()`: the proto check
+ * remembers by identity only what `shared()` made, so each is proven valid once instead of
+ * walked again in each of the clusters of a mesh.
+ */
+function constant<T extends object>(session: EmitSession, name: string, value: T): T {
+  return session.shared('cluster-constant', name, () => value);
+}
 
-function protocolOptions(protocol: AppProtocol): Json | undefined {
-  return PROTOCOL_OPTIONS[protocol];
+/** `typed_extension_protocol_options` for HTTP and gRPC clusters (one object each); TCP clusters carry none. */
+function protocolOptions(session: EmitSession, protocol: AppProtocol): Json | undefined {
+  const options = HTTP_PROTOCOL_OPTIONS[protocol];
+  if (!options) return undefined;
+  return session.shared('protocol-options', protocol, () => ({ [HTTP_PROTOCOL_OPTIONS_KEY]: constant(session, protocol, options) }));
 }
 
 /**
  * What every caller's cluster for one upstream shares, built once per upstream (a frozen
- * `shared()` object): its name, SNI and trust anchor reference, protocol options. `key` is its
- * content key, which also names the upstream in the per-caller table below.
+ * `shared()` object): its name, SNI and trust anchor reference, protocol options, and the
+ * constant parts. `key` is its content key, which also names the upstream in the per-caller tables.
  */
 interface UpstreamParts {
   readonly key: string;
@@ -93,60 +89,28 @@ interface UpstreamParts {
   readonly validation: Json;
   /** The upstream service's FQDN. */
   readonly sni: string;
+  readonly eds: Json;
+  readonly circuitBreakers: Json;
+  readonly tlsParams: Json;
 }
 
-const partsKeys = new WeakMap<UpstreamCluster, string>();
-
-function upstreamParts(upstream: UpstreamCluster): UpstreamParts {
-  const key = inputKey(partsKeys, upstream, (u) => `${u.name}|${u.protocol}|${serviceKey(u.service)}`);
-  return shared('upstream-cluster-parts', key, () => ({
+function upstreamParts(session: EmitSession, upstream: UpstreamCluster): UpstreamParts {
+  const key = session.keyOf(session.keys.clusterParts, upstream, (u) => `${u.name}|${u.protocol}|${serviceKey(u.service)}`);
+  return session.shared('upstream-cluster-parts', key, () => ({
     key,
     name: upstream.name,
-    options: protocolOptions(upstream.protocol),
-    validation: sdsSecret(outboundRootCertSecretName(upstream.service)),
+    options: protocolOptions(session, upstream.protocol),
+    validation: sdsSecret(session, outboundRootCertSecretName(upstream.service)),
     sni: serviceFqdn(upstream.service),
+    eds: constant(session, 'eds-over-ads', EDS_OVER_ADS),
+    circuitBreakers: constant(session, 'no-circuit-breaking', NO_CIRCUIT_BREAKING),
+    tlsParams: constant(session, 'tls-params', TLS_PARAMS),
   }));
 }
 
 /** `tls_certificate_sds_secret_configs`: the caller's own certificate; one list per caller, whatever it calls. */
-function callerCertificates(callerCert: string): readonly Json[] {
-  return shared('caller-certificates', callerCert, () => [sdsSecret(callerCert)]);
-}
-
-/**
- * A caller's clusters, by upstream, for the callers seen last. A cluster names the caller's
- * certificate, so it is one object per (caller identity, upstream): workloads with one
- * service account share it, and a recompile gets the same objects back (the xDS server
- * matches unchanged resources by identity). Bounded by whole callers, least recently used
- * first: in permissive mode every proxy calls every service (1,366 clusters a caller at 1,000
- * services), and a table of every caller's would hold the square of the mesh alive after the
- * proxies that used it are written and gone. 32,768 holds every caller of a 1,000-service
- * restrictive mesh (22,780 clusters in all), so `serve` recompiles of it keep their objects.
- */
-export const MAX_CACHED_CALLER_CLUSTERS = 32_768;
-const clustersByCaller = new Map<string, Map<string, EnvoyResource>>();
-let cachedCallerClusters = 0;
-
-function clustersOfCaller(callerCert: string): Map<string, EnvoyResource> {
-  let table = clustersByCaller.get(callerCert);
-  if (table) {
-    clustersByCaller.delete(callerCert); // most recently used last
-  } else {
-    table = new Map();
-    for (const [caller, oldest] of clustersByCaller) {
-      if (cachedCallerClusters <= MAX_CACHED_CALLER_CLUSTERS) break;
-      clustersByCaller.delete(caller);
-      cachedCallerClusters -= oldest.size;
-    }
-  }
-  clustersByCaller.set(callerCert, table);
-  return table;
-}
-
-/** Forget the cached per-caller clusters (with clearShared: tests, unrelated compiles). */
-export function clearClusterCache(): void {
-  clustersByCaller.clear();
-  cachedCallerClusters = 0;
+function callerCertificates(session: EmitSession, callerCert: string): readonly Json[] {
+  return session.shared('caller-certificates', callerCert, () => [sdsSecret(session, callerCert)]);
 }
 
 /**
@@ -161,7 +125,7 @@ export function clearClusterCache(): void {
  */
 function buildUpstreamCluster(parts: UpstreamParts, certificates: readonly Json[]): EnvoyResource {
   const commonTlsContext = Object.freeze({
-    tls_params: UPSTREAM_TLS_PARAMS,
+    tls_params: parts.tlsParams,
     tls_certificate_sds_secret_configs: certificates,
     validation_context_sds_secret_config: parts.validation,
     alpn_protocols: ALPN_IN_MESH,
@@ -172,33 +136,28 @@ function buildUpstreamCluster(parts: UpstreamParts, certificates: readonly Json[
     '@type': TYPE.cluster,
     name: parts.name,
     type: 'EDS',
-    eds_cluster_config: EDS_OVER_ADS,
-    circuit_breakers: NO_CIRCUIT_BREAKING,
+    eds_cluster_config: parts.eds,
+    circuit_breakers: parts.circuitBreakers,
   };
   if (parts.options) cluster.typed_extension_protocol_options = parts.options;
   cluster.transport_socket = transportSocket;
   return Object.freeze(cluster) as EnvoyResource;
 }
 
-/** A cluster depends on the caller only through its certificate name, so proxies with one service account share it. */
-export function upstreamCluster(upstream: UpstreamCluster, plan: ProxyPlan): EnvoyResource {
-  return upstreamClusterFor(upstream, serviceCertSecretName(plan.namespace, plan.serviceAccount));
-}
-
-function upstreamClusterFor(upstream: UpstreamCluster, callerCert: string, table = clustersOfCaller(callerCert)): EnvoyResource {
-  const parts = upstreamParts(upstream);
+function upstreamCluster(session: EmitSession, upstream: UpstreamCluster, callerCert: string, table: Map<string, EnvoyResource>): EnvoyResource {
+  const parts = upstreamParts(session, upstream);
   let cluster = table.get(parts.key);
   if (!cluster) {
-    cluster = buildUpstreamCluster(parts, callerCertificates(callerCert));
+    cluster = buildUpstreamCluster(parts, callerCertificates(session, callerCert));
     table.set(parts.key, cluster);
-    cachedCallerClusters++;
+    session.addedCallerCluster();
   }
   return cluster;
 }
 
 /** The local app behind one of the workload's service ports (osm getLocalServiceCluster, as a STATIC cluster: the address is a literal). */
-export function localCluster(port: InboundPort): EnvoyResource {
-  return shared('local-cluster', `${port.localCluster}|${port.targetPort}|${port.protocol}`, () => {
+export function localCluster(session: EmitSession, port: InboundPort): EnvoyResource {
+  return session.shared('local-cluster', `${port.localCluster}|${port.targetPort}|${port.protocol}`, () => {
     const cluster: Record<string, unknown> = {
       '@type': TYPE.cluster,
       name: port.localCluster,
@@ -208,18 +167,22 @@ export function localCluster(port: InboundPort): EnvoyResource {
         endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress(LOCALHOST_ADDRESS, port.targetPort) } }] }],
       },
     };
-    const options = protocolOptions(port.protocol);
+    const options = protocolOptions(session, port.protocol);
     if (options) cluster.typed_extension_protocol_options = options;
     return cluster as EnvoyResource;
   });
 }
 
-/** Every cluster of the proxy, sorted by name; one local cluster per distinct local cluster name. */
-export function clusters(plan: ProxyPlan): EnvoyResource[] {
-  const callerCert = serviceCertSecretName(plan.namespace, plan.serviceAccount);
-  const table = clustersOfCaller(callerCert);
+/**
+ * Every cluster of the proxy, sorted by name; one local cluster per distinct local cluster
+ * name. An upstream cluster depends on the caller only through its certificate name, so
+ * proxies with one service account share it (EmitSession.callerClusters).
+ */
+export function clusters(session: EmitSession, plan: ProxyPlan): EnvoyResource[] {
+  const callerCert = serviceCertName(plan);
+  const table = session.callerClusters(callerCert);
   const byName = new Map<string, EnvoyResource>();
-  for (const upstream of plan.upstreams) byName.set(upstream.name, upstreamClusterFor(upstream, callerCert, table));
-  for (const port of plan.inbound) if (!byName.has(port.localCluster)) byName.set(port.localCluster, localCluster(port));
+  for (const upstream of plan.upstreams) byName.set(upstream.name, upstreamCluster(session, upstream, callerCert, table));
+  for (const port of plan.inbound) if (!byName.has(port.localCluster)) byName.set(port.localCluster, localCluster(session, port));
   return [...byName.values()].sort(compareByName);
 }

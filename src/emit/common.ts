@@ -3,7 +3,7 @@
  * frozen singletons: thousands of resources point at the same object.
  */
 import { TYPE } from './names.ts';
-import { shared } from './shared.ts';
+import type { EmitSession } from './session.ts';
 import type { Json } from '../shared/json.ts';
 import { compareStrings } from '../shared/compare.ts';
 
@@ -36,8 +36,8 @@ export const TLS_PARAMS: Json = Object.freeze({
 });
 
 /** A reference to an SDS secret served over ADS; one object per secret name, however many TLS contexts name it. */
-export function sdsSecret(name: string): Json {
-  return shared('sds-secret', name, () => ({ name, sds_config: ADS_CONFIG_SOURCE }));
+export function sdsSecret(session: EmitSession, name: string): Json {
+  return session.shared('sds-secret', name, () => ({ name, sds_config: ADS_CONFIG_SOURCE }));
 }
 
 /**

@@ -7,17 +7,15 @@
 import type { ProxyPlan, UpstreamCluster } from '../ir/proxy-plan.ts';
 import { compareByName, socketAddress } from './common.ts';
 import { TYPE } from './names.ts';
-import { inputKey, shared } from './shared.ts';
+import type { EmitSession } from './session.ts';
 import type { EnvoyResource } from './types.ts';
 
 export const LOCAL_ZONE = 'local';
 
 /** Independent of the caller: every proxy calling the service shares one object. */
-const claKeys = new WeakMap<UpstreamCluster, string>();
-
-export function clusterLoadAssignment(upstream: UpstreamCluster): EnvoyResource {
-  const key = inputKey(claKeys, upstream, (u) => `${u.name}|${u.targetPort}|${u.endpoints.join(',')}`);
-  return shared('cla', key, () => ({
+export function clusterLoadAssignment(session: EmitSession, upstream: UpstreamCluster): EnvoyResource {
+  const key = session.keyOf(session.keys.cla, upstream, (u) => `${u.name}|${u.targetPort}|${u.endpoints.join(',')}`);
+  return session.shared('cla', key, () => ({
     '@type': TYPE.clusterLoadAssignment,
     cluster_name: upstream.name,
     endpoints: [
@@ -29,6 +27,6 @@ export function clusterLoadAssignment(upstream: UpstreamCluster): EnvoyResource 
   }));
 }
 
-export function endpoints(plan: ProxyPlan): EnvoyResource[] {
-  return plan.upstreams.map(clusterLoadAssignment).sort(compareByName);
+export function endpoints(session: EmitSession, plan: ProxyPlan): EnvoyResource[] {
+  return plan.upstreams.map((upstream) => clusterLoadAssignment(session, upstream)).sort(compareByName);
 }

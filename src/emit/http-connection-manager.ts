@@ -5,7 +5,7 @@
  */
 import { ADS_CONFIG_SOURCE, emptyTyped } from './common.ts';
 import { HTTP_CONNECTION_MANAGER_FILTER, HTTP_RBAC_FILTER, HTTP_ROUTER_FILTER, TYPE } from './names.ts';
-import { shared } from './shared.ts';
+import type { EmitSession } from './session.ts';
 import type { Json } from '../shared/json.ts';
 
 /**
@@ -15,8 +15,8 @@ import type { Json } from '../shared/json.ts';
  * leaves the filter out. (OSM also adds a disabled local rate limit filter as a hook for
  * UpstreamTrafficSetting; smi-compile has no rate limits, so there is nothing to hook.)
  */
-export function httpConnectionManagerFilter(routeConfigName: string, withRbac: boolean): Json {
-  return shared('hcm', `${routeConfigName}|${withRbac}`, () => {
+export function httpConnectionManagerFilter(session: EmitSession, routeConfigName: string, withRbac: boolean): Json {
+  return session.shared('hcm', `${routeConfigName}|${withRbac}`, () => {
     const httpFilters: Json[] = [];
     if (withRbac) httpFilters.push({ name: HTTP_RBAC_FILTER, typed_config: emptyTyped(TYPE.httpRbac) });
     // The router must be last: it is the filter that forwards the request.

@@ -1,8 +1,11 @@
+import { EmitSession } from './session.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { inboundListener } from './listeners-inbound.ts';
 import { deploy, svc, target, tcpRoute } from '../passes/test-mesh.ts';
 import { goldenPlan, plannedProxies } from './golden-plans.ts';
+
+const session = new EmitSession();
 
 type J = Record<string, any>;
 
@@ -26,7 +29,7 @@ function warehousePlan() {
 const principalsOf = (policy: J) => policy.principals.map((p: J) => p.authenticated.principal_name.exact);
 
 test('restrictive: chain per service port matched by port, SNI, TLS and ALPN osm', () => {
-  const listener = inboundListener(bookstore) as J;
+  const listener = inboundListener(session, bookstore) as J;
   assert.is(listener.name, 'inbound-listener');
   assert.equal(listener.address, { socket_address: { address: '0.0.0.0', port_value: 15003 } });
   assert.is(listener.traffic_direction, 'INBOUND');
@@ -42,7 +45,7 @@ test('restrictive: chain per service port matched by port, SNI, TLS and ALPN osm
 });
 
 test('restrictive: network RBAC first, naming exactly the admitted principals; then HCM with HTTP RBAC before the router', () => {
-  const [chain] = (inboundListener(bookstore) as J).filter_chains;
+  const [chain] = (inboundListener(session, bookstore) as J).filter_chains;
   assert.equal(chain.filters.map((f: J) => f.name), ['l4_rbac', 'envoy.filters.network.http_connection_manager']);
   const rbac = chain.filters[0].typed_config;
   assert.is(rbac['@type'], 'type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC');
@@ -57,7 +60,7 @@ test('restrictive: network RBAC first, naming exactly the admitted principals; t
 });
 
 test('mTLS: own certificate, client certificate required and validated by the inbound root', () => {
-  const [chain] = (inboundListener(bookstore) as J).filter_chains;
+  const [chain] = (inboundListener(session, bookstore) as J).filter_chains;
   const tls = chain.transport_socket.typed_config;
   assert.is(tls['@type'], 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext');
   assert.is(tls.require_client_certificate, true);
@@ -66,12 +69,12 @@ test('mTLS: own certificate, client certificate required and validated by the in
 });
 
 test('permissive: no network RBAC at all', () => {
-  const [chain] = (inboundListener(goldenPlan('bookstore-permissive', 'bookstore/bookstore')) as J).filter_chains;
+  const [chain] = (inboundListener(session, goldenPlan('bookstore-permissive', 'bookstore/bookstore')) as J).filter_chains;
   assert.equal(chain.filters.map((f: J) => f.name), ['envoy.filters.network.http_connection_manager']);
 });
 
 test('TCP: RBAC then tcp_proxy to the local cluster; a policy without principals admits nobody and is left out', () => {
-  const [chain] = (inboundListener(warehousePlan()) as J).filter_chains;
+  const [chain] = (inboundListener(session, warehousePlan()) as J).filter_chains;
   assert.is(chain.name, 'inbound_wh/warehouse_9001_tcp');
   assert.is(chain.filter_chain_match.destination_port, 9001, 'matches the targetPort');
   assert.equal(chain.filters.map((f: J) => f.name), ['l4_rbac', 'tcp_proxy']);
@@ -84,12 +87,12 @@ test('TCP: RBAC then tcp_proxy to the local cluster; a policy without principals
 test('restrictive with no TrafficTarget at all: RBAC with no policy, i.e. deny everyone', () => {
   const frontend = goldenPlan('multi-port', 'shop/frontend');
   assert.equal(frontend.inbound[0].policies, [], 'no TrafficTarget names the frontend');
-  const [chain] = (inboundListener(frontend) as J).filter_chains;
+  const [chain] = (inboundListener(session, frontend) as J).filter_chains;
   assert.equal(chain.filters[0].typed_config.rules, { action: 'ALLOW', policies: {} });
 });
 
 test('no inbound listener for a workload that serves no service', () => {
-  assert.is(inboundListener(goldenPlan('bookstore', 'bookbuyer/bookbuyer')), undefined);
+  assert.is(inboundListener(session, goldenPlan('bookstore', 'bookbuyer/bookbuyer')), undefined);
 });
 
 test.run();

@@ -10,6 +10,7 @@
  *   tls     server certificate `service-cert:<ns>/<sa>`, client certificate required and checked
  *           against `root-cert-for-mtls-inbound:<ns>/<sa>`
  */
+import { inboundRootCertSecretName, serviceCertName, serviceFqdn } from '../ir/names.ts';
 import type { InboundPort, ProxyPlan } from '../ir/proxy-plan.ts';
 import { compareByName, emptyTyped, isHttpLike, sdsSecret, socketAddress, TLS_PARAMS } from './common.ts';
 import { httpConnectionManagerFilter } from './http-connection-manager.ts';
@@ -18,11 +19,8 @@ import {
   INBOUND_LISTENER_NAME,
   INBOUND_LISTENER_PORT,
   inboundFilterChainName,
-  inboundRootCertSecretName,
   inboundRouteConfigName,
   ORIGINAL_DST_FILTER,
-  serviceCertSecretName,
-  serviceFqdn,
   TLS_INSPECTOR_FILTER,
   TLS_TRANSPORT_SOCKET,
   TRANSPORT_PROTOCOL_TLS,
@@ -30,21 +28,21 @@ import {
   WILDCARD_ADDRESS,
 } from './names.ts';
 import { networkRbacFilter } from './rbac.ts';
-import { shared } from './shared.ts';
+import type { EmitSession } from './session.ts';
 import { tcpProxyFilter } from './tcp-proxy.ts';
 import type { EnvoyResource } from './types.ts';
 import type { Json } from '../shared/json.ts';
 
 /** The proxy's server-side TLS: one context for all its ports, since they share one identity (osm GetDownstreamTLSContext). */
-function downstreamTlsTransportSocket(plan: ProxyPlan): Json {
-  return shared('downstream-tls', `${plan.namespace}/${plan.serviceAccount}`, () => ({
+function downstreamTlsTransportSocket(session: EmitSession, plan: ProxyPlan): Json {
+  return session.shared('downstream-tls', `${plan.namespace}/${plan.serviceAccount}`, () => ({
     name: TLS_TRANSPORT_SOCKET,
     typed_config: {
       '@type': TYPE.downstreamTlsContext,
       common_tls_context: {
         tls_params: TLS_PARAMS,
-        tls_certificate_sds_secret_configs: [sdsSecret(serviceCertSecretName(plan.namespace, plan.serviceAccount))],
-        validation_context_sds_secret_config: sdsSecret(inboundRootCertSecretName(plan.namespace, plan.serviceAccount)),
+        tls_certificate_sds_secret_configs: [sdsSecret(session, serviceCertName(plan))],
+        validation_context_sds_secret_config: sdsSecret(session, inboundRootCertSecretName(plan)),
       },
       require_client_certificate: true,
     },
@@ -56,18 +54,18 @@ function downstreamTlsTransportSocket(plan: ProxyPlan): Json {
  * admits is refused before any byte reaches HTTP processing; `policies` undefined means
  * permissive mode, where OSM installs no RBAC at all.
  */
-function inboundFilters(port: InboundPort, chainName: string): Json[] {
+function inboundFilters(session: EmitSession, port: InboundPort, chainName: string): Json[] {
   const filters: Json[] = [];
-  if (port.policies !== undefined) filters.push(networkRbacFilter(port.policies));
+  if (port.policies !== undefined) filters.push(networkRbacFilter(session, port.policies));
   filters.push(
     isHttpLike(port)
-      ? httpConnectionManagerFilter(inboundRouteConfigName(port.targetPort), true)
+      ? httpConnectionManagerFilter(session, inboundRouteConfigName(port.targetPort), true)
       : tcpProxyFilter(chainName, [{ cluster: port.localCluster, weight: 1 }], false),
   );
   return filters;
 }
 
-function inboundFilterChain(port: InboundPort, tls: Json): Json {
+function inboundFilterChain(session: EmitSession, port: InboundPort, tls: Json): Json {
   const name = inboundFilterChainName(port.service, port.targetPort, port.protocol);
   return {
     name,
@@ -77,19 +75,19 @@ function inboundFilterChain(port: InboundPort, tls: Json): Json {
       transport_protocol: TRANSPORT_PROTOCOL_TLS,
       application_protocols: ALPN_IN_MESH,
     },
-    filters: inboundFilters(port, name),
+    filters: inboundFilters(session, port, name),
     transport_socket: tls,
   };
 }
 
 /** The inbound listener, or undefined when the workload serves no service port (a listener needs a filter chain). */
-export function inboundListener(plan: ProxyPlan): EnvoyResource | undefined {
-  const tls = downstreamTlsTransportSocket(plan);
+export function inboundListener(session: EmitSession, plan: ProxyPlan): EnvoyResource | undefined {
+  const tls = downstreamTlsTransportSocket(session, plan);
   // Two ports of one service with the same targetPort and protocol would give two chains with the
   // same name and the same match, which Envoy rejects; they serve the same app port, so one is enough.
   const chains = new Map<string, Json>();
   for (const port of plan.inbound) {
-    const chain = inboundFilterChain(port, tls);
+    const chain = inboundFilterChain(session, port, tls);
     if (!chains.has(chain.name as string)) chains.set(chain.name as string, chain);
   }
   if (chains.size === 0) return undefined;

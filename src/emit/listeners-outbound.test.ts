@@ -1,8 +1,11 @@
+import { EmitSession } from './session.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { deploy, permissive, split, svc } from '../passes/test-mesh.ts';
 import { goldenPlan, plannedProxies } from './golden-plans.ts';
 import { outboundListener } from './listeners-outbound.ts';
+
+const session = new EmitSession();
 
 type J = Record<string, any>;
 
@@ -15,7 +18,7 @@ function clientOf(docs: readonly string[]) {
 }
 
 test('one chain per service port with addresses, matched by port and /32, HTTP routed by rds-outbound.<port>', () => {
-  const listener = outboundListener(frontend) as J;
+  const listener = outboundListener(session, frontend) as J;
   assert.is(listener.name, 'outbound-listener');
   assert.equal(listener.address, { socket_address: { address: '0.0.0.0', port_value: 15001 } });
   assert.is(listener.traffic_direction, 'OUTBOUND');
@@ -31,7 +34,7 @@ test('one chain per service port with addresses, matched by port and /32, HTTP r
 });
 
 test('TCP: tcp_proxy straight to the cluster', () => {
-  const tcp = (outboundListener(frontend) as J).filter_chains[0];
+  const tcp = (outboundListener(session, frontend) as J).filter_chains[0];
   assert.equal(tcp.filters, [
     {
       name: 'tcp_proxy',
@@ -46,7 +49,7 @@ test('TCP: tcp_proxy straight to the cluster', () => {
 
 test('IPv6 addresses match as /128', () => {
   const client = clientOf([svc('db', 'mysql', ['3306/tcp'], ', clusterIPs: [10.96.0.33, "fd00::33"]'), deploy('db', 'mysql')]);
-  const [chain] = (outboundListener(client) as J).filter_chains;
+  const [chain] = (outboundListener(session, client) as J).filter_chains;
   assert.equal(chain.filter_chain_match.prefix_ranges, [
     { address_prefix: '10.96.0.33', prefix_len: 32 },
     { address_prefix: 'fd00::33', prefix_len: 128 },
@@ -59,7 +62,7 @@ test('TCP split: weighted clusters, zero weights left out', () => {
     ...['pg-blue', 'pg-green', 'pg-old'].flatMap((name) => [svc('db', name, ['5432/tcp']), deploy('db', name)]),
     split('db', 'pg', 'pg', ['pg-blue=90', 'pg-green=10', 'pg-old=0']),
   ]);
-  const chain = (outboundListener(client) as J).filter_chains.find((c: J) => c.name === 'outbound_db/pg_5432_tcp');
+  const chain = (outboundListener(session, client) as J).filter_chains.find((c: J) => c.name === 'outbound_db/pg_5432_tcp');
   const proxy = chain.filters[0].typed_config;
   assert.equal(proxy.weighted_clusters, {
     clusters: [
@@ -81,7 +84,7 @@ test('address-less services: the shared HTTP chain matches on the port alone; no
     ...['cart', 'catalog', 'legacy-tcp', 'pg-a', 'pg-b'].map((name) => deploy('shop', name)),
     deploy('pay', 'payments'),
   ]);
-  const listener = outboundListener(client) as J;
+  const listener = outboundListener(session, client) as J;
   assert.equal(
     listener.filter_chains.map((c: J) => c.name),
     ['outbound_*/*_80_http', 'outbound_pay/payments_8443_http', 'outbound_shop/pg-a_5432_tcp'],
@@ -94,12 +97,12 @@ test('address-less services: the shared HTTP chain matches on the port alone; no
 });
 
 test('no outbound listener when the proxy may call nothing', () => {
-  assert.is(outboundListener(goldenPlan('bookstore', 'bookstore/bookstore-v2')), undefined);
+  assert.is(outboundListener(session, goldenPlan('bookstore', 'bookstore/bookstore-v2')), undefined);
 });
 
 test('chains do not depend on the caller: two callers share the very same objects', () => {
-  const a = outboundListener(goldenPlan('bookstore-permissive', 'bookbuyer/bookbuyer')) as J;
-  const b = outboundListener(goldenPlan('bookstore-permissive', 'bookthief/bookthief')) as J;
+  const a = outboundListener(session, goldenPlan('bookstore-permissive', 'bookbuyer/bookbuyer')) as J;
+  const b = outboundListener(session, goldenPlan('bookstore-permissive', 'bookthief/bookthief')) as J;
   assert.ok(a === b);
   assert.ok(Object.isFrozen(a.filter_chains[0]));
 });

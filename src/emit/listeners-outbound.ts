@@ -24,7 +24,7 @@ import {
   TYPE,
   WILDCARD_ADDRESS,
 } from './names.ts';
-import { idOf, shared } from './shared.ts';
+import type { EmitSession } from './session.ts';
 import { tcpProxyFilter } from './tcp-proxy.ts';
 import type { EnvoyResource } from './types.ts';
 import type { Json } from '../shared/json.ts';
@@ -42,28 +42,28 @@ function filterChainMatch(port: number, addresses: readonly string[]): Json {
 }
 
 /** A filter chain depends only on the services it serves, never on the calling proxy: shared. */
-function outboundFilterChain(chain: OutboundChain, name: string): Json {
+function outboundFilterChain(session: EmitSession, chain: OutboundChain, name: string): Json {
   const addresses = chain.kind === 'service' ? chain.addresses : [];
   const tcp = chain.kind === 'service' && !isHttpLike(chain.service) ? chain.service : undefined;
   const target = tcp ? tcp.backends.map((b) => `${b.cluster}=${b.weight}`).join(',') + `|${tcp.split}` : '';
   const key = `${name}|${addresses.join(',')}|${target}`;
-  return shared('outbound-chain', key, () => {
-    const filter = tcp ? tcpProxyFilter(name, tcp.backends, tcp.split) : httpConnectionManagerFilter(outboundRouteConfigName(chain.port), false);
+  return session.shared('outbound-chain', key, () => {
+    const filter = tcp ? tcpProxyFilter(name, tcp.backends, tcp.split) : httpConnectionManagerFilter(session, outboundRouteConfigName(chain.port), false);
     return { name, filter_chain_match: filterChainMatch(chain.port, addresses), filters: [filter] };
   });
 }
 
 /** The outbound listener, or undefined when the proxy may call nothing (Envoy rejects a listener without filter chains; OSM omits it too). */
-export function outboundListener(plan: ProxyPlan): EnvoyResource | undefined {
+export function outboundListener(session: EmitSession, plan: ProxyPlan): EnvoyResource | undefined {
   const { chains } = plan.outboundLayout;
   if (chains.length === 0) return undefined;
   // By name: the plan's order is by address first, and the listener's has always been by name.
   const filterChains = chains
     .map((chain) => ({ chain, name: outboundChainName(chain) }))
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map(({ chain, name }) => outboundFilterChain(chain, name));
+    .sort(byName)
+    .map(({ chain, name }) => outboundFilterChain(session, chain, name));
   // Proxies that may call the same services (every proxy, in a permissive mesh) share one listener.
-  return shared('outbound-listener', filterChains.map(idOf).join(','), () => ({
+  return session.shared('outbound-listener', filterChains.map((c) => session.idOf(c)).join(','), () => ({
     '@type': TYPE.listener,
     name: OUTBOUND_LISTENER_NAME,
     address: socketAddress(WILDCARD_ADDRESS, OUTBOUND_LISTENER_PORT),

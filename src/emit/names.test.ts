@@ -1,17 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  inboundFilterChainName,
-  inboundRootCertSecretName,
-  localClusterName,
-  mergedOutboundFilterChainName,
-  outboundFilterChainName,
-  outboundRootCertSecretName,
-  outboundVirtualHostName,
-  serviceCertSecretName,
-  serviceHostnames,
-  upstreamClusterName,
-} from './names.ts';
+import { inboundFilterChainName, mergedOutboundFilterChainName, outboundFilterChainName, outboundVirtualHostName, serviceHostnames } from './names.ts';
 
 const bookstore = { namespace: 'bookstore', name: 'bookstore-v1' };
 
@@ -19,11 +8,6 @@ test('OSM v1.2 names from the DESIGN.md table', () => {
   assert.is(outboundFilterChainName(bookstore, 14001, 'http'), 'outbound_bookstore/bookstore-v1_14001_http');
   assert.is(inboundFilterChainName(bookstore, 8080, 'grpc'), 'inbound_bookstore/bookstore-v1_8080_grpc');
   assert.is(outboundVirtualHostName(bookstore), 'outbound_virtual-host|bookstore-v1.bookstore.svc.cluster.local');
-  assert.is(upstreamClusterName(bookstore, 8080), 'bookstore/bookstore-v1|8080');
-  assert.is(localClusterName(bookstore, 8080), 'bookstore/bookstore-v1|8080|local');
-  assert.is(serviceCertSecretName('bookstore', 'bookstore'), 'service-cert:bookstore/bookstore');
-  assert.is(outboundRootCertSecretName(bookstore), 'root-cert-for-mtls-outbound:bookstore/bookstore-v1');
-  assert.is(inboundRootCertSecretName('bookstore', 'bookstore'), 'root-cert-for-mtls-inbound:bookstore/bookstore');
 });
 
 test('merged chain name cannot collide with a real service', () => {

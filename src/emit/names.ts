@@ -1,10 +1,12 @@
 /**
- * Every name smi-compile gives an Envoy object, in one place. They follow OSM v1.2
- * (see DESIGN.md's naming table) so that OSM users' dashboards, stats queries and
- * `envoy admin /config_dump` habits carry over unchanged.
+ * Every name smi-compile gives an Envoy object that only emit spells, in one place; the
+ * names other stages share (services, clusters, identities, SDS secrets) are made in
+ * src/ir/names.ts. They follow OSM v1.2 (see DESIGN.md's naming table) so that OSM users'
+ * dashboards, stats queries and `envoy admin /config_dump` habits carry over unchanged.
  */
-import type { AppProtocol } from '../ir/types.ts';
+import { serviceFqdn, serviceKey } from '../ir/names.ts';
 import type { ServiceName } from '../ir/proxy-plan.ts';
+import { keyOf, type AppProtocol } from '../ir/types.ts';
 
 // ── Listeners (osm pkg/envoy/generator/lds/listener.go, pkg/constants) ─────
 
@@ -62,29 +64,28 @@ export const TYPE = {
   bootstrap: `${T}envoy.config.bootstrap.v3.Bootstrap`,
 } as const;
 
+// ── Proxies ────────────────────────────────────────────────────────────────
+
+/** `<ns>/<workload>`: the xDS `node.id` (and `node.cluster`) a proxy announces, which picks its configuration. */
+export function nodeId(workload: { readonly namespace: string; readonly workload: string }): string {
+  return keyOf(workload.namespace, workload.workload);
+}
+
 // ── Services ───────────────────────────────────────────────────────────────
-
-/** `<ns>/<svc>`, OSM's MeshService.String(). */
-export function serviceKey(svc: ServiceName): string {
-  return `${svc.namespace}/${svc.name}`;
-}
-
-/** `<svc>.<ns>.svc.cluster.local`: SNI, inbound server name, and virtual host suffix (osm MeshService.FQDN). */
-export function serviceFqdn(svc: ServiceName): string {
-  return `${svc.name}.${svc.namespace}.svc.cluster.local`;
-}
 
 /**
  * Host names a service answers to on `port`, in OSM's order (osm pkg/compute/kube/client.go
  * GetHostnamesForService): the bare name only for callers in the same namespace.
  */
 export function serviceHostnames(svc: ServiceName, port: number, sameNamespace: boolean): string[] {
-  const { name, namespace: ns } = svc;
-  const hosts = sameNamespace ? [name, `${name}:${port}`] : [];
-  for (const host of [`${name}.${ns}`, `${name}.${ns}.svc`, `${name}.${ns}.svc.cluster`, `${name}.${ns}.svc.cluster.local`]) {
+  const hosts = sameNamespace ? [svc.name, `${svc.name}:${port}`] : [];
+  // `<svc>.<ns>`, `<svc>.<ns>.svc`, ... up to the FQDN: each prefix of it that ends after the namespace.
+  const fqdn = serviceFqdn(svc);
+  for (let end = fqdn.indexOf('.', fqdn.indexOf('.') + 1); ; end = fqdn.indexOf('.', end + 1)) {
+    const host = end === -1 ? fqdn : fqdn.slice(0, end);
     hosts.push(host, `${host}:${port}`);
+    if (end === -1) return hosts;
   }
-  return hosts;
 }
 
 // ── Filter chains, route configurations, virtual hosts ─────────────────────
@@ -136,42 +137,8 @@ export function inboundVirtualHostName(svc: ServiceName): string {
 
 // ── Clusters ───────────────────────────────────────────────────────────────
 
-/** `<ns>/<svc>|<targetPort>` (osm MeshService.EnvoyClusterName). */
-export function upstreamClusterName(svc: ServiceName, targetPort: number): string {
-  return `${serviceKey(svc)}|${targetPort}`;
-}
-
-/** `<ns>/<svc>|<targetPort>|local` (osm MeshService.EnvoyLocalClusterName). */
-export function localClusterName(svc: ServiceName, targetPort: number): string {
-  return `${upstreamClusterName(svc, targetPort)}|local`;
-}
-
 /** The bootstrap's static cluster pointing at the smi-compile xDS server. */
 export const XDS_CLUSTER_NAME = 'smi-compile-xds';
-
-// ── SDS secrets (osm pkg/envoy/secrets/secrets.go; DESIGN.md) ─────────────
-
-/** The proxy's own certificate: `service-cert:<ns>/<sa>`. */
-export function serviceCertSecretName(namespace: string, serviceAccount: string): string {
-  return `service-cert:${namespace}/${serviceAccount}`;
-}
-
-/** Trust anchor (and SAN check) for calling `svc`: `root-cert-for-mtls-outbound:<ns>/<svc>`. */
-export function outboundRootCertSecretName(svc: ServiceName): string {
-  return `root-cert-for-mtls-outbound:${serviceKey(svc)}`;
-}
-
-/** Trust anchor for callers of this proxy: `root-cert-for-mtls-inbound:<ns>/<sa>`. */
-export function inboundRootCertSecretName(namespace: string, serviceAccount: string): string {
-  return `root-cert-for-mtls-inbound:${namespace}/${serviceAccount}`;
-}
-
-// ── Proxies ────────────────────────────────────────────────────────────────
-
-/** `<ns>/<workload>`: the node id a proxy (sidecar or gRPC client/server) names itself by. */
-export function proxyNodeId(namespace: string, workload: string): string {
-  return `${namespace}/${workload}`;
-}
 
 // ── Proxyless gRPC (gRFC A27 clients, A36 servers) ─────────────────────────
 

@@ -59,7 +59,7 @@ function probeFilter(p: ProbeForward): Json {
 }
 
 /** Static listeners and clusters to add to a bootstrap's `static_resources`. */
-export function probeResources(probes: readonly ProbeForward[]): { listeners: Json[]; clusters: Json[] } {
+function probeResources(probes: readonly ProbeForward[]): { listeners: Json[]; clusters: Json[] } {
   return {
     listeners: probes.map((p) => ({
       name: `${p.kind}_listener`,

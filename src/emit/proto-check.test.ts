@@ -4,10 +4,12 @@ import { DiagnosticBag } from '../diagnostics/diagnostic.ts';
 import { decodeToProtoJson, encodeProtoJson } from '../envoy/protos.ts';
 import { checkProtos, emitProxy } from './index.ts';
 import { protoProblem } from './proto-check.ts';
-import { shared } from './shared.ts';
 import { deploy, permissive, svc } from '../passes/test-mesh.ts';
 import { goldenFixtures, goldenPlan, goldenPlans, plannedProxies, wideMesh } from './golden-plans.ts';
 import { XDS_KINDS, type ProxyConfig } from './types.ts';
+import { EmitSession } from './session.ts';
+
+const session = new EmitSession();
 
 /** Every fixture's plans; address-less HTTP and TCP service ports sharing ports; a mesh of 50 services. */
 const ALL_PLANS = [
@@ -23,15 +25,15 @@ const bookbuyer = goldenPlan('bookstore', 'bookbuyer/bookbuyer');
 test('every resource of every test plan encodes, decodes and re-encodes under the real Envoy protos', () => {
   for (const plan of ALL_PLANS) {
     const bag = new DiagnosticBag();
-    const proxy = emitProxy(plan, {});
-    checkProtos(proxy, bag);
+    const proxy = emitProxy(session, plan, {});
+    checkProtos(session.protoCheck, proxy, bag);
     assert.equal(bag.items, [], `${proxy.nodeId}: ${bag.items.map((d) => d.message).join('\n')}`);
   }
 });
 
 test('independently of the check caches: a full encode of each resource round-trips', () => {
   for (const plan of ALL_PLANS) {
-    const proxy = emitProxy(plan, {});
+    const proxy = emitProxy(session, plan, {});
     for (const kind of XDS_KINDS) {
       for (const resource of proxy.resources[kind]) {
         const type = resource['@type'];
@@ -48,13 +50,13 @@ function withBrokenListener(proxy: ProxyConfig, broken: Record<string, unknown>)
 }
 
 test('a resource the protos reject becomes SMI9001, with the resource and the reason; never a throw', () => {
-  const proxy = withBrokenListener(emitProxy(bookbuyer, {}), {
+  const proxy = withBrokenListener(emitProxy(session, bookbuyer, {}), {
     '@type': 'type.googleapis.com/envoy.config.listener.v3.Listener',
     name: 'broken-listener',
     traffic_direction: 'SIDEWAYS',
   });
   const bag = new DiagnosticBag();
-  checkProtos(proxy, bag);
+  checkProtos(session.protoCheck, proxy, bag);
   assert.is(bag.items.length, 1);
   const [d] = bag.items;
   assert.is(d.code, 'SMI9001');
@@ -70,17 +72,17 @@ test('nested mistakes are found too: unknown field inside an Any, unknown Any ty
     filter_chains: [{ filters: [{ name: 'tcp_proxy', typed_config: config }] }],
   });
   const T = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
-  assert.is(protoProblem(L, tcp({ '@type': T, stat_prefix: 'x', cluster: 'c' })), undefined);
-  assert.match(protoProblem(L, tcp({ '@type': T, stat_prefix: 'x', clusterr: 'c' })) ?? '', 'unknown field: "clusterr"');
-  assert.match(protoProblem(L, tcp({ '@type': 'type.googleapis.com/no.Such' })) ?? '', /no such type/i);
-  assert.match(protoProblem(L, tcp({ '@type': T, stat_prefix: 'bad\uD800', cluster: 'c' })) ?? '', 'unpaired high surrogate');
-  assert.match(protoProblem(L, { name: 'l', address: { socket_address: { address: 'a', port_value: 70000000000 } } }) ?? '', 'out of range');
+  assert.is(protoProblem(session.protoCheck, L, tcp({ '@type': T, stat_prefix: 'x', cluster: 'c' })), undefined);
+  assert.match(protoProblem(session.protoCheck, L, tcp({ '@type': T, stat_prefix: 'x', clusterr: 'c' })) ?? '', 'unknown field: "clusterr"');
+  assert.match(protoProblem(session.protoCheck, L, tcp({ '@type': 'type.googleapis.com/no.Such' })) ?? '', /no such type/i);
+  assert.match(protoProblem(session.protoCheck, L, tcp({ '@type': T, stat_prefix: 'bad\uD800', cluster: 'c' })) ?? '', 'unpaired high surrogate');
+  assert.match(protoProblem(session.protoCheck, L, { name: 'l', address: { socket_address: { address: 'a', port_value: 70000000000 } } }) ?? '', 'out of range');
 });
 
 test('a valid skeleton does not hide a broken string: same shape, one well-formed and one not', () => {
   const L = 'type.googleapis.com/envoy.config.listener.v3.Listener';
-  assert.is(protoProblem(L, { name: 'fine', stat_prefix: 'fine' }), undefined);
-  assert.ok(protoProblem(L, { name: 'fine', stat_prefix: '\uDC00' }));
+  assert.is(protoProblem(session.protoCheck, L, { name: 'fine', stat_prefix: 'fine' }), undefined);
+  assert.ok(protoProblem(session.protoCheck, L, { name: 'fine', stat_prefix: '\uDC00' }));
 });
 
 test('strings are judged as protojson judges them: pairs pass, every kind of lone surrogate fails, in values and map keys', () => {
@@ -95,8 +97,8 @@ test('strings are judged as protojson judges them: pairs pass, every kind of lon
   for (const text of texts) {
     const expected = protoProblemOfFullEncode(L, { name: 'fine', stat_prefix: text });
     if (expected !== undefined) rejected++;
-    assert.is(protoProblem(L, { name: 'fine', stat_prefix: text }) === undefined, expected === undefined, JSON.stringify(text));
-    assert.is(protoProblem(L, withKey(text)) === undefined, protoProblemOfFullEncode(L, withKey(text)) === undefined, `key ${JSON.stringify(text)}`);
+    assert.is(protoProblem(session.protoCheck, L, { name: 'fine', stat_prefix: text }) === undefined, expected === undefined, JSON.stringify(text));
+    assert.is(protoProblem(session.protoCheck, L, withKey(text)) === undefined, protoProblemOfFullEncode(L, withKey(text)) === undefined, `key ${JSON.stringify(text)}`);
   }
   assert.is(rejected, 6, 'the last six strings hold a lone surrogate');
 });
@@ -113,7 +115,7 @@ test('numbers and booleans in a skeleton are judged as protojson judges them (va
     ]) {
       const expected = protoProblemOfFullEncode(L, json);
       if (expected !== undefined) rejected++;
-      assert.is(protoProblem(L, json) === undefined, expected === undefined, JSON.stringify(json));
+      assert.is(protoProblem(session.protoCheck, L, json) === undefined, expected === undefined, JSON.stringify(json));
     }
   }
   assert.ok(rejected > 10, 'some of them are rejected');
@@ -133,32 +135,32 @@ test('repeated elements are checked once per distinct shape, and a broken one am
   const L = 'type.googleapis.com/envoy.config.listener.v3.Listener';
   const chain = (i: number) => ({ name: `chain-${i}`, filters: [{ name: `f${i}` }] });
   const chains = Array.from({ length: 20 }, (_, i) => chain(i));
-  assert.is(protoProblem(L, { name: 'many', filter_chains: chains }), undefined);
+  assert.is(protoProblem(session.protoCheck, L, { name: 'many', filter_chains: chains }), undefined);
   const broken = [...chains.slice(0, 13), { ...chain(13), filterz: [] }, ...chains.slice(14)];
-  assert.match(protoProblem(L, { name: 'many', filter_chains: broken }) ?? '', 'unknown field: "filterz"');
+  assert.match(protoProblem(session.protoCheck, L, { name: 'many', filter_chains: broken }) ?? '', 'unknown field: "filterz"');
   const badEnum = { name: 'x', listener_filters: [{ name: 'a' }, { name: 'b', typed_config: { '@type': 'type.googleapis.com/no.Such' } }] };
-  assert.match(protoProblem(L, badEnum) ?? '', /no such type/i);
+  assert.match(protoProblem(session.protoCheck, L, badEnum) ?? '', /no such type/i);
 });
 
 test('a value with no exact JSON text is judged as written, not by its skeleton', () => {
   const L = 'type.googleapis.com/envoy.config.listener.v3.Listener';
-  assert.is(protoProblem(L, { name: 'n', address: { socket_address: { address: 'a', port_value: 1 } } }), undefined);
-  assert.ok(protoProblem(L, { name: 'n', address: { socket_address: { address: 'a', port_value: Number.NaN } } }));
+  assert.is(protoProblem(session.protoCheck, L, { name: 'n', address: { socket_address: { address: 'a', port_value: 1 } } }), undefined);
+  assert.ok(protoProblem(session.protoCheck, L, { name: 'n', address: { socket_address: { address: 'a', port_value: Number.NaN } } }));
 });
 
 test('a resource in the wrong list is reported', () => {
-  const proxy = emitProxy(bookbuyer, {});
+  const proxy = emitProxy(session, bookbuyer, {});
   const misplaced = { ...proxy, resources: { ...proxy.resources, listeners: proxy.resources.clusters } };
   const bag = new DiagnosticBag();
-  checkProtos(misplaced, bag);
+  checkProtos(session.protoCheck, misplaced, bag);
   assert.ok(bag.items.length > 0);
   assert.match(bag.items[0].message, 'must be type.googleapis.com/envoy.config.listener.v3.Listener');
 });
 
 test('a broken bootstrap is reported', () => {
-  const proxy = emitProxy(bookbuyer, {});
+  const proxy = emitProxy(session, bookbuyer, {});
   const bag = new DiagnosticBag();
-  checkProtos({ ...proxy, bootstrap: { ...proxy.bootstrap, nodee: {} } }, bag);
+  checkProtos(session.protoCheck, { ...proxy, bootstrap: { ...proxy.bootstrap, nodee: {} } }, bag);
   assert.is(bag.items.length, 1);
   assert.match(bag.items[0].message, 'bootstrap (proxy bookbuyer/bookbuyer)');
 });
@@ -166,7 +168,7 @@ test('a broken bootstrap is reported', () => {
 test('a broken resource shared by many proxies is reported once per compile', () => {
   const broken = { '@type': 'type.googleapis.com/envoy.config.listener.v3.Listener', name: 'shared-broken', bogus: 1 };
   const bag = new DiagnosticBag();
-  for (const plan of [bookbuyer, goldenPlan('multi-port', 'shop/frontend')]) checkProtos(withBrokenListener(emitProxy(plan, {}), broken), bag);
+  for (const plan of [bookbuyer, goldenPlan('multi-port', 'shop/frontend')]) checkProtos(session.protoCheck, withBrokenListener(emitProxy(session, plan, {}), broken), bag);
   assert.is(bag.items.length, 1);
 });
 
@@ -174,31 +176,31 @@ test('the compact cache key tells apart what JSON tells apart: spellings, numeri
   const L = 'type.googleapis.com/envoy.config.listener.v3.Listener';
   const TCP = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
   const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
-  assert.is(protoProblem(L, { name: 'a', stat_prefix: 'x' }), undefined);
-  assert.is(protoProblem(L, { name: 'a', statPrefix: 'x' }), undefined);
-  assert.match(protoProblem(L, { name: 'a', 0: 'x' }) ?? '', 'unknown field: "0"');
-  assert.match(protoProblem(L, { name: 'a', 1: 'x' }) ?? '', 'unknown field: "1"');
-  assert.ok(protoProblem(L, { name: 'a', stat_prefix: 5 }));
+  assert.is(protoProblem(session.protoCheck, L, { name: 'a', stat_prefix: 'x' }), undefined);
+  assert.is(protoProblem(session.protoCheck, L, { name: 'a', statPrefix: 'x' }), undefined);
+  assert.match(protoProblem(session.protoCheck, L, { name: 'a', 0: 'x' }) ?? '', 'unknown field: "0"');
+  assert.match(protoProblem(session.protoCheck, L, { name: 'a', 1: 'x' }) ?? '', 'unknown field: "1"');
+  assert.ok(protoProblem(session.protoCheck, L, { name: 'a', stat_prefix: 5 }));
   const filter = (config: object) => ({ name: 'l', filter_chains: [{ filters: [{ name: 'f', typed_config: config }] }] });
-  assert.is(protoProblem(L, filter({ '@type': TCP, stat_prefix: 'x', cluster: 'c' })), undefined);
-  assert.match(protoProblem(L, filter({ '@type': HCM, stat_prefix: 'x', cluster: 'c' })) ?? '', 'unknown field: "cluster"');
+  assert.is(protoProblem(session.protoCheck, L, filter({ '@type': TCP, stat_prefix: 'x', cluster: 'c' })), undefined);
+  assert.match(protoProblem(session.protoCheck, L, filter({ '@type': HCM, stat_prefix: 'x', cluster: 'c' })) ?? '', 'unknown field: "cluster"');
 });
 
 test('a shared sub-object is judged on its own: valid, it passes wherever it is met; broken, every resource holding it fails with its own error', () => {
   const L = 'type.googleapis.com/envoy.config.listener.v3.Listener';
   const T = 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
-  const good = shared('proto-check-test', 'good', () => ({ name: 'tcp', typed_config: { '@type': T, stat_prefix: 'x', cluster: 'c' } }));
-  const bad = shared('proto-check-test', 'bad', () => ({ name: 'tcp', typed_config: { '@type': T, stat_prefix: 'x', clusterr: 'c' } }));
+  const good = session.shared('proto-check-test', 'good', () => ({ name: 'tcp', typed_config: { '@type': T, stat_prefix: 'x', cluster: 'c' } }));
+  const bad = session.shared('proto-check-test', 'bad', () => ({ name: 'tcp', typed_config: { '@type': T, stat_prefix: 'x', clusterr: 'c' } }));
   const listener = (name: string, ...filters: object[]) => ({ name, filter_chains: [{ name: 'chain', filters }] });
-  assert.is(protoProblem(L, listener('a', good)), undefined);
-  assert.is(protoProblem(L, listener('b', good, good)), undefined);
-  assert.is(protoProblem(L, { name: 'c', listener_filters: [], filter_chains: [{ filters: [good] }, { name: 'other', filters: [good] }] }), undefined);
+  assert.is(protoProblem(session.protoCheck, L, listener('a', good)), undefined);
+  assert.is(protoProblem(session.protoCheck, L, listener('b', good, good)), undefined);
+  assert.is(protoProblem(session.protoCheck, L, { name: 'c', listener_filters: [], filter_chains: [{ filters: [good] }, { name: 'other', filters: [good] }] }), undefined);
   for (const held of [listener('d', bad), listener('e', good, bad), listener('f', bad, good)]) {
-    assert.match(protoProblem(L, held) ?? '', 'unknown field: "clusterr"');
+    assert.match(protoProblem(session.protoCheck, L, held) ?? '', 'unknown field: "clusterr"');
   }
   // the same shapes once more: answered by the caches, the same answers
-  assert.is(protoProblem(L, listener('g', good)), undefined);
-  assert.match(protoProblem(L, listener('h', good, bad)) ?? '', 'unknown field: "clusterr"');
+  assert.is(protoProblem(session.protoCheck, L, listener('g', good)), undefined);
+  assert.match(protoProblem(session.protoCheck, L, listener('h', good, bad)) ?? '', 'unknown field: "clusterr"');
 });
 
 test.run();

@@ -8,13 +8,13 @@
  * gets a cluster per service it may call). Three caches make it proportional to what is
  * actually new, without trusting anything that was not encoded:
  *
- * 1. per object: proxies share most resources (shared.ts), and a resource object that was
+ * 1. per object: proxies share most resources (session.ts), and a resource object that was
  *    checked is not checked again;
  * 2. per sub-object: a piece from `shared()` (a shared TLS context, a filter, a virtual host, a
  *    principal) is judged on its own the first time it is met, and once proven valid as its
  *    message type it is replaced by `{}`, the empty message, valid for every type. Only those:
  *    remembering an object that one resource alone reaches costs a weak-table entry that is
- *    never used (1.37 M clusters' parts at 1,000 permissive services);
+ *    never used (each cluster's TLS context is one caller's);
  * 3. per skeleton: whether a message is valid does not depend on the text of its string
  *    fields (any well-formed string is a valid `string`), so those are replaced by a
  *    placeholder and each distinct skeleton is encoded once. The clusters `a|80` and `b|80`
@@ -26,18 +26,31 @@
 import { diagnostic, type Reporter } from '../diagnostics/diagnostic.ts';
 import { envoyType, protobuf, protojson } from '../envoy/protos.ts';
 import { TYPE } from './names.ts';
-import { recordProof, sharedProof } from './shared.ts';
 import { resourceName, TYPE_URL, XDS_KINDS, type ProxyConfig } from './types.ts';
 import type { Json } from '../shared/json.ts';
 
 const VALID = Symbol('valid');
-/** Verdict per checked resource object: VALID, or why it does not encode (one lookup answers both). */
-const verdicts = new WeakMap<object, string | typeof VALID>();
-/** Verdict per skeleton (type name + skeleton in its compact spelling). Bounded: starts afresh when full. */
-let skeletons = new Map<string, string | typeof VALID>();
 const MAX_SKELETONS = 100_000;
-/** Objects already reported to a reporter, so a shared broken resource is reported once, not once per proxy. */
-const reported = new WeakMap<Reporter, WeakSet<object>>();
+
+/** What the check knows of the objects `shared()` handed out (the EmitSession). */
+export interface SharedProofs {
+  sharedProof(obj: object): string | ReadonlySet<string> | undefined;
+  recordProof(obj: object, typeName: string): void;
+}
+
+/** What the check keeps between resources: one per EmitSession (session.ts). */
+export class ProtoCheckCache {
+  /** Verdict per checked resource object: VALID, or why it does not encode (one lookup answers both). */
+  readonly verdicts = new WeakMap<object, string | typeof VALID>();
+  /** Verdict per skeleton (type name + skeleton in its compact spelling). Bounded: starts afresh when full. */
+  skeletons = new Map<string, string | typeof VALID>();
+  /** Objects already reported to a reporter, so a shared broken resource is reported once, not once per proxy. */
+  readonly reported = new WeakMap<Reporter, WeakSet<object>>();
+  readonly messages = new WeakMap<protobuf.Type, Message>();
+  readonly typesByUrl = new Map<string, UrlInfo | null>();
+
+  constructor(readonly proofs: SharedProofs) {}
+}
 
 /** Stands in for every non-empty string field; '' stays '' (it is the field's default). */
 const STRING_PLACEHOLDER = 's';
@@ -56,11 +69,9 @@ interface Message {
   fields: Map<string, FieldInfo> | undefined;
 }
 
-const messages = new WeakMap<protobuf.Type, Message>();
-
-function messageOf(type: protobuf.Type): Message {
-  let message = messages.get(type);
-  if (!message) messages.set(type, (message = { type, name: type.fullName, fields: undefined }));
+function messageOf(cache: ProtoCheckCache, type: protobuf.Type): Message {
+  let message = cache.messages.get(type);
+  if (!message) cache.messages.set(type, (message = { type, name: type.fullName, fields: undefined }));
   return message;
 }
 
@@ -80,7 +91,7 @@ interface FieldInfo {
 }
 
 /** A message's fields by every name proto3 JSON accepts (snake_case as in Envoy's docs, lowerCamel). */
-function fieldIndex(message: Message): Map<string, FieldInfo> {
+function fieldIndex(cache: ProtoCheckCache, message: Message): Map<string, FieldInfo> {
   let index = message.fields;
   if (!index) {
     index = new Map();
@@ -92,7 +103,7 @@ function fieldIndex(message: Message): Map<string, FieldInfo> {
         index.set(name, {
           quoted: `${JSON.stringify(name)}:`,
           token: `${tokens++}:`, // unique per entry, whichever entry a name ends with
-          message: field.resolvedType instanceof protobuf.Type ? messageOf(field.resolvedType) : undefined,
+          message: field.resolvedType instanceof protobuf.Type ? messageOf(cache, field.resolvedType) : undefined,
           isString: field.type === 'string' && !field.resolvedType,
           map: field.map,
           stringKeys: field instanceof protobuf.MapField && field.keyType === 'string',
@@ -111,18 +122,16 @@ interface UrlInfo {
   readonly token: string;
 }
 
-const typesByUrl = new Map<string, UrlInfo | null>();
-
 /** The message type a type URL names, or null when the protos have no such type (protojson then says so). */
-function urlInfo(typeUrl: string): UrlInfo | null {
-  let info = typesByUrl.get(typeUrl);
+function urlInfo(cache: ProtoCheckCache, typeUrl: string): UrlInfo | null {
+  let info = cache.typesByUrl.get(typeUrl);
   if (info === undefined) {
     try {
-      info = { message: messageOf(envoyType(typeUrl)), token: `@${typesByUrl.size}` };
+      info = { message: messageOf(cache, envoyType(typeUrl)), token: `@${cache.typesByUrl.size}` };
     } catch {
       info = null;
     }
-    typesByUrl.set(typeUrl, info);
+    cache.typesByUrl.set(typeUrl, info);
   }
   return info;
 }
@@ -136,8 +145,7 @@ function isObject(value: unknown): value is Json {
 /**
  * No unpaired UTF-16 surrogate: the one thing that makes a JS string an invalid proto `string`
  * (protojson validateUtf16). `String.prototype.isWellFormed` (ES2024, in Node 20) answers
- * exactly that, natively and without a scan for the one-byte strings almost every field is,
- * where the two regex tests it replaces scanned every string (≈ 20 ms of a 1,000-service check).
+ * exactly that, natively and without a scan for the one-byte strings almost every field is.
  */
 function isWellFormed(text: string): boolean {
   return (text as string & { isWellFormed(): boolean }).isWellFormed();
@@ -153,14 +161,15 @@ const PLACEHOLDER_JSON = JSON.stringify(STRING_PLACEHOLDER);
  * JSON. The JSON spelling is what protojson reads, made only for a skeleton not seen before.
  */
 interface Walk {
+  readonly cache: ProtoCheckCache;
   /** Set when a value has no exact JSON text (NaN, a bigint, ...): the skeleton cannot stand in for it. */
   inexact: boolean;
   /** Spell it as JSON (to encode it), not compactly (to look it up). */
   readonly json: boolean;
 }
 
-const compactWalk = (): Walk => ({ inexact: false, json: false });
-const jsonWalk = (): Walk => ({ inexact: false, json: true });
+const compactWalk = (cache: ProtoCheckCache): Walk => ({ cache, inexact: false, json: false });
+const jsonWalk = (cache: ProtoCheckCache): Walk => ({ cache, inexact: false, json: true });
 
 /** The JSON text of a value the walk passes through untouched, so protojson judges it exactly as written. */
 function literal(value: unknown, walk: Walk): string {
@@ -197,13 +206,13 @@ function skeleton(message: Message, value: unknown, walk: Walk): string {
   if (!isObject(value)) return literal(value, walk);
   if (message.name === ANY) {
     const typeUrl = value['@type'];
-    const inner = typeof typeUrl === 'string' ? urlInfo(typeUrl) : null;
+    const inner = typeof typeUrl === 'string' ? urlInfo(walk.cache, typeUrl) : null;
     if (!inner) return literal(value, walk);
-    const proof = sharedProof(value);
+    const proof = walk.cache.proofs.sharedProof(value);
     return proof === undefined ? anySkeleton(inner, typeUrl as string, value, walk) : sharedSkeleton(message, value, proof, walk);
   }
   if (message.name.startsWith('.google.protobuf.')) return literal(value, walk);
-  const proof = sharedProof(value);
+  const proof = walk.cache.proofs.sharedProof(value);
   return proof === undefined ? `{${skeletonOfFields(message, value, walk)}}` : sharedSkeleton(message, value, proof, walk);
 }
 
@@ -216,7 +225,7 @@ function anySkeleton(inner: UrlInfo, typeUrl: string, value: Json, walk: Walk): 
 
 /** A message's own skeleton (an Any's with its `@type`), whether or not it is shared. */
 function spelled(message: Message, value: Json, walk: Walk): string {
-  return message.name === ANY ? anySkeleton(urlInfo(value['@type'] as string)!, value['@type'] as string, value, walk) : `{${skeletonOfFields(message, value, walk)}}`;
+  return message.name === ANY ? anySkeleton(urlInfo(walk.cache, value['@type'] as string)!, value['@type'] as string, value, walk) : `{${skeletonOfFields(message, value, walk)}}`;
 }
 
 /**
@@ -234,10 +243,10 @@ function sharedSkeleton(message: Message, value: Json, proof: string | ReadonlyS
   if (proof === typeName || (typeof proof === 'object' && proof.has(typeName))) return '{}';
   // Spelling a skeleton out as JSON follows a compact walk that judged this object already: not valid.
   if (walk.json) return spelled(message, value, walk);
-  const own = compactWalk();
+  const own = compactWalk(walk.cache);
   const text = spelled(message, value, own);
-  if (judge(message, text, own, () => value, () => spelled(message, value, jsonWalk())) === undefined) {
-    recordProof(value, typeName);
+  if (judge(message, text, own, () => value, () => spelled(message, value, jsonWalk(walk.cache))) === undefined) {
+    walk.cache.proofs.recordProof(value, typeName);
     return '{}';
   }
   if (own.inexact) walk.inexact = true;
@@ -253,16 +262,17 @@ function sharedSkeleton(message: Message, value: Json, proof: string | ReadonlyS
 function judge(message: Message, text: string, walk: Walk, real: () => unknown, asJson: () => string): string | undefined {
   if (walk.inexact) return encodeProblem(message.type, real());
   const key = `${message.name}\u0000${text}`;
-  const known = skeletons.get(key);
+  const cache = walk.cache;
+  const known = cache.skeletons.get(key);
   if (known !== undefined) return known === VALID ? undefined : known;
   const problem = encodeProblem(message.type, JSON.parse(asJson()));
-  if (skeletons.size >= MAX_SKELETONS) skeletons = new Map();
-  skeletons.set(key, problem ?? VALID);
+  if (cache.skeletons.size >= MAX_SKELETONS) cache.skeletons = new Map();
+  cache.skeletons.set(key, problem ?? VALID);
   return problem;
 }
 
 function skeletonOfFields(message: Message, value: Json, walk: Walk, skip?: string): string {
-  const index = fieldIndex(message);
+  const index = fieldIndex(walk.cache, message);
   let out = '';
   for (const key in value) {
     if (key === skip) continue;
@@ -336,37 +346,37 @@ function withoutType(json: Json): Json {
 }
 
 /** Why `json` is not a valid message of `typeUrl`, or undefined when it is. Cached per object. */
-export function protoProblem(typeUrl: string, json: object): string | undefined {
-  const known = verdicts.get(json);
+export function protoProblem(cache: ProtoCheckCache, typeUrl: string, json: object): string | undefined {
+  const known = cache.verdicts.get(json);
   if (known !== undefined) return known === VALID ? undefined : known;
-  const message = urlInfo(typeUrl)?.message;
+  const message = urlInfo(cache, typeUrl)?.message;
   let problem: string | undefined;
   if (!message) {
     problem = `no such type: ${typeUrl}`;
   } else {
-    const walk = compactWalk();
+    const walk = compactWalk(cache);
     const shape = `{${skeletonOfFields(message, json as Json, walk, '@type')}}`;
-    const asJson = () => `{${skeletonOfFields(message, json as Json, jsonWalk(), '@type')}}`;
+    const asJson = () => `{${skeletonOfFields(message, json as Json, jsonWalk(cache), '@type')}}`;
     problem = judge(message, shape, walk, () => withoutType(json as Json), asJson);
     // Say what is wrong in terms of the real resource, not its skeleton.
     if (problem !== undefined) problem = encodeProblem(message.type, withoutType(json as Json)) ?? problem;
   }
-  verdicts.set(json, problem ?? VALID);
+  cache.verdicts.set(json, problem ?? VALID);
   return problem;
 }
 
 // ── Reporting ───────────────────────────────────────────────────────────────
 
-function report(reporter: Reporter, subject: object, typeName: string, name: string, detail: string): void {
-  let seen = reported.get(reporter);
-  if (!seen) reported.set(reporter, (seen = new WeakSet()));
+function report(cache: ProtoCheckCache, reporter: Reporter, subject: object, typeName: string, name: string, detail: string): void {
+  let seen = cache.reported.get(reporter);
+  if (!seen) cache.reported.set(reporter, (seen = new WeakSet()));
   if (seen.has(subject)) return;
   seen.add(subject);
   reporter.report(diagnostic('proto-encode', { typeName, name, detail }));
 }
 
 /** Checks every resource of the proxy (and its bootstrap) against the Envoy protos; problems become SMI9001 diagnostics. */
-export function checkProtos(proxy: ProxyConfig, reporter: Reporter): void {
+export function checkProtos(cache: ProtoCheckCache, proxy: ProxyConfig, reporter: Reporter): void {
   for (const kind of XDS_KINDS) {
     const expected = TYPE_URL[kind];
     const typeName = expected.replace(/^type\.googleapis\.com\//, '');
@@ -374,14 +384,14 @@ export function checkProtos(proxy: ProxyConfig, reporter: Reporter): void {
       const problem =
         resource['@type'] !== expected
           ? `@type is ${String(resource['@type'])}, but ${kind} must be ${expected}`
-          : protoProblem(expected, resource);
+          : protoProblem(cache, expected, resource);
       if (problem !== undefined) {
-        report(reporter, resource, typeName, `${resourceName(resource)} (proxy ${proxy.nodeId})`, problem);
+        report(cache, reporter, resource, typeName, `${resourceName(resource)} (proxy ${proxy.nodeId})`, problem);
       }
     }
   }
-  const problem = protoProblem(TYPE.bootstrap, proxy.bootstrap);
+  const problem = protoProblem(cache, TYPE.bootstrap, proxy.bootstrap);
   if (problem !== undefined) {
-    report(reporter, proxy.bootstrap, 'envoy.config.bootstrap.v3.Bootstrap', `bootstrap (proxy ${proxy.nodeId})`, problem);
+    report(cache, reporter, proxy.bootstrap, 'envoy.config.bootstrap.v3.Bootstrap', `bootstrap (proxy ${proxy.nodeId})`, problem);
   }
 }

@@ -6,7 +6,7 @@
  */
 import type { InboundPolicy } from '../ir/proxy-plan.ts';
 import { NETWORK_RBAC_FILTER, NETWORK_RBAC_STAT_PREFIX, RBAC_PER_ROUTE_POLICY, TYPE } from './names.ts';
-import { shared } from './shared.ts';
+import type { EmitSession } from './session.ts';
 import type { Json } from '../shared/json.ts';
 import { byName as compareNames } from '../shared/compare.ts';
 
@@ -32,9 +32,9 @@ function policy(principals: readonly string[] | undefined): Json {
  * and OSM's fallback (admit anyone) would open the port, which is not what an empty
  * TrafficTarget means.
  */
-export function networkRbacFilter(policies: readonly InboundPolicy[]): Json {
+export function networkRbacFilter(session: EmitSession, policies: readonly InboundPolicy[]): Json {
   const key = policies.map((p) => `${p.name}=${p.principals.join(',')}`).join(';');
-  return shared('network-rbac', key, () => {
+  return session.shared('network-rbac', key, () => {
     const byName: Json = {};
     for (const p of [...policies].sort(compareNames)) {
       if (p.principals.length > 0) byName[p.name] = policy(p.principals);
@@ -55,9 +55,9 @@ export function networkRbacFilter(policies: readonly InboundPolicy[]): Json {
  * (permissive mode, where OSM still attaches a policy with the wildcard principal), and an
  * empty list admits no one (ALLOW with no policy).
  */
-export function rbacPerRoute(principals: readonly string[] | undefined): Json {
+export function rbacPerRoute(session: EmitSession, principals: readonly string[] | undefined): Json {
   const key = principals === undefined ? '*' : `=${principals.join(',')}`;
-  return shared('rbac-per-route', key, () => ({
+  return session.shared('rbac-per-route', key, () => ({
     '@type': TYPE.httpRbacPerRoute,
     rbac: {
       rules: {

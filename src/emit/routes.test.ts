@@ -1,8 +1,11 @@
+import { EmitSession } from './session.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { inboundRouteConfigurations, outboundRouteConfigurations } from './routes.ts';
 import { deploy, split, svc, target } from '../passes/test-mesh.ts';
 import { goldenPlan, plannedProxies } from './golden-plans.ts';
+
+const session = new EmitSession();
 
 type J = Record<string, any>;
 
@@ -44,7 +47,7 @@ const rbacPrincipals = (route: J) => {
 };
 
 test('outbound: rds-outbound.<port>, a virtual host per service, catch-all route to the split', () => {
-  const [config] = outboundRouteConfigurations(goldenPlan('bookstore', 'bookbuyer/bookbuyer')) as J[];
+  const [config] = outboundRouteConfigurations(session, goldenPlan('bookstore', 'bookbuyer/bookbuyer')) as J[];
   assert.is(config['@type'], 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration');
   assert.is(config.name, 'rds-outbound.14001');
   assert.is(config.validate_clusters, false);
@@ -69,13 +72,13 @@ test('outbound: rds-outbound.<port>, a virtual host per service, catch-all route
 });
 
 test('outbound: unsplit service routes to its cluster; TCP ports get no route configuration', () => {
-  const configs = outboundRouteConfigurations(goldenPlan('multi-port', 'shop/frontend')) as J[];
+  const configs = outboundRouteConfigurations(session, goldenPlan('multi-port', 'shop/frontend')) as J[];
   assert.equal(configs.map((c) => c.name), ['rds-outbound.80', 'rds-outbound.9090'], 'none for TCP 6379');
   assert.equal(configs[0].virtual_hosts[0].routes[0].route, { cluster: 'shop/catalog|8080', timeout: '0s' });
 });
 
 test('outbound: services sharing a port share one route configuration, one virtual host each, sorted', () => {
-  const configs = outboundRouteConfigurations(goldenPlan('bookstore-permissive', 'bookstore/bookstore')) as J[];
+  const configs = outboundRouteConfigurations(session, goldenPlan('bookstore-permissive', 'bookstore/bookstore')) as J[];
   assert.equal(configs.map((c) => c.name), ['rds-outbound.14001'], 'none for mysql (TCP)');
   assert.equal(configs[0].virtual_hosts.map((v: J) => v.name), [
     'outbound_virtual-host|bookstore-v1.bookstore.svc.cluster.local',
@@ -87,7 +90,7 @@ test('outbound: services sharing a port share one route configuration, one virtu
 });
 
 test('inbound: a route per match and method, path and headers as RE2, host as :authority, per-route RBAC', () => {
-  const [config] = inboundRouteConfigurations(bookstoreV1()) as J[];
+  const [config] = inboundRouteConfigurations(session, bookstoreV1()) as J[];
   assert.is(config.name, 'rds-inbound.14001');
   const own = config.virtual_hosts.find((v: J) => v.name === 'inbound_virtual-host|bookstore-v1.bookstore.svc.cluster.local');
   assert.ok(own.domains.includes('bookstore-v1'), 'inbound always accepts the bare name');
@@ -110,7 +113,7 @@ test('inbound: a route per match and method, path and headers as RE2, host as :a
 });
 
 test('inbound: the split apex gets a virtual host of its own with the same routes', () => {
-  const [config] = inboundRouteConfigurations(bookstoreV1()) as J[];
+  const [config] = inboundRouteConfigurations(session, bookstoreV1()) as J[];
   assert.equal(config.virtual_hosts.map((v: J) => v.name), [
     'inbound_virtual-host|bookstore-v1.bookstore.svc.cluster.local',
     'inbound_virtual-host|bookstore.bookstore.svc.cluster.local',
@@ -121,7 +124,7 @@ test('inbound: the split apex gets a virtual host of its own with the same route
 });
 
 test('inbound permissive: one allow-all route, RBAC admitting any principal', () => {
-  const [config] = inboundRouteConfigurations(goldenPlan('bookstore-permissive', 'bookstore/bookstore')) as J[];
+  const [config] = inboundRouteConfigurations(session, goldenPlan('bookstore-permissive', 'bookstore/bookstore')) as J[];
   const [route] = config.virtual_hosts[0].routes;
   assert.equal(route.match, { safe_regex: { regex: '.*' } });
   assert.equal(rbacPrincipals(route), ['*']);
@@ -135,7 +138,7 @@ test('inbound: methods ["*"] means any method; [] matches nothing; principals []
   );
   const closing = group('  - {name: closed, pathRegex: /x}').replace('name: bookstore-service-routes', 'name: closing');
   const plan = bookstoreV1([nobody, closing], '  - {name: any, pathRegex: /x, methods: [GET, "*"]}\n  - {name: none, pathRegex: /x, methods: []}');
-  const [config] = inboundRouteConfigurations(plan) as J[];
+  const [config] = inboundRouteConfigurations(session, plan) as J[];
   const out = config.virtual_hosts[0].routes;
   assert.equal(out.map((r: J) => r.name), ['bookstore/bookstore-service-routes/any', 'bookstore/closing/closed']);
   assert.is(out[0].match.headers, undefined, 'no :method matcher for any method');

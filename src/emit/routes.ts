@@ -9,6 +9,7 @@
  * `string_match` rather than the deprecated `safe_regex_match` OSM still used, and weighted
  * clusters without the deprecated `total_weight` (Envoy and gRPC sum the weights).
  */
+import { serviceKey } from '../ir/names.ts';
 import type { HeaderMatch } from '../ir/types.ts';
 import type { InboundHttpRoute, InboundPort, OutboundPort, ProxyPlan, ServiceName } from '../ir/proxy-plan.ts';
 import { compareByName, isHttpLike } from './common.ts';
@@ -20,11 +21,10 @@ import {
   outboundRouteConfigName,
   outboundVirtualHostName,
   serviceHostnames,
-  serviceKey,
   TYPE,
 } from './names.ts';
 import { rbacPerRoute } from './rbac.ts';
-import { idOf, inputKey, shared } from './shared.ts';
+import type { EmitSession } from './session.ts';
 import type { EnvoyResource } from './types.ts';
 import type { Json } from '../shared/json.ts';
 
@@ -75,16 +75,14 @@ export function outboundAction(out: OutboundPort): Json {
  * its namespace, as OSM) and one catch-all route. It depends on the caller only through
  * "same namespace or not", so callers share it.
  */
-/** Content keys of outbound virtual hosts, for callers in the service's namespace and for the others. */
-const vhostKeys = { same: new WeakMap<OutboundPort, string>(), other: new WeakMap<OutboundPort, string>() };
-
-function outboundVirtualHost(out: OutboundPort, callerNamespace: string): Json {
+function outboundVirtualHost(session: EmitSession, out: OutboundPort, callerNamespace: string): Json {
   const sameNamespace = out.service.namespace === callerNamespace;
-  const key = inputKey(sameNamespace ? vhostKeys.same : vhostKeys.other, out, () => {
+  const keys = sameNamespace ? session.keys.vhostSameNamespace : session.keys.vhostOtherNamespace;
+  const key = session.keyOf(keys, out, () => {
     const target = out.backends.map((b) => `${b.cluster}=${b.weight}`).join(',');
     return `${serviceKey(out.service)}|${out.port}|${sameNamespace}|${out.split}|${target}`;
   });
-  return shared('outbound-vhost', key, () => ({
+  return session.shared('outbound-vhost', key, () => ({
     name: outboundVirtualHostName(out.service),
     domains: serviceHostnames(out.service, out.port, sameNamespace),
     routes: [{ match: { safe_regex: { regex: MATCH_ALL } }, route: outboundAction(out) }],
@@ -92,13 +90,13 @@ function outboundVirtualHost(out: OutboundPort, callerNamespace: string): Json {
 }
 
 /** `rds-outbound.<port>` for every port with at least one HTTP or gRPC service this proxy may call. */
-export function outboundRouteConfigurations(plan: ProxyPlan): EnvoyResource[] {
+export function outboundRouteConfigurations(session: EmitSession, plan: ProxyPlan): EnvoyResource[] {
   const httpPorts = groupBy(plan.outbound.filter(isHttpLike), (o) => o.port);
   return [...httpPorts].map(([port, outs]) => {
     const name = outboundRouteConfigName(port);
-    const virtualHosts = outs.map((o) => outboundVirtualHost(o, plan.namespace)).sort(compareByName);
+    const virtualHosts = outs.map((o) => outboundVirtualHost(session, o, plan.namespace)).sort(compareByName);
     // Callers in one namespace that may call the same services share the whole route configuration.
-    return shared('outbound-route-config', `${name}|${virtualHosts.map(idOf).join(',')}`, () =>
+    return session.shared('outbound-route-config', `${name}|${virtualHosts.map((v) => session.idOf(v)).join(',')}`, () =>
       routeConfiguration(name, virtualHosts),
     );
   });
@@ -123,7 +121,7 @@ export function headerMatcher(header: HeaderMatch): Json {
   return { name, string_match: { safe_regex: { regex: header.value } } };
 }
 
-function inboundRoute(route: InboundHttpRoute, method: string | undefined, localCluster: string): Json {
+function inboundRoute(session: EmitSession, route: InboundHttpRoute, method: string | undefined, localCluster: string): Json {
   const headers: Json[] = [];
   if (method !== undefined) headers.push({ name: ':method', string_match: { exact: method } });
   for (const h of route.match?.headers ?? []) headers.push(headerMatcher(h));
@@ -133,12 +131,12 @@ function inboundRoute(route: InboundHttpRoute, method: string | undefined, local
     name: inboundRouteName(route.name, method),
     match,
     route: { cluster: localCluster, timeout: NO_TIMEOUT },
-    typed_per_filter_config: { [HTTP_RBAC_FILTER]: rbacPerRoute(route.principals) },
+    typed_per_filter_config: { [HTTP_RBAC_FILTER]: rbacPerRoute(session, route.principals) },
   };
 }
 
-function inboundRoutes(port: InboundPort): Json[] {
-  return port.routes.flatMap((r) => methodsOf(r).map((m) => inboundRoute(r, m, port.localCluster)));
+function inboundRoutes(session: EmitSession, port: InboundPort): Json[] {
+  return port.routes.flatMap((r) => methodsOf(r).map((m) => inboundRoute(session, r, m, port.localCluster)));
 }
 
 /**
@@ -154,7 +152,12 @@ function inboundRoutes(port: InboundPort): Json[] {
  * Apexes route to the backend's own local cluster: it is the same app on the same port
  * (OSM names a `<apex>|<port>|local` cluster for it; the destination is identical).
  */
-export function inboundVirtualHosts(ports: readonly InboundPort[], routesOf: (port: InboundPort) => Json[] = inboundRoutes): Json[] {
+function inboundVirtualHosts(session: EmitSession, ports: readonly InboundPort[]): Json[] {
+  return groupVirtualHosts(ports, (port) => inboundRoutes(session, port));
+}
+
+/** Virtual hosts per served service (and apex), each with the routes `routesOf` makes for its port: the proxyless server's routes differ, not its grouping. */
+export function groupVirtualHosts(ports: readonly InboundPort[], routesOf: (port: InboundPort) => Json[]): Json[] {
   const hosts = new Map<string, { name: string; domains: string[]; routes: Json[] }>();
   const seenDomains = new Set<string>();
   const add = (svc: ServiceName, servicePort: number, routes: () => Json[]): void => {
@@ -180,9 +183,9 @@ export function inboundVirtualHosts(ports: readonly InboundPort[], routesOf: (po
 }
 
 /** `rds-inbound.<targetPort>` for every HTTP or gRPC port the workload serves. */
-export function inboundRouteConfigurations(plan: ProxyPlan): EnvoyResource[] {
+export function inboundRouteConfigurations(session: EmitSession, plan: ProxyPlan): EnvoyResource[] {
   const httpPorts = groupBy(plan.inbound.filter(isHttpLike), (p) => p.targetPort);
   return [...httpPorts].map(([targetPort, ports]) =>
-    routeConfiguration(inboundRouteConfigName(targetPort), inboundVirtualHosts(ports)),
+    routeConfiguration(inboundRouteConfigName(targetPort), inboundVirtualHosts(session, ports)),
   );
 }

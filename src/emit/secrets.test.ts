@@ -1,7 +1,10 @@
+import { EmitSession } from './session.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { secrets } from './secrets.ts';
 import { goldenPlan } from './golden-plans.ts';
+
+const session = new EmitSession();
 
 const bookbuyer = goldenPlan('bookstore', 'bookbuyer/bookbuyer');
 /** Serves the bookstore service and calls nothing. */
@@ -10,7 +13,7 @@ const bookstoreV2 = goldenPlan('bookstore', 'bookstore/bookstore-v2');
 type J = Record<string, any>;
 
 test('a caller: its own certificate and one outbound root per upstream service, pinning the upstream identities', () => {
-  const list = secrets(bookbuyer, false) as J[];
+  const list = secrets(session, bookbuyer, false) as J[];
   assert.equal(list.map((s) => s.name), [
     'root-cert-for-mtls-outbound:bookstore/bookstore-v1',
     'root-cert-for-mtls-outbound:bookstore/bookstore-v2',
@@ -24,13 +27,13 @@ test('a caller: its own certificate and one outbound root per upstream service, 
 });
 
 test('a server: its own certificate and the inbound root, no SAN pinning (RBAC decides who may call)', () => {
-  const list = secrets(bookstoreV2, true) as J[];
+  const list = secrets(session, bookstoreV2, true) as J[];
   assert.equal(list.map((s) => s.name), ['root-cert-for-mtls-inbound:bookstore/bookstore-v2', 'service-cert:bookstore/bookstore-v2']);
   assert.equal(list[0].validation_context, {});
 });
 
 test('a proxy with no TLS context (bookthief: no inbound, may call nothing) needs no secret', () => {
-  assert.equal(secrets(goldenPlan('bookstore', 'bookthief/bookthief'), false), []);
+  assert.equal(secrets(session, goldenPlan('bookstore', 'bookthief/bookthief'), false), []);
 });
 
 test.run();

@@ -1,10 +1,9 @@
 /**
- * The SDS secrets a proxy's TLS contexts refer to, without key material: certificates come
- * from a later stage (issue: certificates), which fills in `tls_certificate` and `trusted_ca`
- * under these same names. What smi-compile already knows is policy, and it is emitted now
- * so that it shows in reviews and goldens:
+ * The SDS secrets a proxy's TLS contexts refer to, without key material: the certificate
+ * stages (serve's SDS, `compile --ca`) fill in `tls_certificate` and `trusted_ca` under these
+ * same names. What emit knows is policy, so that it shows in reviews and goldens:
  *
- * - `service-cert:<ns>/<sa>`: the proxy's own certificate (name only, for now);
+ * - `service-cert:<ns>/<sa>`: the proxy's own certificate (its name);
  * - `root-cert-for-mtls-inbound:<ns>/<sa>`: validation of callers, with no SAN pinning;
  *   who may call is enforced by RBAC instead (osm sds/builder.go explains why: the same
  *   trust anchor serves all callers, and RBAC already checks each principal);
@@ -12,14 +11,15 @@
  *   upstream's certificate must carry (DNS SAN `<sa>.<ns>.<trustDomain>`, as OSM without
  *   SPIFFE), so a proxy refuses an impostor even before RBAC on the other side runs.
  */
+import { inboundRootCertSecretName, outboundRootCertSecretName, serviceCertName, serviceKey } from '../ir/names.ts';
 import type { ProxyPlan, ServiceName } from '../ir/proxy-plan.ts';
 import { compareByName } from './common.ts';
-import { inboundRootCertSecretName, outboundRootCertSecretName, serviceCertSecretName, serviceKey, TYPE } from './names.ts';
-import { shared } from './shared.ts';
+import { TYPE } from './names.ts';
+import type { EmitSession } from './session.ts';
 import type { EnvoyResource } from './types.ts';
 
-function outboundRootCertSecret(service: ServiceName, identities: readonly string[]): EnvoyResource {
-  return shared('outbound-root-secret', `${serviceKey(service)}|${identities.join(',')}`, () => ({
+function outboundRootCertSecret(session: EmitSession, service: ServiceName, identities: readonly string[]): EnvoyResource {
+  return session.shared('outbound-root-secret', `${serviceKey(service)}|${identities.join(',')}`, () => ({
     '@type': TYPE.secret,
     name: outboundRootCertSecretName(service),
     validation_context: {
@@ -33,15 +33,15 @@ function outboundRootCertSecret(service: ServiceName, identities: readonly strin
  * TLS context, the inbound trust anchor when it has an inbound listener, and one outbound
  * trust anchor per upstream service.
  */
-export function secrets(plan: ProxyPlan, hasInboundListener: boolean): EnvoyResource[] {
+export function secrets(session: EmitSession, plan: ProxyPlan, hasInboundListener: boolean): EnvoyResource[] {
   const out: EnvoyResource[] = [];
   if (hasInboundListener || plan.upstreams.length > 0) {
-    const name = serviceCertSecretName(plan.namespace, plan.serviceAccount);
-    out.push(shared('service-cert-secret', name, () => ({ '@type': TYPE.secret, name })));
+    const name = serviceCertName(plan);
+    out.push(session.shared('service-cert-secret', name, () => ({ '@type': TYPE.secret, name })));
   }
   if (hasInboundListener) {
-    const name = inboundRootCertSecretName(plan.namespace, plan.serviceAccount);
-    out.push(shared('inbound-root-secret', name, () => ({ '@type': TYPE.secret, name, validation_context: {} })));
+    const name = inboundRootCertSecretName(plan);
+    out.push(session.shared('inbound-root-secret', name, () => ({ '@type': TYPE.secret, name, validation_context: {} })));
   }
   // A service reached on several ports has one trust anchor: merge the identities of its clusters.
   const identitiesByService = new Map<string, { service: ServiceName; identities: Set<string> }>();
@@ -52,7 +52,7 @@ export function secrets(plan: ProxyPlan, hasInboundListener: boolean): EnvoyReso
     identitiesByService.set(key, entry);
   }
   for (const { service, identities } of identitiesByService.values()) {
-    out.push(outboundRootCertSecret(service, [...identities].sort()));
+    out.push(outboundRootCertSecret(session, service, [...identities].sort()));
   }
   return out.sort(compareByName);
 }

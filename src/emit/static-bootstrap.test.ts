@@ -1,3 +1,4 @@
+import { EmitSession } from './session.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { emitProxy } from './index.ts';
@@ -5,6 +6,8 @@ import { staticBootstrap } from './static-bootstrap.ts';
 import { goldenPlan, wideMesh } from './golden-plans.ts';
 import { resourceName, type ProxyConfig } from './types.ts';
 import type { LooseJson as Json } from '../shared/json.ts';
+
+const session = new EmitSession();
 
 function walk(value: unknown, visit: (key: string, v: unknown) => void): void {
   if (Array.isArray(value)) value.forEach((v) => walk(v, visit));
@@ -26,7 +29,7 @@ const plans = {
 
 for (const [label, plan] of Object.entries(plans)) {
   test(`${label}: no ADS reference is left; every listener, cluster and secret is there, by name`, () => {
-    const proxy = emitProxy(plan(), {});
+    const proxy = emitProxy(session, plan(), {});
     const out = staticBootstrap(proxy) as Json;
     walk(out, (k) => assert.ok(!['ads', 'rds', 'sds_config', 'eds_cluster_config', 'ads_config'].includes(k), `no ${k}`));
     assert.equal(Object.keys(out), ['node', 'static_resources', 'admin']);
@@ -40,7 +43,7 @@ for (const [label, plan] of Object.entries(plans)) {
 }
 
 test('an HCM carries its route configuration inline; an EDS cluster its assignment, as STATIC', () => {
-  const proxy = emitProxy(plans.bookbuyer(), {});
+  const proxy = emitProxy(session, plans.bookbuyer(), {});
   const out = staticBootstrap(proxy) as Json;
   const routes = new Map(proxy.resources.routes.map((r) => [resourceName(r), r]));
   let inlined = 0;
@@ -63,7 +66,7 @@ test('an HCM carries its route configuration inline; an EDS cluster its assignme
 });
 
 test('a reference the proxy does not resolve is a compiler bug: it throws, naming it', () => {
-  const proxy = emitProxy(plans.bookbuyer(), {});
+  const proxy = emitProxy(session, plans.bookbuyer(), {});
   const broken: ProxyConfig = { ...proxy, resources: { ...proxy.resources, routes: [] } };
   assert.throws(() => staticBootstrap(broken), /route configuration rds-outbound\.14001 is referenced but not emitted/);
   const noCla: ProxyConfig = { ...proxy, resources: { ...proxy.resources, endpoints: [] } };
@@ -71,7 +74,7 @@ test('a reference the proxy does not resolve is a compiler bug: it throws, namin
 });
 
 test('the emitted resources are not changed by the transform', () => {
-  const proxy = emitProxy(plans.bookbuyer(), {});
+  const proxy = emitProxy(session, plans.bookbuyer(), {});
   const before = JSON.stringify(proxy);
   staticBootstrap(proxy);
   assert.is(JSON.stringify(proxy), before);

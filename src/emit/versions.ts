@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 export function contentHash(data: string | Uint8Array): string {
   // The first 12 bytes are the first 16 characters of the digest in base64url, made as a string of
   // their own: a slice of the whole digest's text would keep that text too (64 bytes more for
-  // each of the ≈ 20,000 versions a 1,000-service snapshot holds).
+  // each version a snapshot holds).
   return createHash('sha256').update(data).digest().toString('base64url', 0, 12);
 }
 
@@ -29,9 +29,9 @@ export function resourceVersion(typeUrl: string, json: object, texts?: JsonTexts
  *
  * Emit builds each proxy's listeners, route configurations and secrets afresh on every compile,
  * but most of what is inside them (filter chains, virtual hosts, ...) is frozen and shared
- * (src/emit/shared.ts), by proxies and across compiles. A resource's version is the hash of its
+ * (src/emit/session.ts), by proxies and across compiles. A resource's version is the hash of its
  * JSON text; with the texts of its frozen parts remembered, only its fresh parts are serialized
- * again (1,000 services: 8.2 MB of listener and route JSON re-stringified per compile before).
+ * again.
  * The text is the same as `JSON.stringify`'s, so versions do not change.
  *
  * Frozen objects are the ones nobody may edit, so their text stays right; it is kept in a WeakMap

@@ -5,6 +5,9 @@ import { emitProxy } from '../emit/index.ts';
 import { goldenPlans, wideMesh } from '../emit/golden-plans.ts';
 import { XDS_KINDS } from '../emit/types.ts';
 import { BUNDLE_FILE, bundleText, envoyRoot, loadProtoFiles, protojson } from './protos.ts';
+import { EmitSession } from '../emit/session.ts';
+
+const session = new EmitSession();
 
 test('the committed proto bundle is the installed .proto files parsed (run `npm run protos:bundle` after upgrading @grpc/grpc-js-xds or protobufjs)', () => {
   assert.is(readFileSync(BUNDLE_FILE, 'utf8'), bundleText(loadProtoFiles()), 'src/envoy/envoy-protos.bundle.json is stale');
@@ -24,7 +27,7 @@ test('the root in use encodes like the one parsed from the .proto files', () => 
 test('the lean codecs (encoder and decoder only) give the bytes and messages that protobufjs setup gives', () => {
   const full = loadProtoFiles(); // a root of its own: its types set up the usual way
   const proxies = [...goldenPlans('bookstore'), ...goldenPlans('multi-port'), wideMesh(20)[0]].map((plan) =>
-    emitProxy(plan, {}),
+    emitProxy(session, plan, {}),
   );
   let resources = 0;
   for (const proxy of proxies) {

@@ -4,7 +4,7 @@
  * Emit builds a proxy's resources from frozen objects it shares between proxies and across
  * recompiles (filter chains, virtual hosts, cluster parts, typed configs). protobufjs's
  * `protojson.fromJson` converts a whole resource every time, and that conversion, not the
- * encoding after it, is ~90% of encoding a snapshot (1,000 services: 840 of 915 ms). Here a
+ * encoding after it, is most of the cost of encoding a snapshot. Here a
  * message-typed field whose value is a frozen object is converted once per (type, object) within
  * a snapshot build and the result reused; everything else (scalars, enums, maps, well-known types, anything not
  * frozen) still goes through `protojson.fromJson`, which does all the checking, so the result
@@ -22,7 +22,7 @@ const indexes = new WeakMap<protobuf.Type, FieldIndex>();
 /**
  * Converted messages by type and object, for one snapshot build (`forgetConverted` after it).
  * A message is as big as its JSON: kept across builds, the initial snapshot's would stay in
- * memory until the next recompile (+19 MiB at 1,000 services). Within a build, the resources of
+ * memory until the next recompile. Within a build, the resources of
  * a change share most of their parts (the new cluster and filter chain of every caller).
  */
 let converted = new Map<protobuf.Type, WeakMap<object, protobuf.Message>>();

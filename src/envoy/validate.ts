@@ -13,7 +13,7 @@ export type EnvoyVerdict =
   | { readonly verdict: 'none'; readonly detail: string };
 
 /** Longest a validation may take before it counts as no verdict: a 40 MB YAML bootstrap takes ≈ 20 s on this project's machines. */
-export const VALIDATE_TIMEOUT_MS = 300_000;
+const VALIDATE_TIMEOUT_MS = 300_000;
 
 /** `1.40.0` from `envoy --version`; throws with Envoy's output when the binary does not run. */
 export function envoyVersion(envoyBin: string): string {

@@ -7,33 +7,17 @@
  *   SAN so that SPIFFE-aware peers (gRPC, Istio, SPIRE) read the same identity.
  */
 import { DEFAULT_TRUST_DOMAIN } from '../shared/options.ts';
+import { principalName, type WorkloadIdentity } from '../ir/names.ts';
 import { displayName, nameProblem } from '../ir/kubernetes-names.ts';
 
-export interface WorkloadIdentity {
-  readonly namespace: string;
-  readonly serviceAccount: string;
-  readonly trustDomain: string;
-}
+// The spellings live with the other names the stages share: identity is one of their users.
+export { parseSpiffeId, principalName, serviceCertName, spiffeId, type WorkloadIdentity } from '../ir/names.ts';
 
 /**
  * Who the xDS server is (`serve --ca` gets a certificate for it; deploy/ runs the server as this
  * service account): the identity a proxy's bootstrap expects the control plane to prove.
  */
 export const CONTROL_PLANE_ACCOUNT = { namespace: 'smi-system', serviceAccount: 'smi-compile' } as const;
-
-/** `<sa>.<ns>.<trustDomain>`: the principal name, also the key identities are cached under. */
-export function principalName(id: WorkloadIdentity): string {
-  return `${id.serviceAccount}.${id.namespace}.${id.trustDomain}`;
-}
-
-export function spiffeId(id: WorkloadIdentity): string {
-  return `spiffe://${id.trustDomain}/ns/${id.namespace}/sa/${id.serviceAccount}`;
-}
-
-/** `service-cert:<ns>/<sa>`: the SDS secret holding the identity's certificate (DESIGN.md). */
-export function serviceCertName(id: Pick<WorkloadIdentity, 'namespace' | 'serviceAccount'>): string {
-  return `service-cert:${id.namespace}/${id.serviceAccount}`;
-}
 
 /**
  * Labels that make a DNS name a Kubernetes host name: `<svc>.<ns>.svc.<zone>` is a Service
@@ -99,13 +83,6 @@ export function parseIdentityArg(arg: string, trustDomain = DEFAULT_TRUST_DOMAIN
   const problem = identityProblem(id);
   if (problem) throw new Error(`identity "${arg}": ${problem}`);
   return id;
-}
-
-/** The identity of a SPIFFE ID in our `/ns/<ns>/sa/<sa>` shape; undefined for any other URI. */
-export function parseSpiffeId(uri: string): WorkloadIdentity | undefined {
-  const m = /^spiffe:\/\/([^/]+)\/ns\/([^/]+)\/sa\/([^/]+)$/.exec(uri);
-  if (!m) return undefined;
-  return { trustDomain: m[1], namespace: m[2], serviceAccount: m[3] };
 }
 
 export function sameIdentity(a: WorkloadIdentity, b: WorkloadIdentity): boolean {

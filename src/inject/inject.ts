@@ -19,6 +19,7 @@
 import { serialise } from '../compiler/output-tree.ts';
 import { bootstrap as proxyBootstrap, withXdsTls } from '../emit/bootstrap.ts';
 import { withProbeListeners } from '../emit/probe-listeners.ts';
+import { EmitSession } from '../emit/session.ts';
 import { CONTROL_PLANE_ACCOUNT, spiffeId } from '../identity/index.ts';
 import { exclusionsOf, injectionSetting, type AnnotationProblem } from './annotations.ts';
 import {
@@ -110,7 +111,7 @@ export function injectTemplate(template: PodTemplate, target: PodTarget, options
 
 /** The bootstrap `compile` writes for this workload, with the probe listeners the rewritten probes reach. */
 export function bootstrapOf(target: PodTarget, options: InjectOptions, probes: readonly OriginalProbe[]): Json {
-  let b = proxyBootstrap(target, { xdsAddress: options.xdsAddress, xdsPort: options.xdsPort, trustDomain: options.trustDomain });
+  let b = proxyBootstrap(new EmitSession(), target, { xdsAddress: options.xdsAddress, xdsPort: options.xdsPort, trustDomain: options.trustDomain });
   if (options.trustBundle) {
     b = withXdsTls(b, {
       certificateChainFile: `${CERT_DIR}/tls.crt`,

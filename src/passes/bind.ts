@@ -4,17 +4,11 @@
  * the tables built here, so each relation is computed once.
  */
 import { diagnostic } from '../diagnostics/diagnostic.ts';
-import { principalName } from '../identity/identity.ts';
 import { keyOf, resourceKey, type EndpointSet, type Mesh, type Service, type ServicePort, type Workload } from '../ir/types.ts';
 import { byNamespaceAndName, firstByKey, pushTo } from './collections.ts';
 import { at, refOf, type PassContext } from './context.ts';
 import { indexInvalid, reportedAsInvalid } from './invalid-references.ts';
 import { compareStrings } from '../shared/compare.ts';
-
-/** `<sa>.<ns>.<trustDomain>`, OSM's principal name (spelled once, in src/identity/identity.ts). */
-export function identityOf(serviceAccount: string, namespace: string, trustDomain: string): string {
-  return principalName({ serviceAccount, namespace, trustDomain });
-}
 
 export interface ResolvedPort {
   readonly port: ServicePort;

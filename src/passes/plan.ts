@@ -8,6 +8,7 @@
  * PlanMemo (serve --watch), plans are also reused across compiles (plan-memo.ts).
  */
 import { diagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
+import { localClusterName, principalName, serviceKey, upstreamClusterName } from '../ir/names.ts';
 import type {
   InboundHttpRoute,
   InboundPolicy,
@@ -20,7 +21,7 @@ import type {
 } from '../ir/proxy-plan.ts';
 import { keyOf, resourceKey, type Workload } from '../ir/types.ts';
 import { ruleAdmitsPort, type AccessRule } from './access.ts';
-import { compareIPs, identityOf, type ResolvedPort, type ServiceBinding } from './bind.ts';
+import { compareIPs, type ResolvedPort, type ServiceBinding } from './bind.ts';
 import { sameData } from './collections.ts';
 import { at, refOf, type PassContext } from './context.ts';
 import { layoutOutbound } from './outbound-layout.ts';
@@ -41,13 +42,9 @@ interface WorkloadKeys {
   readonly saKey: string;
 }
 
-function clusterName(binding: ServiceBinding, targetPort: number): string {
-  return `${binding.key}|${targetPort}`;
-}
-
 function saKeyToIdentity(saKey: string, trustDomain: string): string {
   const [ns, sa] = saKey.split('/');
-  return identityOf(sa, ns, trustDomain);
+  return principalName({ serviceAccount: sa, namespace: ns, trustDomain });
 }
 
 class Planner {
@@ -154,7 +151,7 @@ class Planner {
             workload: w.meta.name,
             kind: w.kind,
             serviceAccount: w.serviceAccount,
-            identity: identityOf(w.serviceAccount, w.meta.namespace, this.trustDomain),
+            identity: principalName({ serviceAccount: w.serviceAccount, namespace: w.meta.namespace, trustDomain: this.trustDomain }),
             trustDomain: this.trustDomain,
             permissive: this.mesh.settings.permissive,
             inbound,
@@ -278,7 +275,7 @@ class Planner {
   }
 
   private upstream(binding: ServiceBinding, port: ResolvedPort): UpstreamCluster {
-    const name = clusterName(binding, port.targetPort);
+    const name = upstreamClusterName(binding.key, port.targetPort);
     let cluster = this.upstreamCache.get(name);
     if (!cluster) {
       cluster = {
@@ -333,7 +330,7 @@ class Planner {
       port: port.port.port,
       targetPort: port.targetPort,
       protocol: port.port.protocol,
-      localCluster: `${clusterName(binding, port.targetPort)}|local`,
+      localCluster: localClusterName(binding.key, port.targetPort),
     };
     const http = isHttpFamily(port.port.protocol);
     const apexes = http ? this.apexesServedBy(binding, port.port.port) : undefined;

@@ -23,6 +23,7 @@ import {
   serviceHostnames,
 } from '../emit/names.ts';
 import { methodsOf } from '../emit/routes.ts';
+import { serviceFqdn } from '../ir/names.ts';
 import type { InboundHttpRoute, InboundPort, ProxyPlan, ServiceName } from '../ir/proxy-plan.ts';
 import { keyOf, resourceKey, type AppProtocol, type FieldPath, type Resource } from '../ir/types.ts';
 import type { AccessRule } from '../passes/access.ts';
@@ -140,7 +141,7 @@ export function explain(mesh: PlannedMesh, q: ExplainQuery): Explanation {
   const svc: ServiceName = { namespace: q.to.namespace, name: q.to.service };
   const protocol = port.port.protocol;
   const sourceSa = keyOf(source.namespace, source.serviceAccount);
-  const headers = new Map<string, string>([[':authority', `${svc.name}.${svc.namespace}.svc.cluster.local:${port.port.port}`]]);
+  const headers = new Map<string, string>([[':authority', `${serviceFqdn(svc)}:${port.port.port}`]]);
   for (const [k, v] of q.headers) headers.set(k.toLowerCase() === 'host' ? ':authority' : k.toLowerCase(), v);
   const request: HttpRequest = { method: q.method, path: q.path, headers };
   const requestView: Explanation['request'] = {

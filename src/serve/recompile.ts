@@ -70,16 +70,8 @@ export interface ObjectSource {
 /** The compiler in the server's own thread (loaded only then): incremental under --watch. */
 export async function inThreadCompiler(incremental: boolean, source?: ObjectSource): Promise<Compiler> {
   const { compilePaths } = await import('../compiler/compile.ts');
-  const { sweepShared } = await import('../emit/index.ts');
   const memo = incremental ? new (await import('../compiler/compile-memo.ts')).CompileMemo() : undefined;
-  return (paths, options) => {
-    try {
-      return compilePaths(paths, options, undefined, memo, source?.objects());
-    } finally {
-      // Emit's shared tables keep what this compile and the one before used, not every object any compile made.
-      sweepShared();
-    }
-  };
+  return (paths, options) => compilePaths(paths, options, undefined, memo, source?.objects());
 }
 
 export interface RecompilerOptions {

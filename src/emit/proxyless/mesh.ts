@@ -10,7 +10,8 @@
 import { deserialize, serialize } from 'node:v8';
 import type { InboundHttpRoute, InboundPort, OutboundPort, ProxyPlan, UpstreamCluster } from '../../ir/proxy-plan.ts';
 import { isHttpLike } from '../common.ts';
-import { proxyNodeId, serviceKey } from '../names.ts';
+import { nodeId } from '../names.ts';
+import { serviceKey } from '../../ir/names.ts';
 
 /** The part of a ProxyPlan the proxyless flavour reads. */
 export type ProxylessProxy = Pick<ProxyPlan, 'namespace' | 'identity' | 'trustDomain' | 'inbound' | 'outbound' | 'upstreams'>;
@@ -27,7 +28,7 @@ export interface ProxylessMesh {
 }
 
 export function proxylessMesh(plans: readonly ProxyPlan[]): ProxylessMesh {
-  const byId = plans.map((plan) => [proxyNodeId(plan.namespace, plan.workload), plan] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const byId = plans.map((plan) => [nodeId(plan), plan] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const proxies = new Map<string, ProxylessProxy>();
   const destinations = new Map<string, Map<number, readonly InboundHttpRoute[]>>();
   const serve = (service: InboundPort['service'], port: InboundPort): void => {

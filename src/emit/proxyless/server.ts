@@ -32,7 +32,7 @@ import {
   RBAC_PER_ROUTE_POLICY,
   TYPE,
 } from '../names.ts';
-import { inboundVirtualHosts } from '../routes.ts';
+import { groupVirtualHosts } from '../routes.ts';
 import type { EnvoyResource } from '../types.ts';
 import { grpcRoutes } from './grpc-routes.ts';
 import type { ProxylessProxy } from './mesh.ts';
@@ -119,7 +119,7 @@ export function serverRouteConfiguration(proxy: ProxylessProxy, target: ServerLi
   const ports = servedPorts(proxy, target.port);
   if (ports.length === 0) return undefined;
   // The authority gRPC is judged against: the virtual host's first name (the bare service name).
-  const virtualHosts = inboundVirtualHosts(ports, (port) => serverRoutes(port, port.service.name, proxy.trustDomain));
+  const virtualHosts = groupVirtualHosts(ports, (port) => serverRoutes(port, port.service.name, proxy.trustDomain));
   return { '@type': TYPE.routeConfiguration, name: target.name, virtual_hosts: virtualHosts };
 }
 

@@ -16,7 +16,6 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { compilePaths } from '../../compiler/compile.ts';
-import { sweepShared } from '../../emit/index.ts';
 import type { Diagnostic } from '../../diagnostics/diagnostic.ts';
 import { resourceName, type EnvoyResource, type ProxyConfig } from '../../emit/types.ts';
 import { encodeProtoJsonAny, forgetConverted } from '../../envoy/protos.ts';
@@ -91,7 +90,6 @@ function main(): void {
     let reply: CompileReply;
     try {
       const result = compilePaths(m.paths, m.options, undefined, memo);
-      sweepShared(); // as in the server's thread (server.ts inThreadCompiler)
       const t1 = performance.now();
       let diagnostics: readonly Diagnostic[] = result.diagnostics;
       let wire: WireSnapshot | undefined;

@@ -1,0 +1,76 @@
+/**
+ * The names that more than one stage spells (the passes plan with them, identity puts them in
+ * certificates, emit gives them to Envoy objects, serve and the CLI look secrets up by them),
+ * each made by one function here. They sit in `ir`, the lowest stage that needs them; emit's
+ * own names (src/emit/names.ts) are built on these. OSM v1.2's spellings (DESIGN.md's naming
+ * table), so that OSM users' dashboards and habits carry over.
+ */
+import type { ServiceName } from './proxy-plan.ts';
+import { keyOf } from './types.ts';
+
+/** Who a workload is: the service account it runs as, and the mesh's trust domain. */
+export interface WorkloadIdentity {
+  readonly namespace: string;
+  readonly serviceAccount: string;
+  readonly trustDomain: string;
+}
+
+// ── Services ───────────────────────────────────────────────────────────────
+
+/** `<ns>/<svc>`, OSM's MeshService.String(). */
+export function serviceKey(svc: ServiceName): string {
+  return keyOf(svc.namespace, svc.name);
+}
+
+/** `<svc>.<ns>.svc.cluster.local`: SNI, inbound server name, and virtual host suffix (osm MeshService.FQDN). */
+export function serviceFqdn(svc: ServiceName): string {
+  return `${svc.name}.${svc.namespace}.svc.cluster.local`;
+}
+
+/** `<ns>/<svc>|<targetPort>` for the service's `serviceKey` (osm MeshService.EnvoyClusterName). */
+export function upstreamClusterName(serviceKey: string, targetPort: number): string {
+  return `${serviceKey}|${targetPort}`;
+}
+
+/** `<ns>/<svc>|<targetPort>|local` (osm MeshService.EnvoyLocalClusterName): the app behind the port. */
+export function localClusterName(serviceKey: string, targetPort: number): string {
+  return `${upstreamClusterName(serviceKey, targetPort)}|local`;
+}
+
+// ── Identities ─────────────────────────────────────────────────────────────
+
+/** `<sa>.<ns>.<trustDomain>`: the principal name RBAC names, certificates carry as CN and DNS SAN, and trust anchors pin. */
+export function principalName(id: WorkloadIdentity): string {
+  return `${id.serviceAccount}.${id.namespace}.${id.trustDomain}`;
+}
+
+/** `spiffe://<trustDomain>/ns/<ns>/sa/<sa>`: the same identity as a URI SAN, for SPIFFE-aware peers. */
+export function spiffeId(id: WorkloadIdentity): string {
+  return `spiffe://${id.trustDomain}/ns/${id.namespace}/sa/${id.serviceAccount}`;
+}
+
+/** The identity of a SPIFFE ID in `spiffeId`'s shape; undefined for any other URI. */
+export function parseSpiffeId(uri: string): WorkloadIdentity | undefined {
+  const m = /^spiffe:\/\/([^/]+)\/ns\/([^/]+)\/sa\/([^/]+)$/.exec(uri);
+  if (!m) return undefined;
+  return { trustDomain: m[1], namespace: m[2], serviceAccount: m[3] };
+}
+
+// ── SDS secrets (osm pkg/envoy/secrets/secrets.go; DESIGN.md) ─────────────
+
+type Account = Pick<WorkloadIdentity, 'namespace' | 'serviceAccount'>;
+
+/** `service-cert:<ns>/<sa>`: the SDS secret holding the identity's own certificate. */
+export function serviceCertName(id: Account): string {
+  return `service-cert:${keyOf(id.namespace, id.serviceAccount)}`;
+}
+
+/** `root-cert-for-mtls-inbound:<ns>/<sa>`: the trust anchor for callers of the identity's proxies. */
+export function inboundRootCertSecretName(id: Account): string {
+  return `root-cert-for-mtls-inbound:${keyOf(id.namespace, id.serviceAccount)}`;
+}
+
+/** `root-cert-for-mtls-outbound:<ns>/<svc>`: the trust anchor (and SAN check) for calling `svc`. */
+export function outboundRootCertSecretName(svc: ServiceName): string {
+  return `root-cert-for-mtls-outbound:${serviceKey(svc)}`;
+}
