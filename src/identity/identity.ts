@@ -7,57 +7,17 @@
  *   SAN so that SPIFFE-aware peers (gRPC, Istio, SPIRE) read the same identity.
  */
 import { DEFAULT_TRUST_DOMAIN } from '../shared/options.ts';
-import { principalName, type WorkloadIdentity } from '../ir/names.ts';
+import { identityHostClash, type WorkloadIdentity } from '../ir/names.ts';
 import { displayName, nameProblem } from '../ir/kubernetes-names.ts';
 
 // The spellings live with the other names the stages share: identity is one of their users.
-export { parseSpiffeId, principalName, serviceCertName, spiffeId, type WorkloadIdentity } from '../ir/names.ts';
+export { identityHostClash, parseSpiffeId, principalName, serviceCertName, spiffeId, type HostClash, type WorkloadIdentity } from '../ir/names.ts';
 
 /**
  * Who the xDS server is (`serve --ca` gets a certificate for it; deploy/ runs the server as this
  * service account): the identity a proxy's bootstrap expects the control plane to prove.
  */
 export const CONTROL_PLANE_ACCOUNT = { namespace: 'smi-system', serviceAccount: 'smi-compile' } as const;
-
-/**
- * Labels that make a DNS name a Kubernetes host name: `<svc>.<ns>.svc.<zone>` is a Service
- * (and `<host>.<svc>.<ns>.svc.<zone>` a pod behind a headless one), `<ip>.<ns>.pod.<zone>` a Pod.
- */
-const HOST_LABELS: Readonly<Record<string, string>> = {
-  svc: 'a Service host name (such as smi-compile.smi-system.svc.cluster.local, the name proxies pin for the xDS server)',
-  pod: 'a Pod host name',
-};
-
-export interface HostClash {
-  readonly principal: string;
-  /** The label that makes it a host name (`svc`). */
-  readonly label: string;
-  /** Its 1-based position among the principal's labels (3 or more). */
-  readonly position: number;
-  /** What a certificate for it would impersonate, in words. */
-  readonly what: string;
-}
-
-/**
- * Whether the identity's principal name reads as a Kubernetes host name. Workload certificates
- * carry the principal as their CN and a DNS SAN (OSM's layout, which the outbound SAN pinning
- * and RBAC of every golden rely on), so an identity that is also a host name would let a
- * workload present a certificate valid for that host: ServiceAccount `smi-compile.smi-system`
- * in namespace `svc` becomes `smi-compile.smi-system.svc.cluster.local`, the xDS server's name.
- * Istio avoids the question by putting only the SPIFFE URI in workload certificates; we keep
- * OSM's names and refuse the identities instead. Any `svc` or `pod` label from the third on
- * counts, whatever the cluster domain (`<a>.<b>.svc` alone is a host name too); the first two
- * labels cannot make a host name (`web.svc.cluster.local` is not one).
- */
-export function identityHostClash(id: WorkloadIdentity): HostClash | undefined {
-  const principal = principalName(id);
-  const labels = principal.split('.');
-  for (let i = 2; i < labels.length; i++) {
-    const what = HOST_LABELS[labels[i]];
-    if (what) return { principal, label: labels[i], position: i + 1, what };
-  }
-  return undefined;
-}
 
 /** Why the identity cannot be put in a certificate, or undefined when it can. */
 export function identityProblem(id: WorkloadIdentity): string | undefined {

@@ -1,12 +1,12 @@
 /**
  * Identities that must not be issued: a principal name `<sa>.<ns>.<trustDomain>` that reads as a
- * Kubernetes host name (src/identity/identity.ts, `identityHostClash`) is an error (SMI6010) at
+ * Kubernetes host name (src/ir/names.ts, `identityHostClash`) is an error (SMI6010) at
  * every place that names it: the ServiceAccount, each workload's serviceAccountName, each
  * TrafficTarget identity. The CA refuses them too (`ca issue --identity`, SDS); reporting them
  * here says where to fix them, before anything is emitted.
  */
 import { diagnostic } from '../diagnostics/diagnostic.ts';
-import { identityHostClash } from '../identity/identity.ts';
+import { identityHostClash } from '../ir/names.ts';
 import type { FieldPath, Mesh, Resource } from '../ir/types.ts';
 import { at, refOf, type PassContext } from './context.ts';
 import { displayPath } from '../parser/schema.ts';
