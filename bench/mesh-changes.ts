@@ -13,6 +13,11 @@ export interface Wide {
   /** File text admitting one caller (A) and everyone (B). */
   readonly a: string;
   readonly b: string;
+  /**
+   * B, and one more source: a ServiceAccount no workload runs as. Only the destination's own
+   * inbound policy names it: a change one proxy sees (or the destination's few, for a canary).
+   */
+  readonly one: string;
   /** The destination's EndpointSlice file, as generated and with one pod moved to another IP. */
   readonly endpoints: { readonly file: string; readonly original: string; readonly moved: string };
 }
@@ -59,6 +64,7 @@ export function wideTarget(dir: string, files: readonly string[]): Wide {
     destination: `${dest.namespace ?? base.metadata.namespace}/${dest.name}`,
     a: make(others.slice(0, 1)),
     b: make(others),
+    one: make([...others, { name: 'bench-ghost', namespace: others[0].namespace }]),
     endpoints: { file: baseFile, original, moved },
   };
 }
