@@ -14,6 +14,7 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import jsyaml from 'js-yaml';
 import { encodeProtoJson } from '../../src/envoy/protos.ts';
 import { resourceName, TYPE_URL, XDS_KINDS } from '../../src/emit/types.ts';
@@ -95,7 +96,7 @@ export function exportTree(tree: string, out: string): ExportedTree {
   return { nodes: nodes.length, resources, bytes: bytes.length, versions };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const [tree, out] = process.argv.slice(2);
   if (!tree || !out) {
     console.error('usage: npx tsx bench/peers/export-tree.ts TREE OUT.bin');
