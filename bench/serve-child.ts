@@ -12,7 +12,7 @@
  * and the process runs with --expose-gc, plus V8's committed heap, open streams and CPU time), `{ id, cmd:
  * 'heap-snapshot', path }` (v8.writeHeapSnapshot, to see what streams cost), `{ id, cmd: 'profile-start' }`
  * and `{ id, cmd: 'profile-stop', path }` (a CPU profile of just that window, through the inspector:
- * `--cpu-prof` would cover start-up and connecting as well), `{ id, cmd: 'gc-since', since }` (the
+ * `--cpu-prof` would cover start-up and connecting as well), `{ id, cmd: 'cpu' }` (process.cpuUsage, user + system µs), `{ id, cmd: 'gc-since', since }` (the
  * garbage collections that started at or after `since`, on the same clock as `at`: start, duration
  * and kind, the last 4,096 kept), `{ id, cmd: 'stop' }`.
  */
@@ -168,6 +168,10 @@ async function main(): Promise<void> {
           gc,
         };
         send({ type: 'reply', id: m.id, value: reply });
+      } else if (m.cmd === 'cpu') {
+        // CPU time alone, cheaply: 'mem' reads /proc/self/smaps, which is work of its own.
+        const cpu = process.cpuUsage();
+        send({ type: 'reply', id: m.id, value: cpu.user + cpu.system });
       } else if (m.cmd === 'gc-since') {
         const since = (m as { since?: number }).since ?? 0;
         send({ type: 'reply', id: m.id, value: gcs.filter((g) => g.at >= since) });

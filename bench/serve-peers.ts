@@ -5,10 +5,13 @@
  * every stream must end up having ACKed.
  *
  *   npx tsx bench/serve-peers.ts [--streams 10000] [--services 1000] [--repeat 2] [--clients P]
- *       [--window 200] [--client h2|grpc-js] [--settle 12000] [--only ours|gcp] [--profile-dir DIR] [--json]
+ *       [--window 200] [--client h2|grpc-js] [--settle 12000] [--only ours|gcp] [--tsx] [--profile-dir DIR] [--json]
  *
- * - Ours: bench/serve-child.ts (`startServer --watch` on the manifests); a change is one file
- *   written, and what it costs includes noticing the write, the recompile and the snapshot.
+ * - Ours: bench/serve-child.ts (`startServer --watch` on the manifests), run as the container
+ *   image runs the server (bundled to plain JavaScript, deploy/Dockerfile's ENV: serve-kit.ts
+ *   `plainJs`, `imageEnv`; `--tsx` runs it under tsx instead, whose loader thread holds a V8 heap
+ *   of its own); a change is one file written, and what it costs includes noticing the write,
+ *   the recompile and the snapshot.
  * - go-control-plane (bench/peers/go-control-plane, the version its go.mod pins; built and cached
  *   by bench/peers/build.sh): an ADS server on its SimpleCache, loaded from our compiled output:
  *   each state of the mesh is compiled by the CLI (`compile -o`), its tree turned into wire bytes
@@ -34,6 +37,7 @@ import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:c
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { imageEnv } from '../scripts/image-env.mjs';
 import { DEFAULT_DEBOUNCE_MS } from '../src/serve/watch.ts';
 import { generateMesh, writeMesh } from './generate-mesh.ts';
 import { WIDE_FILE, wideTarget, type Wide } from './mesh-changes.ts';
@@ -45,6 +49,7 @@ import {
   median,
   mib,
   now,
+  plainJs,
   quantiles,
   scratchDir,
   sleep,
@@ -78,17 +83,19 @@ interface Options {
   settleMs: number;
   timeoutMs: number;
   only?: ServerName;
+  /** Ours under tsx rather than bundled with the image's ENV. */
+  tsx: boolean;
   profileDir?: string;
   json: boolean;
 }
 
 function usage(msg: string): never {
-  console.error(`${msg}\nusage: npx tsx bench/serve-peers.ts [--streams 10000] [--services 1000] [--repeat 2] [--clients P] [--window 200] [--client h2|grpc-js] [--settle 12000] [--timeout 120000] [--only ours|gcp] [--profile-dir DIR] [--json]`);
+  console.error(`${msg}\nusage: npx tsx bench/serve-peers.ts [--streams 10000] [--services 1000] [--repeat 2] [--clients P] [--window 200] [--client h2|grpc-js] [--settle 12000] [--timeout 120000] [--only ours|gcp] [--tsx] [--profile-dir DIR] [--json]`);
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { streams: 10_000, services: 1000, repeat: 2, window: 200, client: 'h2', settleMs: 12_000, timeoutMs: 120_000, json: false };
+  const o: Options = { streams: 10_000, services: 1000, repeat: 2, window: 200, client: 'h2', settleMs: 12_000, timeoutMs: 120_000, tsx: false, json: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -111,7 +118,8 @@ function parseArgs(argv: string[]): Options {
       const s = argv[++i];
       if (s !== 'ours' && s !== 'gcp') usage('--only is ours or gcp');
       o.only = s;
-    } else if (a === '--profile-dir') o.profileDir = argv[++i] ?? usage('--profile-dir needs a directory');
+    } else if (a === '--tsx') o.tsx = true;
+    else if (a === '--profile-dir') o.profileDir = argv[++i] ?? usage('--profile-dir needs a directory');
     else if (a === '--json') o.json = true;
     else usage(`unknown argument ${a}`);
   }
@@ -132,6 +140,8 @@ interface Stat {
 interface Peer {
   readonly port: number;
   stat(gc: boolean): Promise<Stat>;
+  /** CPU time so far (µs), read cheaply. */
+  cpu(): Promise<number>;
   /** Untimed work before a change (go-control-plane: decode the next state). */
   prepare(to: State): Promise<void>;
   /** Makes the change; resolves at once (the streams' ACKs say when it is served). */
@@ -143,8 +153,8 @@ interface Peer {
   stop(): Promise<void>;
 }
 
-async function startOurs(meshDir: string, wide: Wide): Promise<Peer> {
-  const server: ServeChild = await startServeChild({ paths: [meshDir], watch: true, debounceMs: DEFAULT_DEBOUNCE_MS });
+async function startOurs(meshDir: string, wide: Wide, script: string | undefined): Promise<Peer> {
+  const server: ServeChild = await startServeChild({ paths: [meshDir], watch: true, debounceMs: DEFAULT_DEBOUNCE_MS }, script ? { script, env: imageEnv() } : {});
   const events: Peer['events'] = [];
   server.on('event', (m) => void events.push(m as never));
   let profilePath = '';
@@ -155,6 +165,7 @@ async function startOurs(meshDir: string, wide: Wide): Promise<Peer> {
       const m = await server.memory(gc);
       return { rss: m.rss, maxRss: m.maxRss, cpuMicros: m.cpuMicros, heap: m.heapUsed };
     },
+    cpu: () => server.request<number>({ cmd: 'cpu' }),
     prepare: async () => undefined,
     apply: async (to) => writeFileSync(join(meshDir, WIDE_FILE), stateText(wide, to)),
     async profileStart(path) {
@@ -196,6 +207,7 @@ async function startGcp(binary: string, states: Record<State, string>): Promise<
       const [, rss, maxRss, cpu, heap] = (await ask(gc ? 'gc' : 'stat')).map(Number);
       return { rss, maxRss, cpuMicros: cpu, heap };
     },
+    cpu: async () => Number((await ask('stat'))[3]),
     prepare: async (to) => void (await ask(`prepare ${states[to]}`)),
     apply: async () => void (await ask('commit')),
     profileStart: async (path) => void (await ask(`profile-start ${path}`)),
@@ -292,11 +304,11 @@ async function runServer(name: ServerName, peer: Peer, o: Options, nodes: string
       await Promise.all(clients.map((c) => c.request({ cmd: 'expect', versions: expected[to] })));
       await sleep(200);
       if (o.profileDir) await peer.profileStart(join(o.profileDir, `${name}-${r}-${kind}-${to}.${name === 'gcp' ? 'pprof' : 'cpuprofile'}`));
-      const cpu0 = (await peer.stat(false)).cpuMicros;
+      const cpu0 = await peer.cpu();
       const t0 = now();
       await peer.apply(to);
       const reports = await Promise.all(clients.map((c) => c.request<AwaitReport>({ cmd: 'await', timeoutMs: o.timeoutMs }, o.timeoutMs + 30_000)));
-      const cpu1 = (await peer.stat(false)).cpuMicros;
+      const cpu1 = await peer.cpu();
       if (o.profileDir) await peer.profileStop();
       const done = reports.reduce((s, x) => s + x.done, 0);
       const streams = reports.reduce((s, x) => s + x.streams, 0);
@@ -370,11 +382,16 @@ async function main(): Promise<void> {
     const differ = (x: ExpectedVersions, y: ExpectedVersions): number => nodes.filter((nd) => Object.keys(x[nd]).some((t) => x[nd][t] !== y[nd][t])).length;
     log(`mesh: ${o.services} services, ${nodes.length} workloads; global change A→B: ${differ(expected.A, expected.B)} proxies, one-proxy change B→D: ${differ(expected.B, expected.D)} (${wide.destination})`);
     const results: ServerResult[] = [];
-    for (const name of SERVERS) {
-      if (o.only && o.only !== name) continue;
-      writeFileSync(join(meshDir, WIDE_FILE), wide.a);
-      const peer = name === 'ours' ? await startOurs(meshDir, wide) : await startGcp(binary, stateFiles);
-      results.push(await runServer(name, peer, o, nodes, expected, log));
+    const js = o.tsx || o.only === 'gcp' ? undefined : await plainJs('serve-child.ts');
+    try {
+      for (const name of SERVERS) {
+        if (o.only && o.only !== name) continue;
+        writeFileSync(join(meshDir, WIDE_FILE), wide.a);
+        const peer = name === 'ours' ? await startOurs(meshDir, wide, js?.file) : await startGcp(binary, stateFiles);
+        results.push(await runServer(name, peer, o, nodes, expected, log));
+      }
+    } finally {
+      js?.remove();
     }
     const m = await machine();
     const peerVersion = gcpVersions();
@@ -384,7 +401,7 @@ async function main(): Promise<void> {
       return;
     }
     log('');
-    log(`machine: ${m.cores} cores, ${m.memGiB} GiB, Node ${m.node}, load ${m.load.join(' ')}; commit ${commit}; ${peerVersion}; ${o.streams} streams over ${o.client}, ${results[0]?.changes.length ?? 0} changes`);
+    log(`machine: ${m.cores} cores, ${m.memGiB} GiB, Node ${m.node}, load ${m.load.join(' ')}; commit ${commit}; ${peerVersion}; ours ${o.tsx ? 'under tsx' : 'bundled, with the image\'s ENV'}; ${o.streams} streams over ${o.client}, ${results[0]?.changes.length ?? 0} changes`);
     const rows: (string | number)[][] = [['', ...results.map((r) => TITLE[r.server])]];
     const add = (label: string, pick: (r: ServerResult) => number | string): void => void rows.push([label, ...results.map(pick)]);
     const of = (r: ServerResult, k: Kind): ChangeResult[] => r.changes.filter((c) => c.kind === k);
