@@ -423,7 +423,8 @@ function open(s: LoadStream, connection: unknown, transport: Transport): void {
 function onEnd(s: LoadStream, call: Call, transport: Transport): void {
   const end = (e?: ServiceError): void => {
     if (s.call !== call) return; // an older call of a reopened stream
-    if (reconnect && !closing && s.ready) {
+    // Envoy retries whether or not the stream had its config yet; a stream still opening stays counted as opening.
+    if (reconnect && !closing) {
       s.call = undefined;
       s.cuts += 1;
       s.session?.close();

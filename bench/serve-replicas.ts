@@ -192,8 +192,9 @@ async function measure(o: Options, meshDir: string, expected: ExpectedVersions, 
     while (now() - t0 < o.timeoutMs) {
       await sleep(50);
       const onSurvivors = sum((await Promise.all(survivors.map((s) => s.memory(false)))).map((m) => m.streams));
-      if (Number.isNaN(streamsBackAt) && onSurvivors >= o.streams) streamsBackAt = now();
       reports = await Promise.all(clients.map((c) => c.request<Report>({ cmd: 'report' })));
+      // Every stream that is still the client's (connected, not failed since).
+      if (Number.isNaN(streamsBackAt) && onSurvivors >= connected - sum(reports.map((r) => r.failed))) streamsBackAt = now();
       const cut = sum(reports.map((r) => r.cut));
       if (protocol === 'sotw' && Number.isNaN(reansweredAt) && cut > 0 && sum(reports.map((r) => r.reanswered)) >= cut) reansweredAt = Math.max(...reports.map((r) => r.lastReanswerAt));
       if (!Number.isNaN(streamsBackAt) && (protocol === 'delta' || !Number.isNaN(reansweredAt))) break;
