@@ -1,9 +1,10 @@
 /**
  * A small TCP balancer for bench/serve-replicas.ts: one address (127.0.0.1, an ephemeral port) in
  * front of several `serve` replicas, as a Kubernetes Service spreads connections over its pods.
- * Each new connection goes to the next live backend, round robin; a backend that refuses is
- * skipped (and marked down) and the next is tried. `remove` takes a backend out of the rotation
- * and cuts its connections, as a pod that dies does; connections are piped byte for byte.
+ * Each new connection goes to the next live backend, round robin; when a backend refuses it, the
+ * next is tried for that connection (a refusal under load is not a verdict on the backend). `remove`
+ * takes a backend out of the rotation and cuts its connections, as a pod that dies does (its
+ * endpoint leaves the Service); connections are piped byte for byte.
  */
 import net from 'node:net';
 
@@ -32,13 +33,13 @@ export async function startBalancer(ports: readonly number[]): Promise<Balancer>
   const made = new Map<number, number>(ports.map((p) => [p, 0]));
   const downstream = new Set<net.Socket>();
 
-  const route = (client: net.Socket, tried: number): void => {
-    const next = nextBackend(ports, down, last);
+  const route = (client: net.Socket, tried: number, after = last): void => {
+    const next = nextBackend(ports, down, after);
     if (!next || tried >= ports.length) {
       client.destroy();
       return;
     }
-    last = next.index;
+    if (tried === 0) last = next.index;
     const upstream = net.connect({ host: '127.0.0.1', port: next.port });
     upstream.setNoDelay(true);
     let connected = false;
@@ -52,8 +53,7 @@ export async function startBalancer(ports: readonly number[]): Promise<Balancer>
     });
     upstream.on('error', () => {
       if (connected) return;
-      down.add(next.port); // refused: try the next one
-      route(client, tried + 1);
+      route(client, tried + 1, next.index); // refused: the next one, for this connection
     });
     upstream.on('close', () => {
       sockets.get(next.port)!.delete(upstream);
