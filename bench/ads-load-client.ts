@@ -423,8 +423,9 @@ function open(s: LoadStream, connection: unknown, transport: Transport): void {
 function onEnd(s: LoadStream, call: Call, transport: Transport): void {
   const end = (e?: ServiceError): void => {
     if (s.call !== call) return; // an older call of a reopened stream
-    // Envoy retries whether or not the stream had its config yet; a stream still opening stays counted as opening.
-    if (reconnect && !closing) {
+    // A stream cut after it had its config reconnects; one that fails while opening is a failure
+    // (retrying those looped without end under heavy load: not understood yet, see bench/README.md).
+    if (reconnect && !closing && s.ready) {
       s.call = undefined;
       s.cuts += 1;
       s.session?.close();
