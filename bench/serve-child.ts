@@ -12,10 +12,13 @@
  * and the process runs with --expose-gc, plus V8's committed heap, open streams and CPU time), `{ id, cmd:
  * 'heap-snapshot', path }` (v8.writeHeapSnapshot, to see what streams cost), `{ id, cmd: 'profile-start' }`
  * and `{ id, cmd: 'profile-stop', path }` (a CPU profile of just that window, through the inspector:
- * `--cpu-prof` would cover start-up and connecting as well), `{ id, cmd: 'stop' }`.
+ * `--cpu-prof` would cover start-up and connecting as well), `{ id, cmd: 'cpu' }` (process.cpuUsage, user + system µs), `{ id, cmd: 'gc-since', since }` (the
+ * garbage collections that started at or after `since`, on the same clock as `at`: start, duration
+ * and kind, the last 4,096 kept), `{ id, cmd: 'stop' }`.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import type { Logger, LogFields } from '../src/shared/logger.ts';
 import { startServer, type ServeOptions } from '../src/serve/server.ts';
@@ -133,6 +136,13 @@ async function main(): Promise<void> {
   const gauge = async (name: 'streams' | 'proxies'): Promise<number> =>
     (await server.metrics[name].get()).values.reduce((sum, v) => sum + v.value, 0);
 
+  // Every GC pause, to tell a slow change's GC from its work (bench/serve-incremental.ts).
+  const gcs: { at: number; ms: number; kind: number }[] = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcs.push({ at: performance.timeOrigin + e.startTime, ms: e.duration, kind: ((e as { detail?: { kind?: number } }).detail)?.kind ?? 0 });
+    if (gcs.length > 4096) gcs.splice(0, gcs.length - 4096);
+  }).observe({ entryTypes: ['gc'] });
+
   let profiler: Session | undefined;
   process.on('message', (m: { id: number; cmd: string; gc?: boolean }) => {
     void (async () => {
@@ -158,6 +168,13 @@ async function main(): Promise<void> {
           gc,
         };
         send({ type: 'reply', id: m.id, value: reply });
+      } else if (m.cmd === 'cpu') {
+        // CPU time alone, cheaply: 'mem' reads /proc/self/smaps, which is work of its own.
+        const cpu = process.cpuUsage();
+        send({ type: 'reply', id: m.id, value: cpu.user + cpu.system });
+      } else if (m.cmd === 'gc-since') {
+        const since = (m as { since?: number }).since ?? 0;
+        send({ type: 'reply', id: m.id, value: gcs.filter((g) => g.at >= since) });
       } else if (m.cmd === 'heap-snapshot') {
         // For finding what the streams cost: v8.writeHeapSnapshot (GC first; pauses the process).
         const { writeHeapSnapshot } = await import('node:v8');

@@ -34,7 +34,7 @@ import { PUSH_ORDER, shortType } from '../src/serve/xds/type-urls.ts';
 import { imageEnv } from '../scripts/image-env.mjs';
 import { DEFAULT_DEBOUNCE_MS } from '../src/sources/files/watch.ts';
 import { generateMesh, writeMesh } from './generate-mesh.ts';
-import { addServerEnv, machine, median, now, plainJs, quantiles, scratchDir, sleep, startServeChild, table, type ServeChild } from './serve-kit.ts';
+import { addServerEnv, machine, median, now, plainJs, quantiles, scratchDir, sleep, startServeChild, table, tail, type ServeChild } from './serve-kit.ts';
 
 interface Options {
   services: number;
@@ -66,7 +66,7 @@ function parseArgs(argv: string[]): Options {
       return v;
     };
     if (a === '--services') o.services = num();
-    else if (a === '--repeat') o.repeat = Math.max(1, Math.min(50, Math.floor(num())));
+    else if (a === '--repeat') o.repeat = Math.max(1, Math.min(500, Math.floor(num())));
     else if (a === '--debounce') o.debounceMs = num();
     else if (a === '--no-incremental' || a === '--no-parse-cache') o.incremental = false;
     else if (a === '--worker') o.worker = true;
@@ -201,6 +201,16 @@ function containsText(responses: readonly Received[], types: readonly string[], 
   return responses.some((r) => types.includes(shortType(r.typeUrl)) && r.resources.some((a) => Buffer.from(a.value.buffer, a.value.byteOffset, a.value.byteLength).includes(needle)));
 }
 
+/** When the last response since `t0` arrived, over all streams (t0 when none did). */
+function lastAtOf(followers: Map<string, Follower>, t0: number): number {
+  let last = t0;
+  for (const f of followers.values()) {
+    const at = f.received.at(-1)?.at ?? 0;
+    if (at > last) last = at;
+  }
+  return last;
+}
+
 // ── One run ────────────────────────────────────────────────────────────────
 
 interface RunResult {
@@ -229,6 +239,10 @@ interface RunResult {
   readonly pushAfterCompileMs: number;
   readonly deliveryMs: number;
   readonly serverCpuMs: number;
+  /** The server's GC pauses from the write to the last response: their sum, the longest, how many. */
+  readonly gcMs: number;
+  readonly gcMaxMs: number;
+  readonly gcs: number;
 }
 
 async function run(
@@ -264,6 +278,7 @@ async function run(
     await sleep(50);
   }
   const cpu1 = (await server.memory(false)).cpuMicros;
+  const gcs = (await server.request<{ at: number; ms: number }[]>({ cmd: 'gc-since', since: t0 })).filter((g) => g.at <= lastAtOf(followers, t0));
 
   const pushedFollowers = [...followers.values()].filter((f) => f.since(t0).length > 0);
   const pushed = pushedFollowers.map((f) => f.node).sort();
@@ -303,6 +318,9 @@ async function run(
     pushAfterCompileMs: lastAt - snapshotAt,
     deliveryMs: served ? lastAt - served.at : NaN,
     serverCpuMs: (cpu1 - cpu0) / 1000,
+    gcMs: gcs.reduce((n, g) => n + g.ms, 0),
+    gcMaxMs: Math.max(0, ...gcs.map((g) => g.ms)),
+    gcs: gcs.length,
   };
 }
 
@@ -381,7 +399,7 @@ async function main(): Promise<void> {
     const row = (label: string, pick: (r: RunResult) => number): (string | number)[] => {
       const xs = col(pick);
       const q = quantiles(xs);
-      return [label, q.min, q.p50, q.max];
+      return [label, q.min, q.p50, q.p90, q.p99, q.max];
     };
     const phaseNames = [...new Set(runs.flatMap((r) => Object.keys(r.phases)))];
     const summary = {
@@ -393,6 +411,8 @@ async function main(): Promise<void> {
       serverStartMs: server.startMs,
       serverAfter: mem,
       runs,
+      overTarget: runs.filter((r) => r.writeToConfigMs > 100).length,
+      p99WriteToConfigMs: quantiles(col((r) => r.writeToConfigMs)).p99,
       median: {
         writeToConfigMs: median(col((r) => r.writeToConfigMs)),
         pushAfterCompileMs: median(col((r) => r.pushAfterCompileMs)),
@@ -403,10 +423,10 @@ async function main(): Promise<void> {
       process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     } else {
       log('');
-      log(`${runs.length} runs, ms (min / median / max); machine: ${m.cores} cores, ${m.memGiB} GiB, Node ${m.node}, load ${m.load.join(' ')}`);
+      log(`${runs.length} runs, ms (min / median / p90 / p99 / max, nearest rank); machine: ${m.cores} cores, ${m.memGiB} GiB, Node ${m.node}, load ${m.load.join(' ')}`);
       log(
         table([
-          ['', 'min', 'median', 'max'],
+          ['', 'min', 'median', 'p90', 'p99', 'max'],
           row('write → last affected proxy has it', (r) => r.writeToConfigMs),
           row('  watch: file event + debounce', (r) => r.watchMs),
           row('  compile', (r) => r.compileMs),
@@ -418,12 +438,15 @@ async function main(): Promise<void> {
           row('compile + snapshot + diff + push', (r) => r.recompileMs),
           row('push after compile (diff → delivered)', (r) => r.pushAfterCompileMs),
           row('server CPU for the run', (r) => r.serverCpuMs),
+          row('server GC pauses in the run (sum)', (r) => r.gcMs),
+          row('  longest', (r) => r.gcMaxMs),
           row('proxies pushed', (r) => r.pushed.length),
           row('  expected (destination + caller)', (r) => r.expected.length),
           row('streams evaluated by the server', (r) => r.serverStreams),
           row('responses', (r) => r.responses),
         ]),
       );
+      log(tail(runs.map((r) => ({ ...r, pushed: r.pushed.length })), 100));
       const wrong = runs.filter((r) => r.unexpected.length || r.missed.length || !r.contentOk);
       log(wrong.length ? `${wrong.length} run(s) pushed to other proxies than expected or with the wrong content (see --json)` : 'every run pushed to exactly the affected proxies, with the new source in their config');
       log(`server after the runs: RSS ${(mem.rss / 2 ** 20).toFixed(0)} MiB, heap ${(mem.heapUsed / 2 ** 20).toFixed(0)} MiB (after GC: ${mem.gc}), ${mem.streams} streams`);

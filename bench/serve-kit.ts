@@ -229,3 +229,34 @@ export async function machine(): Promise<{ cores: number; memGiB: number; load: 
   const os = await import('node:os');
   return { cores: os.cpus().length, memGiB: Math.round(os.totalmem() / 2 ** 30), load: os.loadavg().map((l) => Math.round(l * 100) / 100), node: process.version };
 }
+
+/** One edit's timings, as bench/serve-incremental.ts measures them (ms; `pushed`: proxies pushed). */
+export interface TailRun {
+  readonly writeToConfigMs: number;
+  readonly watchMs: number;
+  readonly compileMs: number;
+  readonly snapshotMs: number;
+  readonly diffMs: number;
+  readonly pushMs: number;
+  readonly deliveryMs: number;
+  readonly gcMs: number;
+  readonly gcMaxMs: number;
+  readonly pushed: number;
+}
+
+/**
+ * The tail, explained run by run: how many runs missed `limitMs`, and for the first five runs
+ * and every slow one, where the time went (watch, compile, snapshot, diff, push, delivery; the
+ * server's GC inside the run).
+ */
+export function tail(runs: readonly TailRun[], limitMs: number): string {
+  const over = runs.map((r, i) => ({ r, i })).filter(({ r }) => !(r.writeToConfigMs <= limitMs));
+  const show = runs.map((r, i) => ({ r, i })).filter(({ r, i }) => i < 5 || !(r.writeToConfigMs <= limitMs));
+  const q = quantiles(runs.map((r) => r.writeToConfigMs));
+  const head = `write → config over ${limitMs} ms: ${over.length} of ${runs.length} runs (p99 ${fmtMs(q.p99)}, max ${fmtMs(q.max)}); the first 5 runs and every slow one:`;
+  const rows: (string | number)[][] = [['run', 'write→config', 'watch', 'compile', 'snapshot', 'diff', 'push', 'delivery', 'GC sum / longest', 'proxies']];
+  for (const { r, i } of show) rows.push([`${i + 1}${r.writeToConfigMs > limitMs ? ' *' : ''}`, r.writeToConfigMs, r.watchMs, r.compileMs, r.snapshotMs, r.diffMs, r.pushMs, r.deliveryMs, `${fmtMs(r.gcMs)} / ${fmtMs(r.gcMaxMs)}`, r.pushed]);
+  return `${head}\n${table(rows)}`;
+}
+
+const fmtMs = (n: number): string => (Number.isFinite(n) ? n.toFixed(n >= 100 ? 0 : 1) : '-');
