@@ -153,3 +153,10 @@ export async function bundledMain(root = ROOT) {
     return undefined;
   }
 }
+
+// `node bin/cli-bundle.js`: build the bundle now if it is not fresh (package.json's `prepare`, which
+// `npm ci` runs, so that even the first run after an install starts without tsx). Never fails the
+// install: without a bundle, the CLI runs the sources through tsx.
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  if (!freshBundle()) await buildBundle();
+}
