@@ -8,7 +8,7 @@
  *       [--no-write]      # compile only (no render, write, or floor serialise/write): for
  *                         # sizes whose output tree does not fit in memory or on disk
  *   npx tsx bench/compile.ts --table saved.json...   # the table again, from --json outputs
- *   npx tsx bench/compile.ts --cli [SIZES...] [--modes ...] [--repeat 3] [--commands ...] [--root DIR] [--json]
+ *   npx tsx bench/compile.ts --cli [SIZES...] [--modes ...] [--repeat 3] [--commands ...] [--root DIR] [--json]  |  --cli --table SAVED.json...
  *       # the CLI as users run it (node bin/smi-compile.js, npx smi-compile), compile -o and lint,
  *       # against the strict floor (bench/compile-floor.mjs) in the same run: see cliParent below
  *
@@ -766,8 +766,12 @@ async function cliParent(argv: string[]): Promise<void> {
     else if (a === '--root') root = argv[++i];
     else if (a === '--out-dir') outBase = argv[++i];
     else if (a === '--timeout-s') timeoutMs = Number(argv[++i]) * 1000;
-    else {
-      console.error('usage: npx tsx bench/compile.ts --cli [SIZES...] [--modes restrictive,permissive] [--repeat 3] [--commands floor-compile,node-compile,...] [--root CHECKOUT] [--out-dir DIR] [--timeout-s 1200] [--json]');
+    else if (a === '--table') {
+      // the table again from saved --json outputs (several: their rows together)
+      printCliTable(argv.slice(i + 1).flatMap((f) => (JSON.parse(readFileSync(f, 'utf8')) as { results: CliSummary[] }).results));
+      return;
+    } else {
+      console.error('usage: npx tsx bench/compile.ts --cli [SIZES...] [--modes restrictive,permissive] [--repeat 3] [--commands floor-compile,node-compile,...] [--root CHECKOUT] [--out-dir DIR] [--timeout-s 1200] [--json]  |  --cli --table SAVED.json...');
       process.exit(2);
     }
   }
