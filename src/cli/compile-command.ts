@@ -14,7 +14,7 @@
  * compile-secrets.ts keeps the certificates issued so far, one per identity, not the proxies).
  */
 import { startCompilePaths } from '../compiler/compile.ts';
-import { GoldenComparison, OutputTreeError, renderProxy, StagedTree, type OutputFormat } from '../compiler/output-tree.ts';
+import { GoldenComparison, OutputTreeError, renderProxy, SharedTexts, StagedTree, type OutputFormat } from '../compiler/output-tree.ts';
 import { rootKind } from '../compiler/tree-manifest.ts';
 import { atLeast, diagnostic, formatDiagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
 // Not identity/index.ts: that loads @peculiar/x509 (≈ 0.2 s of CPU), which only --ca needs.
@@ -191,6 +191,7 @@ export async function runCompile(paths: string[], opts: CompileCommandOptions, i
     verifier = envoy && (await (await import('./verify-envoy.ts')).EnvoyVerifier.open(envoy.path, envoy.version));
     let count = 0;
     const buffer = new DirectoryBuffer(sinks);
+    const sharedTexts = new SharedTexts();
     // The proxies, in path order, each emitted and proto-checked on demand, given its
     // certificates, rendered, written or compared, and dropped.
     for (const emitted of session.proxies('path')) {
@@ -213,7 +214,7 @@ export async function runCompile(paths: string[], opts: CompileCommandOptions, i
         count++;
         if (!staged && !golden) continue; // no -o, no --check: compiled and checked is all
         const r0 = performance.now();
-        const files: TreeFile[] = renderProxy(proxy, opts.format === 'config-dump' ? 'yaml' : opts.format, { static: opts.static, configDump: opts.format === 'config-dump' });
+        const files: TreeFile[] = renderProxy(proxy, opts.format === 'config-dump' ? 'yaml' : opts.format, { static: opts.static, configDump: opts.format === 'config-dump', sharedTexts });
         files.push(...certFiles);
         const r1 = performance.now();
         buffer.add(`${proxy.namespace}/${proxy.workload}`, files);
