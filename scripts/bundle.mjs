@@ -6,11 +6,12 @@
 //   node scripts/bundle.mjs [OUTFILE]        (default dist/smi-compile.mjs)
 //   node --max-semi-space-size=4 dist/smi-compile.mjs serve ...
 //
-// What the container image runs (deploy/Dockerfile). `npx smi-compile` needs no build step and
-// keeps running the sources through tsx; a long-running server is where tsx costs: its loader
-// runs on a thread of its own with a V8 isolate, ≈ 30 MiB of RSS for the life of the process
-// (bench/README.md, "What tsx costs"). Packages stay in node_modules (not bundled): the
-// image installs them as usual.
+// What the container image runs (deploy/Dockerfile), and what `npx smi-compile` runs too: bin/
+// bundles the sources into node_modules/.cache/smi-compile on first use (or at `npm ci`, through
+// `prepare`) and rebuilds whenever a source changes (bin/cli-bundle.js), so there is no build step
+// and tsx's start-up (≈ 0.3 s of CPU a run) and loader thread (≈ 30 MiB of RSS for the life of a
+// server: bench/README.md, "What tsx costs") are paid only when no bundle can be built. Packages
+// stay in node_modules (not bundled): the image installs them as usual.
 //
 // Each module's `import.meta.url` stays its source file's URL, so what the code finds next to
 // itself (package.json, the Envoy protos bundle, the compile worker's entry) is found in the
