@@ -8,6 +8,9 @@
  *       [--no-write]      # compile only (no render, write, or floor serialise/write): for
  *                         # sizes whose output tree does not fit in memory or on disk
  *   npx tsx bench/compile.ts --table saved.json...   # the table again, from --json outputs
+ *   npx tsx bench/compile.ts --cli [SIZES...] [--modes ...] [--repeat 3] [--commands ...] [--root DIR] [--json]  |  --cli --table SAVED.json...
+ *       # the CLI as users run it (node bin/smi-compile.js, npx smi-compile), compile -o and lint,
+ *       # against the strict floor (bench/compile-floor.mjs) in the same run: see cliParent below
  *
  * SIZES default to 250 1000 5000. For each size and mode the parent generates the mesh
  * (bench/generate-mesh.ts) into a temp directory, then starts `--repeat` children. Each child:
@@ -26,8 +29,8 @@
  * conservative (low) floor. Times are the best of the repeats; RSS is the median.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import jsyaml from 'js-yaml';
@@ -379,7 +382,7 @@ function runChild(args: string[], heapMb: number, timeoutMs: number): Promise<Ru
   return runProcess<RunResult>('--child', args, heapMb, timeoutMs);
 }
 
-function runProcess<T extends { processMs?: number }>(role: '--child' | '--floor-child', args: string[], heapMb: number, timeoutMs: number): Promise<T> {
+function runProcess<T extends { processMs?: number }>(role: '--child' | '--floor-child' | '--dump-objects', args: string[], heapMb: number, timeoutMs: number): Promise<T> {
   return new Promise((resolvePromise, reject) => {
     const t0 = performance.now();
     const cp = spawn(process.execPath, [`--max-old-space-size=${heapMb}`, '--import', 'tsx', fileURLToPath(import.meta.url), role, ...args], {
@@ -601,7 +604,264 @@ async function parent(argv: string[]): Promise<void> {
   }
 }
 
+
+// ── --cli: the CLI as users run it, against the strict floor (issue 21) ────────────────────
+//
+// For each size and mode: the mesh is generated, the compiler's output objects are dumped once
+// (untimed, `--dump-objects`: what compile-floor.mjs serialises), then `--repeat` rounds of
+// these processes, one after the other, each timed by /usr/bin/time (wall, user + system CPU of
+// the process and its children, peak RSS), with the 1-minute load average read just before:
+//
+//   floor-compile  node bench/compile-floor.mjs IN --objects OBJ --out OUT   (minus its JSON load)
+//   node-compile   node bin/smi-compile.js compile IN -o OUT                 (SMI_COMPILE_PROFILE=1)
+//   npx-compile    npx smi-compile compile IN -o OUT
+//   floor-lint     node bench/compile-floor.mjs IN
+//   node-lint      node bin/smi-compile.js lint IN
+//   npx-lint       npx smi-compile lint IN
+//   tsx-compile, tsx-lint: node bin/smi-compile.js with SMI_COMPILE_BUNDLE=0 (the sources through
+//                  tsx, as every run did before the bundle cache), only when named in --commands
+//
+// Ratios are ours / floor, both from the same round (a paired ratio: the machine's load moves
+// between rounds), median over the rounds; and best / best. --root DIR runs another checkout's
+// bin/ (an earlier commit, for a before/after in the same run).
+
+const CLI_COMMANDS = ['floor-compile', 'node-compile', 'npx-compile', 'floor-lint', 'node-lint', 'npx-lint'] as const;
+const OPTIONAL_COMMANDS = ['tsx-compile', 'tsx-lint'] as const;
+type CliCommand = (typeof CLI_COMMANDS)[number] | (typeof OPTIONAL_COMMANDS)[number];
+
+/** One timed process. Times in ms; for the floor, its objects' JSON load already subtracted. */
+export interface CliRun {
+  readonly command: CliCommand;
+  readonly round: number;
+  readonly wallMs: number;
+  readonly cpuMs: number;
+  readonly maxRssKiB: number;
+  readonly load1: number;
+  readonly exitCode: number;
+  /** SMI_COMPILE_PROFILE's line (node-* and tsx-*), or compile-floor.mjs's own figures. */
+  readonly phases?: Readonly<Record<string, number>>;
+  /** Bytes of the tree written (compile commands). */
+  readonly outputBytes?: number;
+}
+
+/** The compiler's output objects, deduplicated by identity, for compile-floor.mjs (untimed). */
+async function dumpObjects(args: { input: string; objects: string }): Promise<void> {
+  const api = await loadCompiler();
+  const inputs = readInputs(args.input);
+  const index = new Map<unknown, number>();
+  const objects: unknown[] = [];
+  const ref = (o: unknown): number => {
+    let i = index.get(o);
+    if (i === undefined) {
+      i = objects.length;
+      objects.push(o);
+      index.set(o, i);
+    }
+    return i;
+  };
+  const proxies: { dir: string; files: [string, number | number[]][] }[] = [];
+  // The files and order of renderProxy (src/compiler/output-tree.ts): bootstrap, then each xDS kind.
+  for (const p of api.startCompile(inputs, { protoCheck: false }).proxies('path')) {
+    const files: [string, number | number[]][] = [['bootstrap.yaml', ref(p.bootstrap)]];
+    for (const kind of XDS_KINDS) files.push([`${kind}.yaml`, (p.resources[kind] ?? []).map(ref)]);
+    proxies.push({ dir: `${p.namespace}/${p.workload}`, files });
+  }
+  writeFileSync(args.objects, JSON.stringify({ objects, proxies }));
+}
+
+function treeBytes(dir: string): number {
+  let n = 0;
+  for (const f of readdirSync(dir, { recursive: true }) as string[]) {
+    const st = statSync(join(dir, f));
+    if (st.isFile() && !f.endsWith('.sha256')) n += st.size;
+  }
+  return n;
+}
+
+/** Runs `argv` under /usr/bin/time; stdout and stderr kept for the caller. */
+function timed(argv: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<{ wallMs: number; cpuMs: number; maxRssKiB: number; exitCode: number; stdout: string; stderr: string }> {
+  const timeFile = join(tmpdir(), `smi-bench-time-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  return new Promise((resolvePromise, reject) => {
+    const cp = spawn('/usr/bin/time', ['-f', '%e %U %S %M', '-o', timeFile, ...argv], { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    cp.stdout.on('data', (d) => (stdout += d));
+    cp.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => cp.kill('SIGKILL'), opts.timeoutMs);
+    cp.on('error', reject);
+    cp.on('close', (code) => {
+      clearTimeout(timer);
+      try {
+        const line = readFileSync(timeFile, 'utf8').trim().split('\n').pop() ?? '';
+        const [e, u, sy, m] = line.split(' ').map(Number);
+        resolvePromise({ wallMs: e * 1000, cpuMs: (u + sy) * 1000, maxRssKiB: m, exitCode: code ?? -1, stdout, stderr });
+      } catch (err) {
+        reject(new Error(`no /usr/bin/time figures for ${argv.join(' ')}: ${(err as Error).message}; stderr: ${stderr.slice(-500)}`));
+      } finally {
+        rmSync(timeFile, { force: true });
+      }
+    });
+  });
+}
+
+function profileOf(stderr: string): Record<string, number> | undefined {
+  const line = stderr.split('\n').find((l) => l.startsWith('smi-compile profile: '));
+  return line ? (JSON.parse(line.slice('smi-compile profile: '.length)) as Record<string, number>) : undefined;
+}
+
+async function cliRound(command: CliCommand, round: number, ctx: { root: string; input: string; objects: string; out: string; timeoutMs: number }): Promise<CliRun> {
+  const floorScript = join(HERE, 'compile-floor.mjs');
+  const bin = join(ctx.root, 'bin', 'smi-compile.js');
+  const env: NodeJS.ProcessEnv = { ...process.env, SMI_COMPILE_PROFILE: '1' };
+  delete env.NODE_OPTIONS; // the floor gets none either
+  let argv: string[];
+  if (command === 'floor-compile') argv = [process.execPath, floorScript, ctx.input, '--objects', ctx.objects, '--out', ctx.out];
+  else if (command === 'floor-lint') argv = [process.execPath, floorScript, ctx.input];
+  else {
+    const [how, what] = command.split('-') as ['node' | 'npx' | 'tsx', 'compile' | 'lint'];
+    const args = what === 'compile' ? ['compile', ctx.input, '-o', ctx.out] : ['lint', ctx.input];
+    argv = how === 'npx' ? ['npx', '--no-install', 'smi-compile', ...args] : [process.execPath, bin, ...args];
+    if (how === 'tsx') env.SMI_COMPILE_BUNDLE = '0';
+    if (how === 'npx') delete env.SMI_COMPILE_PROFILE; // npx's own start is what it adds: the figures are node-*'s
+  }
+  rmSync(ctx.out, { recursive: true, force: true });
+  flush();
+  const load1 = loadavg()[0];
+  const t = await timed(argv, { cwd: ctx.root, env, timeoutMs: ctx.timeoutMs });
+  let run: CliRun;
+  if (command.startsWith('floor-')) {
+    const f = JSON.parse(t.stdout.trim().split('\n').pop() ?? '{}') as Record<string, number>;
+    run = { command, round, wallMs: t.wallMs - f.excludedWallMs, cpuMs: t.cpuMs - f.excludedCpuMs, maxRssKiB: t.maxRssKiB, load1, exitCode: t.exitCode, phases: f, outputBytes: command === 'floor-compile' ? f.bytes : undefined };
+  } else {
+    run = { command, round, wallMs: t.wallMs, cpuMs: t.cpuMs, maxRssKiB: t.maxRssKiB, load1, exitCode: t.exitCode, phases: profileOf(t.stderr), outputBytes: command.endsWith('-compile') && existsSync(ctx.out) ? treeBytes(ctx.out) : undefined };
+  }
+  if (t.exitCode !== 0 && !(command.endsWith('-lint') && t.exitCode === 1)) throw new Error(`${command} exited ${t.exitCode}: ${t.stderr.trim().split('\n').slice(-5).join('\n')}`);
+  rmSync(ctx.out, { recursive: true, force: true });
+  return run;
+}
+
+interface CliSummary {
+  readonly services: number;
+  readonly mode: Mode;
+  readonly runs: CliRun[];
+  readonly failed?: string;
+}
+
+async function cliParent(argv: string[]): Promise<void> {
+  const sizes: number[] = [];
+  let modes: Mode[] = ['restrictive', 'permissive'];
+  let repeat = 3;
+  let json = false;
+  let commands: CliCommand[] = [...CLI_COMMANDS];
+  let root = join(HERE, '..');
+  let timeoutMs = 20 * 60_000;
+  let outBase = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (/^\d+$/.test(a)) sizes.push(Number(a));
+    else if (a === '--modes') modes = argv[++i].split(',') as Mode[];
+    else if (a === '--repeat') repeat = Math.max(1, Number(argv[++i]));
+    else if (a === '--json') json = true;
+    else if (a === '--commands') commands = argv[++i].split(',') as CliCommand[];
+    else if (a === '--root') root = argv[++i];
+    else if (a === '--out-dir') outBase = argv[++i];
+    else if (a === '--timeout-s') timeoutMs = Number(argv[++i]) * 1000;
+    else if (a === '--table') {
+      // the table again from saved --json outputs (several: their rows together)
+      printCliTable(argv.slice(i + 1).flatMap((f) => (JSON.parse(readFileSync(f, 'utf8')) as { results: CliSummary[] }).results));
+      return;
+    } else {
+      console.error('usage: npx tsx bench/compile.ts --cli [SIZES...] [--modes restrictive,permissive] [--repeat 3] [--commands floor-compile,node-compile,...] [--root CHECKOUT] [--out-dir DIR] [--timeout-s 1200] [--json]  |  --cli --table SAVED.json...');
+      process.exit(2);
+    }
+  }
+  const known = new Set<string>([...CLI_COMMANDS, ...OPTIONAL_COMMANDS]);
+  for (const c of commands) if (!known.has(c)) throw new Error(`unknown command ${c}: one of ${[...known].join(', ')}`);
+  if (!sizes.length) sizes.push(1000, 5000);
+  const tmp = mkdtempSync(join(outBase, 'smi-bench-cli-'));
+  const summaries: CliSummary[] = [];
+  try {
+    // The bundle cache is built (if stale) before anything is timed: the first run after an edit pays it once.
+    execFileSync(process.execPath, [join(root, 'bin', 'smi-compile.js'), '--version'], { cwd: root, stdio: 'ignore' });
+    for (const mode of modes) {
+      for (const services of sizes) {
+        const input = join(tmp, `in-${services}-${mode}`);
+        writeMesh(generateMesh({ services, permissive: mode === 'permissive' }), input);
+        const objects = join(tmp, 'objects.json');
+        const runs: CliRun[] = [];
+        let failed: string | undefined;
+        try {
+          if (commands.includes('floor-compile')) await runProcess('--dump-objects', ['--input', input, '--objects', objects], 8192, timeoutMs);
+          for (let round = 1; round <= repeat; round++) {
+            for (const command of commands) {
+              const r = await cliRound(command, round, { root, input, objects, out: join(tmp, 'out'), timeoutMs });
+              runs.push(r);
+              if (!json) console.error(`${services} ${mode} round ${round} ${command}: wall ${fmtMs(r.wallMs)} ms, CPU ${fmtMs(r.cpuMs)} ms, RSS ${Math.round(r.maxRssKiB / 1024)} MiB, load ${r.load1.toFixed(2)}`);
+            }
+          }
+        } catch (err) {
+          failed = (err as Error).message;
+          if (!json) console.error(`${services} ${mode}: ${failed}`);
+        }
+        rmSync(input, { recursive: true, force: true });
+        rmSync(objects, { force: true });
+        summaries.push({ services, mode, runs, failed });
+      }
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  if (json) console.log(JSON.stringify({ node: process.version, repeat, root, commands, results: summaries }, null, 2));
+  else printCliTable(summaries);
+}
+
+function printCliTable(summaries: CliSummary[]): void {
+  const rows: string[][] = [['services', 'mode', 'command', 'rounds', 'wall best', 'wall med', 'CPU best', 'CPU med', '÷floor wall', '÷floor CPU', 'RSS MiB', 'load', 'out MB']];
+  const phaseRows: string[] = [];
+  for (const s of summaries) {
+    if (s.failed) phaseRows.push(`${s.services} ${s.mode}: FAILED ${s.failed}`);
+    const commands = [...new Set(s.runs.map((r) => r.command))];
+    for (const command of commands) {
+      const mine = s.runs.filter((r) => r.command === command);
+      const what = command.split('-')[1];
+      const floorOf = (r: CliRun) => s.runs.find((f) => f.command === `floor-${what}` && f.round === r.round);
+      const paired = (k: 'wallMs' | 'cpuMs') => {
+        const ratios = mine.map((r) => [r, floorOf(r)] as const).filter(([, f]) => f).map(([r, f]) => r[k] / f![k]);
+        return ratios.length && !command.startsWith('floor-') ? `${median(ratios).toFixed(2)}×` : '';
+      };
+      const loads = mine.map((r) => r.load1);
+      const out = mine.find((r) => r.outputBytes)?.outputBytes;
+      rows.push([
+        String(s.services), s.mode, command, String(mine.length),
+        fmtMs(min(mine.map((r) => r.wallMs))), fmtMs(median(mine.map((r) => r.wallMs))),
+        fmtMs(min(mine.map((r) => r.cpuMs))), fmtMs(median(mine.map((r) => r.cpuMs))),
+        paired('wallMs'), paired('cpuMs'),
+        String(Math.round(median(mine.map((r) => r.maxRssKiB)) / 1024)),
+        `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`,
+        out ? (out / 1e6).toFixed(1) : '',
+      ]);
+      // Per phase: the median over the rounds of each figure the process reported.
+      const withPhases = mine.filter((r) => r.phases);
+      if (withPhases.length) {
+        const keys = [...new Set(withPhases.flatMap((r) => Object.keys(r.phases!)))].filter((k) => !['documents', 'files', 'bytes', 'excludedWallMs', 'excludedCpuMs', 'maxRssKiB'].includes(k));
+        phaseRows.push(`${s.services} ${s.mode} ${command}: ${keys.map((k) => `${k} ${fmtMs(median(withPhases.map((r) => r.phases![k] ?? 0)))}`).join(', ')}`);
+      }
+    }
+  }
+  console.log(table(rows));
+  console.log(`\nms; ÷floor = median over rounds of ours / the floor of the same round; CPU = user + system of the process and its children (/usr/bin/time); load = 1-minute load average before each process. Node ${process.version}.`);
+  console.log('\nphases (ms, median of the rounds; node-* and tsx-*: SMI_COMPILE_PROFILE, where cpu* are CPU and the rest wall; floor-*: compile-floor.mjs):');
+  for (const line of phaseRows) console.log(`  ${line}`);
+}
+
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === '--cli') return cliParent(argv.slice(1));
+  if (argv[0] === '--dump-objects') {
+    const get = (name: string) => argv[argv.indexOf(name) + 1];
+    await dumpObjects({ input: get('--input'), objects: get('--objects') });
+    process.stdout.write('{}\n');
+    return;
+  }
   if (argv[0] === '--floor-child') {
     const get = (name: string) => argv[argv.indexOf(name) + 1];
     const r = await floorChild({ input: get('--input'), objects: get('--objects'), out: get('--out'), format: get('--format') as Format });

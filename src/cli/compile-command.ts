@@ -14,18 +14,21 @@
  * compile-secrets.ts keeps the certificates issued so far, one per identity, not the proxies).
  */
 import { startCompilePaths } from '../compiler/compile.ts';
-import { OutputTreeError, renderProxy, StagedTree, type OutputFormat } from '../compiler/output-tree.ts';
+import { OutputTreeError, renderProxy, SharedTexts, StagedTree, type OutputFormat } from '../compiler/output-tree.ts';
 import { GoldenComparison } from '../compiler/tree-diff.ts';
 import { rootKind } from '../compiler/tree-manifest.ts';
 import { atLeast, diagnostic, formatDiagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
-import { CertificateError } from '../identity/index.ts';
+// Not identity/index.ts: that loads @peculiar/x509 (≈ 0.2 s of CPU), which only --ca needs.
+import { CertificateError } from '../identity/provider.ts';
 import type { CaProviderKind } from './ca-command.ts';
-import { privateKeysWarning, ProxyCertificates } from './compile-secrets.ts';
+// --ca and --verify-envoy load their modules (and the CA's libraries) when given: import type only.
+import type { ProxyCertificates } from './compile-secrets.ts';
 import { PatchSpool } from './patch-spool.ts';
 import { findEnvoy, NO_ENVOY_MESSAGE } from '../envoy/find-envoy.ts';
 import { envoyVersion } from '../envoy/validate.ts';
-import { EnvoyVerifier } from './verify-envoy.ts';
+import type { EnvoyVerifier } from './verify-envoy.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIO } from './io.ts';
+import { recordPhase, recordPhases } from './profile.ts';
 
 export interface CompileCommandOptions {
   output?: string;
@@ -172,6 +175,7 @@ export async function runCompile(paths: string[], opts: CompileCommandOptions, i
     let stop: Stop | undefined;
     if (opts.ca) {
       try {
+        const { ProxyCertificates } = await import('./compile-secrets.ts');
         certs = await ProxyCertificates.open({
           ca: opts.ca,
           caProvider: opts.caProvider ?? 'builtin',
@@ -185,9 +189,10 @@ export async function runCompile(paths: string[], opts: CompileCommandOptions, i
       }
     }
 
-    verifier = envoy && (await EnvoyVerifier.open(envoy.path, envoy.version));
+    verifier = envoy && (await (await import('./verify-envoy.ts')).EnvoyVerifier.open(envoy.path, envoy.version));
     let count = 0;
     const buffer = new DirectoryBuffer(sinks);
+    const sharedTexts = new SharedTexts();
     // The proxies, in path order, each emitted and proto-checked on demand, given its
     // certificates, rendered, written or compared, and dropped.
     for (const emitted of session.proxies('path')) {
@@ -209,9 +214,13 @@ export async function runCompile(paths: string[], opts: CompileCommandOptions, i
         }
         count++;
         if (!staged && !golden) continue; // no -o, no --check: compiled and checked is all
-        const files: TreeFile[] = renderProxy(proxy, opts.format === 'config-dump' ? 'yaml' : opts.format, { static: opts.static, configDump: opts.format === 'config-dump' });
+        const r0 = performance.now();
+        const files: TreeFile[] = renderProxy(proxy, opts.format === 'config-dump' ? 'yaml' : opts.format, { static: opts.static, configDump: opts.format === 'config-dump', sharedTexts });
         files.push(...certFiles);
+        const r1 = performance.now();
         buffer.add(`${proxy.namespace}/${proxy.workload}`, files);
+        recordPhase('render', r1 - r0);
+        recordPhase('write', performance.now() - r1);
       } catch (err) {
         stop = stopOf(err);
         staged?.abort();
@@ -229,13 +238,16 @@ export async function runCompile(paths: string[], opts: CompileCommandOptions, i
     }
     if (session.ok() && !stop) {
       try {
+        const w0 = performance.now();
         buffer.flush();
+        recordPhase('write', performance.now() - w0);
       } catch (err) {
         stop = stopOf(err);
         staged?.abort();
       }
     }
     const result = session.result();
+    recordPhases(result.timings);
     if (!result.ok) return failed();
     printDiagnostics(result.diagnostics, io, opts.verbose);
     if (stop) {
@@ -270,9 +282,11 @@ export async function runCompile(paths: string[], opts: CompileCommandOptions, i
       io.stderr(`compiled ${plural(count, 'proxy')} in ${ms} ms${withWarnings}; pass -o DIR to write them\n`);
       return EXIT_OK;
     }
+    const c0 = performance.now();
     const written = staged.commit();
+    recordPhase('write', performance.now() - c0);
     io.stderr(`wrote ${plural(count, 'proxy')} (${plural(written.files, 'file')}, ${(written.bytes / 1024).toFixed(1)} KiB) to ${opts.output} in ${ms} ms${withWarnings}\n`);
-    if (certs && certs.keys > 0) io.stderr(privateKeysWarning(certs, opts.output));
+    if (certs && certs.keys > 0) io.stderr((await import('./compile-secrets.ts')).privateKeysWarning(certs, opts.output));
     return EXIT_OK;
   } catch (err) {
     // A directory that is not ours, a golden tree that cannot be read, a commit the file system

@@ -9,6 +9,7 @@ import { lintReport, type LintFormat } from '../lint/index.ts';
 import { SuppressSpecError } from '../lint/suppress.ts';
 import { parseFailOn } from '../lint/threshold.ts';
 import { UsageError, type CliIO } from './io.ts';
+import { recordPhase, recordPhases } from './profile.ts';
 
 export interface LintCommandOptions {
   output: LintFormat;
@@ -43,6 +44,8 @@ export function runLint(paths: string[], opts: LintCommandOptions, io: CliIO): n
     throw new UsageError((err as Error).message);
   }
   const result = compilePaths(paths, { trustDomain: opts.trustDomain, maxFileSize: opts.maxFileSize, analyseOnly: true }, io.stdin);
+  recordPhases(result.timings);
+  const r0 = performance.now();
   try {
     const report = lintReport(result.diagnostics, {
       format: opts.output,
@@ -54,6 +57,7 @@ export function runLint(paths: string[], opts: LintCommandOptions, io: CliIO): n
       cwd: io.cwd,
     });
     io.stdout(report.text);
+    recordPhase('report', performance.now() - r0);
     return report.exitCode;
   } catch (err) {
     if (err instanceof SuppressSpecError) throw new UsageError(err.message);

@@ -12,6 +12,7 @@ import { addInjectFlags, DEFAULT_XDS_SERVICE } from './inject-flags.ts';
 import { parseDuration } from './duration.ts';
 import { parseByteSize } from './size.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIO } from './io.ts';
+import { timedImport } from './profile.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -76,7 +77,7 @@ Examples:
   $ smi-compile ./manifests --check golden/ --update
   $ kubectl get svc,deploy,sa,trafficsplits -A -o yaml | smi-compile - -o out`,
     )
-    .action(async (paths: string[], opts) => setExit(await (await import('./compile-command.ts')).runCompile(paths, opts, io)));
+    .action(async (paths: string[], opts) => setExit(await (await timedImport(() => import('./compile-command.ts'))).runCompile(paths, opts, io)));
 
   program
     .command('lint')
@@ -98,7 +99,7 @@ Examples:
   $ smi-compile lint ./manifests --output sarif > smi.sarif           # GitHub code scanning
   $ smi-compile lint ./manifests --suppress SMI3007 --suppress SMI2007=Service/legacy/billing`,
     )
-    .action(async (paths: string[], opts) => setExit((await import('./lint-command.ts')).runLint(paths, opts, io)));
+    .action(async (paths: string[], opts) => setExit((await timedImport(() => import('./lint-command.ts'))).runLint(paths, opts, io)));
 
   addInjectFlags(
     program
@@ -124,7 +125,7 @@ Examples:
   $ smi-compile inject -f deploy.yaml | kubectl apply -f -
   $ kubectl get deploy bookstore -o yaml | smi-compile inject -f - --ca ./ca -o bookstore-injected.yaml`,
     )
-    .action(async (opts) => setExit((await import('./inject-command.ts')).runInject(opts, io)));
+    .action(async (opts) => setExit((await timedImport(() => import('./inject-command.ts'))).runInject(opts, io)));
 
   const serve = program
     .command('serve')
@@ -176,7 +177,7 @@ Examples:
   $ smi-compile serve --kubernetes --address 0.0.0.0               # in a cluster: the live API, namespaces labelled openservicemesh.io/monitor=osm
   $ smi-compile serve ./policies --kubernetes --kubeconfig ~/.kube/config   # a policy repository plus live cluster state`,
     )
-    .action(async (paths: string[], opts) => setExit(await (await import('./serve-command.ts')).runServeCommand(paths, opts)));
+    .action(async (paths: string[], opts) => setExit(await (await timedImport(() => import('./serve-command.ts'))).runServeCommand(paths, opts)));
   addInjectFlags(serve);
 
   program
@@ -191,7 +192,7 @@ Examples:
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--trust-domain <domain>', 'trust domain of identities (default: MeshConfig, else cluster.local)')
     .option('--max-file-size <size>', 'largest input file read (default 16MiB; docs/limits.md)', parseByteSize)
-    .action(async (paths: string[], opts) => setExit((await import('./explain-command.ts')).runExplain(paths, opts, io)));
+    .action(async (paths: string[], opts) => setExit((await timedImport(() => import('./explain-command.ts'))).runExplain(paths, opts, io)));
 
   program
     .command('diff')
@@ -202,7 +203,7 @@ Examples:
     .option('--fail-on-new-access', 'exit 1 when a call becomes allowed that was not before')
     .option('--trust-domain <domain>', 'trust domain of identities (default: MeshConfig, else cluster.local)')
     .option('--max-file-size <size>', 'largest input file read (default 16MiB; docs/limits.md)', parseByteSize)
-    .action(async (paths: string[], opts, cmd: Command) => setExit((await import('./diff-command.ts')).runDiff(paths, opts, rawArgsOf(cmd), io)));
+    .action(async (paths: string[], opts, cmd: Command) => setExit((await timedImport(() => import('./diff-command.ts'))).runDiff(paths, opts, rawArgsOf(cmd), io)));
 
   program
     .command('graph')
@@ -212,7 +213,7 @@ Examples:
     .option('--namespace <ns>', 'only what touches this namespace')
     .option('--trust-domain <domain>', 'trust domain of identities (default: MeshConfig, else cluster.local)')
     .option('--max-file-size <size>', 'largest input file read (default 16MiB; docs/limits.md)', parseByteSize)
-    .action(async (paths: string[], opts) => setExit(await (await import('./graph-command.ts')).runGraph(paths, opts, io)));
+    .action(async (paths: string[], opts) => setExit(await (await timedImport(() => import('./graph-command.ts'))).runGraph(paths, opts, io)));
 
   const ca = program.command('ca').description('the built-in certificate authority: make a root, issue certificates to files, rotate the root (docs/certificates.md)');
   ca.command('init')
@@ -220,7 +221,7 @@ Examples:
     .argument('<dir>', 'directory for the CA')
     .option('--force', 'replace an existing CA (every certificate it issued stops being trusted)')
     .option('--root-lifetime <duration>', 'lifetime of the root (default 10 years)', parseDuration)
-    .action(async (dir: string, opts) => setExit(await (await import('./ca-command.ts')).runCaInit(dir, opts, io)));
+    .action(async (dir: string, opts) => setExit(await (await timedImport(() => import('./ca-command.ts'))).runCaInit(dir, opts, io)));
   ca.command('issue')
     .description('issue a workload certificate to files: OUT/tls.crt, OUT/tls.key (mode 0600), OUT/ca.crt')
     .argument('<dir>', 'the CA directory')
@@ -229,13 +230,13 @@ Examples:
     .option('--trust-domain <domain>', 'trust domain of the identity', 'cluster.local')
     .option('--lifetime <duration>', 'certificate lifetime', parseDuration, 24 * 3_600_000)
     .addOption(new Option('--ca-provider <kind>', 'builtin (ca init) or file (tls.crt, tls.key, ca.crt)').choices(['builtin', 'file']).default('builtin'))
-    .action(async (dir: string, opts) => setExit(await (await import('./ca-command.ts')).runCaIssue(dir, opts, io)));
+    .action(async (dir: string, opts) => setExit(await (await timedImport(() => import('./ca-command.ts'))).runCaIssue(dir, opts, io)));
   ca.command('rotate')
     .description('start a root rotation: both roots trusted at once, signing switches after --propagation, the old root retires after --overlap')
     .argument('<dir>', 'the CA directory')
     .option('--propagation <duration>', 'keep signing with the old root this long (default 15m)', parseDuration)
     .option('--overlap <duration>', 'then keep trusting it this long: the longest certificate lifetime (default 24h)', parseDuration)
-    .action(async (dir: string, opts) => setExit(await (await import('./ca-command.ts')).runCaRotate(dir, opts, io)));
+    .action(async (dir: string, opts) => setExit(await (await timedImport(() => import('./ca-command.ts'))).runCaRotate(dir, opts, io)));
 
   return program;
 }

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compilePaths } from './compile.ts';
-import { MANIFEST_FILE, OutputTreeError, readTree, renderProxy, renderTree, StagedTree, treeFiles, writeTree, type OutputTree } from './output-tree.ts';
+import { generateMesh } from '../../bench/generate-mesh.ts';
+import { compile, compilePaths } from './compile.ts';
+import { MANIFEST_FILE, OutputTreeError, readTree, renderProxy, renderTree, serialise, SharedTexts, StagedTree, treeFiles, writeTree, type OutputTree } from './output-tree.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'smi-output-tree-'));
 let n = 0;
@@ -179,6 +180,27 @@ test('leftovers of a dead compile: its staging directory goes; a retired tree on
   mkdirSync(join(base, `.out.tmp-${dead}`));
   writeTree(new Map([['ns/w/a.yaml', 'b\n']]), out);
   assert.equal(readdirSync(base).sort(), [`.out.old-${dead + 1}`, 'out']);
+});
+
+test('SharedTexts: a list is the same text as serialised whole, shared items made once; an unfrozen item is never reused', () => {
+  const shared = Object.freeze({ name: 'up', lb_endpoints: Object.freeze([Object.freeze({ address: '10.0.0.1' })]) });
+  const mine = Object.freeze({ name: 'own', nested: Object.freeze({ 'a: b': '- x', n: 1 }) });
+  const loose: { name: string; port: number } = { name: 'loose', port: 1 };
+  const texts = new SharedTexts();
+  for (const list of [[shared, mine], [shared], [], [loose, shared], [shared, loose]]) {
+    assert.is(texts.list(list), serialise(list, 'yaml'));
+  }
+  loose.port = 2; // met twice already: still serialised afresh
+  assert.is(texts.list([loose, shared]), serialise([loose, shared], 'yaml'));
+  assert.match(texts.list([loose]), 'port: 2');
+});
+
+test('renderProxy with SharedTexts: every file of a permissive mesh byte for byte as without', () => {
+  const mesh = generateMesh({ services: 24, permissive: true, seed: 3 });
+  const result = compile(mesh.files);
+  assert.ok(result.ok);
+  const sharedTexts = new SharedTexts();
+  for (const proxy of result.proxies) assert.equal(renderProxy(proxy, 'yaml', { sharedTexts }), renderProxy(proxy, 'yaml'));
 });
 
 test.after(() => rmSync(root, { recursive: true, force: true }));
