@@ -37,6 +37,7 @@ test('input errors exit 1: an unknown workload; manifests with errors', async ()
 test('usage errors exit 2: a malformed --to, --from or --header, a missing --to', async () => {
   for (const args of [
     ['--from', 'bookbuyer/bookbuyer', '--to', 'bookstore'],
+    ['--from', 'bookbuyer/bookbuyer', '--to', 'bookstore.bookstore.svc.other'], // not one of the service's host names
     ['--from', 'bookbuyer', '--to', 'bookstore.bookstore'],
     ['--from', 'bookbuyer/bookbuyer', '--to', 'bookstore.bookstore', '--header', 'novalue'],
     ['--from', 'bookbuyer/bookbuyer'],

@@ -29,6 +29,7 @@ import { envoyVersion } from '../envoy/validate.ts';
 import type { EnvoyVerifier } from './verify-envoy.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIO } from './io.ts';
 import { recordPhase, recordPhases } from './profile.ts';
+import { nodeId } from '../ir/names.ts';
 
 export interface CompileCommandOptions {
   output?: string;
@@ -218,7 +219,7 @@ export async function runCompile(paths: string[], opts: CompileCommandOptions, i
         const files: TreeFile[] = renderProxy(proxy, opts.format === 'config-dump' ? 'yaml' : opts.format, { static: opts.static, configDump: opts.format === 'config-dump', sharedTexts });
         files.push(...certFiles);
         const r1 = performance.now();
-        buffer.add(`${proxy.namespace}/${proxy.workload}`, files);
+        buffer.add(nodeId(proxy), files);
         recordPhase('render', r1 - r0);
         recordPhase('write', performance.now() - r1);
       } catch (err) {

@@ -4,6 +4,7 @@
  * name no such workload, service or port, 2 on usage.
  */
 import { compilePaths } from '../compiler/compile.ts';
+import { serviceDnsNames } from '../ir/names.ts';
 import { explain, ExplainInputError, type ExplainQuery } from '../review/explain.ts';
 import { formatExplanation } from '../review/format-explain.ts';
 import { EXIT_FAILURE, EXIT_OK, UsageError, type CliIO } from './io.ts';
@@ -22,13 +23,15 @@ export interface ExplainCommandOptions {
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-/** `--to bookstore.bookstore:14001` (`.svc.cluster.local` may follow the namespace). */
+/** `--to bookstore.bookstore:14001`: the service as `<svc>.<ns>` or by its host name (`.svc`, the FQDN), then the port. */
 export function parseTo(to: string): ExplainQuery['to'] {
-  const m = /^([^.:]+)\.([^.:]+)(?:\.svc(?:\.cluster\.local)?)?(?::(\d+))?$/.exec(to);
-  if (!m || !DNS_LABEL.test(m[1]) || !DNS_LABEL.test(m[2])) throw new UsageError(`--to ${to}: expected <service>.<namespace>[:<port>]`);
-  const port = m[3] === undefined ? undefined : Number(m[3]);
+  const m = /^(([^.:]+)\.([^.:]+)[^:]*)(?::(\d+))?$/.exec(to);
+  const [host, service, namespace] = m ? [m[1], m[2], m[3]] : ['', '', ''];
+  const hosts = [`${service}.${namespace}`, ...serviceDnsNames({ name: service, namespace })];
+  if (!m || !hosts.includes(host) || !DNS_LABEL.test(service) || !DNS_LABEL.test(namespace)) throw new UsageError(`--to ${to}: expected <service>.<namespace>[:<port>]`);
+  const port = m[4] === undefined ? undefined : Number(m[4]);
   if (port !== undefined && (port < 1 || port > 65535)) throw new UsageError(`--to ${to}: port must be 1-65535`);
-  return { service: m[1], namespace: m[2], ...(port !== undefined ? { port } : {}) };
+  return { service, namespace, ...(port !== undefined ? { port } : {}) };
 }
 
 export function parseQuery(opts: ExplainCommandOptions): ExplainQuery {

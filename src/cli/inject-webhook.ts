@@ -8,6 +8,7 @@
 import { isIP } from 'node:net';
 import { CONTROL_PLANE_ACCOUNT, type CertificateProvider } from '../identity/index.ts';
 import { DEFAULT_XDS_SERVICE } from '../inject/constants.ts';
+import { serviceDnsNames } from '../ir/names.ts';
 import { startInjectionWebhook, type InjectionWebhook } from '../inject/webhook.ts';
 import type { Logger } from '../serve/index.ts';
 import { loadProvider, type CaProviderKind } from './ca-command.ts';
@@ -31,8 +32,11 @@ export interface RunningWebhook {
   close(): Promise<void>;
 }
 
+/** The DNS names of the webhook's Service, given as `<name>.<namespace>`. */
 export function webhookDnsNames(service: string): string[] {
-  return [`${service}.svc`, `${service}.svc.cluster.local`];
+  const dot = service.indexOf('.');
+  if (dot <= 0) throw new Error(`--inject-webhook-service ${service}: expected <name>.<namespace>`);
+  return serviceDnsNames({ name: service.slice(0, dot), namespace: service.slice(dot + 1) });
 }
 
 export async function startWebhookForServe(flags: WebhookFlags, logger: Logger): Promise<RunningWebhook> {

@@ -20,6 +20,7 @@ import { staticBootstrap } from '../emit/static-bootstrap.ts';
 import type { ProxyConfig } from '../emit/types.ts';
 import { namedResource, validateBootstrap, type EnvoyVerdict } from '../envoy/validate.ts';
 import { BuiltinCa } from '../identity/index.ts';
+import { nodeId } from '../ir/names.ts';
 import { ProxyCertificates } from './compile-secrets.ts';
 import { byKey } from '../shared/compare.ts';
 
@@ -60,7 +61,7 @@ export class EnvoyVerifier {
   async add(proxy: ProxyConfig): Promise<void> {
     if (this.closed) throw new Error('EnvoyVerifier: add() after close()');
     while (this.running.size >= this.parallel) await Promise.race(this.running);
-    const workload = `${proxy.namespace}/${proxy.workload}`;
+    const workload = nodeId(proxy);
     await this.byDir.get(workload);
     const { proxy: certified, files } = await this.certs.apply(proxy);
     const dir = join(this.dir, proxy.namespace, proxy.workload);

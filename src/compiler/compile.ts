@@ -13,7 +13,7 @@ import { parseObjects, parseSources } from '../parser/parse.ts';
 import { readInputs, type ReadRecord } from '../parser/read-inputs.ts';
 import type { SourceFile, SourceObject } from '../parser/source.ts';
 import { passContext } from '../passes/context.ts';
-import { runPasses, type PassContext, type PlannedMesh } from '../passes/index.ts';
+import { runPasses, type PlannedMesh } from '../passes/index.ts';
 import type { CompileMemo } from './compile-memo.ts';
 import type { CompileOptions } from '../shared/options.ts';
 import { compareStrings as compareKeys } from '../shared/compare.ts';
@@ -133,7 +133,7 @@ function startSession(
           const loaded = bag.items.length;
           const built = timed(timings, 'build', bag, () => meshFromLists(memo.lists(), bag, build));
           mesh = built;
-          planned = timed(timings, 'passes', bag, () => runPasses(built, contextOf(bag, options, inputs), memo.passes, memo.namespaces()));
+          planned = timed(timings, 'passes', bag, () => runPasses(built, passContext(bag, options), memo.passes, memo.namespaces()));
           mesh = planned;
           memo.rememberPlanned(planned, bag.items.slice(loaded), options);
         }
@@ -141,7 +141,7 @@ function startSession(
         const docs = timed(timings, 'parse', bag, () => [...parseSources([...inputs], bag, { keepRefused: true }), ...parseObjects(objects, bag, { keepRefused: true })]);
         const built = timed(timings, 'build', bag, () => buildMesh(docs, bag, build));
         mesh = built;
-        planned = timed(timings, 'passes', bag, () => runPasses(built, contextOf(bag, options, inputs)));
+        planned = timed(timings, 'passes', bag, () => runPasses(built, passContext(bag, options)));
         mesh = planned;
       }
     } catch (err) {
@@ -187,12 +187,6 @@ function startSession(
     result: () => finish(bag, [], timings, mesh),
     failedInternally: () => failed,
   };
-}
-
-/** The passes' context: a regex diagnostic quotes the input's text. */
-function contextOf(bag: DiagnosticBag, options: CompileRunOptions, inputs: readonly SourceFile[]): PassContext {
-  const texts = new Map(inputs.map((f) => [f.path, f.text]));
-  return passContext(bag, options, (file) => texts.get(file));
 }
 
 /** The plans sorted by output directory, each key made once (not twice per comparison). */

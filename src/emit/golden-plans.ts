@@ -7,6 +7,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import type { ProxyPlan } from '../ir/proxy-plan.ts';
+import { nodeId } from '../ir/names.ts';
 import { plansFromYaml } from '../ir/plan-yaml.ts';
 import { deploy, permissive, plan, svc } from '../passes/test-mesh.ts';
 
@@ -28,7 +29,7 @@ export function goldenPlans(fixture: string): ProxyPlan[] {
 /** The plan of `<ns>/<workload>` in a fixture's planned IR. */
 export function goldenPlan(fixture: string, proxy: string): ProxyPlan {
   const plans = goldenPlans(fixture);
-  const found = plans.find((p) => `${p.namespace}/${p.workload}` === proxy);
+  const found = plans.find((p) => nodeId(p) === proxy);
   if (!found) throw new Error(`golden-ir/${fixture}.yaml has no plan for ${proxy}`);
   return found;
 }

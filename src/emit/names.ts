@@ -6,7 +6,7 @@
  */
 import { serviceFqdn, serviceKey } from '../ir/names.ts';
 import type { ServiceName } from '../ir/proxy-plan.ts';
-import { keyOf, type AppProtocol } from '../ir/types.ts';
+import type { AppProtocol } from '../ir/types.ts';
 
 // ── Listeners (osm pkg/envoy/generator/lds/listener.go, pkg/constants) ─────
 
@@ -66,10 +66,8 @@ export const TYPE = {
 
 // ── Proxies ────────────────────────────────────────────────────────────────
 
-/** `<ns>/<workload>`: the xDS `node.id` (and `node.cluster`) a proxy announces, which picks its configuration. */
-export function nodeId(workload: { readonly namespace: string; readonly workload: string }): string {
-  return keyOf(workload.namespace, workload.workload);
-}
+/** The node id is made in ir/names.ts, where the planned IR sorts by it. */
+export { nodeId } from '../ir/names.ts';
 
 // ── Services ───────────────────────────────────────────────────────────────
 

@@ -13,8 +13,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import protobuf from 'protobufjs';
 import protojson from 'protobufjs/ext/protojson.js';
-import { messageFromJson } from './shared-messages.ts';
-export { forgetConverted } from './shared-messages.ts';
+import { SharedMessages } from './shared-messages.ts';
+export { SharedMessages } from './shared-messages.ts';
 
 const require = createRequire(import.meta.url);
 const XDS_DEPS = join(dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
@@ -186,12 +186,13 @@ function withoutTypeField(json: unknown): object {
 
 /**
  * proto3 JSON → wire bytes of the message. Throws when the JSON does not fit the proto. Frozen
- * sub-objects are converted once and remembered (shared-messages.ts).
+ * sub-objects are converted once and remembered in `messages` (shared-messages.ts): pass the
+ * build's when encoding many resources that share parts.
  */
-export function encodeProtoJson(typeUrl: string, json: unknown): Uint8Array {
+export function encodeProtoJson(typeUrl: string, json: unknown, messages = new SharedMessages()): Uint8Array {
   if (!pinned) pinned = pinFullNames(envoyRoot()) !== undefined; // where protojson runs, not for every process that loads the protos
   const type = envoyType(typeUrl);
-  return type.encode(messageFromJson(type, withoutTypeField(json))).finish();
+  return type.encode(messages.fromJson(type, withoutTypeField(json))).finish();
 }
 
 /**
@@ -208,12 +209,12 @@ class OwnedWriter extends protobuf.BufferWriter {
 /**
  * proto3 JSON → wire bytes of a `google.protobuf.Any` holding the message (what xDS responses
  * carry), encoded in one pass into bytes of their own: what the xDS server keeps for as long as
- * a snapshot uses the resource. Throws as `encodeProtoJson` does.
+ * a snapshot uses the resource. Throws as `encodeProtoJson` does, and remembers in `messages` as it does.
  */
-export function encodeProtoJsonAny(typeUrl: string, json: unknown): Uint8Array {
+export function encodeProtoJsonAny(typeUrl: string, json: unknown, messages = new SharedMessages()): Uint8Array {
   if (!pinned) pinned = pinFullNames(envoyRoot()) !== undefined;
   const type = envoyType(typeUrl);
-  const message = messageFromJson(type, withoutTypeField(json));
+  const message = messages.fromJson(type, withoutTypeField(json));
   // google.protobuf.Any { string type_url = 1; bytes value = 2; }: the value is written in place, length-delimited.
   const writer = new OwnedWriter();
   writer.uint32(10).string(typeUrl).uint32(18).fork();

@@ -8,7 +8,7 @@ import { generateMesh, writeMesh } from '../../bench/generate-mesh.ts';
 import { compilePaths } from '../compiler/compile.ts';
 import { TYPE_URL, XDS_KINDS, type EnvoyResource } from '../emit/types.ts';
 import { encodeProtoJson, encodeProtoJsonAny, envoyType, protobuf } from './protos.ts';
-import { messageFromJson } from './shared-messages.ts';
+import { SharedMessages } from './shared-messages.ts';
 
 function resourcesOf(paths: string[], options = {}): [string, EnvoyResource][] {
   const r = compilePaths(paths, { protoCheck: false, stableObjects: true, ...options });
@@ -30,12 +30,13 @@ function resourcesOf(paths: string[], options = {}): [string, EnvoyResource][] {
 const withoutType = ({ '@type': _t, ...rest }: EnvoyResource): Record<string, unknown> => rest;
 
 function sameBytes(resources: [string, EnvoyResource][]): number {
+  const messages = new SharedMessages(); // one for all, as a snapshot build shares one
   for (const [typeUrl, json] of resources) {
     const type = envoyType(typeUrl);
     const expected = Buffer.from(type.encode(protojson.fromJson(type, withoutType(json))).finish());
     // Twice: the second conversion reuses what the first remembered.
     for (let i = 0; i < 2; i++) {
-      const actual = Buffer.from(type.encode(messageFromJson(type, withoutType(json))).finish());
+      const actual = Buffer.from(type.encode(messages.fromJson(type, withoutType(json))).finish());
       if (!actual.equals(expected)) assert.unreachable(`${typeUrl} ${JSON.stringify(json).slice(0, 200)}: bytes differ`);
     }
   }
@@ -74,6 +75,8 @@ test('encodeProtoJsonAny: the Any of encodeProtoJson\'s bytes, in an ArrayBuffer
 
 test('a frozen sub-object is converted once; bad input still throws, frozen or not', () => {
   const cluster = envoyType('envoy.config.cluster.v3.Cluster');
+  const messages = new SharedMessages();
+  const messageFromJson = messages.fromJson.bind(messages);
   const timeout = Object.freeze({ seconds: 5 });
   const lb = Object.freeze({ cluster_name: 'x', endpoints: Object.freeze([]) });
   const a = messageFromJson(cluster, { name: 'a', load_assignment: lb, connect_timeout: '5s' }) as unknown as Record<string, unknown>;
@@ -85,6 +88,17 @@ test('a frozen sub-object is converted once; bad input still throws, frozen or n
   // Two members of one oneof, both messages (cluster_discovery_type: type / cluster_type).
   assert.throws(() => messageFromJson(cluster, { name: 'a', type: 'EDS', cluster_type: { name: 'c' } }), /oneof/);
   assert.throws(() => messageFromJson(cluster, { name: 'a', loadAssignment: lb, load_assignment: lb }), /duplicate/);
+});
+
+test('each SharedMessages remembers its own conversions only: a new build converts afresh', () => {
+  const cluster = envoyType('envoy.config.cluster.v3.Cluster');
+  const lb = Object.freeze({ cluster_name: 'x', endpoints: Object.freeze([]) });
+  const loadAssignment = (m: protobuf.Message) => (m as unknown as Record<string, unknown>).loadAssignment;
+  const first = new SharedMessages();
+  const a = loadAssignment(first.fromJson(cluster, { name: 'a', load_assignment: lb }));
+  assert.ok(a !== undefined);
+  assert.is(loadAssignment(first.fromJson(cluster, { name: 'b', load_assignment: lb })), a);
+  assert.is.not(loadAssignment(new SharedMessages().fromJson(cluster, { name: 'c', load_assignment: lb })), a);
 });
 
 test.run();

@@ -5,12 +5,15 @@
  * offline compile's output (`compile --ca`) or over SDS (`serve --ca`).
  */
 
+import { secretKindOf } from '../ir/names.ts';
+
 /** A secret as emit writes it (proto3 JSON of an Envoy `Secret`). */
 export type SecretJson = Readonly<Record<string, unknown>>;
 
 /** The secrets that hold trust anchors, not a certificate and key. */
 export function isRootCertSecret(name: string): boolean {
-  return name.startsWith('root-cert-for-mtls-');
+  const kind = secretKindOf(name);
+  return kind === 'root-cert-for-mtls-inbound' || kind === 'root-cert-for-mtls-outbound';
 }
 
 /**

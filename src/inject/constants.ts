@@ -2,6 +2,9 @@
  * The numbers and names of an injected pod, OSM v1.2's (pkg/constants): dashboards, runbooks and
  * `kubectl` habits written for OSM keep working.
  */
+import { CONTROL_PLANE_ACCOUNT } from '../identity/identity.ts';
+import { serviceFqdn } from '../ir/names.ts';
+
 export const ENVOY_UID = 1500;
 export const ADMIN_PORT = 15000;
 export const OUTBOUND_PORT = 15001;
@@ -40,7 +43,11 @@ export const MONITOR_LABEL = 'openservicemesh.io/monitor';
 export const PROMETHEUS_PATH = '/stats/prometheus';
 
 /** Where injected pods dial the control plane by default: deploy/service.yaml's Service, its xDS port. */
-export const DEFAULT_XDS_SERVICE = { address: 'smi-compile.smi-system.svc.cluster.local', port: 15128 } as const;
+export const DEFAULT_XDS_SERVICE = {
+  // The Service is named after the control plane's account.
+  address: serviceFqdn({ namespace: CONTROL_PLANE_ACCOUNT.namespace, name: CONTROL_PLANE_ACCOUNT.serviceAccount }),
+  port: 15128,
+} as const;
 
 /** Envoy release this repository pins and tests against (package.json config.envoyVersion). */
 export const DEFAULT_ENVOY_IMAGE = 'envoyproxy/envoy:v1.40.0';

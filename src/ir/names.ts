@@ -6,7 +6,7 @@
  * table), so that OSM users' dashboards and habits carry over.
  */
 import type { ServiceName } from './proxy-plan.ts';
-import { keyOf } from './types.ts';
+import { keyOf, type Workload } from './types.ts';
 
 /** Who a workload is: the service account it runs as, and the mesh's trust domain. */
 export interface WorkloadIdentity {
@@ -22,9 +22,30 @@ export function serviceKey(svc: ServiceName): string {
   return keyOf(svc.namespace, svc.name);
 }
 
+/** `<svc>.<ns>.svc`: the Service's host name whatever the cluster domain. */
+export function serviceHost(svc: ServiceName): string {
+  return `${svc.name}.${svc.namespace}.svc`;
+}
+
 /** `<svc>.<ns>.svc.cluster.local`: SNI, inbound server name, and virtual host suffix (osm MeshService.FQDN). */
 export function serviceFqdn(svc: ServiceName): string {
-  return `${svc.name}.${svc.namespace}.svc.cluster.local`;
+  return `${serviceHost(svc)}.cluster.local`;
+}
+
+/** `serviceHost` and `serviceFqdn`: the DNS names a serving certificate for the Service carries. */
+export function serviceDnsNames(svc: ServiceName): string[] {
+  return [serviceHost(svc), serviceFqdn(svc)];
+}
+
+/**
+ * The service key a host name names, the inverse of the names above: `svc`, `svc.ns`,
+ * `svc.ns.svc` or `svc.ns.svc.<cluster domain>` → `ns/svc`. SMI names a TrafficSplit's apex by
+ * short name or FQDN; OSM's docs also write `<svc>.<ns>`.
+ */
+export function serviceKeyFromName(name: string, defaultNamespace: string): string {
+  const parts = name.split('.');
+  if (parts.length === 1) return keyOf(defaultNamespace, name);
+  return keyOf(parts[1], parts[0]);
 }
 
 /** `<ns>/<svc>|<targetPort>` for the service's `serviceKey` (osm MeshService.EnvoyClusterName). */
@@ -35,6 +56,18 @@ export function upstreamClusterName(serviceKey: string, targetPort: number): str
 /** `<ns>/<svc>|<targetPort>|local` (osm MeshService.EnvoyLocalClusterName): the app behind the port. */
 export function localClusterName(serviceKey: string, targetPort: number): string {
   return `${upstreamClusterName(serviceKey, targetPort)}|local`;
+}
+
+// ── Proxies ────────────────────────────────────────────────────────────────
+
+/** `<ns>/<workload>`: the xDS `node.id` (and `node.cluster`) a proxy announces, which picks its configuration. */
+export function nodeId(workload: { readonly namespace: string; readonly workload: string }): string {
+  return keyOf(workload.namespace, workload.workload);
+}
+
+/** The node id of the proxy a workload runs (its plan's `workload` is the workload's name). */
+export function workloadNodeId(w: Pick<Workload, 'meta'>): string {
+  return nodeId({ namespace: w.meta.namespace, workload: w.meta.name });
 }
 
 // ── Identities ─────────────────────────────────────────────────────────────
@@ -60,19 +93,34 @@ export function parseSpiffeId(uri: string): WorkloadIdentity | undefined {
 
 type Account = Pick<WorkloadIdentity, 'namespace' | 'serviceAccount'>;
 
+/** The three kinds of SDS secret, each name `<kind>:<ns>/<name>`. */
+export type SecretKind = 'service-cert' | 'root-cert-for-mtls-inbound' | 'root-cert-for-mtls-outbound';
+const SECRET_KINDS: ReadonlySet<string> = new Set<SecretKind>(['service-cert', 'root-cert-for-mtls-inbound', 'root-cert-for-mtls-outbound']);
+
+function secretName(kind: SecretKind, namespace: string, name: string): string {
+  return `${kind}:${keyOf(namespace, name)}`;
+}
+
 /** `service-cert:<ns>/<sa>`: the SDS secret holding the identity's own certificate. */
 export function serviceCertName(id: Account): string {
-  return `service-cert:${keyOf(id.namespace, id.serviceAccount)}`;
+  return secretName('service-cert', id.namespace, id.serviceAccount);
 }
 
 /** `root-cert-for-mtls-inbound:<ns>/<sa>`: the trust anchor for callers of the identity's proxies. */
 export function inboundRootCertSecretName(id: Account): string {
-  return `root-cert-for-mtls-inbound:${keyOf(id.namespace, id.serviceAccount)}`;
+  return secretName('root-cert-for-mtls-inbound', id.namespace, id.serviceAccount);
 }
 
 /** `root-cert-for-mtls-outbound:<ns>/<svc>`: the trust anchor (and SAN check) for calling `svc`. */
 export function outboundRootCertSecretName(svc: ServiceName): string {
-  return `root-cert-for-mtls-outbound:${serviceKey(svc)}`;
+  return secretName('root-cert-for-mtls-outbound', svc.namespace, svc.name);
+}
+
+/** Which kind of secret the makers above named `name`; undefined for a name they do not make. */
+export function secretKindOf(name: string): SecretKind | undefined {
+  const colon = name.indexOf(':');
+  const kind = colon < 0 ? '' : name.slice(0, colon);
+  return SECRET_KINDS.has(kind) ? (kind as SecretKind) : undefined;
 }
 
 // ── Identities that read as host names ─────────────────────────────────────

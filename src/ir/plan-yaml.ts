@@ -9,6 +9,7 @@
  */
 import jsyaml from 'js-yaml';
 import type { OutboundChain, OutboundPort, ProxyPlan } from './proxy-plan.ts';
+import { nodeId } from './names.ts';
 
 const refOf = (out: OutboundPort): string => `${out.service.namespace}/${out.service.name}:${out.port}`;
 
@@ -26,8 +27,8 @@ function plain(value: unknown): unknown {
 }
 
 const byPath = (a: ProxyPlan, b: ProxyPlan): number => {
-  const ka = `${a.namespace}/${a.workload}`;
-  const kb = `${b.namespace}/${b.workload}`;
+  const ka = nodeId(a);
+  const kb = nodeId(b);
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 };
 

@@ -70,6 +70,68 @@ export function locateInDocument(file: string, document: string, line: number, p
 }
 
 /**
+ * Where character `offset` (in UTF-16 units) of the scalar at `path` is written, `value` being
+ * the scalar's value: for a problem found inside a value, such as a regex's bad character. The
+ * scalar's own position when its line does not hold exactly `value` (block scalars, multi-line
+ * flow scalars) or the origin has no text (an object from the Kubernetes API).
+ */
+export function positionInScalar(origin: Origin, path: FieldPath, value: string, offset: number): SourcePosition {
+  const at = positionOf(origin, path);
+  if (origin.from === 'api') return at;
+  const { lineStarts } = readerOf(origin.document);
+  const i = at.line - origin.line;
+  const line = origin.document.slice(lineStarts[i], i + 1 < lineStarts.length ? lineStarts[i + 1] - 1 : undefined);
+  const col = sourceOffsetInLine(line, at.column - 1, value, offset);
+  return col === undefined ? at : { ...at, column: col + 1 };
+}
+
+/** Length, in decoded UTF-16 units, and source length of one YAML double-quoted escape. */
+function doubleQuotedEscape(src: string, i: number): { decoded: number; source: number } {
+  const c = src[i + 1];
+  const hex = { x: 2, u: 4, U: 8 }[c as 'x' | 'u' | 'U'];
+  if (hex) {
+    const cp = parseInt(src.slice(i + 2, i + 2 + hex), 16);
+    return { decoded: cp > 0xffff ? 2 : 1, source: 2 + hex };
+  }
+  return { decoded: 1, source: 2 };
+}
+
+/**
+ * Maps `offset` in a scalar's value to the 0-based offset in `line` where that character
+ * is written, given that the scalar starts at `start`. Plain scalars are written as they
+ * read; quoted ones shift by the quote and by escapes (`\\` in "…", `''` in '…'). Returns
+ * undefined when the line does not hold exactly `value` (block scalars, multi-line flow
+ * scalars), so that the caller keeps the scalar's own position rather than guess.
+ */
+export function sourceOffsetInLine(line: string, start: number, value: string, offset: number): number | undefined {
+  const quote = line[start];
+  if (quote !== '"' && quote !== "'") return line.startsWith(value, start) ? start + offset : undefined;
+  let decoded = '';
+  let found: number | undefined;
+  let i = start + 1;
+  while (i < line.length) {
+    const c = line[i]!;
+    let step = 1;
+    let piece = c;
+    if (c === quote) {
+      if (quote === "'" && line[i + 1] === "'") step = 2; // '' is one quote
+      else break;
+    } else if (quote === '"' && c === '\\') {
+      const esc = doubleQuotedEscape(line, i);
+      step = esc.source;
+      // Positions need only how many characters an escape stands for, so take them from
+      // the value rather than decode every YAML escape; the text around is still compared.
+      piece = value.slice(decoded.length, decoded.length + esc.decoded);
+    }
+    if (found === undefined && decoded.length + piece.length > offset) found = i;
+    decoded += piece;
+    i += step;
+  }
+  if (line[i] !== quote || decoded !== value) return undefined;
+  return found ?? i;
+}
+
+/**
  * Position of `offset` in `text`, counting lines from `from` (the start of a line, which is line
  * `from.line`): for a problem found in the raw text, before any document is read.
  */

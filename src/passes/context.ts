@@ -7,12 +7,10 @@ import { positionOf } from '../parser/origin.ts';
 /** What every pass receives: where to report, and the options of this compile. */
 export interface PassContext extends Reporter {
   readonly options: CompileOptions;
-  /** The text of an input file as it was read (stdin included), for checks that point inside a scalar. */
-  readonly sourceText: (file: string) => string | undefined;
 }
 
-export function passContext(reporter: Reporter, options: CompileOptions, sourceText: (file: string) => string | undefined = () => undefined): PassContext {
-  return { report: (d: Diagnostic) => reporter.report(d), options, sourceText };
+export function passContext(reporter: Reporter, options: CompileOptions): PassContext {
+  return { report: (d: Diagnostic) => reporter.report(d), options };
 }
 
 export function refOf(r: Resource): ResourceRef {

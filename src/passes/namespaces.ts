@@ -82,7 +82,7 @@ function runShard(namespace: string, key: readonly object[], input: MeshLists, s
   const mesh: Mesh = { settings, ...input };
   const checked = reportDuplicates(mesh, local);
   checkIdentities(checked, local);
-  validateRegexes(checked, local, ctx.sourceText);
+  validateRegexes(checked, local);
   validateHttpMatches(checked, local);
   const result = resolveAccess(bind(checked, local), local);
   return { namespace, key, settings: settingsKey(settings), diagnostics, result };

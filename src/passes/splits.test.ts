@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MAX_SPLIT_WEIGHT, serviceKeyFromName } from './splits.ts';
+import { serviceKeyFromName } from '../ir/names.ts';
+import { MAX_SPLIT_WEIGHT } from './splits.ts';
 import { deploy, plan, split, svc } from './test-mesh.ts';
 
 const services = ['v1', 'v2', 'v3'].flatMap((v) => [deploy('shop', `cart-${v}`), svc('shop', `cart-${v}`, ['80'])]);

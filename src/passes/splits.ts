@@ -3,6 +3,7 @@
  * the apex sends its traffic to the backends instead, each on its own target port.
  */
 import { diagnostic } from '../diagnostics/diagnostic.ts';
+import { serviceKeyFromName } from '../ir/names.ts';
 import { keyOf, type TrafficSplit } from '../ir/types.ts';
 import type { AccessMesh } from './access.ts';
 import type { ServiceBinding } from './bind.ts';
@@ -37,16 +38,6 @@ export interface ResolvedSplit {
 export interface SplitMesh extends AccessMesh {
   /** By apex `ns/name`. */
   readonly splits: ReadonlyMap<string, ResolvedSplit>;
-}
-
-/**
- * `svc`, `svc.ns`, `svc.ns.svc` or `svc.ns.svc.<cluster domain>` → `ns/svc`. SMI names the
- * apex by short name or FQDN; OSM's docs also write `<svc>.<ns>`.
- */
-export function serviceKeyFromName(name: string, defaultNamespace: string): string {
-  const parts = name.split('.');
-  if (parts.length === 1) return keyOf(defaultNamespace, name);
-  return keyOf(parts[1], parts[0]);
 }
 
 export function resolveSplits(mesh: AccessMesh, ctx: PassContext): SplitMesh {

@@ -6,16 +6,16 @@ import { invalidRegex } from '../../test/hardening/mutations.ts';
 import { DiagnosticBag, type Diagnostic } from '../diagnostics/diagnostic.ts';
 import { buildMesh } from '../ir/build/index.ts';
 import { parseSources } from '../parser/parse.ts';
-import { checkRegex, isValidRe2, MAX_REGEX_LENGTH, QUOTE_LENGTH, quoteRegex, sourceOffsetInLine, tokenize, validateRegexes } from './validate-regex.ts';
+import { checkRegex, isValidRe2, MAX_REGEX_LENGTH, QUOTE_LENGTH, quoteRegex, tokenize, validateRegexes } from './validate-regex.ts';
 import { countingCompiles } from './re2-testing.ts';
 
 /** Parses real YAML, builds the IR and runs the pass; only the pass's diagnostics are returned. */
-function lint(text: string, { file = 'routes.yaml', inMemory = true } = {}): Diagnostic[] {
+function lint(text: string, { file = 'routes.yaml' } = {}): Diagnostic[] {
   const parsed = new DiagnosticBag();
   const mesh = buildMesh(parseSources([{ path: file, text }], parsed), parsed, {});
   assert.equal(parsed.items, [], 'fixture parses cleanly');
   const bag = new DiagnosticBag();
-  validateRegexes(mesh, bag, (f) => (inMemory && f === file ? text : undefined));
+  validateRegexes(mesh, bag);
   return bag.items;
 }
 
@@ -219,23 +219,6 @@ test('property: bisection finds the offset that a compile per prefix found', () 
   );
 });
 
-// ── Columns inside scalars ──────────────────────────────────────────────────
-
-test('offsets map through plain, double-quoted and single-quoted scalars', () => {
-  assert.is(sourceOffsetInLine('  k: /a(?=b)', 5, '/a(?=b)', 2), 7);
-  assert.is(sourceOffsetInLine('  k: "/a(?=b)"', 5, '/a(?=b)', 2), 8);
-  // "\\d" is two source characters for one backslash.
-  assert.is(sourceOffsetInLine('  k: "\\\\d(?=b)"', 5, '\\d(?=b)', 2), 9);
-  assert.is(sourceOffsetInLine('  k: "\\x41(?=b)"', 5, 'A(?=b)', 1), 10);
-  assert.is(sourceOffsetInLine("  k: 'it''s(?=b)'", 5, "it's(?=b)", 4), 11);
-});
-
-test('a scalar the line does not hold exactly gives undefined (the caller keeps the scalar start)', () => {
-  assert.is(sourceOffsetInLine('  k: |', 5, '/a(?=b)', 2), undefined);
-  assert.is(sourceOffsetInLine('  k: "/a(?=b', 5, '/a(?=b)c', 2), undefined);
-  assert.is(sourceOffsetInLine('  k: /other', 5, '/a(?=b)', 2), undefined);
-});
-
 // ── The pass, on real YAML ──────────────────────────────────────────────────
 
 test('pathRegex: error SMI3009 at the offending character, plain and quoted', () => {
@@ -296,10 +279,10 @@ test('JSON input', () => {
   assert.equal(ds.map(where), ['11:28']);
 });
 
-test('without the file text (stdin, unreadable), the diagnostic stays on the scalar', () => {
+test('input that cannot be read again (stdin) still gets the exact column: the origin holds the text', () => {
   const ds = lint(group(`  - name: m
-    pathRegex: "/api/(?=v1)"`), { inMemory: false });
-  assert.equal(ds.map(where), ['9:16']);
+    pathRegex: "/api/(?=v1)"`), { file: '<stdin>' });
+  assert.equal(ds.map(where), ['9:22']);
 });
 
 test('a block scalar is reported at its start rather than a guessed column', () => {

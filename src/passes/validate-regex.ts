@@ -3,7 +3,8 @@
  * RE2. RE2 rejects JavaScript/PCRE constructs (lookaround, backreferences) that people copy
  * from other tools, and a single bad regex makes Envoy reject the whole route configuration.
  * So each one is compiled here with re2js (a port of RE2's parser) and a failure is SMI3009,
- * pointing at the offending character inside the YAML scalar, not just at its line.
+ * pointing at the offending character inside the YAML scalar, not just at its line
+ * (parser/origin.ts `positionInScalar`).
  *
  * What one regex may cost is bounded, because a manifest is untrusted input to `lint` and to
  * `serve --watch` (where a slow check blocks the event loop): a regex longer than
@@ -11,12 +12,11 @@
  * 1 + ⌈log2(tokens)⌉ compiles (see errorOffset). A valid regex whose RE2 program Envoy would
  * refuse by default is SMI3024. Diagnostics quote at most QUOTE_LENGTH characters of a regex.
  */
-import { readFileSync } from 'node:fs';
 import { RE2JS, RE2JSSyntaxException } from 're2js';
-import { diagnostic, type Reporter, type SourcePosition } from '../diagnostics/diagnostic.ts';
-import type { FieldPath, HttpRouteGroup, Mesh } from '../ir/types.ts';
+import { diagnostic, type Reporter } from '../diagnostics/diagnostic.ts';
+import type { FieldPath, Mesh } from '../ir/types.ts';
 import { refOf } from './context.ts';
-import { positionOf } from '../parser/origin.ts';
+import { positionInScalar, positionOf } from '../parser/origin.ts';
 
 // ── Tokens ──────────────────────────────────────────────────────────────────
 // A light tokenizer of RE2 syntax: enough to find JavaScript-only constructs exactly, to
@@ -264,108 +264,16 @@ export function checkRegex(regex: string): RegexVerdict {
   return programSize > ENVOY_MAX_PROGRAM_SIZE ? { kind: 'too-large', programSize } : { kind: 'valid' };
 }
 
-// ── Source columns ──────────────────────────────────────────────────────────
-
-/** Length, in decoded UTF-16 units, and source length of one YAML double-quoted escape. */
-function doubleQuotedEscape(src: string, i: number): { decoded: number; source: number } {
-  const c = src[i + 1];
-  const hex = { x: 2, u: 4, U: 8 }[c as 'x' | 'u' | 'U'];
-  if (hex) {
-    const cp = parseInt(src.slice(i + 2, i + 2 + hex), 16);
-    return { decoded: cp > 0xffff ? 2 : 1, source: 2 + hex };
-  }
-  return { decoded: 1, source: 2 };
-}
-
-/**
- * Maps `offset` in a scalar's value to the 0-based offset in `line` where that character
- * is written, given that the scalar starts at `start`. Plain scalars are written as they
- * read; quoted ones shift by the quote and by escapes (`\\` in "…", `''` in '…'). Returns
- * undefined when the line does not hold exactly `value` (block scalars, multi-line flow
- * scalars), so that the caller keeps the scalar's own position rather than guess.
- */
-export function sourceOffsetInLine(line: string, start: number, value: string, offset: number): number | undefined {
-  const quote = line[start];
-  if (quote !== '"' && quote !== "'") return line.startsWith(value, start) ? start + offset : undefined;
-  let decoded = '';
-  let found: number | undefined;
-  let i = start + 1;
-  while (i < line.length) {
-    const c = line[i]!;
-    let step = 1;
-    let piece = c;
-    if (c === quote) {
-      if (quote === "'" && line[i + 1] === "'") step = 2; // '' is one quote
-      else break;
-    } else if (quote === '"' && c === '\\') {
-      const esc = doubleQuotedEscape(line, i);
-      step = esc.source;
-      // Positions need only how many characters an escape stands for, so take them from
-      // the value rather than decode every YAML escape; the text around is still compared.
-      piece = value.slice(decoded.length, decoded.length + esc.decoded);
-    }
-    if (found === undefined && decoded.length + piece.length > offset) found = i;
-    decoded += piece;
-    i += step;
-  }
-  if (line[i] !== quote || decoded !== value) return undefined;
-  return found ?? i;
-}
-
-export type SourceText = (file: string) => string | undefined;
-
-/** Reads files from disk once each; `<stdin>` and unreadable files give undefined. */
-function diskSourceText(): SourceText {
-  const cache = new Map<string, string | undefined>();
-  return (file) => {
-    if (!cache.has(file)) {
-      let text: string | undefined;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch {
-        text = undefined;
-      }
-      cache.set(file, text);
-    }
-    return cache.get(file);
-  };
-}
-
-/** A file's lines, split once per file however many diagnostics it has. */
-function linesOf(sourceText: SourceText): (file: string) => readonly string[] | undefined {
-  const cache = new Map<string, readonly string[] | undefined>();
-  return (file) => {
-    if (!cache.has(file)) cache.set(file, sourceText(file)?.split('\n'));
-    return cache.get(file);
-  };
-}
-
-/** The position of character `offset` of the scalar at `path`; the scalar's start if unsure. */
-function positionInScalar(
-  group: HttpRouteGroup,
-  path: FieldPath,
-  value: string,
-  offset: number,
-  lines: (file: string) => readonly string[] | undefined,
-): SourcePosition {
-  const at = positionOf(group.origin, path);
-  const line = lines(at.file)?.[at.line - 1];
-  const col = line === undefined ? undefined : sourceOffsetInLine(line, at.column - 1, value, offset);
-  return col === undefined ? at : { ...at, column: col + 1 };
-}
-
 // ── The pass ────────────────────────────────────────────────────────────────
 
 /**
- * Reports SMI3009 for every `pathRegex` and header value regex that RE2 rejects, SMI3023 for
- * one too long to check, SMI3024 for one whose program Envoy would refuse. `sourceText` gives a file's text, to place the column on the bad character; by default
- * files are re-read from disk. Pass the texts already in memory when there are any (stdin
- * cannot be re-read).
+ * Reports SMI3009 for every `pathRegex` and header value regex that RE2 rejects (at the
+ * offending character inside the scalar), SMI3023 for one too long to check, SMI3024 for one
+ * whose program Envoy would refuse.
  */
-export function validateRegexes(mesh: Mesh, reporter: Reporter, sourceText: SourceText = diskSourceText()): void {
+export function validateRegexes(mesh: Mesh, reporter: Reporter): void {
   // Meshes repeat the same few regexes across hundreds of groups; check each once.
   const verdicts = new Map<string, RegexVerdict>();
-  const lines = linesOf(sourceText);
   for (const group of mesh.httpRouteGroups) {
     const check = (regex: string, path: FieldPath): void => {
       let v = verdicts.get(regex);
@@ -374,7 +282,7 @@ export function validateRegexes(mesh: Mesh, reporter: Reporter, sourceText: Sour
       const quoted = quoteRegex(regex);
       const ref = refOf(group);
       if (v.kind === 'invalid') {
-        const at = positionInScalar(group, path, regex, v.offset, lines);
+        const at = positionInScalar(group.origin, path, regex, v.offset);
         reporter.report(diagnostic('invalid-regex', { regex: quoted, detail: v.detail }, at, ref));
       } else if (v.kind === 'too-long') {
         reporter.report(diagnostic('regex-too-long', { regex: quoted, limit: MAX_REGEX_LENGTH }, positionOf(group.origin, path), ref));

@@ -10,6 +10,7 @@ import type { InboundHttpRoute, ProxyPlan } from '../ir/proxy-plan.ts';
 import { keyOf, resourceKey, type AppProtocol, type FieldPath, type HttpMatch, type HttpRouteGroup, type Resource, type TcpRoute, type TrafficTarget } from '../ir/types.ts';
 import type { AccessRule } from '../passes/access.ts';
 import type { PlannedMesh } from '../passes/plan.ts';
+import { nodeId, workloadNodeId } from '../ir/names.ts';
 import { compareStrings } from '../shared/compare.ts';
 import { sha256Hex } from '../shared/hash.ts';
 
@@ -74,10 +75,10 @@ function admittedByRule(rules: readonly AccessRule[], source: string, route?: In
 
 /** Every access edge of the mesh, sorted by caller, service, port and route. */
 export function accessEdges(mesh: PlannedMesh): AccessEdge[] {
-  const plans = new Map(mesh.proxies.map((p) => [`${p.namespace}/${p.workload}`, p]));
+  const plans = new Map(mesh.proxies.map((p) => [nodeId(p), p]));
   const edges = new Map<string, AccessEdge>();
   for (const source of mesh.proxies) {
-    const from = `${source.namespace}/${source.workload}`;
+    const from = nodeId(source);
     const sourceSa = keyOf(source.namespace, source.serviceAccount);
     for (const out of source.outbound) {
       const service = keyOf(out.service.namespace, out.service.name);
@@ -96,8 +97,8 @@ export function accessEdges(mesh: PlannedMesh): AccessEdge[] {
         admitting.set(key, (admitting.get(key) ?? new Set()).add(workload));
       };
       for (const w of binding.workloads) {
-        workload = `${w.meta.namespace}/${w.meta.name}`;
-        const dest: ProxyPlan | undefined = plans.get(`${w.meta.namespace}/${w.meta.name}`);
+        workload = workloadNodeId(w);
+        const dest: ProxyPlan | undefined = plans.get(workload);
         const inbound = dest?.inbound.find((p) => p.service.namespace === out.service.namespace && p.service.name === out.service.name && p.targetPort === port.targetPort);
         if (!dest || !inbound) continue;
         serving++;
@@ -153,7 +154,7 @@ export function proxyResourceHashes(proxies: readonly ProxyConfig[]): Map<string
       }
     }
     resources.set('bootstrap', hash(p.bootstrap));
-    out.set(`${p.namespace}/${p.workload}`, resources);
+    out.set(nodeId(p), resources);
   }
   return out;
 }

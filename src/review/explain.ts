@@ -23,7 +23,7 @@ import {
   serviceHostnames,
 } from '../emit/names.ts';
 import { methodsOf } from '../emit/routes.ts';
-import { serviceFqdn } from '../ir/names.ts';
+import { nodeId, serviceFqdn } from '../ir/names.ts';
 import type { InboundHttpRoute, InboundPort, ProxyPlan, ServiceName } from '../ir/proxy-plan.ts';
 import { keyOf, resourceKey, type AppProtocol, type FieldPath, type Resource } from '../ir/types.ts';
 import type { AccessRule } from '../passes/access.ts';
@@ -129,7 +129,7 @@ function targetRefs(rules: readonly AccessRule[]): PolicyRef[] {
 export function explain(mesh: PlannedMesh, q: ExplainQuery): Explanation {
   const [fromNs, fromName] = q.from.split('/');
   const source = mesh.proxies.find((p) => p.namespace === fromNs && p.workload === fromName);
-  if (!source) throw new ExplainInputError(`no workload ${q.from} in the manifests (workloads: ${mesh.proxies.map((p) => `${p.namespace}/${p.workload}`).join(', ') || 'none'})`);
+  if (!source) throw new ExplainInputError(`no workload ${q.from} in the manifests (workloads: ${mesh.proxies.map(nodeId).join(', ') || 'none'})`);
   const binding = mesh.bindings.services.get(keyOf(q.to.namespace, q.to.service));
   if (!binding) throw new ExplainInputError(`no service ${q.to.service}.${q.to.namespace} in the manifests`);
   const ports = binding.ports;
@@ -183,7 +183,7 @@ export function explain(mesh: PlannedMesh, q: ExplainQuery): Explanation {
           : `the TrafficTargets naming ${sourceSa} admit no ${protocol} traffic on port ${port.port.port}`;
     return {
       verdict: 'denied',
-      reason: `${reason}; ${source.namespace}/${source.workload}'s ${OUTBOUND_LISTENER_NAME} has no filter chain for it`,
+      reason: `${reason}; ${nodeId(source)}'s ${OUTBOUND_LISTENER_NAME} has no filter chain for it`,
       request: requestView,
       policies: targetRefs(existing),
       backends: [],
@@ -252,7 +252,7 @@ function atDestination(
   request: HttpRequest,
   http: boolean,
 ): WorkloadVerdict {
-  const workload = `${plan.namespace}/${plan.workload}`;
+  const workload = nodeId(plan);
   const port = plan.inbound.find((p) => p.service.namespace === backend.namespace && p.service.name === backend.name && p.targetPort === targetPort);
   const destinationSa = keyOf(plan.namespace, plan.serviceAccount);
   const filterChain = inboundFilterChainName(backend, targetPort, port?.protocol ?? 'http');

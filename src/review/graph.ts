@@ -5,6 +5,7 @@
  * rendered as JSON, Mermaid, DOT, or SVG (DOT laid out by Graphviz compiled to WebAssembly).
  */
 import type { PlannedMesh } from '../passes/plan.ts';
+import { nodeId, workloadNodeId } from '../ir/names.ts';
 import { accessEdges, splitViews } from './edges.ts';
 import { byKey, compareStrings } from '../shared/compare.ts';
 
@@ -47,12 +48,12 @@ export function meshGraph(mesh: PlannedMesh, namespace?: string): MeshGraph {
   const edges = new Map<string, { from: string; to: string; kind: GraphEdge['kind']; label: string[] }>();
   const callable = new Set<string>();
   for (const [key, binding] of mesh.bindings.services) {
-    for (const w of binding.workloads) pushLabel(edges, serviceId(key), workloadId(`${w.meta.namespace}/${w.meta.name}`), 'selects', binding.ports.map((p) => `${p.port.port}/${p.port.protocol}`).join(', '));
+    for (const w of binding.workloads) pushLabel(edges, serviceId(key), workloadId(workloadNodeId(w)), 'selects', binding.ports.map((p) => `${p.port.port}/${p.port.protocol}`).join(', '));
   }
   for (const e of accessEdges(mesh)) {
     const line = e.route === 'tcp' ? `tcp:${e.port}` : `${e.multiPort ? `:${e.port} ` : ''}${e.route}${e.onlyAt ? ` (only at ${e.onlyAt.join(', ')})` : ''}`;
     pushLabel(edges, workloadId(e.from), serviceId(e.service), 'calls', line);
-    const behind = e.onlyAt ?? (mesh.bindings.services.get(e.service)?.workloads ?? []).map((w) => `${w.meta.namespace}/${w.meta.name}`);
+    const behind = e.onlyAt ?? (mesh.bindings.services.get(e.service)?.workloads ?? []).map(workloadNodeId);
     for (const w of behind) callable.add(w);
   }
   for (const split of splitViews(mesh).values()) {
@@ -61,7 +62,7 @@ export function meshGraph(mesh: PlannedMesh, namespace?: string): MeshGraph {
   }
   const nodes: GraphNode[] = [
     ...mesh.proxies.map((p) => {
-      const key = `${p.namespace}/${p.workload}`;
+      const key = nodeId(p);
       return { id: workloadId(key), kind: 'workload' as const, namespace: p.namespace, name: p.workload, ...(callable.has(key) ? {} : { deniedByDefault: true }) };
     }),
     ...[...mesh.bindings.services.values()].map((b) => ({ id: serviceId(b.key), kind: 'service' as const, namespace: b.service.meta.namespace, name: b.service.meta.name })),

@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { RawAdsClient } from '../../src/serve/xds/raw-client.ts';
 import { CDS } from '../../src/serve/xds/type-urls.ts';
 import { within } from './support.ts';
-import { collectLines } from '../hardening/spawn.ts';
+import { collectLines, lineWritten } from '../hardening/spawn.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -23,20 +23,7 @@ test('SIGTERM: streams end with UNAVAILABLE, the process exits 0, every log line
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let client: RawAdsClient | undefined;
   try {
-    // collectLines listens first: each 'data' event here sees the lines it completed.
-    const listening = (): boolean => lines.some((l) => l.includes('xDS server listening'));
-    await within(
-      15_000,
-      'server listening',
-      new Promise<void>((resolve) => {
-        const check = (): void => {
-          if (!listening()) return;
-          child.stderr!.off('data', check);
-          resolve();
-        };
-        child.stderr!.on('data', check);
-      }),
-    );
+    await within(15_000, 'server listening', lineWritten(child.stderr!, lines, (l) => l.includes('xDS server listening')));
     const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     const listen = records.find((r) => r.msg === 'xDS server listening')!;
     client = new RawAdsClient(`127.0.0.1:${listen.port}`);

@@ -104,15 +104,6 @@ export function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
   ]);
 }
 
-export async function until(ms: number, what: string, probe: () => boolean | Promise<boolean>, everyMs = 20): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await probe()) return;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`${what}: not within ${ms} ms`);
-}
-
 /**
  * Exits the process shortly after the suite, whatever timers the gRPC xDS client keeps
  * (its ADS stream retries with backoff once the server is gone). The timer is unref'd: it

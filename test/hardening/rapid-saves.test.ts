@@ -11,8 +11,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RawAdsClient } from '../../src/serve/xds/raw-client.ts';
 import { RDS } from '../../src/serve/xds/type-urls.ts';
-import { until } from '../e2e/support.ts';
-import { collectLines } from './spawn.ts';
+import { within } from '../e2e/support.ts';
+import { collectLines, lineWritten } from './spawn.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Same-size saves: `/books-bought` becomes `/b-<n>`. */
@@ -27,7 +27,7 @@ test('pairs of saves 0–60 ms apart: the proxy always ends with the second', as
   const lines = collectLines(child.stderr!);
   let client: RawAdsClient | undefined;
   try {
-    await until(20_000, 'server listening', () => lines.some((l) => l.includes('xDS server listening')));
+    await within(20_000, 'server listening', lineWritten(child.stderr!, lines, (l) => l.includes('xDS server listening')));
     const listening = lines.map((l) => JSON.parse(l) as { msg: string; port?: number }).find((r) => r.msg === 'xDS server listening')!;
     client = new RawAdsClient(`127.0.0.1:${listening.port}`);
     const s = client.sotw();

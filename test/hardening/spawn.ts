@@ -40,3 +40,20 @@ export function collectLines(stream: NodeJS.ReadableStream): string[] {
   });
   return lines;
 }
+
+/**
+ * The first line of `lines` (collected from `stream` by collectLines, which listens first) that
+ * `match` accepts, once the child has written it.
+ */
+export function lineWritten(stream: NodeJS.ReadableStream, lines: readonly string[], match: (line: string) => boolean): Promise<string> {
+  return new Promise((resolve) => {
+    const check = (): void => {
+      const found = lines.find(match);
+      if (found === undefined) return;
+      stream.off('data', check);
+      resolve(found);
+    };
+    stream.on('data', check);
+    check();
+  });
+}

@@ -40,7 +40,7 @@ export function peerCertificate(call: unknown): PeerCertificate | undefined {
 
 export function peerIdentity(cert: PeerCertificate): PeerIdentity {
   const entries = (cert.subjectaltname ?? '').split(', ').filter(Boolean);
-  const spiffe = entries.filter((e) => e.startsWith('URI:spiffe://')).map((e) => e.slice(4)).filter((u) => parseSpiffeId(u));
+  const spiffe = entries.filter((e) => e.startsWith('URI:')).map((e) => e.slice(4)).filter((u) => parseSpiffeId(u));
   const names = entries.filter((e) => e.startsWith('DNS:')).map((e) => e.slice(4));
   const cn = cert.subject?.CN;
   for (const c of Array.isArray(cn) ? cn : cn ? [cn] : []) names.push(c);

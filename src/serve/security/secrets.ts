@@ -22,6 +22,7 @@ import type { EnvoyResource } from '../../emit/types.ts';
 import type { CertificateManager } from '../../identity/certificate-manager.ts';
 import { principalName, serviceCertName, type WorkloadIdentity } from '../../identity/identity.ts';
 import { isRootCertSecret, withTrustBundle } from '../../identity/trust-bundle.ts';
+import { secretKindOf } from '../../ir/names.ts';
 import type { EncodedResource, ProxySnapshot } from '../snapshot/snapshot-types.ts';
 import { SDS } from '../xds/type-urls.ts';
 import { resourceVersion } from '../../emit/versions.ts';
@@ -65,7 +66,7 @@ export class SdsSecrets implements SecretSource {
 
   resolve(proxy: ProxySnapshot, emitted: EncodedResource): EncodedResource | undefined {
     const name = emitted.name;
-    if (name.startsWith('service-cert:')) return this.serviceCert(proxy, name);
+    if (secretKindOf(name) === 'service-cert') return this.serviceCert(proxy, name);
     if (isRootCertSecret(name)) return this.rootCert(emitted);
     return emitted;
   }

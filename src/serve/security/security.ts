@@ -14,6 +14,7 @@ import { CertificateManager, DEFAULT_RENEW_FRACTION, type CertificateEvent } fro
 import type { Clock } from '../../identity/clock.ts';
 import { FileProvider } from '../../identity/file-provider.ts';
 import { CONTROL_PLANE_ACCOUNT, principalName, type WorkloadIdentity } from '../../identity/identity.ts';
+import { serviceDnsNames } from '../../ir/names.ts';
 import type { CertificateProvider, IssuedCertificate } from '../../identity/provider.ts';
 import { XdsAuthorizer } from './auth.ts';
 import type { Logger } from '../../shared/logger.ts';
@@ -112,8 +113,8 @@ export async function startSecurity(opts: CaServeOptions, ctx: { logger: Logger;
     '127.0.0.1',
     '::1',
     hostname(),
-    `${server.serviceAccount}.${server.namespace}.svc`,
-    `${server.serviceAccount}.${server.namespace}.svc.cluster.local`,
+    // The control plane's Service is named after its account (deploy/service.yaml).
+    ...serviceDnsNames({ namespace: server.namespace, name: server.serviceAccount }),
     ...(ctx.address === '0.0.0.0' || ctx.address === '::' ? [] : [ctx.address]),
     ...(opts.serverNames ?? []),
   ];

@@ -18,7 +18,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { compilePaths } from '../../compiler/compile.ts';
 import type { Diagnostic } from '../../diagnostics/diagnostic.ts';
 import { resourceName, type EnvoyResource, type ProxyConfig } from '../../emit/types.ts';
-import { encodeProtoJsonAny, forgetConverted } from '../../envoy/protos.ts';
+import { encodeProtoJsonAny, SharedMessages } from '../../envoy/protos.ts';
 import { CompileMemo } from '../../compiler/compile-memo.ts';
 import { JsonTexts, resourceVersion } from '../../emit/versions.ts';
 import { packProxylessMesh, proxylessMeshOf } from '../../emit/proxyless/index.ts';
@@ -54,9 +54,10 @@ function wireSnapshot(configs: readonly ProxyConfig[], versions: Versions, holds
   const diagnostics: Diagnostic[] = [];
   const fresh = new Map<string, WireResource>();
   const live = new Set<string>();
+  const messages = new SharedMessages(); // this build's, dropped with it
   const encode = (typeUrl: string, json: EnvoyResource): string => {
     const version = versions.of(typeUrl, json);
-    if (!holds.has(version) && !fresh.has(version)) fresh.set(version, { name: resourceName(json), typeUrl, version, any: encodeProtoJsonAny(typeUrl, json), json });
+    if (!holds.has(version) && !fresh.has(version)) fresh.set(version, { name: resourceName(json), typeUrl, version, any: encodeProtoJsonAny(typeUrl, json, messages), json });
     live.add(version);
     return version;
   };
@@ -94,12 +95,7 @@ function main(): void {
       let diagnostics: readonly Diagnostic[] = result.diagnostics;
       let wire: WireSnapshot | undefined;
       if (!diagnostics.some((d) => d.level === 'error')) {
-        let built: ReturnType<typeof wireSnapshot>;
-        try {
-          built = wireSnapshot(result.proxies, versions, holds);
-        } finally {
-          forgetConverted(); // one build's converted messages, as in the server's own thread (snapshot.ts)
-        }
+        const built = wireSnapshot(result.proxies, versions, holds);
         diagnostics = [...diagnostics, ...built.diagnostics];
         if (built.wire) {
           const proxyless = proxylessMeshOf(result.mesh);

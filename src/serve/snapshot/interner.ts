@@ -5,7 +5,7 @@
  * snapshot instead of encoding it again. The content hash is also the resource's version (delta
  * xDS) and, combined per set, the version of a state-of-the-world response.
  */
-import { encodeProtoJsonAny, forgetConverted } from '../../envoy/protos.ts';
+import { encodeProtoJsonAny, SharedMessages } from '../../envoy/protos.ts';
 import { resourceName, type EnvoyResource } from '../../emit/types.ts';
 import { JsonTexts, resourceVersion } from '../../emit/versions.ts';
 import { encodeDeltaResource } from '../xds/ads-service.ts';
@@ -45,6 +45,8 @@ export class ResourceInterner {
   private readonly deltaCache = new WeakMap<EncodedResource, Uint8Array>();
   /** JSON texts of the frozen parts of fresh resources (versions.ts). */
   private readonly texts = new JsonTexts();
+  /** The messages converted for the snapshot being built (and resources derived from the served one): a new one per build. */
+  private messages = new SharedMessages();
   /** Resources encoded (cache misses) since the server started: a test and a metric read it. */
   encodeCount = 0;
 
@@ -75,7 +77,7 @@ export class ResourceInterner {
     const key = resourceVersion(typeUrl, json, this.texts);
     let r = this.building.get(key) ?? this.live.get(key) ?? this.derived.get(key);
     if (!r) {
-      r = { name: resourceName(json), typeUrl, version: key, any: encodeProtoJsonAny(typeUrl, json), json };
+      r = { name: resourceName(json), typeUrl, version: key, any: encodeProtoJsonAny(typeUrl, json, this.messages), json };
       this.encodeCount += 1;
     }
     if (frozen) this.byObject.set(json, r);
@@ -123,7 +125,7 @@ export class ResourceInterner {
     }
     this.building = new Map();
     this.derived = new Map();
-    forgetConverted();
+    this.messages = new SharedMessages();
   }
 
   /**
@@ -144,7 +146,7 @@ export class ResourceInterner {
   /** Abandons what was interned for a snapshot that failed to build. */
   discard(): void {
     this.building = new Map();
-    forgetConverted();
+    this.messages = new SharedMessages();
   }
 
   /** Distinct resources the served snapshot uses, and their encoded bytes. */
