@@ -349,22 +349,29 @@ export async function startServer(opts: ServeOptions): Promise<ServerHandle> {
  */
 export async function runServe(opts: ServeOptions): Promise<number> {
   const logger = opts.logger ?? createLogger();
+  // The handlers go in before the server starts: a signal between "listening" and the end of
+  // start-up (a pod deleted as it comes up) must stop it gracefully, not kill it mid-start.
+  let signalled: NodeJS.Signals | undefined;
+  let stopped: (() => void) | undefined;
+  const stop = (signal: NodeJS.Signals): void => {
+    process.off('SIGTERM', stop);
+    process.off('SIGINT', stop);
+    signalled = signal;
+    stopped?.();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
   let handle: ServerHandle;
   try {
     handle = await startServer({ ...opts, logger });
   } catch (err) {
+    process.off('SIGTERM', stop);
+    process.off('SIGINT', stop);
     logger.error(err instanceof Error ? err.message : String(err));
     return 1;
   }
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals): void => {
-      logger.info('shutting down', { signal });
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
-      void handle.close().then(resolve);
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-  });
+  if (!signalled) await new Promise<void>((resolve) => (stopped = resolve));
+  logger.info('shutting down', { signal: signalled });
+  await handle.close();
   return 0;
 }

@@ -1,6 +1,7 @@
 /**
  * `serve` as a process: JSON logs when stderr is not a terminal, and a graceful stop on SIGTERM
- * (streams told UNAVAILABLE so proxies reconnect elsewhere, exit code 0).
+ * (streams told UNAVAILABLE so proxies reconnect elsewhere, exit code 0), even when the signal
+ * comes while it is still starting.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -40,6 +41,26 @@ test('SIGTERM: streams end with UNAVAILABLE, the process exits 0, every log line
     assert.ok(all.every((r) => typeof r.time === 'string' && typeof r.level === 'string'));
   } finally {
     client?.close();
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+});
+
+test('SIGTERM while starting (after the first compile, before listening is done): a graceful stop, exit 0', async () => {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/e2e/fixtures/serve-child.ts'), join(ROOT, 'fixtures/bookstore')], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const lines = collectLines(child.stderr!);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  try {
+    // The first compile is served before the file watcher starts and before "listening".
+    await within(15_000, 'first snapshot', lineWritten(child.stderr!, lines, (l) => l.includes('serving snapshot')));
+    child.kill('SIGTERM');
+    assert.equal(await within(15_000, 'exit', exited), { code: 0, signal: null });
+    const all = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.ok(all.some((r) => r.msg === 'shutting down' && r.signal === 'SIGTERM'));
+    assert.ok(all.some((r) => r.msg === 'xDS server stopped'));
+  } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
   }
 });
