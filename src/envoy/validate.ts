@@ -27,7 +27,7 @@ export function envoyVersion(envoyBin: string): string {
 const REJECTED = /error initializing configuration '[^']*': ([\s\S]*)$/;
 
 export function validateBootstrap(envoyBin: string, file: string): Promise<EnvoyVerdict> {
-  const args = ['--mode', 'validate', '-c', file, '--concurrency', '1', '--use-dynamic-base-id', '-l', 'error', '--log-format', '%v'];
+  const args = ['--mode', 'validate', '-c', file, '--concurrency', '1', '--disable-hot-restart', '-l', 'error', '--log-format', '%v'];
   return new Promise((resolve) => {
     const child = spawn(envoyBin, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: VALIDATE_TIMEOUT_MS });
     let out = '';

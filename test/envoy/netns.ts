@@ -225,7 +225,7 @@ export class EnvoyPod {
       await started(pod.bridge, `bridge of ${opts.name}`);
       pod.envoy = spawn(
         'ip',
-        ['netns', 'exec', opts.netns, ...(opts.uid === undefined ? [] : ['setpriv', `--reuid=${opts.uid}`, `--regid=${opts.uid}`, '--clear-groups']), opts.envoyBin, '-c', opts.bootstrap, '--concurrency', '1', '--use-dynamic-base-id', '-l', 'warning', '--log-format', '[%Y-%m-%d %T.%e][%l][%n] %v'],
+        ['netns', 'exec', opts.netns, ...(opts.uid === undefined ? [] : ['setpriv', `--reuid=${opts.uid}`, `--regid=${opts.uid}`, '--clear-groups']), opts.envoyBin, '-c', opts.bootstrap, '--concurrency', '1', '--disable-hot-restart', '-l', 'warning', '--log-format', '[%Y-%m-%d %T.%e][%l][%n] %v'],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
       const keep = (d: Buffer): void => {
