@@ -5,7 +5,7 @@
  * before it shows as Envoy JSON. `npm run golden:update` rewrites this layer with `golden/`;
  * review `git diff golden-ir/` like code. Emit's tests load their plans from it.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -13,14 +13,9 @@ import { compilePaths } from '../src/compiler/compile.ts';
 import { formatDiagnostic } from '../src/diagnostics/diagnostic.ts';
 import { plansFromYaml, plansToYaml } from '../src/ir/plan-yaml.ts';
 import type { PlannedMesh } from '../src/passes/index.ts';
+import { FIXTURES, pruneGoldens, scenarios, UPDATE } from './golden-layer.ts';
 
-const FIXTURES = 'fixtures';
 const GOLDEN = 'golden-ir';
-const update = process.env.UPDATE_GOLDEN === '1';
-
-const scenarios = readdirSync(FIXTURES)
-  .filter((name) => statSync(join(FIXTURES, name)).isDirectory())
-  .sort();
 
 function plannedYaml(scenario: string): string {
   const result = compilePaths([join(FIXTURES, scenario)], { analyseOnly: true });
@@ -32,7 +27,7 @@ for (const scenario of scenarios) {
   test(`golden-ir: ${scenario}`, () => {
     const yaml = plannedYaml(scenario);
     const file = join(GOLDEN, `${scenario}.yaml`);
-    if (update) {
+    if (UPDATE) {
       mkdirSync(GOLDEN, { recursive: true });
       writeFileSync(file, yaml);
       return;
@@ -62,13 +57,6 @@ test('golden-ir: a chain naming a service port outside the outbound list is refu
   assert.throws(() => plansFromYaml(text.replace(chain[0], 'service: nowhere/none:1')), /nowhere\/none:1/);
 });
 
-test('golden-ir: no golden without a fixture', () => {
-  if (!existsSync(GOLDEN)) return;
-  for (const name of readdirSync(GOLDEN)) {
-    if (scenarios.includes(name.replace(/\.yaml$/, ''))) continue;
-    if (update) rmSync(join(GOLDEN, name), { force: true });
-    else assert.unreachable(`${GOLDEN}/${name} has no fixture: run npm run golden:update to delete it`);
-  }
-});
+test('golden-ir: no golden without a fixture', () => pruneGoldens(GOLDEN, (entry) => entry.replace(/\.yaml$/, '')));
 
 test.run();

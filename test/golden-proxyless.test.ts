@@ -9,15 +9,12 @@
  * `UPDATE_GOLDEN=1` (or `npm run golden:update`) rewrites them and deletes those no fixture
  * produces; review `git diff golden-proxyless/` like code.
  */
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compilePaths } from '../src/compiler/compile.ts';
-import { MANIFEST_FILE, readTree, serialise, writeTree, type OutputTree } from '../src/compiler/output-tree.ts';
-import { diffTrees } from '../src/compiler/tree-diff.ts';
-import { renderManifest } from '../src/compiler/tree-manifest.ts';
-import { sha256Hex } from '../src/shared/hash.ts';
+import { serialise, type OutputTree } from '../src/compiler/output-tree.ts';
+import { compareStrings } from '../src/shared/compare.ts';
 import { apiListenerName, grpcServerListenerName } from '../src/emit/names.ts';
 import { serviceFqdn } from '../src/ir/names.ts';
 import { ProxylessEmitter, proxylessMeshOf, type ProxylessMesh } from '../src/emit/proxyless/index.ts';
@@ -25,14 +22,9 @@ import { isHttpLike } from '../src/emit/common.ts';
 import { TYPE_URL, XDS_KINDS, type EnvoyResource, type XdsKind } from '../src/emit/types.ts';
 import { encodeProtoJsonAny } from '../src/envoy/protos.ts';
 import { CERTIFICATE_PROVIDER_INSTANCE } from '../src/serve/security/secrets.ts';
+import { checkGoldenTree, FIXTURES, pruneGoldens, scenarios } from './golden-layer.ts';
 
-const FIXTURES = 'fixtures';
 const GOLDEN = 'golden-proxyless';
-const update = process.env.UPDATE_GOLDEN === '1';
-
-const scenarios = readdirSync(FIXTURES)
-  .filter((name) => statSync(join(FIXTURES, name)).isDirectory())
-  .sort();
 
 /** The names a gRPC client and a gRPC server of the workload ask for, by type. */
 function askedNames(mesh: ProxylessMesh, emitter: ProxylessEmitter, nodeId: string): Record<XdsKind, string[]> {
@@ -66,7 +58,7 @@ function proxylessTree(mesh: ProxylessMesh): OutputTree {
       files.push([`${nodeId}/${kind}.yaml`, serialise(resources, 'yaml')]);
     }
   }
-  return new Map(files.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return new Map(files.sort(([a], [b]) => compareStrings(a, b)));
 }
 
 for (const scenario of scenarios) {
@@ -76,26 +68,10 @@ for (const scenario of scenarios) {
     const mesh = proxylessMeshOf(result.mesh)!;
     assert.equal([...mesh.proxies.keys()].sort(), result.proxies.map((p) => p.nodeId).sort(), 'one proxyless proxy per sidecar, under the same node id');
     const tree = proxylessTree(mesh);
-    const goldenDir = join(GOLDEN, scenario);
-    if (update) {
-      writeTree(tree, goldenDir);
-      return;
-    }
-    assert.ok(existsSync(goldenDir), `no golden for ${scenario}: run npm run golden:update`);
-    const differences = diffTrees(readTree(goldenDir), tree);
-    assert.equal(differences.map((d) => d.patch).join('\n'), '', `${scenario} differs from ${goldenDir}; if intended run npm run golden:update and review git diff ${GOLDEN}/`);
-    const manifest = renderManifest(new Map([...tree].map(([f, content]) => [f, sha256Hex(content)])));
-    assert.is(readFileSync(join(goldenDir, MANIFEST_FILE), 'utf8'), manifest, `${goldenDir}/${MANIFEST_FILE} does not list its files: run npm run golden:update`);
+    checkGoldenTree(tree, GOLDEN, scenario);
   });
 }
 
-test('golden-proxyless: no golden without a fixture', () => {
-  if (!existsSync(GOLDEN)) return;
-  for (const name of readdirSync(GOLDEN)) {
-    if (scenarios.includes(name)) continue;
-    if (update) rmSync(join(GOLDEN, name), { recursive: true, force: true });
-    else assert.unreachable(`${GOLDEN}/${name} has no fixture: run npm run golden:update to delete it`);
-  }
-});
+test('golden-proxyless: no golden without a fixture', () => pruneGoldens(GOLDEN));
 
 test.run();

@@ -9,24 +9,15 @@
  * smi-compile may replace it): comparisons leave it out, and this test holds it equal to the
  * files, so that `golden:update` and `--check golden/x --update` keep working on the goldens.
  */
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compilePaths } from '../src/compiler/compile.ts';
-import { MANIFEST_FILE, readTree, renderTree, writeTree } from '../src/compiler/output-tree.ts';
-import { diffTrees } from '../src/compiler/tree-diff.ts';
-import { renderManifest } from '../src/compiler/tree-manifest.ts';
-import { sha256Hex as sha256 } from '../src/shared/hash.ts';
+import { renderTree } from '../src/compiler/output-tree.ts';
 import { formatDiagnostic } from '../src/diagnostics/diagnostic.ts';
+import { checkGoldenTree, FIXTURES, pruneGoldens, scenarios } from './golden-layer.ts';
 
-const FIXTURES = 'fixtures';
 const GOLDEN = 'golden';
-const update = process.env.UPDATE_GOLDEN === '1';
-
-const scenarios = readdirSync(FIXTURES)
-  .filter((name) => statSync(join(FIXTURES, name)).isDirectory())
-  .sort();
 
 for (const scenario of scenarios) {
   test(`golden: ${scenario}`, () => {
@@ -34,20 +25,7 @@ for (const scenario of scenarios) {
     const errors = result.diagnostics.filter((d) => d.level === 'error');
     assert.equal(errors.map(formatDiagnostic), [], 'fixture compiles without errors');
     const tree = renderTree(result.proxies, 'yaml', { static: true });
-    const goldenDir = join(GOLDEN, scenario);
-    if (update) {
-      writeTree(tree, goldenDir);
-      return;
-    }
-    assert.ok(existsSync(goldenDir), `no golden for ${scenario}: run npm run golden:update`);
-    const differences = diffTrees(readTree(goldenDir), tree);
-    assert.equal(
-      differences.map((d) => d.patch).join('\n'),
-      '',
-      `${scenario} differs from ${goldenDir}; if the change is intended run npm run golden:update and review git diff golden/`,
-    );
-    const manifest = renderManifest(new Map([...tree].map(([f, content]) => [f, sha256(content)])));
-    assert.is(readFileSync(join(goldenDir, MANIFEST_FILE), 'utf8'), manifest, `${goldenDir}/${MANIFEST_FILE} does not list its files: run npm run golden:update`);
+    checkGoldenTree(tree, GOLDEN, scenario);
   });
 }
 
@@ -57,13 +35,6 @@ test('golden: compiling twice gives the same bytes', () => {
   assert.equal([...a.entries()], [...b.entries()]);
 });
 
-test('golden: no golden without a fixture', () => {
-  if (!existsSync(GOLDEN)) return;
-  for (const name of readdirSync(GOLDEN)) {
-    if (scenarios.includes(name)) continue;
-    if (update) rmSync(join(GOLDEN, name), { recursive: true, force: true });
-    else assert.unreachable(`golden/${name} has no fixture: run npm run golden:update to delete it`);
-  }
-});
+test('golden: no golden without a fixture', () => pruneGoldens(GOLDEN));
 
 test.run();
