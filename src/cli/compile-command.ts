@@ -15,7 +15,7 @@
  */
 import { startCompilePaths } from '../compiler/compile.ts';
 import { OutputTreeError, renderProxy, SharedTexts, StagedTree, type OutputFormat } from '../compiler/output-tree.ts';
-import { GoldenComparison } from '../compiler/tree-diff.ts';
+import type { GoldenComparison } from '../compiler/tree-diff.ts';
 import { rootKind } from '../compiler/tree-manifest.ts';
 import { atLeast, diagnostic, formatDiagnostic, type Diagnostic } from '../diagnostics/diagnostic.ts';
 // Not identity/index.ts: that loads @peculiar/x509 (≈ 0.2 s of CPU), which only --ca needs.
@@ -151,8 +151,11 @@ export async function runCompile(paths: string[], opts: CompileCommandOptions, i
       throw new OutputTreeError(diagnostic('golden-missing', { dir: opts.check }), EXIT_USAGE);
     }
     if (writeTo !== undefined) staged = new StagedTree(writeTo, { option: opts.output ? '-o' : '--check' });
-    // --update prints no patches; --check spools them (patch-spool.ts) to print at the end.
-    const golden = opts.check ? new GoldenComparison(opts.check, opts.update ? undefined : (d) => patches.add(d.patch)) : undefined;
+    // --update prints no patches; --check spools them (patch-spool.ts) to print at the end. Loaded
+    // only for --check: the diff library costs every other compile ≈ 50 ms of start-up.
+    const golden = opts.check
+      ? new (await import('../compiler/tree-diff.ts')).GoldenComparison(opts.check, opts.update ? undefined : (d) => patches.add(d.patch))
+      : undefined;
     const sinks: Sinks = { staged, golden };
 
     // Read, parse, build and the passes run here: their errors are known before anything is emitted.
