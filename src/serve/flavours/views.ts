@@ -16,7 +16,6 @@ import type { SecretSource } from '../security/secrets.ts';
 import { LDS, SDS } from '../xds/type-urls.ts';
 import type { Flavour, View } from '../xds/flavour.ts';
 
-export type { Flavour, View };
 
 /**
  * gRPC libraries name themselves in `node.user_agent_name` ("gRPC Go", "gRPC Node Pure JS",

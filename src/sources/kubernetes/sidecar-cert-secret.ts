@@ -18,8 +18,6 @@ export const RENEW_AT_ANNOTATION = 'smi-compile.io/renew-at';
 /** SHA-256 of the trust bundle in ca.crt: a metadata-only list tells a Secret with an old bundle. */
 export const CA_BUNDLE_ANNOTATION = 'smi-compile.io/ca-bundle-sha256';
 
-export type { Json };
-
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 export const secretsPath = (ns: string): string => `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets`;
 export const secretPath = (ns: string, name: string): string => `${secretsPath(ns)}/${encodeURIComponent(name)}`;

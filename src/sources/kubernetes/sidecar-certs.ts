@@ -31,7 +31,8 @@ import { certSecretName } from '../../inject/constants.ts';
 import { logAtLevel, type Logger } from '../../shared/logger.ts';
 import { describeError, kubeRequest, statusOf } from './http.ts';
 import { compareStrings } from '../../shared/compare.ts';
-import { certSecret, isManaged, MANAGED_BY, MANAGED_BY_LABEL, renewalRecorded, secretPath, secretsPath, type Json } from './sidecar-cert-secret.ts';
+import { certSecret, isManaged, MANAGED_BY, MANAGED_BY_LABEL, renewalRecorded, secretPath, secretsPath } from './sidecar-cert-secret.ts';
+import type { LooseJson as Json } from '../../shared/json.ts';
 
 export const SIDECAR_CERT_BACKOFF = { firstMs: 200, maxMs: 30_000 } as const;
 export const DEFAULT_RESYNC_MS = 60_000;
